@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contract between src/core and a backend. Core checks every argument
+ * and the device state once (widths in {1,2,4,8}, alignment, offsets inside
+ * config space or the BAR, BAR present, claimed, vector counts, DMA range
+ * overlap) and holds the handle's lock, so a backend op may assume:
+ *   - its arguments are valid for the device as described by dev->ident
+ *     and dev->bars (filled by ->open);
+ *   - ops other than open/close/claim/config_read/config_read_block run only
+ *     while this handle holds the claim;
+ *   - calls on one handle never overlap.
+ * A backend reports interrupts with upci__irq_raise() from any thread.
+ * An op left NULL makes the public call return -EOPNOTSUPP (ENOTSUP).
+ */
+#ifndef UPCI_CORE_BACKEND_H
+#define UPCI_CORE_BACKEND_H
+
+#include "device.h"
+#include "uri.h"
+
+struct upci_backend_ops {
+	const char *scheme;
+	/* Find the device; fill dev->ident and dev->bars; set dev->priv. */
+	int (*open)(struct upci_dev *dev, const struct upci_uri *uri);
+	/* Free everything; the claim (if any) was already released. */
+	void (*close)(struct upci_dev *dev);
+	/* Exclusive ownership: -EBUSY when someone else holds it. */
+	int (*claim)(struct upci_dev *dev);
+	void (*release)(struct upci_dev *dev);
+	int (*config_read)(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t *val);
+	int (*config_write)(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t val);
+	/* Optional: the whole range in one request. Core loops otherwise. */
+	int (*config_read_block)(struct upci_dev *dev, uint32_t off, void *buf, size_t len);
+	/* Map the whole BAR (length dev->bars[bar].size). */
+	int (*bar_map)(struct upci_dev *dev, unsigned bar, void **addr);
+	void (*bar_unmap)(struct upci_dev *dev, unsigned bar, void *addr);
+	int (*mmio_read)(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t *val);
+	int (*mmio_write)(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val);
+	/* Page-aligned, non-overlapping (core checked); return the bus address. */
+	int (*dma_map)(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, uint64_t *bus);
+	int (*dma_unmap)(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus);
+	/*
+	 * @type is INTX, MSI or MSIX (core resolved AUTO with ->irq_types);
+	 * @nvec 1..256 already checked against ->irq_count. Vectors are
+	 * reported with upci__irq_raise(dev, 0..nvec-1).
+	 */
+	int (*irq_enable)(struct upci_dev *dev, enum upci_irq_type type, unsigned nvec);
+	void (*irq_disable)(struct upci_dev *dev);
+	/* Vectors the device offers for @type (0 = not supported). */
+	unsigned (*irq_count)(struct upci_dev *dev, enum upci_irq_type type);
+	int (*reset)(struct upci_dev *dev);
+};
+
+extern const struct upci_backend_ops upci_sim_ops;
+
+#endif /* UPCI_CORE_BACKEND_H */

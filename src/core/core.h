@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* Functions shared between the files of src/core (not public). */
+#ifndef UPCI_CORE_CORE_H
+#define UPCI_CORE_CORE_H
+
+#include <stdio.h>
+
+#include "device.h"
+
+#ifdef UPCI_HAVE_VFIO
+extern const struct upci_backend_ops upci_vfio_ops;
+#endif
+#ifdef UPCI_HAVE_VFIO_USER
+extern const struct upci_backend_ops upci_vfio_user_ops;
+#endif
+#ifdef UPCI_HAVE_DEXT
+extern const struct upci_backend_ops upci_dext_ops;
+#endif
+
+/* Each takes the handle's lock as held. */
+void core_drop_claimed_state(struct upci_dev *dev);
+int core_bar_unmap_locked(struct upci_dev *dev, unsigned bar);
+void core_irq_disable_locked(struct upci_dev *dev);
+void core_dma_drop_all_locked(struct upci_dev *dev);
+
+/* Argument checks shared by config and MMIO access. */
+static inline int core_width_ok(unsigned width, unsigned max)
+{
+	return (width == 1 || width == 2 || width == 4 || width == 8) && width <= max;
+}
+
+#endif

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/* Device handles: open by URI, claim, identity, reset, close. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "core.h"
+#include "log.h"
+
+struct backend_entry {
+	enum uri_scheme scheme;
+	const struct upci_backend_ops *ops; /* NULL = not built in */
+};
+
+static const struct backend_entry backends[] = {
+	{URI_SIM, &upci_sim_ops},
+#ifdef UPCI_HAVE_VFIO
+	{URI_VFIO, &upci_vfio_ops},
+#else
+	{URI_VFIO, NULL},
+#endif
+#ifdef UPCI_HAVE_VFIO_USER
+	{URI_VFIO_USER, &upci_vfio_user_ops},
+#else
+	{URI_VFIO_USER, NULL},
+#endif
+#ifdef UPCI_HAVE_DEXT
+	{URI_DEXT, &upci_dext_ops},
+#else
+	{URI_DEXT, NULL},
+#endif
+};
+
+static const struct upci_backend_ops *backend_for(enum uri_scheme s)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (backends[i].scheme == s)
+			return backends[i].ops;
+	return NULL;
+}
+
+UPCI_API int upci_backend_available(const char *scheme)
+{
+	static const enum uri_scheme all[] = {URI_SIM, URI_VFIO, URI_VFIO_USER, URI_DEXT};
+
+	if (!scheme)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(uri_scheme_name(all[i]), scheme) == 0)
+			return backend_for(all[i]) != NULL;
+	return -EINVAL;
+}
+
+UPCI_API int upci_uri_check(const char *uri, char *why, size_t whylen)
+{
+	struct upci_uri *u = calloc(1, sizeof(*u));
+	int ret;
+
+	if (!u)
+		return -ENOMEM;
+	ret = uri_parse(uri, u, why, whylen);
+	if (ret == 0 && !backend_for(u->scheme)) {
+		ret = -ENOTSUP;
+		if (why && whylen)
+			snprintf(why, whylen, "the %s backend is not built into this library", uri_scheme_name(u->scheme));
+	}
+	free(u);
+	return ret;
+}
+
+UPCI_API int upci_open(upci_dev **out, const char *uri)
+{
+	struct upci_uri *u;
+	struct upci_dev *dev;
+	const struct upci_backend_ops *ops;
+	char why[160];
+	long ps;
+	int ret;
+
+	if (!out || !uri)
+		return -EINVAL;
+	*out = NULL;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	ret = uri_parse(uri, u, why, sizeof(why));
+	if (ret) {
+		LOG_ERR("%s: %s", uri, why);
+		goto out_uri;
+	}
+	ops = backend_for(u->scheme);
+	if (!ops) {
+		LOG_ERR("%s: the %s backend is not built in", uri, uri_scheme_name(u->scheme));
+		ret = -ENOTSUP;
+		goto out_uri;
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (!dev) {
+		ret = -ENOMEM;
+		goto out_uri;
+	}
+	ps = sysconf(_SC_PAGESIZE);
+	dev->page_size = ps > 0 ? (uint64_t)ps : 4096;
+	dev->ops = ops;
+	dev->uri = strdup(uri);
+	ret = dev->uri ? dma_table_create(&dev->dma) : -ENOMEM;
+	if (ret)
+		goto out_dev;
+	ret = irq_state_init(&dev->irq);
+	if (ret)
+		goto out_table;
+	pthread_mutex_init(&dev->lock, NULL);
+	snprintf(dev->ident.backend, sizeof(dev->ident.backend), "%s", ops->scheme);
+	ret = ops->open(dev, u);
+	if (ret) {
+		LOG_ERR("%s: open failed: %s", uri, upci_strerror(ret));
+		goto out_irq;
+	}
+	free(u);
+	*out = dev;
+	return 0;
+
+out_irq:
+	pthread_mutex_destroy(&dev->lock);
+	irq_state_fini(&dev->irq);
+out_table:
+	dma_table_destroy(dev->dma);
+out_dev:
+	free(dev->uri);
+	free(dev);
+out_uri:
+	free(u);
+	return ret;
+}
+
+UPCI_API const char *upci_uri(const upci_dev *dev)
+{
+	return dev ? dev->uri : "";
+}
+
+/* Undo everything a claim allowed, in the order the hardware needs:
+ * no mapping of a BAR, no interrupts, then no DMA. Caller holds the lock. */
+void core_drop_claimed_state(struct upci_dev *dev)
+{
+	for (unsigned b = 0; b < UPCI_NUM_BARS; b++)
+		core_bar_unmap_locked(dev, b);
+	core_irq_disable_locked(dev);
+	core_dma_drop_all_locked(dev);
+}
+
+UPCI_API void upci_close(upci_dev *dev)
+{
+	if (!dev)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	core_drop_claimed_state(dev);
+	if (dev->claimed && dev->ops->release)
+		dev->ops->release(dev);
+	dev->claimed = 0;
+	dev->ops->close(dev);
+	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_destroy(&dev->lock);
+	irq_state_fini(&dev->irq);
+	dma_table_destroy(dev->dma);
+	free(dev->uri);
+	free(dev);
+}
+
+UPCI_API int upci_claim(upci_dev *dev)
+{
+	int ret = 0;
+
+	if (!dev)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	if (!dev->claimed) {
+		ret = dev->ops->claim ? dev->ops->claim(dev) : 0;
+		if (ret == 0)
+			dev->claimed = 1;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+UPCI_API int upci_release(upci_dev *dev)
+{
+	int ret = 0;
+
+	if (!dev)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	if (!dev->claimed) {
+		ret = -EPERM;
+	} else {
+		core_drop_claimed_state(dev);
+		if (dev->ops->release)
+			dev->ops->release(dev);
+		dev->claimed = 0;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+UPCI_API int upci_identity(upci_dev *dev, struct upci_identity *id)
+{
+	if (!dev || !id)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	*id = dev->ident;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+UPCI_API int upci_reset(upci_dev *dev)
+{
+	int ret;
+
+	if (!dev)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	if (!dev->claimed) {
+		ret = -EPERM;
+	} else if (!dev->ops->reset) {
+		ret = -ENOTSUP;
+	} else {
+		ret = dev->ops->reset(dev);
+		/* A reset clears the device's interrupt set-up; restore it so the
+		 * caller's view (type, vectors, mask) stays true. */
+		if (ret == 0 && dev->irq_type != UPCI_IRQ_NONE && dev->ops->irq_enable) {
+			int r = dev->ops->irq_enable(dev, dev->irq_type, dev->irq_nvec);
+
+			if (r < 0) {
+				LOG_ERR("%s: re-enabling interrupts after reset: %s", dev->uri, upci_strerror(r));
+				dev->irq_type = UPCI_IRQ_NONE;
+				dev->irq_nvec = 0;
+				ret = r;
+			}
+		}
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IRQ pending bitmap + enable mask + notifier fd.
+ *
+ * The no-lost-wake-up argument rests on the order in irq_state_take():
+ * drain the notifier FIRST, then clear the pending bits. A raise whose
+ * fetch_or lands before our fetch_and is returned by this take; one that
+ * lands after it also writes the notifier after our drain, so the fd is
+ * left readable for the next wait. The worst case is a spurious wake-up.
+ *
+ * All atomics are sequentially consistent on purpose: set_mask (store mask,
+ * load pending) and raise (set pending, load mask) then cannot both miss
+ * each other's write, so an unmask racing a raise always signals.
+ */
+#include "irq.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
+
+#define ALL_ONES UINT64_MAX
+
+static int popcount64(uint64_t x)
+{
+	return __builtin_popcountll(x);
+}
+
+#ifndef __linux__
+static int set_fd_flags(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+#endif
+
+int irq_state_init(struct irq_state *s)
+{
+	if (!s)
+		return -EINVAL;
+	for (unsigned w = 0; w < IRQ_WORDS; w++) {
+		atomic_init(&s->pending[w], 0);
+		atomic_init(&s->mask[w], ALL_ONES);
+	}
+	s->rfd = -1;
+	s->wfd = -1;
+#ifdef __linux__
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	s->rfd = fd;
+	s->wfd = fd;
+#else
+	/* No pipe2() on macOS; the fds are ours alone until init returns, so
+	 * setting the flags afterwards only races a concurrent fork+exec. */
+	int p[2], rc;
+
+	if (pipe(p) < 0)
+		return -errno;
+	rc = set_fd_flags(p[0]);
+	if (rc == 0)
+		rc = set_fd_flags(p[1]);
+	if (rc) {
+		close(p[0]);
+		close(p[1]);
+		return rc;
+	}
+	s->rfd = p[0];
+	s->wfd = p[1];
+#endif
+	return 0;
+}
+
+void irq_state_fini(struct irq_state *s)
+{
+	if (!s)
+		return;
+	if (s->wfd >= 0 && s->wfd != s->rfd)
+		close(s->wfd);
+	if (s->rfd >= 0)
+		close(s->rfd);
+	s->rfd = -1;
+	s->wfd = -1;
+}
+
+/* Make the fd readable. Non-blocking, so a full pipe or a saturated
+ * eventfd counter gives EAGAIN, which is fine: the fd is readable anyway.
+ * Preserves errno because raise may run in a signal handler. */
+static void notify(const struct irq_state *s)
+{
+	int saved = errno;
+	ssize_t n;
+
+	if (s->wfd < 0)
+		return;
+#ifdef __linux__
+	uint64_t one = 1;
+
+	do
+		n = write(s->wfd, &one, sizeof(one));
+	while (n < 0 && errno == EINTR);
+#else
+	char c = 0;
+
+	do
+		n = write(s->wfd, &c, 1);
+	while (n < 0 && errno == EINTR);
+#endif
+	errno = saved;
+}
+
+/* Read until empty (EAGAIN); any other error also ends the drain. */
+static void drain(const struct irq_state *s)
+{
+	int saved = errno;
+	char buf[64];  /* >= 8: an eventfd read needs at least 8 bytes */
+	ssize_t n;
+
+	if (s->rfd < 0)
+		return;
+	for (;;) {
+		n = read(s->rfd, buf, sizeof(buf));
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	errno = saved;
+}
+
+void irq_state_clear(struct irq_state *s)
+{
+	if (!s)
+		return;
+	for (unsigned w = 0; w < IRQ_WORDS; w++) {
+		atomic_store(&s->pending[w], 0);
+		atomic_store(&s->mask[w], ALL_ONES);
+	}
+	drain(s);
+}
+
+void irq_state_raise(struct irq_state *s, unsigned vec)
+{
+	uint64_t bit;
+	unsigned w;
+
+	if (!s || vec >= IRQ_VECTORS)
+		return;
+	w = vec / 64u;
+	bit = UINT64_C(1) << (vec % 64u);
+	atomic_fetch_or(&s->pending[w], bit);
+	if (atomic_load(&s->mask[w]) & bit)
+		notify(s);
+}
+
+void irq_state_set_mask(struct irq_state *s, const uint64_t mask[IRQ_WORDS])
+{
+	uint64_t hit = 0;
+
+	if (!s || !mask)
+		return;
+	for (unsigned w = 0; w < IRQ_WORDS; w++)
+		atomic_store(&s->mask[w], mask[w]);
+	for (unsigned w = 0; w < IRQ_WORDS; w++)
+		hit |= atomic_load(&s->pending[w]) & mask[w];
+	if (hit)
+		notify(s);
+}
+
+void irq_state_get_mask(struct irq_state *s, uint64_t mask[IRQ_WORDS])
+{
+	if (!s || !mask)
+		return;
+	for (unsigned w = 0; w < IRQ_WORDS; w++)
+		mask[w] = atomic_load(&s->mask[w]);
+}
+
+int irq_state_take(struct irq_state *s, uint64_t out[IRQ_WORDS])
+{
+	int count = 0;
+
+	if (!s || !out)
+		return -EINVAL;
+	drain(s);  /* must precede the clears: see the top of this file */
+	for (unsigned w = 0; w < IRQ_WORDS; w++) {
+		uint64_t m = atomic_load(&s->mask[w]);
+		uint64_t old = atomic_fetch_and(&s->pending[w], ~m);
+
+		out[w] = old & m;
+		count += popcount64(out[w]);
+	}
+	return count;
+}
+
+int irq_state_peek(struct irq_state *s, uint64_t out[IRQ_WORDS])
+{
+	int count = 0;
+
+	if (!s || !out)
+		return -EINVAL;
+	for (unsigned w = 0; w < IRQ_WORDS; w++) {
+		out[w] = atomic_load(&s->pending[w]);
+		count += popcount64(out[w]);
+	}
+	return count;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC cannot fail with a valid pointer; fall back to 0
+	 * rather than leave ts undefined. */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Milliseconds left until deadline, rounded up so poll never returns early. */
+static int remaining_ms(int64_t deadline)
+{
+	int64_t left = deadline - now_ns();
+
+	if (left <= 0)
+		return 0;
+	left = (left + 999999) / 1000000;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+int irq_state_wait(struct irq_state *s, int timeout_ms, uint64_t out[IRQ_WORDS])
+{
+	int64_t deadline = 0;
+	struct pollfd pfd;
+	int n, r;
+
+	if (!s || !out || s->rfd < 0)
+		return -EINVAL;
+	if (timeout_ms >= 0)
+		deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+	for (;;) {
+		n = irq_state_take(s, out);
+		if (n != 0)
+			return n;
+		pfd.fd = s->rfd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, timeout_ms < 0 ? -1 : remaining_ms(deadline));
+		if (r < 0)
+			return errno == EINTR ? -EINTR : -errno;
+		if (r == 0) {
+			/* One last look so a raise racing the deadline is not
+			 * reported as a timeout. */
+			n = irq_state_take(s, out);
+			return n != 0 ? n : -ETIMEDOUT;
+		}
+		if (pfd.revents & POLLNVAL)
+			return -EBADF;
+		/* POLLHUP/POLLERR without data would spin: the notifier is broken. */
+		if (!(pfd.revents & POLLIN))
+			return -EIO;
+		/* Readable: loop to take; a spurious wake-up just polls again
+		 * with the time that is left. */
+	}
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/* The public interrupt calls. Set-up takes the handle lock; the pending,
+ * mask and wait calls work on the lock-free irq_state only. */
+#include <errno.h>
+
+#include "backend.h"
+#include "core.h"
+#include "log.h"
+
+static unsigned count_of(struct upci_dev *dev, enum upci_irq_type t)
+{
+	return dev->ops->irq_count ? dev->ops->irq_count(dev, t) : 0;
+}
+
+void core_irq_disable_locked(struct upci_dev *dev)
+{
+	if (dev->irq_type != UPCI_IRQ_NONE && dev->ops->irq_disable)
+		dev->ops->irq_disable(dev);
+	dev->irq_type = UPCI_IRQ_NONE;
+	dev->irq_nvec = 0;
+	irq_state_clear(&dev->irq);
+}
+
+UPCI_API int upci_irq_enable(upci_dev *dev, enum upci_irq_type type, unsigned nvec)
+{
+	unsigned avail;
+	int ret;
+
+	if (!dev || type < UPCI_IRQ_INTX || type > UPCI_IRQ_AUTO || nvec > UPCI_MAX_VECTORS)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	if (!dev->claimed) {
+		ret = -EPERM;
+		goto out;
+	}
+	if (!dev->ops->irq_enable) {
+		ret = -ENOTSUP;
+		goto out;
+	}
+	if (type == UPCI_IRQ_AUTO) {
+		if (count_of(dev, UPCI_IRQ_MSIX))
+			type = UPCI_IRQ_MSIX;
+		else if (count_of(dev, UPCI_IRQ_MSI))
+			type = UPCI_IRQ_MSI;
+		else
+			type = UPCI_IRQ_INTX;
+	}
+	avail = count_of(dev, type);
+	if (avail > UPCI_MAX_VECTORS)
+		avail = UPCI_MAX_VECTORS;
+	if (avail == 0) {
+		ret = -ENOTSUP;
+		goto out;
+	}
+	if (nvec == 0)
+		nvec = avail;
+	if (nvec > avail) {
+		ret = -ERANGE;
+		goto out;
+	}
+	core_irq_disable_locked(dev);
+	ret = dev->ops->irq_enable(dev, type, nvec);
+	if (ret < 0) {
+		LOG_ERR("%s: enabling %u vectors: %s", dev->uri, nvec, upci_strerror(ret));
+		goto out;
+	}
+	dev->irq_type = type;
+	dev->irq_nvec = nvec;
+	ret = (int)nvec;
+out:
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+UPCI_API int upci_irq_disable(upci_dev *dev)
+{
+	if (!dev)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	core_irq_disable_locked(dev);
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+UPCI_API int upci_irq_info(upci_dev *dev, enum upci_irq_type *type, unsigned *nvec)
+{
+	if (!dev)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	if (type)
+		*type = dev->irq_type;
+	if (nvec)
+		*nvec = dev->irq_nvec;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+UPCI_API int upci_irq_set_mask(upci_dev *dev, const uint64_t mask[UPCI_IRQ_WORDS])
+{
+	if (!dev || !mask)
+		return -EINVAL;
+	irq_state_set_mask(&dev->irq, mask);
+	return 0;
+}
+
+UPCI_API int upci_irq_get_mask(upci_dev *dev, uint64_t mask[UPCI_IRQ_WORDS])
+{
+	if (!dev || !mask)
+		return -EINVAL;
+	irq_state_get_mask(&dev->irq, mask);
+	return 0;
+}
+
+UPCI_API int upci_irq_take_pending(upci_dev *dev, uint64_t pending[UPCI_IRQ_WORDS])
+{
+	if (!dev || !pending)
+		return -EINVAL;
+	return irq_state_take(&dev->irq, pending);
+}
+
+UPCI_API int upci_irq_peek_pending(upci_dev *dev, uint64_t pending[UPCI_IRQ_WORDS])
+{
+	if (!dev || !pending)
+		return -EINVAL;
+	return irq_state_peek(&dev->irq, pending);
+}
+
+UPCI_API int upci_irq_fd(upci_dev *dev)
+{
+	if (!dev)
+		return -EINVAL;
+	return dev->irq.rfd >= 0 ? dev->irq.rfd : -EBADF;
+}
+
+UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_IRQ_WORDS])
+{
+	if (!dev || !pending || timeout_ms < -1)
+		return -EINVAL;
+	return irq_state_wait(&dev->irq, timeout_ms, pending);
+}

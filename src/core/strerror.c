@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* upci_strerror: words for the errno values upci returns, in upci's terms
+ * where the generic text would mislead (e.g. EPERM means "not claimed"). */
+#include <errno.h>
+#include <string.h>
+
+#include "upci/upci.h"
+
+UPCI_API const char *upci_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	switch (err) {
+	case 0:
+		return "success";
+	case EPERM:
+		return "device not claimed by this handle";
+	case EBUSY:
+		return "device busy (claimed by another user)";
+	case ENOTSUP:
+		return "not supported by this device or backend";
+	case EINVAL:
+		return "invalid argument";
+	case EFAULT:
+		return "misaligned offset";
+	case ERANGE:
+		return "offset or length out of range";
+	case EEXIST:
+		return "overlaps an existing DMA mapping";
+	case ENOENT:
+		return "no such device or mapping";
+	case ENOSPC:
+		return "IOMMU mapping limits reached";
+	case EOVERFLOW:
+		return "address range wraps around";
+	case ETIMEDOUT:
+		return "timed out";
+	case ENODEV:
+		return "device has gone away";
+	case EIO:
+		return "device I/O error";
+	case ENOMEM:
+		return "out of memory";
+	default:
+		return strerror(err);
+	}
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * URI parsing: "sim:MODEL[?k=v,...]", "vfio:BDF" or a bare BDF,
+ * "vfio-user:PATH", "dext:BB:DD.F". Pure parsing: it does not know which
+ * backends are built in (device.c decides that).
+ */
+#ifndef UPCI_CORE_URI_H
+#define UPCI_CORE_URI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+enum uri_scheme {
+	URI_SIM,
+	URI_VFIO,
+	URI_VFIO_USER,
+	URI_DEXT,
+};
+
+#define URI_PATH_MAX 4096
+
+struct upci_uri {
+	enum uri_scheme scheme;
+	char model[32];              /* sim */
+	struct model_params params;  /* sim */
+	char path[URI_PATH_MAX];     /* vfio-user */
+	uint32_t domain;             /* vfio, dext */
+	uint8_t bus, dev, fn;
+};
+
+/*
+ * Parse @s into *u. Returns 0 or -EINVAL; on -EINVAL, when @why is not NULL,
+ * a sentence saying what is wrong is written to it (always NUL-terminated).
+ */
+int uri_parse(const char *s, struct upci_uri *u, char *why, size_t whylen);
+
+/* "sim", "vfio", "vfio-user", "dext". */
+const char *uri_scheme_name(enum uri_scheme s);
+
+/* Parse "[DDDD:]BB:DD.F" strictly (hex, dev <= 0x1f, fn <= 7). 0 or -EINVAL. */
+int uri_parse_bdf(const char *s, uint32_t *domain, uint8_t *bus, uint8_t *dev, uint8_t *fn, int allow_domain);
+
+#endif /* UPCI_CORE_URI_H */

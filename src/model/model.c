@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the device models: URI parameters and RAM-backed BARs. */
+#define _GNU_SOURCE
+#include "model.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "upci/upci.h"
+
+int model_param_u64(const struct model_params *p, const char *key, uint64_t def, uint64_t min, uint64_t max,
+		    uint64_t *out)
+{
+	*out = def;
+	if (!p)
+		return 0;
+	for (unsigned i = 0; i < p->n && i < MODEL_MAX_PARAMS; i++) {
+		const char *s = p->p[i].val;
+		char *end = NULL;
+		unsigned long long v;
+
+		if (strcmp(p->p[i].key, key) != 0)
+			continue;
+		if (*s == '\0' || *s == '-' || *s == '+')
+			return -EINVAL;
+		errno = 0;
+		v = strtoull(s, &end, 0);
+		if (errno || *end != '\0' || v < min || v > max)
+			return -EINVAL;
+		*out = v;
+		return 0;
+	}
+	return 0;
+}
+
+int model_params_check(const struct model_params *p, const char *const *known, const char **bad)
+{
+	if (!p)
+		return 0;
+	for (unsigned i = 0; i < p->n && i < MODEL_MAX_PARAMS; i++) {
+		int ok = 0;
+
+		for (const char *const *k = known; k && *k; k++)
+			if (strcmp(*k, p->p[i].key) == 0)
+				ok = 1;
+		if (!ok) {
+			if (bad)
+				*bad = p->p[i].key;
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int model_bar_alloc_mem(struct model_bar *b, const char *name, uint64_t size)
+{
+	void *mem;
+	int fd = -1;
+
+	if (size == 0 || size > (1ull << 32))
+		return -EINVAL;
+#ifdef __linux__
+	/* A memfd lets the BAR be shared with another process (upci serve). */
+	fd = memfd_create(name, MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) != 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+#else
+	(void)name;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANON, -1, 0);
+#endif
+	if (mem == MAP_FAILED) {
+		int e = -errno;
+		if (fd >= 0)
+			close(fd);
+		return e;
+	}
+	b->fd = fd;
+	b->mem = mem;
+	b->size = size;
+	return 0;
+}
+
+void model_bar_free_mem(struct model_bar *b)
+{
+	if (b->mem)
+		munmap(b->mem, b->size);
+	if (b->fd >= 0)
+		close(b->fd);
+	b->mem = NULL;
+	b->fd = -1;
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * testdev DMA engine: a list of memcpy descriptors in client memory.
+ *
+ * Every descriptor is copied out of client memory once before it is looked
+ * at (the client may change it concurrently), every address is checked for
+ * wrap-around before the host sees it, and a copy touches only BAR2 (after
+ * an explicit bounds check) or host-translated memory.
+ */
+#include "testdev_dma.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "testdev_regs.h"
+#include "upci/upci.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "testdev descriptors are little-endian; add byte swapping for this host"
+#endif
+
+/* One end of a copy: a pointer when it resolved in one piece, else a bus
+ * address to move in chunks through host->dma_read/dma_write. */
+struct side {
+	uint8_t *ptr;
+	uint64_t bus;
+	int bar2;
+};
+
+static int dma_get(const struct model_host *h, uint64_t bus, void *buf, uint64_t len)
+{
+	void *p = h->dma_translate ? h->dma_translate(h->opaque, bus, len, UPCI_DMA_READ) : NULL;
+
+	if (p) {
+		memcpy(buf, p, len);
+		return 0;
+	}
+	if (h->dma_read && h->dma_read(h->opaque, bus, buf, len) == 0)
+		return 0;
+	return -EFAULT;
+}
+
+static int dma_put(const struct model_host *h, uint64_t bus, const void *buf, uint64_t len)
+{
+	void *p = h->dma_translate ? h->dma_translate(h->opaque, bus, len, UPCI_DMA_WRITE) : NULL;
+
+	if (p) {
+		memcpy(p, buf, len);
+		return 0;
+	}
+	if (h->dma_write && h->dma_write(h->opaque, bus, buf, len) == 0)
+		return 0;
+	return -EFAULT;
+}
+
+/* Resolve one end; returns 0 or the fault code to report. */
+static uint32_t resolve(const struct testdev_dma_ctx *c, uint64_t addr, int bar2, uint32_t len, unsigned need,
+			struct side *s)
+{
+	const struct model_host *h = c->host;
+	uint32_t bad = need == UPCI_DMA_READ ? TESTDEV_FAULT_SRC : TESTDEV_FAULT_DST;
+
+	s->bus = addr;
+	s->bar2 = bar2;
+	s->ptr = NULL;
+	if (bar2) {
+		if (addr > c->bar2_size || len > c->bar2_size - addr)
+			return TESTDEV_FAULT_BAR2;
+		s->ptr = c->bar2 + addr;
+		return 0;
+	}
+	/* len >= 1 here: the last byte must not wrap past 2^64. */
+	if (addr > UINT64_MAX - (len - 1))
+		return bad;
+	if (h->dma_translate)
+		s->ptr = h->dma_translate(h->opaque, addr, len, need);
+	if (s->ptr)
+		return 0;
+	/* The chunked path can still succeed if the range spans regions. */
+	if (need == UPCI_DMA_READ ? !h->dma_read : !h->dma_write)
+		return bad;
+	if (!c->bounce || c->bounce_size == 0)
+		return bad;
+	return 0;
+}
+
+static int ranges_overlap(const uint8_t *a, const uint8_t *b, uint64_t len)
+{
+	return a < b + len && b < a + len;
+}
+
+/* Slow path: at least one end needs host->dma_read/dma_write. */
+static uint32_t copy_chunked(const struct testdev_dma_ctx *c, const struct side *src, const struct side *dst,
+			     uint64_t len)
+{
+	const struct model_host *h = c->host;
+	/* Overlapping bus ranges with dst above src: copy from the end, as
+	 * memmove would, so the source is read before it is overwritten. */
+	int backward = !src->bar2 && !dst->bar2 && dst->bus > src->bus && dst->bus - src->bus < len;
+	uint64_t done = 0;
+
+	/* Bounded: len <= TESTDEV_MAX_LEN, and each pass moves >= 1 byte. */
+	while (done < len) {
+		uint64_t n = len - done < c->bounce_size ? len - done : c->bounce_size;
+		uint64_t o = backward ? len - done - n : done;
+
+		if (src->ptr)
+			memcpy(c->bounce, src->ptr + o, n);
+		else if (h->dma_read(h->opaque, src->bus + o, c->bounce, n) != 0)
+			return TESTDEV_FAULT_SRC;
+		if (dst->ptr)
+			memcpy(dst->ptr + o, c->bounce, n);
+		else if (h->dma_write(h->opaque, dst->bus + o, c->bounce, n) != 0)
+			return TESTDEV_FAULT_DST;
+		done += n;
+	}
+	return 0;
+}
+
+static uint32_t copy_one(const struct testdev_dma_ctx *c, const struct testdev_desc *d)
+{
+	struct side src, dst;
+	uint32_t f;
+
+	if (d->flags & TESTDEV_DESC_F_RESERVED)
+		return TESTDEV_FAULT_FLAGS;
+	if (d->len == 0 || d->len > TESTDEV_MAX_LEN)
+		return TESTDEV_FAULT_LEN;
+	if ((d->flags & TESTDEV_DESC_F_IRQ) &&
+	    ((d->flags & TESTDEV_DESC_F_VEC_MASK) >> TESTDEV_DESC_F_VEC_SHIFT) >= c->nvec)
+		return TESTDEV_FAULT_VECTOR;
+	f = resolve(c, d->src, !!(d->flags & TESTDEV_DESC_F_SRC_BAR2), d->len, UPCI_DMA_READ, &src);
+	if (f)
+		return f;
+	f = resolve(c, d->dst, !!(d->flags & TESTDEV_DESC_F_DST_BAR2), d->len, UPCI_DMA_WRITE, &dst);
+	if (f)
+		return f;
+	if (!src.ptr || !dst.ptr)
+		return copy_chunked(c, &src, &dst, d->len);
+	/* The fast path: one memcpy, memmove only when the bytes overlap
+	 * (a client may map the same memory at two bus addresses). */
+	if (ranges_overlap(src.ptr, dst.ptr, d->len))
+		memmove(dst.ptr, src.ptr, d->len);
+	else
+		memcpy(dst.ptr, src.ptr, d->len);
+	return 0;
+}
+
+void testdev_dma_run(const struct testdev_dma_ctx *c, uint64_t list, uint32_t count, struct testdev_dma_result *r)
+{
+	r->done = 0;
+	r->bytes = 0;
+	r->fault = 0;
+	r->fault_desc = UINT32_MAX;
+	if (count == 0 || count > TESTDEV_MAX_DESC) {
+		r->fault = TESTDEV_FAULT_DESC_COUNT;
+		return;
+	}
+	/* The whole list must not wrap: checked once so that list + 32 * i
+	 * below cannot overflow. */
+	if (list > UINT64_MAX - ((uint64_t)count * TESTDEV_DESC_SIZE - 1)) {
+		r->fault = TESTDEV_FAULT_DESC_ADDR;
+		r->fault_desc = 0;
+		return;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t at = list + (uint64_t)i * TESTDEV_DESC_SIZE;
+		struct testdev_desc d;
+		uint32_t f, st;
+
+		if (dma_get(c->host, at, &d, sizeof(d)) != 0) {
+			r->fault = TESTDEV_FAULT_DESC_ADDR;
+			r->fault_desc = i;
+			return;
+		}
+		f = copy_one(c, &d);
+		if (f) {
+			/* Best effort: the list may be read-only or gone. */
+			st = TESTDEV_DESC_ST_ERROR | (f << TESTDEV_DESC_ST_FAULT_SHIFT);
+			(void)dma_put(c->host, at + TESTDEV_DESC_STATUS, &st, sizeof(st));
+			r->fault = f;
+			r->fault_desc = i;
+			return;
+		}
+		r->bytes += d.len;
+		st = TESTDEV_DESC_ST_DONE;
+		if (dma_put(c->host, at + TESTDEV_DESC_STATUS, &st, sizeof(st)) != 0) {
+			/* The copy happened but the driver cannot learn it. */
+			r->fault = TESTDEV_FAULT_WRITEBACK;
+			r->fault_desc = i;
+			return;
+		}
+		r->done++;
+		if ((d.flags & TESTDEV_DESC_F_IRQ) && c->fire)
+			c->fire(c->opaque, (d.flags & TESTDEV_DESC_F_VEC_MASK) >> TESTDEV_DESC_F_VEC_SHIFT);
+	}
+}
