@@ -547,6 +547,9 @@ static void test_dma_registers(void **state)
 	/* A 4-byte write replaces all 64 bits. */
 	wr32(m, EDU_REG_DMA_SRC, 0xabcd);
 	assert_int_equal(rd64(m, EDU_REG_DMA_SRC), 0xabcd);
+	/* Bits above a 4-byte access are not part of it. */
+	assert_int_equal(m->ops->bar_write(m, 0, EDU_REG_DMA_SRC, 4, 0xdead0000beefull), 0);
+	assert_int_equal(rd64(m, EDU_REG_DMA_SRC), 0xbeef);
 	wr64(m, EDU_REG_DMA_DST, 0x40000);
 	assert_int_equal(rd64(m, EDU_REG_DMA_DST), 0x40000);
 	wr64(m, EDU_REG_DMA_COUNT, 0x123);
