@@ -331,8 +331,11 @@ UPCI_API int upci_dma_free(upci_dev *dev, struct upci_dma_buf *buf);
  * @nvec: vectors wanted, 1..256; 0 for as many as the device offers
  *        (INTx always has one)
  *
- * All vectors start unmasked (enable mask all ones) with nothing pending.
- * Enabling again replaces the previous set-up.
+ * All vectors start unmasked (enable mask all ones) with nothing pending in
+ * the library. A device may still hold an interrupt it latched itself (an
+ * MSI-X PBA bit of a vector that was not enabled): it is delivered as soon
+ * as its vector is enabled, as on real hardware. Enabling again replaces
+ * the previous set-up.
  *
  * Return: the number of vectors enabled (>= 1), -EPERM, -EINVAL (bad
  * type, @nvec > 256), -ENOTSUP when the device lacks @type, -ERANGE when

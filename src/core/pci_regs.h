@@ -156,4 +156,25 @@
 #define PCI_EXT_CAP_ID_DSN      0x0003u
 #define PCI_EXT_CAP_ID_VNDR     0x000bu
 
+/* Further PCIe, DSN, vendor-specific and PM fields (used by the testdev model) */
+#define PCI_EXP_DEVCTL_CERE     0x0001u  /* correctable error reporting */
+#define PCI_EXP_DEVCTL_NFERE    0x0002u  /* non-fatal error reporting */
+#define PCI_EXP_DEVCTL_FERE     0x0004u  /* fatal error reporting */
+#define PCI_EXP_DEVCTL_URRE     0x0008u  /* unsupported request reporting */
+#define PCI_EXP_DEVCTL_RELAX_EN 0x0010u  /* relaxed ordering */
+#define PCI_EXP_DEVCTL_NOSNOOP_EN 0x0800u
+#define PCI_EXP_DEVSTA_ERR_MASK 0x000fu  /* CED, NFED, FED, URD: RW1C */
+#define PCI_EXP_FLAGS_VERS_2    0x0002u
+#define PCI_EXP_LNKCAP_MLW_X1   (1u << PCI_EXP_LNKCAP_MLW_SHIFT)
+#define PCI_EXP_LNKSTA_NLW_X1   (1u << PCI_EXP_LNKSTA_NLW_SHIFT)
+#define PCI_EXP_LNK_SPEED_2_5GT 0x1u
+#define PCI_DSN_LO              0x04u
+#define PCI_DSN_HI              0x08u
+#define PCI_VNDR_HEADER         0x04u
+#define  PCI_VNDR_HEADER_REV_SHIFT 16u
+#define  PCI_VNDR_HEADER_LEN_SHIFT 20u
+#define PCI_PM_PMC_VERSION_1_2  0x0003u
+#define PCI_PM_STATE_D0         0x0u
+#define PCI_PM_STATE_D3HOT      0x3u
+
 #endif /* UPCI_CORE_PCI_REGS_H */

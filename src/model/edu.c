@@ -65,9 +65,12 @@ static int edu_msi_enabled(const struct edu *e)
 /*
  * INTx is a level derived from state: asserted while an interrupt is
  * pending and MSI is off. STATUS.INTERRUPT shows it even when COMMAND's
- * INTx-disable keeps the pin quiet (PCI 3.0, 6.2.3).
+ * INTx-disable keeps the pin quiet (PCI 3.0, 6.2.3). The host hears of
+ * changes; @restate also repeats a high level, so a host that dropped its
+ * copy of the level (e.g. when its interrupt setup was torn down) sees the
+ * next raise.
  */
-static void edu_update_intx(struct edu *e)
+static void edu_update_intx(struct edu *e, int restate)
 {
 	const struct model_host *h = e->m.host;
 	uint32_t cmd = cfgspace_get(&e->m.cfg, PCI_COMMAND, 2);
@@ -77,7 +80,7 @@ static void edu_update_intx(struct edu *e)
 
 	sts = pending ? (sts | PCI_STATUS_INTERRUPT) : (sts & ~PCI_STATUS_INTERRUPT);
 	cfgspace_put(&e->m.cfg, PCI_STATUS, 2, sts);
-	if (level == e->intx_level)
+	if (level == e->intx_level && !(restate && level))
 		return;
 	e->intx_level = level;
 	if (h && h->intx)
@@ -93,13 +96,13 @@ static void edu_raise(struct edu *e, uint32_t bits)
 	if (edu_msi_enabled(e))
 		(void)model_msi_notify(&e->m, EDU_MSI_CAP, 0);
 	else
-		edu_update_intx(e);
+		edu_update_intx(e, 1);
 }
 
 static void edu_lower(struct edu *e, uint32_t bits)
 {
 	e->irq_status &= ~bits;
-	edu_update_intx(e);
+	edu_update_intx(e, 0);
 }
 
 /* ---- factorial ---- */
@@ -141,25 +144,75 @@ static uint32_t edu_dma_check(const struct edu *e, uint64_t *buf_off, uint64_t *
 }
 
 /*
- * Move the checked range. A range inside one mapped region is copied
- * directly; otherwise the host's copying callbacks (which may span
- * regions) are used. Returns 0 or -EFAULT with the device buffer unchanged.
+ * The longest prefix of [bus, bus+len) that lies in one mapped region with
+ * @need: its pointer, and its length in *got. dma_translate only answers
+ * yes or no for a whole range, so the region end is found by halving.
+ */
+static void *edu_dma_span(const struct model_host *h, uint64_t bus, uint64_t len, unsigned need, uint64_t *got)
+{
+	void *p = h->dma_translate(h->opaque, bus, len, need);
+	uint64_t lo = 1, hi = len; /* a prefix of lo bytes fits, hi does not */
+
+	if (p) {
+		*got = len;
+		return p;
+	}
+	p = h->dma_translate(h->opaque, bus, 1, need);
+	if (!p)
+		return NULL;
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (h->dma_translate(h->opaque, bus, mid, need))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*got = lo;
+	return p;
+}
+
+/* Walk the RAM range region by region; copy only when @copy is set, so a
+ * first pass can give the verdict for the whole range. */
+static int edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram, int copy)
+{
+	const struct model_host *h = e->m.host;
+	unsigned need = to_ram ? UPCI_DMA_WRITE : UPCI_DMA_READ;
+
+	while (cnt) {
+		uint64_t got = 0;
+		uint8_t *p = edu_dma_span(h, bus, cnt, need, &got);
+
+		if (!p || got == 0 || got > cnt)
+			return -EFAULT;
+		if (copy && to_ram)
+			memcpy(p, e->buf + off, got);
+		else if (copy)
+			memcpy(e->buf + off, p, got);
+		off += got;
+		bus += got;
+		cnt -= got;
+	}
+	return 0;
+}
+
+/*
+ * Move the checked range, all or nothing. With dma_translate (the normal
+ * case) the whole range is proven mapped before a byte moves, even when it
+ * spans adjacent regions. A host without it offers only copying callbacks:
+ * RAM -> EDU goes through a bounce buffer so a failure leaves the device
+ * buffer unchanged; for EDU -> RAM the host's dma_write decides.
  */
 static int edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram)
 {
 	const struct model_host *h = e->m.host;
-	void *p = NULL;
 
 	if (!h)
 		return -EFAULT;
-	if (h->dma_translate)
-		p = h->dma_translate(h->opaque, bus, cnt, to_ram ? UPCI_DMA_WRITE : UPCI_DMA_READ);
-	if (p) {
-		if (to_ram)
-			memcpy(p, e->buf + off, cnt);
-		else
-			memcpy(e->buf + off, p, cnt);
-		return 0;
+	if (h->dma_translate) {
+		if (edu_dma_walk(e, off, bus, cnt, to_ram, 0) != 0)
+			return -EFAULT;
+		return edu_dma_walk(e, off, bus, cnt, to_ram, 1);
 	}
 	if (to_ram)
 		return h->dma_write && h->dma_write(h->opaque, bus, e->buf + off, cnt) == 0 ? 0 : -EFAULT;
@@ -333,7 +386,7 @@ static void edu_cfg_written(struct model *m, uint32_t off, unsigned width, uint3
 	(void)width;
 	(void)val;
 	/* COMMAND.INTX_DISABLE or MSI enable may have changed the pin. */
-	edu_update_intx(to_edu(m));
+	edu_update_intx(to_edu(m), 0);
 }
 
 static void edu_build_cfg(struct cfgspace *c)
@@ -374,7 +427,7 @@ static void edu_reset(struct model *m)
 
 	edu_regs_reset(e);
 	cfgspace_reset(&e->m.cfg);
-	edu_update_intx(e); /* lowers the pin if it was up */
+	edu_update_intx(e, 0); /* lowers the pin if it was up */
 	edu_mirror_update(e);
 }
 

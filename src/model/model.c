@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "model.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,18 @@ int model_param_u64(const struct model_params *p, const char *key, uint64_t def,
 
 		if (strcmp(p->p[i].key, key) != 0)
 			continue;
-		if (*s == '\0' || *s == '-' || *s == '+')
+		/* Decimal or 0x hex only: no octal surprise for "010", no
+		 * whitespace or sign that strtoull would accept. */
+		if (!isdigit((unsigned char)s[0]))
 			return -EINVAL;
 		errno = 0;
-		v = strtoull(s, &end, 0);
+		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+			if (!isxdigit((unsigned char)s[2]))
+				return -EINVAL;
+			v = strtoull(s + 2, &end, 16);
+		} else {
+			v = strtoull(s, &end, 10);
+		}
 		if (errno || *end != '\0' || v < min || v > max)
 			return -EINVAL;
 		*out = v;

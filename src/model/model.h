@@ -110,6 +110,10 @@ struct model {
 	uint16_t vendor_id, device_id;
 };
 
+/* The built-in models. */
+extern const struct model_ops model_edu_ops;
+extern const struct model_ops model_testdev_ops;
+
 /* Registry of built-in models (src/model/models.c). */
 const struct model_ops *model_find(const char *name);
 /* NULL-terminated array of all models. */

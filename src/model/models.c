@@ -4,8 +4,6 @@
 
 #include "model.h"
 
-extern const struct model_ops model_edu_ops;
-extern const struct model_ops model_testdev_ops;
 
 static const struct model_ops *const models[] = {
 	&model_edu_ops,

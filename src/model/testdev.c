@@ -16,29 +16,6 @@
 #include "testdev_regs.h"
 #include "upci/upci.h"
 
-/* Config-space names missing from src/core/pci_regs.h (PCIe Base 4.0
- * 7.5.3.4 Device Control, 7.5.3.5 Device Status, 7.9.3 DSN, 7.9.5 VSEC;
- * PCI PM 1.2 3.2.3 PMC version). */
-#define PCI_EXP_DEVCTL_CERE     0x0001u  /* correctable error reporting */
-#define PCI_EXP_DEVCTL_NFERE    0x0002u  /* non-fatal error reporting */
-#define PCI_EXP_DEVCTL_FERE     0x0004u  /* fatal error reporting */
-#define PCI_EXP_DEVCTL_URRE     0x0008u  /* unsupported request reporting */
-#define PCI_EXP_DEVCTL_RELAX_EN 0x0010u  /* relaxed ordering */
-#define PCI_EXP_DEVCTL_NOSNOOP_EN 0x0800u
-#define PCI_EXP_DEVSTA_ERR_MASK 0x000fu  /* CED, NFED, FED, URD: RW1C */
-#define PCI_EXP_FLAGS_VERS_2    0x0002u
-#define PCI_EXP_LNKCAP_MLW_X1   (1u << PCI_EXP_LNKCAP_MLW_SHIFT)
-#define PCI_EXP_LNKSTA_NLW_X1   (1u << PCI_EXP_LNKSTA_NLW_SHIFT)
-#define PCI_EXP_LNK_SPEED_2_5GT 0x1u
-#define PCI_DSN_LO              0x04u
-#define PCI_DSN_HI              0x08u
-#define PCI_VNDR_HEADER         0x04u
-#define  PCI_VNDR_HEADER_REV_SHIFT 16u
-#define  PCI_VNDR_HEADER_LEN_SHIFT 20u
-#define PCI_PM_PMC_VERSION_1_2  0x0003u
-#define PCI_PM_STATE_D0         0x0u
-#define PCI_PM_STATE_D3HOT      0x3u
-
 /* DEVCTL after reset (PCIe Base 7.5.3.4 defaults): relaxed ordering and
  * no-snoop enabled, max read request 512 bytes (010b). */
 #define TD_DEVCTL_DEFAULT \
@@ -53,7 +30,6 @@
 #define TD_PBA_BYTES(nvec)      ((((nvec) + 63u) / 64u) * 8u)
 #define TD_BOUNCE_SIZE          (64u * 1024u)
 
-extern const struct model_ops model_testdev_ops;
 
 struct testdev {
 	struct model m; /* first: the core hands us struct model * */
@@ -150,7 +126,6 @@ static void td_run(struct testdev *t)
 	int irq = !!(t->ctrl & TESTDEV_CTRL_IRQ_EN);
 	struct testdev_dma_result r = {0};
 
-	t->status = 0;
 	t->done_count = 0;
 	if (!(cmd & PCI_COMMAND_MASTER)) {
 		r.fault = TESTDEV_FAULT_NO_MASTER;
@@ -177,6 +152,7 @@ static void td_run(struct testdev *t)
 		t->done_count = r.done;
 		t->bytes += r.bytes;
 	}
+	/* Replaces the previous run's bits: STATUS describes the last run. */
 	t->status = TESTDEV_STATUS_DONE;
 	if (r.fault) {
 		t->status |= TESTDEV_STATUS_ERROR;

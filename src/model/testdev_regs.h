@@ -70,12 +70,13 @@
 #define  TESTDEV_CTRL_START      0x00000001u /* write 1: run the list; reads 0 */
 #define  TESTDEV_CTRL_IRQ_EN     0x00000002u /* raise COMPL_VEC when a run ends */
 #define  TESTDEV_CTRL_MASK       0x00000002u /* bits that stick */
-#define TESTDEV_REG_STATUS       0x030u  /* RW1C see TESTDEV_STATUS_*; START clears it */
+#define TESTDEV_REG_STATUS       0x030u  /* RW1C see TESTDEV_STATUS_*; each run replaces it */
 #define  TESTDEV_STATUS_DONE     0x00000001u /* the last run ended (ok or not) */
 #define  TESTDEV_STATUS_ERROR    0x00000002u /* the last run stopped on a fault */
 #define  TESTDEV_STATUS_MASK     0x00000003u
-#define TESTDEV_REG_COMPL_VEC    0x034u  /* RW  vector raised at end of a run (low 16 bits kept) */
+#define TESTDEV_REG_COMPL_VEC    0x034u  /* RW  vector raised at end of a run with IRQ_EN (low 16 bits kept) */
 #define TESTDEV_REG_DONE_COUNT   0x038u  /* RO  descriptors completed by the last run */
+/* 0x03c: unimplemented (reads all ones) */
 #define TESTDEV_REG_BYTES        0x040u  /* RO  64-bit: bytes copied since reset */
 #define TESTDEV_REG_BYTES_HI     0x044u
 #define TESTDEV_REG_FAULT_COUNT  0x048u  /* RO  faults since reset; a write clears it and LAST_FAULT */

@@ -2,8 +2,10 @@
 /*
  * Unit tests of the edu model against QEMU's docs/specs/edu.rst and the
  * upci extensions in edu_regs.h, through a fake host: a few pages of RAM at
- * RAM_BUS with guard bytes around them, a read-only page at RO_BUS, and
- * recorders for MSI and INTx.
+ * RAM_BUS with guard bytes around them, a writable page at ADJ_BUS right
+ * below a read-only page at RO_BUS, and recorders for MSI and INTx. Its
+ * copying callbacks behave like the sim backend's: region by region, so a
+ * failure can leave part of a write done.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -25,6 +27,7 @@ extern const struct model_ops model_edu_ops;
 #define RAM_BUS     0x100000u
 #define RAM_SIZE    (4u * PAGE)
 #define RO_BUS      0x200000u
+#define ADJ_BUS     (RO_BUS - PAGE)
 #define UNMAPPED    0x180000u
 #define GUARD       64u
 #define GUARD_BYTE  0xa5u
@@ -32,6 +35,7 @@ extern const struct model_ops model_edu_ops;
 
 struct fake_host {
 	uint8_t arena[GUARD + RAM_SIZE + GUARD];
+	uint8_t adj[PAGE];
 	uint8_t ro[PAGE];
 	unsigned msi_count, msi_last;
 	unsigned intx_calls;
@@ -43,37 +47,73 @@ static uint8_t *ram(struct fake_host *f)
 	return f->arena + GUARD;
 }
 
+struct fake_region {
+	uint64_t bus, len;
+	uint8_t *mem;
+	unsigned perm;
+};
+
+static unsigned fake_regions(struct fake_host *f, struct fake_region r[3])
+{
+	r[0] = (struct fake_region){ RAM_BUS, RAM_SIZE, ram(f), UPCI_DMA_RW };
+	r[1] = (struct fake_region){ ADJ_BUS, PAGE, f->adj, UPCI_DMA_RW };
+	r[2] = (struct fake_region){ RO_BUS, PAGE, f->ro, UPCI_DMA_READ };
+	return 3;
+}
+
+/* The region holding @bus, or NULL. */
+static const struct fake_region *fake_find(struct fake_host *f, struct fake_region *r, uint64_t bus)
+{
+	unsigned n = fake_regions(f, r);
+
+	for (unsigned i = 0; i < n; i++)
+		if (bus >= r[i].bus && bus - r[i].bus < r[i].len)
+			return &r[i];
+	return NULL;
+}
+
 static void *fake_translate(void *opaque, uint64_t bus, uint64_t len, unsigned need)
 {
-	struct fake_host *f = opaque;
+	struct fake_region rs[3];
+	const struct fake_region *r = fake_find(opaque, rs, bus);
 
-	if (len == 0)
+	if (!r || len == 0 || len > r->len - (bus - r->bus) || (r->perm & need) != need)
 		return NULL;
-	if (bus >= RAM_BUS && bus - RAM_BUS < RAM_SIZE && len <= RAM_SIZE - (bus - RAM_BUS))
-		return ram(f) + (bus - RAM_BUS);
-	if (bus >= RO_BUS && bus - RO_BUS < PAGE && len <= PAGE - (bus - RO_BUS) && !(need & UPCI_DMA_WRITE))
-		return f->ro + (bus - RO_BUS);
-	return NULL;
+	return r->mem + (bus - r->bus);
+}
+
+/* Region by region, stopping at the first hole (like the sim host). */
+static int fake_copy(struct fake_host *f, uint64_t bus, uint8_t *buf, uint64_t len, unsigned need)
+{
+	while (len) {
+		struct fake_region rs[3];
+		const struct fake_region *r = fake_find(f, rs, bus);
+		uint64_t chunk;
+
+		if (!r || (r->perm & need) != need)
+			return -EFAULT;
+		chunk = r->len - (bus - r->bus);
+		if (chunk > len)
+			chunk = len;
+		if (need == UPCI_DMA_WRITE)
+			memcpy(r->mem + (bus - r->bus), buf, chunk);
+		else
+			memcpy(buf, r->mem + (bus - r->bus), chunk);
+		bus += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+	return 0;
 }
 
 static int fake_dma_read(void *opaque, uint64_t bus, void *buf, uint64_t len)
 {
-	void *p = fake_translate(opaque, bus, len, UPCI_DMA_READ);
-
-	if (!p)
-		return -EFAULT;
-	memcpy(buf, p, len);
-	return 0;
+	return fake_copy(opaque, bus, buf, len, UPCI_DMA_READ);
 }
 
 static int fake_dma_write(void *opaque, uint64_t bus, const void *buf, uint64_t len)
 {
-	void *p = fake_translate(opaque, bus, len, UPCI_DMA_WRITE);
-
-	if (!p)
-		return -EFAULT;
-	memcpy(p, buf, len);
-	return 0;
+	return fake_copy(opaque, bus, (uint8_t *)buf, len, UPCI_DMA_WRITE);
 }
 
 static void fake_msi(void *opaque, unsigned vec)
@@ -416,29 +456,35 @@ static void test_raise_ack_intx(void **state)
 	/* Interrupt status is read-only. */
 	wr32(m, EDU_REG_IRQ_STATUS, 0);
 	assert_int_equal(rd32(m, EDU_REG_IRQ_STATUS), 0x5);
-	/* The level is already high: no new edge. */
+	/* Each raise restates the high level (a host may have dropped it). */
 	wr32(m, EDU_REG_IRQ_RAISE, 0x2);
 	assert_int_equal(rd32(m, EDU_REG_IRQ_STATUS), 0x7);
-	assert_int_equal(t->fh.intx_calls, 1);
+	assert_int_equal(t->fh.intx_calls, 2);
+	assert_int_equal(t->fh.intx_level, 1);
+	/* A partial ack changes nothing on the pin. */
 	wr32(m, EDU_REG_IRQ_ACK, 0x1);
 	assert_int_equal(rd32(m, EDU_REG_IRQ_STATUS), 0x6);
+	assert_int_equal(t->fh.intx_calls, 2);
 	assert_int_equal(t->fh.intx_level, 1);
 	wr32(m, EDU_REG_IRQ_ACK, 0x6);
 	assert_int_equal(rd32(m, EDU_REG_IRQ_STATUS), 0);
 	assert_int_equal(t->fh.intx_level, 0);
-	assert_int_equal(t->fh.intx_calls, 2);
+	assert_int_equal(t->fh.intx_calls, 3);
 	assert_false(cfg_rd(m, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	/* Ack with nothing pending: the pin stays low, no call. */
+	wr32(m, EDU_REG_IRQ_ACK, 0x1);
+	assert_int_equal(t->fh.intx_calls, 3);
 	assert_int_equal(t->fh.msi_count, 0);
 
 	/* COMMAND.INTX_DISABLE keeps the pin low; STATUS still shows it. */
 	cfg_wr(m, PCI_COMMAND, 2, PCI_COMMAND_INTX_DISABLE);
 	wr32(m, EDU_REG_IRQ_RAISE, 0x100);
 	assert_int_equal(t->fh.intx_level, 0);
-	assert_int_equal(t->fh.intx_calls, 2);
+	assert_int_equal(t->fh.intx_calls, 3);
 	assert_true(cfg_rd(m, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 	cfg_wr(m, PCI_COMMAND, 2, 0);
 	assert_int_equal(t->fh.intx_level, 1);
-	assert_int_equal(t->fh.intx_calls, 3);
+	assert_int_equal(t->fh.intx_calls, 4);
 	wr32(m, EDU_REG_IRQ_ACK, 0xffffffffu);
 	assert_int_equal(t->fh.intx_level, 0);
 }
@@ -528,6 +574,13 @@ static void test_dma_roundtrip(void **state)
 	dma(m, EDU_DMA_START, RAM_BUS + PAGE, PAGE, EDU_DMA_CMD_START | EDU_DMA_CMD_TO_RAM);
 	assert_memory_equal(r + PAGE, t->fh.ro, PAGE);
 
+	/* A range over two adjacent regions moves as one. */
+	fill(t->fh.adj, PAGE, 0x55);
+	dma(m, RO_BUS - PAGE / 2, EDU_DMA_START, PAGE, EDU_DMA_CMD_START);
+	dma(m, EDU_DMA_START, RAM_BUS + PAGE, PAGE, EDU_DMA_CMD_START | EDU_DMA_CMD_TO_RAM);
+	assert_memory_equal(r + PAGE, t->fh.adj + PAGE / 2, PAGE / 2);
+	assert_memory_equal(r + PAGE + PAGE / 2, t->fh.ro, PAGE / 2);
+
 	assert_int_equal(rd32(m, EDU_REG_DMA_FAULTS), 0);
 	assert_int_equal(rd32(m, EDU_REG_DMA_ERROR), EDU_DMA_ERR_NONE);
 	assert_guards(&t->fh);
@@ -597,7 +650,7 @@ static void assert_buffer_unchanged(struct fx *t)
 static void run_hostile(struct fx *t, const struct hostile *h, int master)
 {
 	static uint8_t before[sizeof(((struct fake_host *)0)->arena)];
-	static uint8_t ro_before[PAGE];
+	static uint8_t ro_before[PAGE], adj_before[PAGE];
 	struct model *m = t->m;
 	uint32_t faults;
 
@@ -607,8 +660,10 @@ static void run_hostile(struct fx *t, const struct hostile *h, int master)
 	/* RAM pages 1 and 2 hold a different pattern, all guarded. */
 	fill(ram(&t->fh) + PAGE, 2 * PAGE, 0xc3);
 	fill(t->fh.ro, PAGE, 0x99);
+	fill(t->fh.adj, PAGE, 0x66);
 	memcpy(before, t->fh.arena, sizeof(before));
 	memcpy(ro_before, t->fh.ro, PAGE);
+	memcpy(adj_before, t->fh.adj, PAGE);
 	faults = rd32(m, EDU_REG_DMA_FAULTS);
 	wr32(m, EDU_REG_IRQ_ACK, 0xffffffffu);
 	if (!master)
@@ -621,9 +676,10 @@ static void run_hostile(struct fx *t, const struct hostile *h, int master)
 	assert_int_equal(rd64(m, EDU_REG_DMA_CMD), h->cmd & ~(uint64_t)EDU_DMA_CMD_START);
 	/* The completion interrupt comes anyway, if asked for. */
 	assert_int_equal(rd32(m, EDU_REG_IRQ_STATUS), (h->cmd & EDU_DMA_CMD_IRQ) ? EDU_IRQ_DMA : 0);
-	/* No byte moved: RAM, guards, read-only page and buffer. */
+	/* No byte moved: RAM, guards, the other pages and the buffer. */
 	assert_memory_equal(t->fh.arena, before, sizeof(before));
 	assert_memory_equal(t->fh.ro, ro_before, PAGE);
+	assert_memory_equal(t->fh.adj, adj_before, PAGE);
 	assert_buffer_unchanged(t);
 	/* The readback itself must not have faulted. */
 	assert_int_equal(rd32(m, EDU_REG_DMA_FAULTS), faults + 1);
@@ -657,6 +713,10 @@ static const struct hostile hostile_cases[] = {
 	{ "RAM range runs off the end", EDU_DMA_START, RAM_BUS + RAM_SIZE - 8, 16, TO_RAM, EDU_DMA_ERR_UNMAPPED },
 	{ "RAM range starts before", RAM_BUS - 8, EDU_DMA_START, 16, FROM_RAM, EDU_DMA_ERR_UNMAPPED },
 	{ "write to read-only RAM", EDU_DMA_START, RO_BUS, 16, TO_RAM, EDU_DMA_ERR_UNMAPPED },
+	/* The first half is writable: it must not be written either. */
+	{ "write spans into read-only RAM", EDU_DMA_START, RO_BUS - PAGE / 2, PAGE, TO_RAM, EDU_DMA_ERR_UNMAPPED },
+	/* The first half is readable: the buffer must not change either. */
+	{ "read runs off read-only RAM", RO_BUS + PAGE / 2, EDU_DMA_START, PAGE, FROM_RAM, EDU_DMA_ERR_UNMAPPED },
 };
 
 static void test_dma_hostile(void **state)
@@ -696,10 +756,11 @@ static void test_dma_copy_only_host(void **state)
 	assert_memory_equal(r + PAGE, r, PAGE);
 	assert_int_equal(rd32(m, EDU_REG_DMA_FAULTS), 0);
 
-	/* Failures still leave everything untouched. */
+	/* RAM -> EDU failures still leave everything untouched (bounce
+	 * buffer); EDU -> RAM atomicity is the host's business here. */
 	run_hostile(t, &hostile_cases[16], 1); /* unmapped, RAM->EDU */
-	run_hostile(t, &hostile_cases[18], 1); /* runs off the end of RAM */
-	run_hostile(t, &hostile_cases[20], 1); /* read-only RAM */
+	run_hostile(t, &hostile_cases[19], 1); /* starts before RAM */
+	run_hostile(t, &hostile_cases[22], 1); /* runs off read-only RAM */
 }
 
 /* ---- access rules ---- */

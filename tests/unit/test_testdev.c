@@ -28,7 +28,7 @@ extern const struct model_ops model_testdev_ops;
 #define GUARD 4096u
 #define GUARD_BYTE 0xa5u
 
-enum { R_DESC, R_SRC, R_DST, R_RO, R_NUM };
+enum { R_DESC, R_SRC, R_DST, R_RO, R_TOP, R_NUM };
 
 struct region {
 	uint64_t bus, size;
@@ -41,7 +41,7 @@ static struct fake {
 	struct region r[R_NUM];
 	uint64_t msi[4];
 	unsigned msi_calls;
-	int no_rw; /* hide dma_read/dma_write: translate only */
+	int sloppy; /* translate ignores len: the model's own checks must hold */
 } F;
 
 #define DESC_BUS 0x00010000ull /* 128 KiB: room for TESTDEV_MAX_DESC */
@@ -49,12 +49,14 @@ static struct fake {
 #define DST_BUS  0x00200000ull /* 1 MiB, adjacent to SRC */
 #define RO_BUS   0x00400000ull /* 64 KiB, device may only read */
 #define HOLE_BUS 0x05000000ull /* nothing mapped */
+#define TOP_BUS  0xfffffffffffff000ull /* the last page of the bus */
 
 static const struct region layout[R_NUM] = {
 	[R_DESC] = {DESC_BUS, 128 * 1024, UPCI_DMA_RW, NULL, NULL},
 	[R_SRC] = {SRC_BUS, 1 << 20, UPCI_DMA_RW, NULL, NULL},
 	[R_DST] = {DST_BUS, 1 << 20, UPCI_DMA_RW, NULL, NULL},
 	[R_RO] = {RO_BUS, 64 * 1024, UPCI_DMA_READ, NULL, NULL},
+	[R_TOP] = {TOP_BUS, 4096, UPCI_DMA_RW, NULL, NULL},
 };
 
 static struct region *find(uint64_t bus, unsigned need)
@@ -73,7 +75,7 @@ static void *fake_translate(void *opaque, uint64_t bus, uint64_t len, unsigned n
 	struct region *r = find(bus, need);
 
 	(void)opaque;
-	if (!r || len == 0 || len > r->size - (bus - r->bus))
+	if (!r || len == 0 || (!F.sloppy && len > r->size - (bus - r->bus)))
 		return NULL;
 	return r->mem + (bus - r->bus);
 }
@@ -138,12 +140,6 @@ static struct model_host host_translate_only = {
 static int msi_seen(unsigned v)
 {
 	return !!(F.msi[v / 64] & (1ull << (v % 64)));
-}
-
-static void msi_clear(void)
-{
-	memset(F.msi, 0, sizeof(F.msi));
-	F.msi_calls = 0;
 }
 
 static uint8_t *at(unsigned region, uint64_t off)
@@ -897,6 +893,38 @@ static void test_dma_hostile_descriptors(void **state)
 	model_testdev_ops.destroy(m);
 }
 
+static void expect_run_fault(struct model *m, uint32_t fault, uint32_t fdesc, uint32_t done);
+
+/* Addresses that wrap past 2^64, with a host whose translate does not
+ * check lengths: the model's own checks must stop them. */
+static void test_dma_wrap_sloppy_host(void **state)
+{
+	struct model *m = mk(NULL);
+	uint8_t top[4096];
+
+	(void)state;
+	master_on(m);
+	fill(at(R_TOP, 0), 4096, 10);
+	memcpy(top, at(R_TOP, 0), sizeof(top));
+	F.sloppy = 1;
+	put_desc(R_DESC, 0, SRC_BUS, UINT64_MAX - 15, 32, 0);
+	run(m, DESC_BUS, 1, 0);
+	expect_run_fault(m, TESTDEV_FAULT_DST, 0, 0);
+	put_desc(R_DESC, 0, UINT64_MAX - 15, DST_BUS, 32, 0);
+	run(m, DESC_BUS, 1, 0);
+	expect_run_fault(m, TESTDEV_FAULT_SRC, 0, 0);
+	assert_int_equal(at(R_DST, 0)[0], 0);
+	/* The last 16 bytes of the bus are fine. */
+	put_desc(R_DESC, 0, UINT64_MAX - 15, DST_BUS, 16, 0);
+	run(m, DESC_BUS, 1, 0);
+	assert_int_equal(rd(m, TESTDEV_REG_STATUS), TESTDEV_STATUS_DONE);
+	assert_memory_equal(at(R_DST, 0), top + 4080, 16);
+	F.sloppy = 0;
+	assert_memory_equal(at(R_TOP, 0), top, sizeof(top));
+	guards_intact();
+	model_testdev_ops.destroy(m);
+}
+
 static void expect_run_fault(struct model *m, uint32_t fault, uint32_t fdesc, uint32_t done)
 {
 	assert_int_equal(rd(m, TESTDEV_REG_STATUS), TESTDEV_STATUS_DONE | TESTDEV_STATUS_ERROR);
@@ -923,9 +951,12 @@ static void test_dma_hostile_runs(void **state)
 	run(m, UINT64_MAX - 31, 2, 0); /* list wraps */
 	expect_run_fault(m, TESTDEV_FAULT_DESC_ADDR, 0, 0);
 	assert_int_equal(rd(m, TESTDEV_REG_FAULT_COUNT), ++faults);
-	run(m, UINT64_MAX - 31, 1, 0); /* the last 32 bytes of the bus: no wrap, unmapped */
-	expect_run_fault(m, TESTDEV_FAULT_DESC_ADDR, 0, 0);
-	assert_int_equal(rd(m, TESTDEV_REG_FAULT_COUNT), ++faults);
+	/* A list in the last 32 bytes of the bus does not wrap: it runs. */
+	put_desc(R_TOP, 127, SRC_BUS, DST_BUS + 3072, 64, 0);
+	run(m, UINT64_MAX - 31, 1, 0);
+	assert_int_equal(rd(m, TESTDEV_REG_STATUS), TESTDEV_STATUS_DONE);
+	assert_int_equal(desc_at(R_TOP, 127)->status, TESTDEV_DESC_ST_DONE);
+	assert_memory_equal(at(R_DST, 3072), at(R_SRC, 0), 64);
 	run(m, DESC_BUS, 0, 0);
 	expect_run_fault(m, TESTDEV_FAULT_DESC_COUNT, 0xffffffffu, 0);
 	assert_int_equal(rd(m, TESTDEV_REG_FAULT_COUNT), ++faults);
@@ -979,6 +1010,7 @@ static void test_dma_hostile_runs(void **state)
 	 * written back, which is a fault. */
 	memcpy(at(R_RO, 0), desc_at(R_DESC, 0), TESTDEV_DESC_SIZE);
 	((struct testdev_desc *)(void *)at(R_RO, 0))->dst = DST_BUS + 1024;
+	((struct testdev_desc *)(void *)at(R_RO, 0))->status = 0xeeeeeeeeu;
 	run(m, RO_BUS, 1, 0);
 	expect_run_fault(m, TESTDEV_FAULT_WRITEBACK, 0, 0);
 	assert_int_equal(rd(m, TESTDEV_REG_FAULT_COUNT), ++faults);
@@ -1165,6 +1197,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dma_spanning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_hostile_descriptors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_hostile_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dma_wrap_sloppy_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_max_descriptors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_no_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),

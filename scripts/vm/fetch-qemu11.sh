@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Fetch QEMU 11.x (it has the vfio-user-pci client) from Debian
+# trixie-backports without touching the host: a private apt state downloads
+# qemu-system-x86 and its whole dependency closure, dpkg -x unpacks them under
+# the cache, and a wrapper runs QEMU through the bundled dynamic loader.
+#
+#   scripts/vm/fetch-qemu11.sh          # prints the wrapper path on success
+#
+# Result (under ${UPCI_CACHE:-$HOME/.cache/upci}/qemu11):
+#   qemu-system-x86_64   wrapper script; use it like any qemu-system-x86_64
+#   env                  "UPCI_QEMU11=<wrapper>" and the version, for sourcing
+#
+# Idempotent: once it has worked, later runs only re-check the wrapper.
+# Exit status: 0 ok, 77 skip (cannot download: no apt or no archive), 1 error.
+# The Debian archive is the one apt already uses (UPCI_DEBIAN_MIRROR overrides).
+set -euo pipefail
+
+CACHE=${UPCI_CACHE:-$HOME/.cache/upci}
+D=$CACHE/qemu11
+W=$D/qemu-system-x86_64
+SUITE=${UPCI_QEMU11_SUITE:-trixie-backports}
+
+say() { echo "fetch-qemu11: $*" >&2; }
+skip() { say "skip: $*"; exit 77; }
+die() { say "error: $*"; exit 1; }
+
+# The Debian archive apt already uses: first non-security URI of
+# debian.sources (deb822), else of sources.list.
+debian_mirror() {
+	local m="" f=/etc/apt/sources.list.d/debian.sources
+	if [ -n "${UPCI_DEBIAN_MIRROR:-}" ]; then
+		echo "$UPCI_DEBIAN_MIRROR"
+		return
+	fi
+	if [ -r "$f" ]; then
+		m=$(awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
+	fi
+	if [ -z "$m" ] && [ -r /etc/apt/sources.list ]; then
+		m=$(awk '$1 == "deb" {
+			for (i = 2; i <= NF; i++) {
+				if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; continue }
+				if ($i !~ /security/) { print $i; exit }
+				break
+			}
+		}' /etc/apt/sources.list)
+	fi
+	echo "$m"
+}
+
+# Checks the wrapper; prints the version line.
+verify() {
+	local v
+	v=$("$W" --version 2>&1 | head -n1) || { say "wrapper does not run: $v"; return 1; }
+	case "$v" in
+	*"version 11."*) ;;
+	*"version 1"[0-9].*) say "note: expected 11.x, got: $v" ;;
+	*) say "unexpected version: $v"; return 1 ;;
+	esac
+	if ! "$W" -machine none -device help 2>&1 | grep -q '"vfio-user-pci"'; then
+		say "$v has no vfio-user-pci device"
+		return 1
+	fi
+	echo "$v"
+}
+
+report() {
+	printf 'UPCI_QEMU11=%q\nUPCI_QEMU11_VERSION=%q\n' "$W" "$1" >"$D/env"
+	say "ok: $1 (vfio-user-pci present)"
+	say "run: $W ...   (env: $D/env)"
+	echo "$W"
+}
+
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.qemu11.lock"
+flock 9
+
+if [ -f "$D/.ok" ] && [ -x "$W" ] && v=$(verify); then
+	report "$v"
+	exit 0
+fi
+rm -f "$D/.ok"
+
+command -v apt-get >/dev/null && command -v dpkg >/dev/null || skip "apt-get/dpkg not found (need Debian)"
+M=$(debian_mirror)
+[ -n "$M" ] || skip "no Debian archive found in /etc/apt (set UPCI_DEBIAN_MIRROR)"
+
+mkdir -p "$D/lists/partial" "$D/cache/archives/partial" "$D/state"
+[ -f "$D/state/status" ] || : >"$D/state/status"
+printf 'deb %s trixie main\ndeb %s %s main\n' "$M" "$M" "$SUITE" >"$D/src.list"
+A=(-o "Dir::Etc::SourceList=$D/src.list" -o Dir::Etc::SourceParts=/dev/null
+	-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
+	-o "Dir::State::Lists=$D/lists" -o "Dir::Cache=$D/cache"
+	-o "Dir::State::status=$D/state/status" -o APT::Architectures=amd64
+	-o Debug::NoLocking=1 -o quiet=2)
+[ "$(id -u)" -eq 0 ] && A+=(-o APT::Sandbox::User=root)
+
+say "apt-get update (trixie, $SUITE from $M)"
+if ! out=$(apt-get "${A[@]}" update 2>&1) || grep -q '^[WE]: Failed to fetch' <<<"$out"; then
+	printf '%s\n' "$out" | tail -n 5 >&2
+	skip "cannot download package lists from $M"
+fi
+say "download qemu-system-x86 from $SUITE and its dependencies"
+if ! out=$(apt-get "${A[@]}" -y -t "$SUITE" install --download-only --no-install-recommends qemu-system-x86 2>&1); then
+	printf '%s\n' "$out" | tail -n 5 >&2
+	skip "cannot download qemu-system-x86 from $SUITE"
+fi
+
+say "unpack $(ls "$D"/cache/archives/*.deb | wc -l) packages"
+rm -rf "$D/root.new"
+mkdir -p "$D/root.new"
+for f in "$D"/cache/archives/*.deb; do
+	dpkg -x "$f" "$D/root.new"
+done
+rm -rf "$D/root"
+mv "$D/root.new" "$D/root"
+
+R=$D/root
+[ -x "$R/usr/bin/qemu-system-x86_64" ] || die "no usr/bin/qemu-system-x86_64 in the unpacked packages"
+[ -e "$R/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" ] || die "no bundled ld-linux-x86-64.so.2"
+cat >"$W.new" <<EOF
+#!/bin/sh
+# QEMU from Debian $SUITE, unpacked by scripts/vm/fetch-qemu11.sh. Runs
+# through its own loader and libraries; modules and firmware from the same tree.
+R='$R'
+QEMU_MODULE_DIR="\$R/usr/lib/x86_64-linux-gnu/qemu"
+export QEMU_MODULE_DIR
+exec "\$R/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" \\
+	--library-path "\$R/usr/lib/x86_64-linux-gnu:\$R/lib/x86_64-linux-gnu" \\
+	"\$R/usr/bin/qemu-system-x86_64" \\
+	-L "\$R/usr/share/qemu" -L "\$R/usr/share/seabios" -L "\$R/usr/lib/ipxe/qemu" "\$@"
+EOF
+chmod +x "$W.new"
+mv "$W.new" "$W"
+
+v=$(verify) || die "the unpacked QEMU does not work (see above)"
+touch "$D/.ok"
+report "$v"

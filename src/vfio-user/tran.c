@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Message framing shared by every vfio-user transport: the byte sources
+ * (socket, memory) only move bytes and fds; all header checks, size
+ * limits and fd bookkeeping live here, once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "tran.h"
+
+void vfu_msg_init(struct vfu_msg *m)
+{
+	memset(&m->hdr, 0, sizeof(m->hdr));
+	m->payload = NULL;
+	m->len = 0;
+	for (size_t i = 0; i < VFU_MSG_MAX_FDS; i++)
+		m->fds[i] = -1;
+	m->nr_fds = 0;
+}
+
+void vfu_msg_release(struct vfu_msg *m)
+{
+	for (size_t i = 0; i < m->nr_fds && i < VFU_MSG_MAX_FDS; i++)
+		if (m->fds[i] >= 0)
+			close(m->fds[i]);
+	free(m->payload);
+	vfu_msg_init(m);
+}
+
+int vfu_msg_take_fd(struct vfu_msg *m, size_t i)
+{
+	int fd;
+
+	if (i >= m->nr_fds || i >= VFU_MSG_MAX_FDS)
+		return -ENOENT;
+	fd = m->fds[i];
+	if (fd < 0)
+		return -EBADF;
+	m->fds[i] = -1;
+	return fd;
+}
+
+void vfu_fd_sink_put(struct vfu_fd_sink *s, int fd)
+{
+	if (fd < 0)
+		return;
+	if (s->nr < s->max) {
+		s->fds[s->nr++] = fd;
+		return;
+	}
+	/* over the limit: never keep it, and fail the whole message */
+	close(fd);
+	s->rejected = true;
+}
+
+void vfu_tran_init(struct vfu_tran *t, const struct vfu_tran_ops *ops)
+{
+	t->ops = ops;
+	t->max_msg_size = VFU_TRAN_DEFAULT_MAX_MSG_SIZE;
+	t->max_recv_fds = VFU_DEFAULT_MAX_MSG_FDS;
+	t->max_send_fds = VFU_DEFAULT_MAX_MSG_FDS;
+	t->io_timeout_ms = VFU_TRAN_DEFAULT_IO_TIMEOUT_MS;
+	t->recv_err = 0;
+	t->send_err = 0;
+}
+
+int vfu_tran_set_limits(struct vfu_tran *t, size_t max_msg_size,
+			size_t max_recv_fds, size_t max_send_fds)
+{
+	if (max_msg_size < VFU_HDR_SIZE || max_msg_size > VFU_TRAN_MAX_MSG_SIZE_LIMIT ||
+	    max_recv_fds > VFU_MSG_MAX_FDS || max_send_fds > VFU_MSG_MAX_FDS)
+		return -EINVAL;
+	t->max_msg_size = max_msg_size;
+	t->max_recv_fds = max_recv_fds;
+	t->max_send_fds = max_send_fds;
+	return 0;
+}
+
+void vfu_tran_set_io_timeout(struct vfu_tran *t, int timeout_ms)
+{
+	t->io_timeout_ms = timeout_ms < 0 ? -1 : timeout_ms;
+}
+
+int vfu_tran_send(struct vfu_tran *t, const struct vfu_hdr *hdr,
+		  const struct iovec *iov, size_t iovcnt,
+		  const int *fds, size_t nr_fds)
+{
+	struct iovec v[VFU_TRAN_MAX_IOV + 1];
+	struct vfu_hdr h = *hdr;
+	uint64_t total = VFU_HDR_SIZE;
+	int rc;
+
+	if (t->send_err)
+		return -EPIPE;
+	if (iovcnt > VFU_TRAN_MAX_IOV || (iovcnt > 0 && iov == NULL) ||
+	    nr_fds > t->max_send_fds || (nr_fds > 0 && fds == NULL))
+		return -EINVAL;
+	for (size_t i = 0; i < nr_fds; i++)
+		if (fds[i] < 0)
+			return -EBADF;
+	v[0].iov_base = &h;
+	v[0].iov_len = sizeof(h);
+	for (size_t i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > 0 && iov[i].iov_base == NULL)
+			return -EINVAL;
+		total += iov[i].iov_len;
+		if (total > UINT32_MAX)
+			return -EINVAL;
+		v[i + 1] = iov[i];
+	}
+	h.msg_size = (uint32_t)total;
+	/* catch our own bugs before the peer does */
+	rc = vfu_hdr_check(&h, UINT32_MAX);
+	if (rc)
+		return -EINVAL;
+
+	rc = t->ops->write(t, v, iovcnt + 1, fds, nr_fds, t->io_timeout_ms);
+	if (rc)
+		t->send_err = rc; /* a partial message may be on the wire */
+	return rc;
+}
+
+int vfu_tran_send_buf(struct vfu_tran *t, const struct vfu_hdr *hdr,
+		      const void *payload, size_t len, const int *fds, size_t nr_fds)
+{
+	struct iovec iov = { .iov_base = (void *)payload, .iov_len = len };
+
+	return vfu_tran_send(t, hdr, &iov, len ? 1 : 0, fds, nr_fds);
+}
+
+int vfu_tran_reply(struct vfu_tran *t, const struct vfu_hdr *req, int err,
+		   const void *payload, size_t len, const int *fds, size_t nr_fds)
+{
+	struct vfu_hdr rep;
+
+	vfu_hdr_reply(&rep, req, err);
+	if (err)
+		return vfu_tran_send_buf(t, &rep, NULL, 0, NULL, 0);
+	return vfu_tran_send_buf(t, &rep, payload, len, fds, nr_fds);
+}
+
+/*
+ * Fill @buf completely. @started says whether bytes of this message were
+ * already consumed: then a timeout or EOF means the stream is broken.
+ */
+static int read_full(struct vfu_tran *t, uint8_t *buf, size_t len,
+		     struct vfu_fd_sink *sink, int first_timeout_ms, bool *started)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		int to = *started ? t->io_timeout_ms : first_timeout_ms;
+		ssize_t n = t->ops->read(t, buf + got, len - got, sink, to);
+
+		if (n == -EAGAIN)
+			return *started ? -ETIMEDOUT : -EAGAIN;
+		if (n == 0)
+			return *started ? -ECONNRESET : -ENOTCONN;
+		if (n < 0)
+			return (int)n;
+		if ((size_t)n > len - got)
+			return -EIO; /* a byte source bug; never trust it */
+		got += (size_t)n;
+		*started = true;
+	}
+	return 0;
+}
+
+static void close_sink(struct vfu_fd_sink *s)
+{
+	for (size_t i = 0; i < s->nr; i++) {
+		close(s->fds[i]);
+		s->fds[i] = -1;
+	}
+	s->nr = 0;
+}
+
+int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms)
+{
+	struct vfu_fd_sink sink;
+	uint8_t raw[VFU_HDR_SIZE];
+	bool started = false, bad_flags = false;
+	int rc;
+
+	vfu_msg_init(msg);
+	if (t->recv_err)
+		return -EPIPE;
+	sink.fds = msg->fds;
+	sink.nr = 0;
+	sink.max = t->max_recv_fds < VFU_MSG_MAX_FDS ? t->max_recv_fds : VFU_MSG_MAX_FDS;
+	sink.rejected = false;
+
+	rc = read_full(t, raw, sizeof(raw), &sink, timeout_ms, &started);
+	if (rc == -EAGAIN)
+		return rc;
+	if (rc)
+		goto fatal;
+	memcpy(&msg->hdr, raw, sizeof(raw));
+
+	rc = vfu_hdr_check(&msg->hdr, t->max_msg_size);
+	if (rc == -EINVAL)
+		bad_flags = true; /* size is sane: read it all to stay in sync */
+	else if (rc)
+		goto fatal;
+
+	msg->len = msg->hdr.msg_size - VFU_HDR_SIZE;
+	if (msg->len > 0) {
+		msg->payload = malloc(msg->len);
+		if (msg->payload == NULL) {
+			rc = -ENOMEM;
+			goto fatal;
+		}
+		rc = read_full(t, msg->payload, msg->len, &sink, timeout_ms, &started);
+		if (rc)
+			goto fatal;
+	}
+
+	if (bad_flags || sink.rejected) {
+		struct vfu_hdr keep = msg->hdr;
+
+		close_sink(&sink);
+		vfu_msg_release(msg);
+		msg->hdr = keep;
+		return -EINVAL;
+	}
+	msg->nr_fds = sink.nr;
+	return 0;
+
+fatal:
+	close_sink(&sink);
+	vfu_msg_release(msg);
+	t->recv_err = rc;
+	return rc;
+}
+
+int vfu_tran_pollfd(struct vfu_tran *t)
+{
+	return t->ops->pollfd ? t->ops->pollfd(t) : -ENOTSUP;
+}
+
+void vfu_tran_close(struct vfu_tran *t)
+{
+	if (t)
+		t->ops->destroy(t);
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfio-user transport: framing of whole messages (16-byte header, payload,
+ * file descriptors) over a byte stream.
+ *
+ * One framing implementation (tran.c) runs over two byte sources:
+ *   - tran_sock.c: a connected AF_UNIX SOCK_STREAM socket, fds as SCM_RIGHTS;
+ *   - tran_mem.c:  in-memory chunks fed by a test or the fuzzer, replies
+ *                  captured in a buffer.
+ * so the fuzzer exercises the same framing code as the real server.
+ *
+ * Rules the framing enforces on every received message:
+ *   - header checked before any payload byte is read: 16 <= msg_size <=
+ *     max_msg_size, flags as the spec allows (vfu_hdr_check);
+ *   - exactly msg_size bytes are consumed, never a byte of the next message;
+ *   - an fd belongs to the message in whose bytes it arrives (the kernel
+ *     attaches SCM_RIGHTS to the first byte of the sender's sendmsg); fds are
+ *     received close-on-exec;
+ *   - more fds than max_recv_fds, or control data truncated by the kernel:
+ *     the message is read to its end, every fd it carried is closed and the
+ *     call fails with -EINVAL; the stream stays usable;
+ *   - no fd is ever leaked: on every error path the fds collected so far
+ *     are closed.
+ *
+ * Threading: on a socket transport one thread may recv while another sends;
+ * two concurrent sends (or recvs) on one transport are not allowed. The
+ * memory transport is single-threaded.
+ */
+#ifndef UPCI_VFIO_USER_TRAN_H
+#define UPCI_VFIO_USER_TRAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "proto.h"
+
+/* fds one received message can hold; max_recv_fds is capped to this. */
+#define VFU_MSG_MAX_FDS 64u
+/* Room for headers, JSON and caps beyond max_data_xfer_size of data. */
+#define VFU_MSG_OVERHEAD 4096u
+/* Default receive limit: a 1 MiB data transfer plus headers. */
+#define VFU_TRAN_DEFAULT_MAX_MSG_SIZE (VFU_DEFAULT_MAX_DATA_XFER_SIZE + VFU_MSG_OVERHEAD)
+/* Upper bound accepted by vfu_tran_set_limits. */
+#define VFU_TRAN_MAX_MSG_SIZE_LIMIT ((1u << 30) + VFU_MSG_OVERHEAD)
+/* Default wait for the rest of a started message, and for send. */
+#define VFU_TRAN_DEFAULT_IO_TIMEOUT_MS 5000
+/* Payload pieces vfu_tran_send accepts (the header is one more). */
+#define VFU_TRAN_MAX_IOV 16u
+
+/* A received message. Owns its payload and its fds. */
+struct vfu_msg {
+	struct vfu_hdr hdr;
+	uint8_t *payload; /* hdr.msg_size - 16 bytes (malloc); NULL when empty */
+	size_t len;       /* payload bytes */
+	int fds[VFU_MSG_MAX_FDS]; /* -1 once taken */
+	size_t nr_fds;
+};
+
+/* Empty message: no payload, no fds. */
+void vfu_msg_init(struct vfu_msg *m);
+/* Free the payload and close every fd not taken; leaves @m empty. */
+void vfu_msg_release(struct vfu_msg *m);
+/*
+ * Take ownership of fd @i (the slot becomes -1).
+ * Return: the fd; -ENOENT if @i >= nr_fds; -EBADF if already taken.
+ */
+int vfu_msg_take_fd(struct vfu_msg *m, size_t i);
+
+/* ---- implementation interface (tran_sock.c, tran_mem.c) ---- */
+
+/* Where a byte source puts fds: kept up to max, the rest closed. */
+struct vfu_fd_sink {
+	int *fds;
+	size_t nr;
+	size_t max;
+	bool rejected; /* too many fds, or the kernel truncated control data */
+};
+void vfu_fd_sink_put(struct vfu_fd_sink *s, int fd);
+
+struct vfu_tran;
+
+struct vfu_tran_ops {
+	const char *name;
+	/*
+	 * Read 1..@len bytes, waiting at most @timeout_ms (-1: forever) for the
+	 * first. fds that arrive with them go to @sink.
+	 * Return: bytes read; 0 at end of stream; -EAGAIN on timeout; -errno.
+	 */
+	ssize_t (*read)(struct vfu_tran *t, void *buf, size_t len,
+			struct vfu_fd_sink *sink, int timeout_ms);
+	/*
+	 * Write all of @iov with @fds attached to its first byte, waiting at
+	 * most @timeout_ms whenever the peer does not drain.
+	 * Return: 0; -ETIMEDOUT; -EPIPE / -ECONNRESET when the peer is gone; -errno.
+	 */
+	int (*write)(struct vfu_tran *t, const struct iovec *iov, size_t iovcnt,
+		     const int *fds, size_t nr_fds, int timeout_ms);
+	/* The fd to poll for input, or -ENOTSUP. Optional. */
+	int (*pollfd)(struct vfu_tran *t);
+	/* Free everything, close fds. */
+	void (*destroy)(struct vfu_tran *t);
+};
+
+struct vfu_tran {
+	const struct vfu_tran_ops *ops;
+	size_t max_msg_size; /* receive limit, whole message */
+	size_t max_recv_fds; /* fds accepted per message: our max_msg_fds */
+	size_t max_send_fds; /* the peer's max_msg_fds */
+	int io_timeout_ms;   /* inside a message, and for send; -1: forever */
+	int recv_err;        /* first fatal receive error (stream lost sync) */
+	int send_err;        /* first fatal send error */
+};
+
+/* Set defaults (1 MiB + overhead, 1 fd each way, 5 s). For implementations. */
+void vfu_tran_init(struct vfu_tran *t, const struct vfu_tran_ops *ops);
+
+/* ---- API ---- */
+
+/*
+ * Receive limits (ours) and the send fd limit (the peer's max_msg_fds,
+ * known after VERSION). @max_recv_fds is at most VFU_MSG_MAX_FDS.
+ * Return: 0; -EINVAL for a message size < 16 or above
+ * VFU_TRAN_MAX_MSG_SIZE_LIMIT, or too many fds.
+ */
+int vfu_tran_set_limits(struct vfu_tran *t, size_t max_msg_size,
+			size_t max_recv_fds, size_t max_send_fds);
+
+/* Wait bound inside a message and for send; -1 waits forever. */
+void vfu_tran_set_io_timeout(struct vfu_tran *t, int timeout_ms);
+
+/*
+ * Send one message: @hdr, then @iovcnt payload pieces, with @fds attached.
+ * msg_size is computed here (the caller's value is ignored).
+ * Return: 0; -EINVAL for a bad header, more than VFU_TRAN_MAX_IOV pieces,
+ * a message over 4 GiB or more fds than max_send_fds; -EBADF for a
+ * negative fd; -ETIMEDOUT, -EPIPE, -ECONNRESET: the connection is
+ * unusable (every later send returns -EPIPE).
+ */
+int vfu_tran_send(struct vfu_tran *t, const struct vfu_hdr *hdr,
+		  const struct iovec *iov, size_t iovcnt,
+		  const int *fds, size_t nr_fds);
+
+/* vfu_tran_send with one payload buffer (may be NULL when @len is 0). */
+int vfu_tran_send_buf(struct vfu_tran *t, const struct vfu_hdr *hdr,
+		      const void *payload, size_t len, const int *fds, size_t nr_fds);
+
+/*
+ * Reply to @req: success (@err 0) with @payload and @fds, or an error
+ * reply (header only; @payload and @fds ignored). Sends even when @req has
+ * NO_REPLY: whether to reply is the caller's decision.
+ */
+int vfu_tran_reply(struct vfu_tran *t, const struct vfu_hdr *req, int err,
+		   const void *payload, size_t len, const int *fds, size_t nr_fds);
+
+/*
+ * Receive one message into @msg (initialised here; release it with
+ * vfu_msg_release). @timeout_ms bounds the wait for the first byte
+ * (-1: forever); later bytes wait at most io_timeout_ms each.
+ * Return:
+ *   0          @msg holds a message with a valid header (vfu_hdr_check).
+ *   -EAGAIN    nothing arrived within @timeout_ms; nothing consumed.
+ *   -EINVAL    a whole message was consumed and dropped: bad flags, too
+ *              many fds or truncated control data. Its fds are closed,
+ *              msg->hdr holds its header (for an error reply), no payload.
+ *              The stream is still in sync.
+ *   -ENOTCONN  the peer closed the connection between messages.
+ *   -ECONNRESET the peer went away in the middle of a message.
+ *   -ETIMEDOUT the peer stalled in the middle of a message.
+ *   -EPROTO    msg_size < 16.       -EMSGSIZE  msg_size > max_msg_size.
+ *   -ENOMEM, other -errno from the byte source.
+ * Every error but -EAGAIN and -EINVAL leaves the stream unusable: later
+ * calls return -EPIPE.
+ */
+int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms);
+
+/* The fd to poll for input (socket transports), or -ENOTSUP. */
+int vfu_tran_pollfd(struct vfu_tran *t);
+
+/* Free the transport and close its socket. NULL is a no-op. */
+void vfu_tran_close(struct vfu_tran *t);
+
+/* ---- socket transport (tran_sock.c) ---- */
+
+/*
+ * Wrap a connected AF_UNIX stream socket. On success the transport owns
+ * @fd; on failure the caller still does.
+ * Return: 0; -EBADF; -ENOMEM.
+ */
+int vfu_tran_sock_new(int fd, struct vfu_tran **out);
+
+/*
+ * Listening socket at @path (an existing file there is an error: the
+ * caller decides whether a stale socket may be removed).
+ * Return: 0; -ENAMETOOLONG; -EADDRINUSE; -errno.
+ */
+int vfu_sock_listen(const char *path, int backlog, int *out_fd);
+/* Accept one connection, waiting at most @timeout_ms. Return: 0; -EAGAIN; -errno. */
+int vfu_sock_accept(int listen_fd, int timeout_ms, int *out_fd);
+/* Connect to @path. Return: 0; -ENAMETOOLONG; -errno. */
+int vfu_sock_connect(const char *path, int *out_fd);
+/* A connected pair, both close-on-exec. Return: 0; -errno. */
+int vfu_sock_pair(int fds[2]);
+
+/* ---- memory transport (tran_mem.c), for unit tests and fuzzing ---- */
+
+/* Return: 0; -ENOMEM. */
+int vfu_tran_mem_new(struct vfu_tran **out);
+/*
+ * Queue @len bytes as one "sendmsg" of the peer, with @fds attached to its
+ * first byte (delivered with the message that byte belongs to). The
+ * transport owns @fds from now on, even on failure. When the queue runs
+ * dry, recv sees end of stream.
+ * Return: 0; -EINVAL for fds on an empty chunk; -ENOMEM.
+ */
+int vfu_tran_mem_feed(struct vfu_tran *t, const void *buf, size_t len,
+		      const int *fds, size_t nr_fds);
+/* What was sent so far (bytes and number of fds, still owned by @t). */
+void vfu_tran_mem_sent(struct vfu_tran *t, const uint8_t **buf, size_t *len, size_t *nr_fds);
+/*
+ * Hand over the sent bytes and fds (duplicates of what the sender passed,
+ * close-on-exec) and start a fresh capture. The caller frees *buf and
+ * *fds and closes each fd. Any output pointer may be NULL to discard.
+ * Return: 0.
+ */
+int vfu_tran_mem_take_sent(struct vfu_tran *t, uint8_t **buf, size_t *len,
+			   int **fds, size_t *nr_fds);
+/* Make every later write fail with @err (negative errno); 0 to stop. */
+void vfu_tran_mem_fail_writes(struct vfu_tran *t, int err);
+
+#endif /* UPCI_VFIO_USER_TRAN_H */

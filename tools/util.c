@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/* CLI helpers: strict parsing, one-line errors, opening devices, clocks. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "edu_regs.h"
+#include "testdev_regs.h"
+
+/* Longest URI echoed in a message: a hostile one must not flood stderr. */
+#define SHOWN_MAX 200
+
+/*
+ * The sim models the CLI explains in messages. The library has no public
+ * list of them; keep in step with src/model/models.c.
+ */
+static const struct {
+	const char *name;
+	const char *params;
+} sim_models[] = {
+	{"edu", "no parameters"},
+	{"testdev", "vectors=1..256 (default 32), mem=BAR2 bytes, a power of two 4096..268435456 (default 1048576)"},
+};
+
+/* Print "upci: " + text as one line: control characters (a newline in a
+ * hostile argument) become '?', so the line stays one line. */
+static void emit_line(const char *text)
+{
+	char line[1024];
+	size_t n = 0;
+
+	for (const char *p = text; *p && n < sizeof(line) - 1; p++)
+		line[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p;
+	line[n] = '\0';
+	fprintf(stderr, "upci: %s\n", line);
+}
+
+static const char *shown(const char *s, char *buf, size_t len)
+{
+	if (strlen(s) <= SHOWN_MAX)
+		return s;
+	snprintf(buf, len, "%.*s...", SHOWN_MAX, s);
+	return buf;
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	char msg[768], text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (strcmp(cmd, "upci") == 0)
+		snprintf(text, sizeof(text), "%s (see 'upci --help')", msg);
+	else
+		snprintf(text, sizeof(text), "%s: %s (see 'upci %s --help')", cmd, msg, cmd);
+	emit_line(text);
+	return EXIT_USAGE;
+}
+
+int op_errorf(int code, const char *uri, const char *op, const char *fmt, ...)
+{
+	char msg[512], text[1024], ubuf[SHOWN_MAX + 4];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(text, sizeof(text), "%s: %s: %s", shown(uri, ubuf, sizeof(ubuf)), op, msg);
+	emit_line(text);
+	return code;
+}
+
+int op_error(const char *uri, const char *op, int err)
+{
+	return op_errorf(EXIT_FAIL, uri, op, "%s", upci_strerror(err));
+}
+
+int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		if (!*s)
+			return -EINVAL;
+	}
+	for (; *s; s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return -EINVAL;
+		if (v > (UINT64_MAX - d) / base)
+			return -EINVAL; /* overflow */
+		v = v * base + d;
+	}
+	if (v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	uint64_t v;
+
+	if (parse_u64(s, max, &v))
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int option_error(const char *cmd, char **argv, int c)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	/* getopt takes "-5" for an option; say what the user meant. */
+	if (c == '?' && arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9')
+		return usage_error(cmd, "bad argument \"%s\" (negative numbers are not accepted)", arg);
+
+	/* Inside a cluster of short options optind may not have moved yet:
+	 * name the character then. */
+	if (optopt > 0 && optopt < 0x7f && strncmp(arg, "--", 2) != 0) {
+		if (c == ':')
+			return usage_error(cmd, "option -%c needs a value", optopt);
+		return usage_error(cmd, "unknown option -%c", optopt);
+	}
+	if (c == ':')
+		return usage_error(cmd, "option \"%s\" needs a value", arg);
+	return usage_error(cmd, "unknown option \"%s\"", arg);
+}
+
+int plain_options(int argc, char **argv, const char *help)
+{
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(help, stdout);
+			return EXIT_OK;
+		}
+		return option_error(argv[0], argv, c);
+	}
+	return -1;
+}
+
+int check_args(const char *cmd, char **args, int nargs, int min, int max, const char *const names[])
+{
+	if (nargs < min)
+		return usage_error(cmd, "missing %s", names[nargs]);
+	if (nargs > max)
+		return usage_error(cmd, "unexpected argument \"%s\"", args[max]);
+	return -1;
+}
+
+int parse_bar_arg(const char *cmd, const char *s, unsigned *bar)
+{
+	if (parse_uint(s, UPCI_NUM_BARS - 1, bar))
+		return usage_error(cmd, "bad BAR \"%s\" (expected 0..%d)", s, UPCI_NUM_BARS - 1);
+	return -1;
+}
+
+int parse_width_arg(const char *cmd, const char *s, unsigned max, unsigned *width)
+{
+	unsigned w;
+
+	if (parse_uint(s, max, &w) || (w != 1 && w != 2 && w != 4 && w != 8))
+		return usage_error(cmd, "bad WIDTH \"%s\" (expected %s)", s, max >= 8 ? "1, 2, 4 or 8" : "1, 2 or 4");
+	*width = w;
+	return -1;
+}
+
+/* A sim model name from "sim:NAME[?...]", or NULL. */
+static const char *sim_model_of(const char *uri, char *buf, size_t len)
+{
+	size_t n;
+
+	if (strncmp(uri, "sim:", 4) != 0)
+		return NULL;
+	uri += 4;
+	n = strcspn(uri, "?");
+	if (n == 0 || n >= len)
+		return NULL;
+	memcpy(buf, uri, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+const char *open_failure(const char *uri, int err, char *buf, size_t len, int *code)
+{
+	char model[64];
+	const char *name = sim_model_of(uri, model, sizeof(model));
+
+	*code = EXIT_FAIL;
+	snprintf(buf, len, "%s", upci_strerror(err));
+	if (name && err == -ENOENT) {
+		char known[128] = "";
+
+		for (size_t i = 0; i < sizeof(sim_models) / sizeof(sim_models[0]); i++) {
+			if (i)
+				strncat(known, ", ", sizeof(known) - strlen(known) - 1);
+			strncat(known, sim_models[i].name, sizeof(known) - strlen(known) - 1);
+		}
+		snprintf(buf, len, "%s: no model \"%s\" (built in: %s)", upci_strerror(err), name, known);
+	} else if (name && err == -EINVAL) {
+		for (size_t i = 0; i < sizeof(sim_models) / sizeof(sim_models[0]); i++)
+			if (strcmp(name, sim_models[i].name) == 0) {
+				snprintf(buf, len, "%s: bad model parameters (%s takes %s)", upci_strerror(err), name,
+					 sim_models[i].params);
+				*code = EXIT_USAGE;
+			}
+	}
+	return buf;
+}
+
+int open_device(const char *uri, int claim, upci_dev **out)
+{
+	char why[256] = "";
+	upci_dev *dev;
+	int ret;
+
+	*out = NULL;
+	ret = upci_uri_check(uri, why, sizeof(why));
+	if (ret)
+		return op_errorf(ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL, uri, "open", "%s",
+				 why[0] ? why : upci_strerror(ret));
+	ret = upci_open(&dev, uri);
+	if (ret) {
+		int code;
+
+		open_failure(uri, ret, why, sizeof(why), &code);
+		return op_errorf(code, uri, "open", "%s", why);
+	}
+	if (claim) {
+		ret = upci_claim(dev);
+		if (ret) {
+			upci_close(dev);
+			return op_error(uri, "claim", ret);
+		}
+	}
+	*out = dev;
+	return EXIT_OK;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const char *fmt_size(uint64_t bytes, char *buf, unsigned len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	unsigned u = 0;
+
+	/* Exact units only: a BAR size is a power of two. */
+	while (u + 1 < sizeof(units) / sizeof(units[0]) && bytes >= 1024 && bytes % 1024 == 0) {
+		bytes /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%llu %s", (unsigned long long)bytes, units[u]);
+	return buf;
+}
+
+enum dev_kind dev_kind_of(const struct upci_identity *id)
+{
+	if (id->vendor_id == EDU_VENDOR_ID && id->device_id == EDU_DEVICE_ID)
+		return DEV_EDU;
+	if (id->vendor_id == TESTDEV_VENDOR_ID && id->device_id == TESTDEV_DEVICE_ID)
+		return DEV_TESTDEV;
+	return DEV_OTHER;
+}
+
+const char *irq_type_name(enum upci_irq_type t)
+{
+	switch (t) {
+	case UPCI_IRQ_NONE:
+		return "none";
+	case UPCI_IRQ_INTX:
+		return "INTx";
+	case UPCI_IRQ_MSI:
+		return "MSI";
+	case UPCI_IRQ_MSIX:
+		return "MSI-X";
+	case UPCI_IRQ_AUTO:
+		return "auto";
+	}
+	return "?";
+}

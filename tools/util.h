@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared helpers of the upci CLI: strict number parsing, the one-line error
+ * convention, opening a device by URI, clocks, and the sub-command table.
+ *
+ * Error convention: every failure prints exactly one line on stderr,
+ * "upci: <URI>: <operation>: <reason>" (or "upci: <command>: <reason>" for
+ * a usage error without a device), and the command exits with EXIT_USAGE
+ * for a usage error or EXIT_FAIL for a device or operation failure.
+ */
+#ifndef UPCI_TOOLS_UTIL_H
+#define UPCI_TOOLS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "upci/upci.h"
+
+#define EXIT_OK    0
+#define EXIT_FAIL  1
+#define EXIT_USAGE 2
+
+/* Sub-commands: each takes argv with argv[0] = its own name. */
+int cmd_demo(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_read(int argc, char **argv);
+int cmd_write(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+int cmd_irq(int argc, char **argv);
+
+/*
+ * Strict unsigned parse: decimal, or hex with a 0x/0X prefix. No sign, no
+ * blanks, no trailing junk, no overflow, value <= max. 0 or -EINVAL.
+ */
+int parse_u64(const char *s, uint64_t max, uint64_t *out);
+int parse_uint(const char *s, unsigned max, unsigned *out);
+
+/* "upci: <cmd>: <message>" on stderr; returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "upci: <uri>: <op>: <upci_strerror(err)>" on stderr; returns EXIT_FAIL. */
+int op_error(const char *uri, const char *op, int err);
+
+/* "upci: <uri>: <op>: <message>" on stderr; returns @code. */
+int op_errorf(int code, const char *uri, const char *op, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Open @uri (and claim it when @claim), reporting any failure in the
+ * one-line form. A malformed URI is a usage error (EXIT_USAGE, with the
+ * library's explanation); everything else is EXIT_FAIL. Returns EXIT_OK
+ * with *out set, or the exit code.
+ */
+int open_device(const char *uri, int claim, upci_dev **out);
+
+/*
+ * Report getopt_long()'s '?' (unknown option) or ':' (missing value) as a
+ * usage error naming the option. Call right after getopt_long() returned @c.
+ */
+int option_error(const char *cmd, char **argv, int c);
+
+/*
+ * Parse a command that takes no option besides -h/--help (help goes to
+ * stdout). Returns -1 to go on (positionals start at optind), else the
+ * exit code the command must return.
+ */
+int plain_options(int argc, char **argv, const char *help);
+
+/*
+ * Check the number of positional arguments args[0..nargs). names[] names
+ * each position for "missing URI"-style messages. Returns -1 when fine,
+ * else EXIT_USAGE after printing the error.
+ */
+int check_args(const char *cmd, char **args, int nargs, int min, int max, const char *const names[]);
+
+/* Parse a BAR number 0..5 / an access width 1,2,4,8, with usage errors. */
+int parse_bar_arg(const char *cmd, const char *s, unsigned *bar);
+int parse_width_arg(const char *cmd, const char *s, unsigned max, unsigned *width);
+
+/*
+ * Words for a upci_open() failure of @uri, with the built-in sim models or
+ * the model's parameters where that helps. *code: EXIT_USAGE for bad sim
+ * parameters, else EXIT_FAIL. Returns buf.
+ */
+const char *open_failure(const char *uri, int err, char *buf, size_t len, int *code);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t now_ns(void);
+
+/* Human size: "4 KiB", "1 MiB", "512 B". Writes into buf; returns buf. */
+const char *fmt_size(uint64_t bytes, char *buf, unsigned len);
+
+/* The device kinds the CLI knows by identity. */
+enum dev_kind { DEV_OTHER, DEV_EDU, DEV_TESTDEV };
+enum dev_kind dev_kind_of(const struct upci_identity *id);
+
+/* "MSI-X", "MSI", "INTx", "none", "auto". */
+const char *irq_type_name(enum upci_irq_type t);
+
+/*
+ * Config-space decoding shared by 'info' and 'demo' (cmd_info.c).
+ * All write into buf (always NUL-terminated) and return it.
+ */
+struct cfg_snapshot;
+/* COMMAND / STATUS flags: all=1 lists every flag lspci-style ("Mem+ BusMaster-"),
+ * all=0 only the set ones ("Mem BusMaster"). */
+const char *fmt_command(uint16_t cmd, int all, char *buf, size_t len);
+const char *fmt_status(uint16_t sts, int all, char *buf, size_t len);
+/* "normal", "PCI bridge", "CardBus bridge" (+ ", multi-function"). */
+const char *fmt_header_type(uint8_t ht, char *buf, size_t len);
+/* "MSI@40 PCIe@60 ...; ext DSN@100" or "none". */
+const char *fmt_caps_list(const struct cfg_snapshot *c, char *buf, size_t len);
+/* "1 MiB mem32 prefetch mappable(ro)" for one BAR. */
+const char *fmt_bar(const struct upci_bar_info *bi, char *buf, size_t len);
+/* Interrupt vectors the device offers per type, from its capabilities. */
+void irq_offer(const struct cfg_snapshot *c, unsigned *msix, unsigned *msi, unsigned *intx);
+
+#endif /* UPCI_TOOLS_UTIL_H */
