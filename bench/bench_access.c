@@ -103,7 +103,7 @@ static struct row *add_row(struct fig *f, const char *dev, const char *what, con
 	r->what = what;
 	r->path = path;
 	r->goal = 0;
-	f->op[f->n].where = dev;
+	f->op[f->n].where = dev ? dev : "floor";
 	f->op[f->n].what = what;
 	return r;
 }

@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 	if (!want)
 		want = (1u << NFIG) - 1;
 	for (unsigned i = 0; i < NFIG; i++)
-		if (want & (1u << i))
-			figures[i].run(&a);
+		if ((want & (1u << i)) && figures[i].run(&a) != 0)
+			return 1;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared by the benchmarks: command line, clock, batch timing,
- * percentiles, goal verdicts and the one way to fail.
+ * Shared by the benchmark figures: clock, batch timing, percentiles,
+ * goal verdicts, table helpers and the one way to fail.
  *
  * Benchmarks report figures next to a floor; they never assert a goal.
  * The only non-zero exit is an operational failure (a device call that

@@ -335,7 +335,9 @@ UPCI_API int upci_dma_free(upci_dev *dev, struct upci_dma_buf *buf);
  * the library. A device may still hold an interrupt it latched itself (an
  * MSI-X PBA bit of a vector that was not enabled): it is delivered as soon
  * as its vector is enabled, as on real hardware. Enabling again replaces
- * the previous set-up.
+ * the previous set-up. For MSI and MSI-X, bus mastering (COMMAND bit 2) is
+ * turned on: a device sends no message without it. Clearing it later
+ * silences MSI/MSI-X, as on real hardware.
  *
  * Return: the number of vectors enabled (>= 1), -EPERM, -EINVAL (bad
  * type, @nvec > 256), -ENOTSUP when the device lacks @type, -ERANGE when
@@ -433,7 +435,8 @@ UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_
  * Function-level reset, else whatever the backend has (hot reset, PM
  * reset, a model's reset). Registers return to their defaults and bus
  * mastering is off afterwards; DMA mappings stay; the interrupt set-up is
- * re-established by the library with the same type, vectors and mask.
+ * re-established by the library with the same type, vectors and mask (which
+ * for MSI/MSI-X turns bus mastering back on, see upci_irq_enable()).
  *
  * Return: 0, -EPERM, -ENOTSUP when the device has no way to reset.
  */

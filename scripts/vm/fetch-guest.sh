@@ -60,9 +60,13 @@ resolve_kernel_pkg() {
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }'
 }
 
+range() { # range FILE OFFSET LENGTH: those bytes of FILE on stdout
+	dd if="$1" iflag=skip_bytes,count_bytes skip="$2" count="$3" bs=64K status=none
+}
+
 # Decompresses the bzImage payload into an ELF vmlinux if it has the PVH note.
 extract_vmlinux() {
-	local bz=$1 out=$2 ss po pl off magic
+	local bz=$1 out=$2 ss po pl off magic notes st dec
 	command -v readelf >/dev/null || { say "no readelf: no PVH image"; return 1; }
 	ss=$(od -An -tu1 -j $((0x1f1)) -N1 "$bz" | tr -d ' ')
 	[ "$ss" -eq 0 ] && ss=4
@@ -70,20 +74,31 @@ extract_vmlinux() {
 	pl=$(od -An -tu4 -j $((0x24c)) -N4 "$bz" | tr -d ' ')
 	[ "$(od -An -c -j $((0x202)) -N4 "$bz" | tr -d ' ')" = HdrS ] || return 1
 	off=$(((ss + 1) * 512 + po))
-	magic=$(tail -c +$((off + 1)) "$bz" | head -c 6 | od -An -tx1 | tr -d ' \n')
+	magic=$(range "$bz" "$off" 6 | od -An -tx1 | tr -d ' \n')
+	# The payload ends with its 4-byte uncompressed size (not for gzip).
 	case "$magic" in
-	fd377a585a00*) tail -c +$((off + 1)) "$bz" | head -c "$pl" | xz -dc --single-stream >"$out.tmp" ;;
-	28b52ffd*) tail -c +$((off + 1)) "$bz" | head -c $((pl - 4)) | zstd -qdc >"$out.tmp" ;;
-	1f8b*) tail -c +$((off + 1)) "$bz" | head -c "$pl" | gzip -dc >"$out.tmp" 2>/dev/null || true ;;
+	fd377a585a00*) dec=(xz -dc --single-stream) ;;
+	28b52ffd*) dec=(zstd -qdc) pl=$((pl - 4)) ;;
+	1f8b*) dec=(gzip -dc) ;;
 	*) say "bzImage payload magic $magic not handled: no PVH image"; return 1 ;;
 	esac
+	set +o pipefail # the decompressor's status is what counts
+	range "$bz" "$off" "$pl" | "${dec[@]}" >"$out.tmp" 2>/dev/null
+	st=$?
+	set -o pipefail
+	if [ $st -ne 0 ] && ! { [ "${dec[0]}" = gzip ] && [ $st -eq 2 ]; }; then
+		say "${dec[0]} failed on the bzImage payload: no PVH image"
+		rm -f "$out.tmp"
+		return 1
+	fi
 	if [ "$(head -c 4 "$out.tmp" | od -An -tx1 | tr -d ' \n')" != 7f454c46 ]; then
 		say "decompressed payload is not ELF: no PVH image"
 		rm -f "$out.tmp"
 		return 1
 	fi
 	# XEN_ELFNOTE_PHYS32_ENTRY (18) is what QEMU's PVH loader needs.
-	if ! readelf -n "$out.tmp" 2>/dev/null | grep -q '^ *Xen .*(0x00000012)'; then
+	notes=$(readelf -n "$out.tmp" 2>/dev/null) || true
+	if ! grep -q '^ *Xen .*(0x00000012)' <<<"$notes"; then
 		say "vmlinux has no PVH entry note: no PVH image"
 		rm -f "$out.tmp"
 		return 1

@@ -92,7 +92,7 @@ for f in "$@"; do
 	case "$dst" in /*) ;; *) die "guest path must be absolute: $dst" ;; esac
 	mkdir -p "$S$(dirname "$dst")"
 	cp "$src" "$S$dst"
-	if command -v file >/dev/null && file -L "$src" | grep -q 'dynamically linked'; then
+	if command -v file >/dev/null && [[ "$(file -L "$src")" == *"dynamically linked"* ]]; then
 		say "warning: $src is dynamically linked; the guest has no libc (build it with gcc -static)"
 	fi
 	bins+=("$dst")

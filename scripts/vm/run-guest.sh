@@ -78,9 +78,9 @@ case "$QSEL" in
 	;;
 11 | 11.*)
 	rc=0
-	Q=$("$HERE/fetch-qemu11.sh" 2>/dev/null) || rc=$?
+	Q=$("$HERE/fetch-qemu11.sh" 2>"$CACHE/fetch-qemu11.log") || rc=$?
 	if [ $rc -ne 0 ]; then
-		"$HERE/fetch-qemu11.sh" >/dev/null || true # show why
+		cat "$CACHE/fetch-qemu11.log" >&2
 		[ $rc -eq 77 ] && { say "skip: no QEMU 11"; exit 77; }
 		die "fetch-qemu11.sh failed"
 	fi
@@ -100,7 +100,7 @@ KIND=bzImage
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/upci-guest.XXXXXX")
 QPID=""
 cleanup() {
-	[ -n "$QPID" ] && kill "$QPID" 2>/dev/null
+	if [ -n "$QPID" ]; then kill "$QPID" 2>/dev/null || true; fi
 	rm -rf "$TMPD"
 }
 trap cleanup EXIT
@@ -133,7 +133,7 @@ if [ -z "$LOG" ]; then
 	mkdir -p "$CACHE/logs"
 	LOG=$CACHE/logs/guest-$(date +%Y%m%d-%H%M%S)-$$.log
 	# keep the newest 50 logs
-	ls -1t "$CACHE"/logs/guest-*.log 2>/dev/null | tail -n +51 | while read -r f; do rm -f "$f"; done
+	{ ls -1t "$CACHE"/logs/guest-*.log 2>/dev/null || true; } | tail -n +51 | while read -r f; do rm -f "$f"; done
 fi
 mkdir -p "$(dirname "$LOG")"
 : >"$LOG"

@@ -232,6 +232,9 @@ UPCI_API int upci_reset(upci_dev *dev)
 		if (ret == 0 && dev->irq_type != UPCI_IRQ_NONE && dev->ops->irq_enable) {
 			int r = dev->ops->irq_enable(dev, dev->irq_type, dev->irq_nvec);
 
+			if (r >= 0)
+				r = core_irq_bus_master_locked(dev);
+
 			if (r < 0) {
 				LOG_ERR("%s: re-enabling interrupts after reset: %s", dev->uri, upci_strerror(r));
 				dev->irq_type = UPCI_IRQ_NONE;

@@ -6,10 +6,31 @@
 #include "backend.h"
 #include "core.h"
 #include "log.h"
+#include "pci_regs.h"
 
 static unsigned count_of(struct upci_dev *dev, enum upci_irq_type t)
 {
 	return dev->ops->irq_count ? dev->ops->irq_count(dev, t) : 0;
+}
+
+/* MSI and MSI-X are memory writes by the device: without Bus Master
+ * Enable no message leaves it, on real hardware and on our models. Turn it
+ * on so that enabling interrupts is enough to receive them. */
+int core_irq_bus_master_locked(struct upci_dev *dev)
+{
+	uint32_t cmd;
+	int ret;
+
+	if (dev->irq_type != UPCI_IRQ_MSI && dev->irq_type != UPCI_IRQ_MSIX)
+		return 0;
+	if (!dev->ops->config_read || !dev->ops->config_write)
+		return 0;
+	ret = dev->ops->config_read(dev, PCI_COMMAND, 2, &cmd);
+	if (ret == 0 && !(cmd & PCI_COMMAND_MASTER))
+		ret = dev->ops->config_write(dev, PCI_COMMAND, 2, (cmd | PCI_COMMAND_MASTER) & 0xffffu);
+	if (ret)
+		LOG_ERR("%s: turning on bus mastering for MSI: %s", dev->uri, upci_strerror(ret));
+	return ret;
 }
 
 void core_irq_disable_locked(struct upci_dev *dev)
@@ -66,7 +87,9 @@ UPCI_API int upci_irq_enable(upci_dev *dev, enum upci_irq_type type, unsigned nv
 	}
 	dev->irq_type = type;
 	dev->irq_nvec = nvec;
-	ret = (int)nvec;
+	ret = core_irq_bus_master_locked(dev);
+	if (ret == 0)
+		ret = (int)nvec;
 out:
 	pthread_mutex_unlock(&dev->lock);
 	return ret;

@@ -91,6 +91,8 @@
 #define  PCI_MSI_FLAGS_64BIT    0x0080u
 #define  PCI_MSI_FLAGS_MASKBIT  0x0100u
 #define PCI_MSI_ADDRESS_LO      0x04u
+#define  PCI_MSI_ADDRESS_LO_MASK 0xfffffffcu
+#define  PCI_MSI_DATA_MASK       0xffffu
 #define PCI_MSI_ADDRESS_HI      0x08u   /* 64-bit only */
 #define PCI_MSI_DATA_32         0x08u
 #define PCI_MSI_DATA_64         0x0cu

@@ -9,6 +9,7 @@
  * byte moves.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,9 +20,6 @@
 
 /* MSI capability layout for a 64-bit, no-mask capability (QEMU msi_init). */
 #define EDU_MSI_CAP_LEN         (PCI_MSI_DATA_64 + 2u)
-/* Missing from pci_regs.h: MSI address is dword aligned, data is 16 bits. */
-#define PCI_MSI_ADDRESS_LO_MASK 0xfffffffcu
-#define PCI_MSI_DATA_MASK       0xffffu
 
 /* n! has 32 factors of two from n = 34 on, so it is 0 modulo 2^32. */
 #define EDU_FACT_ZERO_FROM      34u
@@ -43,7 +41,13 @@ struct edu {
 	uint8_t bounce[EDU_DMA_SIZE];
 };
 
-extern const struct model_ops model_edu_ops;
+/* Layout facts the code relies on. */
+_Static_assert(EDU_MSI_CAP + EDU_MSI_CAP_LEN <= PCI_CFG_SIZE, "MSI capability inside config space");
+_Static_assert(EDU_REG_SPACE_END <= EDU_BAR_SIZE, "registers inside BAR0");
+_Static_assert(EDU_DMA_START + EDU_DMA_SIZE <= EDU_BAR_SIZE, "DMA buffer address inside BAR0");
+_Static_assert(EDU_DMA_SIZE - 1 <= EDU_DMA_MASK, "a whole buffer fits under the DMA mask");
+_Static_assert(offsetof(struct edu, m) == 0, "struct model comes first");
+
 
 static struct edu *to_edu(struct model *m)
 {

@@ -126,9 +126,10 @@ void model_bar_free_mem(struct model_bar *b);
 /*
  * MSI delivery (src/model/msi.c): honours the MSI capability at cfg offset
  * @cap: enable bit, multiple-message-enable count, per-vector mask and
- * pending bits. Returns 1 if delivered through host->msi, 0 if latched in
- * the pending bits or dropped (MSI disabled), -EINVAL for a vector beyond
- * the capability.
+ * pending bits, and COMMAND's Bus Master Enable (no message without it).
+ * Returns 1 if delivered through host->msi, 0 if latched in the pending
+ * bits or dropped (MSI disabled, bus mastering off), -EINVAL for a vector
+ * beyond the capability.
  */
 int model_msi_notify(struct model *m, unsigned cap, unsigned vec);
 
@@ -140,7 +141,8 @@ struct msix_state {
 	uint64_t *pba;      /* (nvec + 63) / 64 words */
 };
 /* Deliver or latch: MSI-X disabled -> dropped (0); function mask or entry
- * mask -> PBA bit set (0); else host->msi(vec) (1). -EINVAL if vec >= nvec. */
+ * mask -> PBA bit set (0); bus mastering off -> dropped (0); else
+ * host->msi(vec) (1). -EINVAL if vec >= nvec. */
 int model_msix_notify(struct model *m, struct msix_state *x, unsigned vec);
 /* After an unmask (entry or function mask cleared, or enable set): deliver
  * each latched vector that is now deliverable and clear its PBA bit. */

@@ -6,6 +6,13 @@
 #include "model.h"
 #include "pci_regs.h"
 
+/* A function may send no message while Bus Master Enable is clear (PCI
+ * 3.0 6.8): the message is dropped, as QEMU's devices drop it. */
+static int bus_master(const struct model *m)
+{
+	return (cfgspace_get(&m->cfg, PCI_COMMAND, 2) & PCI_COMMAND_MASTER) != 0;
+}
+
 int model_msi_notify(struct model *m, unsigned cap, unsigned vec)
 {
 	uint16_t flags;
@@ -16,7 +23,7 @@ int model_msi_notify(struct model *m, unsigned cap, unsigned vec)
 	flags = (uint16_t)cfgspace_get(&m->cfg, cap + PCI_MSI_FLAGS, 2);
 	if (vec >= 32u || vec >= (1u << ((flags & PCI_MSI_FLAGS_QMASK) >> PCI_MSI_FLAGS_QMASK_SHIFT)))
 		return -EINVAL;
-	if (!(flags & PCI_MSI_FLAGS_ENABLE))
+	if (!(flags & PCI_MSI_FLAGS_ENABLE) || !bus_master(m))
 		return 0;
 	/* Multiple Message Enable above what is capable is clamped. */
 	enabled = 1u << ((flags & PCI_MSI_FLAGS_QSIZE) >> PCI_MSI_FLAGS_QSIZE_SHIFT);
@@ -61,6 +68,8 @@ int model_msix_notify(struct model *m, struct msix_state *x, unsigned vec)
 		x->pba[vec / 64] |= 1ull << (vec % 64);
 		return 0;
 	}
+	if (!bus_master(m))
+		return 0;
 	if (m->host && m->host->msi)
 		m->host->msi(m->host->opaque, vec);
 	return 1;
@@ -71,7 +80,7 @@ void model_msix_replay(struct model *m, struct msix_state *x)
 	for (unsigned v = 0; v < x->nvec; v++) {
 		uint64_t bit = 1ull << (v % 64);
 
-		if (!(x->pba[v / 64] & bit) || !msix_deliverable(m, x, v))
+		if (!(x->pba[v / 64] & bit) || !msix_deliverable(m, x, v) || !bus_master(m))
 			continue;
 		x->pba[v / 64] &= ~bit;
 		if (m->host && m->host->msi)

@@ -192,24 +192,58 @@ void conf_map_wr64(void *base, uint64_t off, uint64_t v);
 		goto out;                                                                        \
 	} while (0)
 
-/* Register access that must succeed; the value lands in @var. */
+/* Register access that must succeed; the value lands in @var. The
+ * messages name the access by its values, not by its source text. */
 #define MMIO_RD(c, d, bar, off, w, var)                                                          \
 	do {                                                                                     \
 		uint64_t v_ = 0;                                                                 \
-		CHECK_RC(c, upci_mmio_read((d), (bar), (off), (w), &v_), 0);                     \
+		int rc_ = upci_mmio_read((d), (bar), (off), (w), &v_);                           \
+		if (rc_) {                                                                       \
+			conf_fail((c), "upci_mmio_read(BAR%u, 0x%" PRIx64 ", %u): %s", (unsigned)(bar), \
+				  (uint64_t)(off), (unsigned)(w), conf_rc(rc_));                 \
+			goto out;                                                                \
+		}                                                                                \
 		(var) = v_;                                                                      \
 	} while (0)
-#define MMIO_WR(c, d, bar, off, w, val) CHECK_RC(c, upci_mmio_write((d), (bar), (off), (w), (val)), 0)
+#define MMIO_WR(c, d, bar, off, w, val)                                                          \
+	do {                                                                                     \
+		int rc_ = upci_mmio_write((d), (bar), (off), (w), (val));                        \
+		if (rc_) {                                                                       \
+			conf_fail((c), "upci_mmio_write(BAR%u, 0x%" PRIx64 ", %u, 0x%" PRIx64 "): %s", \
+				  (unsigned)(bar), (uint64_t)(off), (unsigned)(w), (uint64_t)(val), conf_rc(rc_)); \
+			goto out;                                                                \
+		}                                                                                \
+	} while (0)
 #define CFG_RD(c, d, off, w, var)                                                                \
 	do {                                                                                     \
 		uint32_t v_ = 0;                                                                 \
-		CHECK_RC(c, upci_config_read((d), (off), (w), &v_), 0);                          \
+		int rc_ = upci_config_read((d), (off), (w), &v_);                                \
+		if (rc_) {                                                                       \
+			conf_fail((c), "upci_config_read(0x%x, %u): %s", (unsigned)(off), (unsigned)(w), \
+				  conf_rc(rc_));                                                 \
+			goto out;                                                                \
+		}                                                                                \
 		(var) = v_;                                                                      \
 	} while (0)
-#define CFG_WR(c, d, off, w, val) CHECK_RC(c, upci_config_write((d), (off), (w), (val)), 0)
+#define CFG_WR(c, d, off, w, val)                                                                \
+	do {                                                                                     \
+		int rc_ = upci_config_write((d), (off), (w), (val));                             \
+		if (rc_) {                                                                       \
+			conf_fail((c), "upci_config_write(0x%x, %u, 0x%x): %s", (unsigned)(off),  \
+				  (unsigned)(w), (unsigned)(val), conf_rc(rc_));                 \
+			goto out;                                                                \
+		}                                                                                \
+	} while (0)
 
 /* Open the URI (and claim it): any error fails the case. */
-#define OPEN(c, dp) CHECK_RC(c, upci_open((dp), (c)->uri), 0)
+#define OPEN(c, dp)                                                                              \
+	do {                                                                                     \
+		int rc_ = upci_open((dp), (c)->uri);                                             \
+		if (rc_) {                                                                       \
+			conf_fail((c), "upci_open(\"%s\"): expected 0, got %s", (c)->uri, conf_rc(rc_)); \
+			goto out;                                                                \
+		}                                                                                \
+	} while (0)
 #define OPEN_CLAIMED(c, dp)                                                                      \
 	do {                                                                                     \
 		OPEN(c, dp);                                                                     \

@@ -457,6 +457,24 @@ static void msi_enable(struct fake *f, unsigned log2en)
 	flags &= ~(uint32_t)PCI_MSI_FLAGS_QSIZE;
 	flags |= (log2en << PCI_MSI_FLAGS_QSIZE_SHIFT) | PCI_MSI_FLAGS_ENABLE;
 	cfgspace_put(&f->m.cfg, MSI_CAP + PCI_MSI_FLAGS, 2, flags);
+	/* No message leaves a function without Bus Master Enable. */
+	cfgspace_put(&f->m.cfg, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+}
+
+static void test_msi_no_bus_master(void **state)
+{
+	struct fake *f = new_fake(256);
+
+	(void)state;
+	add_msi(f, 3, 1, 0);
+	msi_enable(f, 3);
+	cfgspace_put(&f->m.cfg, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_int_equal(model_msi_notify(&f->m, MSI_CAP, 1), 0);
+	assert_int_equal(f->rec.n, 0);
+	cfgspace_put(&f->m.cfg, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	assert_int_equal(model_msi_notify(&f->m, MSI_CAP, 1), 1);
+	assert_int_equal(f->rec.n, 1);
+	free(f);
 }
 
 static void test_msi_disabled(void **state)
@@ -619,6 +637,7 @@ static void msix_ctl(struct fake_msix *fx, int enable, int maskall)
 	if (maskall)
 		v |= PCI_MSIX_FLAGS_MASKALL;
 	cfgspace_put(&fx->f->m.cfg, MSIX_CAP + PCI_MSIX_FLAGS, 2, v);
+	cfgspace_put(&fx->f->m.cfg, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
 }
 
 static uint32_t entry_word(struct fake_msix *fx, unsigned vec, unsigned field)
@@ -944,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_range),
 		cmocka_unit_test(test_width_checks),
 		cmocka_unit_test(test_msi_disabled),
+		cmocka_unit_test(test_msi_no_bus_master),
 		cmocka_unit_test(test_msi_enabled),
 		cmocka_unit_test(test_msi_beyond_enabled),
 		cmocka_unit_test(test_msi_mask64),

@@ -21,7 +21,6 @@
 #include "pci_regs.h"
 #include "upci/upci.h"
 
-extern const struct model_ops model_edu_ops;
 
 #define PAGE        4096u
 #define RAM_BUS     0x100000u
@@ -502,6 +501,11 @@ static void test_raise_ack_msi(void **state)
 	cfg_wr(m, cap + PCI_MSI_DATA_64, 2, 0x41);
 	cfg_wr(m, cap + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
 	assert_true(cfg_rd(m, cap + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_ENABLE);
+	/* Bus mastering off: no message leaves the device. */
+	wr32(m, EDU_REG_IRQ_RAISE, 0x2);
+	assert_int_equal(t->fh.msi_count, 0);
+	wr32(m, EDU_REG_IRQ_ACK, 0x2);
+	cfg_wr(m, PCI_COMMAND, 2, cfg_rd(m, PCI_COMMAND, 2) | PCI_COMMAND_MASTER);
 	assert_int_equal(t->fh.intx_level, 0);
 	assert_false(cfg_rd(m, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
 	wr32(m, EDU_REG_IRQ_ACK, 0x8);

@@ -21,7 +21,6 @@
 #include "testdev_regs.h"
 #include "upci/upci.h"
 
-extern const struct model_ops model_testdev_ops;
 
 /* ---- fake host ---- */
 
@@ -252,6 +251,8 @@ static void cfg_wr(struct model *m, unsigned off, unsigned w, uint32_t v)
 
 static void msix_ctl(struct model *m, uint16_t v)
 {
+	/* MSI-X messages need Bus Master Enable. */
+	cfg_wr(m, PCI_COMMAND, 2, cfg_rd(m, PCI_COMMAND, 2) | PCI_COMMAND_MASTER);
 	cfg_wr(m, TESTDEV_CAP_MSIX + PCI_MSIX_FLAGS, 2, v);
 }
 

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfio-user byte source over a connected AF_UNIX SOCK_STREAM socket, plus
+ * listen/accept/connect helpers. Framing lives in tran.c.
+ *
+ * Every wait is a poll() with a deadline, and every socket call uses
+ * MSG_DONTWAIT, so a silent or vanished peer costs at most the timeout,
+ * whether the socket is blocking or not. EINTR restarts with the time left.
+ */
+#define _GNU_SOURCE /* accept4, MSG_CMSG_CLOEXEC */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tran.h"
+
+/* The most fds Linux passes in one sendmsg (SCM_MAX_FD): receive them all
+ * so that we, not the kernel, decide what to close. */
+#define SOCK_CMSG_FDS 253u
+
+#ifdef MSG_CMSG_CLOEXEC
+#define RECV_FLAGS (MSG_DONTWAIT | MSG_CMSG_CLOEXEC)
+#else
+#define RECV_FLAGS MSG_DONTWAIT
+#endif
+
+#ifdef MSG_NOSIGNAL
+#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL)
+#else
+#define SEND_FLAGS MSG_DONTWAIT /* macOS: SO_NOSIGPIPE is set instead */
+#endif
+
+struct tran_sock {
+	struct vfu_tran base;
+	int fd;
+};
+
+static struct tran_sock *to_sock(struct vfu_tran *t)
+{
+	return (struct tran_sock *)t;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for @events until @deadline (ms, CLOCK_MONOTONIC; <0: forever). */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		int to = -1, n;
+
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+
+			to = left <= 0 ? 0 : (left > 1000000 ? 1000000 : (int)left);
+		}
+		n = poll(&p, 1, to);
+		if (n > 0)
+			return 0; /* readable, writable, HUP or ERR: the call will tell */
+		if (n == 0)
+			return -EAGAIN;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static int64_t deadline_of(int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+}
+
+static void set_cloexec(int fd)
+{
+#ifndef MSG_CMSG_CLOEXEC
+	int fl = fcntl(fd, F_GETFD);
+
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+#else
+	(void)fd;
+#endif
+}
+
+/* Hand every SCM_RIGHTS fd of @mh to @sink (which keeps or closes it). */
+static void collect_fds(struct msghdr *mh, struct vfu_fd_sink *sink)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		size_t n;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			set_cloexec(fd);
+			vfu_fd_sink_put(sink, fd);
+		}
+	}
+	if (mh->msg_flags & MSG_CTRUNC)
+		sink->rejected = true; /* the kernel dropped fds: message is incomplete */
+}
+
+static ssize_t sock_read(struct vfu_tran *t, void *buf, size_t len,
+			 struct vfu_fd_sink *sink, int timeout_ms)
+{
+	int fd = to_sock(t)->fd;
+	int64_t deadline = deadline_of(timeout_ms);
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * SOCK_CMSG_FDS)];
+	} ctl;
+
+	for (;;) {
+		struct iovec iov = { .iov_base = buf, .iov_len = len };
+		struct msghdr mh = {
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = ctl.buf,
+			.msg_controllen = sizeof(ctl.buf),
+		};
+		ssize_t n = recvmsg(fd, &mh, RECV_FLAGS);
+		int rc;
+
+		if (n >= 0) {
+			collect_fds(&mh, sink);
+			return n;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		rc = wait_fd(fd, POLLIN, deadline);
+		if (rc)
+			return rc;
+	}
+}
+
+static int sock_write(struct vfu_tran *t, const struct iovec *iov, size_t iovcnt,
+		      const int *fds, size_t nr_fds, int timeout_ms)
+{
+	int fd = to_sock(t)->fd;
+	int64_t deadline = deadline_of(timeout_ms);
+	struct iovec v[VFU_TRAN_MAX_IOV + 1];
+	struct iovec *cur = v;
+	size_t left = iovcnt;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * VFU_MSG_MAX_FDS)];
+	} ctl;
+
+	if (iovcnt > VFU_TRAN_MAX_IOV + 1 || nr_fds > VFU_MSG_MAX_FDS)
+		return -EINVAL;
+	memcpy(v, iov, iovcnt * sizeof(*iov));
+	memset(&ctl, 0, sizeof(ctl));
+
+	while (left > 0) {
+		struct msghdr mh = { .msg_iov = cur, .msg_iovlen = left };
+		ssize_t n;
+
+		if (cur->iov_len == 0) { /* skip empty pieces */
+			cur++;
+			left--;
+			continue;
+		}
+		if (nr_fds > 0) { /* fds ride with the first byte only */
+			struct cmsghdr *c;
+
+			mh.msg_control = ctl.buf;
+			mh.msg_controllen = CMSG_SPACE(sizeof(int) * nr_fds);
+			c = CMSG_FIRSTHDR(&mh);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int) * nr_fds);
+			memcpy(CMSG_DATA(c), fds, sizeof(int) * nr_fds);
+		}
+		n = sendmsg(fd, &mh, SEND_FLAGS);
+		if (n < 0) {
+			int rc;
+
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -errno;
+			rc = wait_fd(fd, POLLOUT, deadline);
+			if (rc)
+				return rc == -EAGAIN ? -ETIMEDOUT : rc;
+			continue;
+		}
+		if (n == 0)
+			return -EIO; /* cannot happen with data to send; never spin */
+		nr_fds = 0;
+		for (size_t done = (size_t)n; done > 0;) {
+			size_t step = done < cur->iov_len ? done : cur->iov_len;
+
+			cur->iov_base = (uint8_t *)cur->iov_base + step;
+			cur->iov_len -= step;
+			done -= step;
+			if (cur->iov_len == 0) {
+				cur++;
+				left--;
+			}
+		}
+	}
+	return 0;
+}
+
+static int sock_pollfd(struct vfu_tran *t)
+{
+	return to_sock(t)->fd;
+}
+
+static void sock_destroy(struct vfu_tran *t)
+{
+	struct tran_sock *s = to_sock(t);
+
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+}
+
+static const struct vfu_tran_ops sock_ops = {
+	.name = "sock",
+	.read = sock_read,
+	.write = sock_write,
+	.pollfd = sock_pollfd,
+	.destroy = sock_destroy,
+};
+
+static void no_sigpipe(int fd)
+{
+#ifdef SO_NOSIGPIPE
+	int one = 1;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof(one));
+#else
+	(void)fd;
+#endif
+}
+
+int vfu_tran_sock_new(int fd, struct vfu_tran **out)
+{
+	struct tran_sock *s;
+
+	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+		return -EBADF;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	vfu_tran_init(&s->base, &sock_ops);
+	s->fd = fd;
+	no_sigpipe(fd);
+	*out = &s->base;
+	return 0;
+}
+
+static int new_socket(int *out)
+{
+	int fd;
+
+#ifdef SOCK_CLOEXEC
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+#else
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd >= 0)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+	if (fd < 0)
+		return -errno;
+	*out = fd;
+	return 0;
+}
+
+static int fill_addr(const char *path, struct sockaddr_un *sa)
+{
+	size_t n;
+
+	if (path == NULL || path[0] == '\0')
+		return -EINVAL;
+	n = strlen(path);
+	if (n >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, path, n + 1);
+	return 0;
+}
+
+int vfu_sock_listen(const char *path, int backlog, int *out_fd)
+{
+	struct sockaddr_un sa;
+	int fd = -1, rc;
+
+	rc = fill_addr(path, &sa);
+	if (rc)
+		return rc;
+	rc = new_socket(&fd);
+	if (rc)
+		return rc;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, backlog > 0 ? backlog : 1) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	*out_fd = fd;
+	return 0;
+}
+
+int vfu_sock_accept(int listen_fd, int timeout_ms, int *out_fd)
+{
+	int64_t deadline = deadline_of(timeout_ms);
+
+	for (;;) {
+		int fd, rc;
+
+		rc = wait_fd(listen_fd, POLLIN, deadline);
+		if (rc)
+			return rc;
+#ifdef SOCK_CLOEXEC
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+#else
+		fd = accept(listen_fd, NULL, NULL);
+		if (fd >= 0)
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+		if (fd >= 0) {
+			*out_fd = fd;
+			return 0;
+		}
+		/* a client that gave up between poll and accept: wait again */
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ECONNABORTED)
+			return -errno;
+	}
+}
+
+int vfu_sock_connect(const char *path, int *out_fd)
+{
+	struct sockaddr_un sa;
+	int fd = -1, rc;
+
+	rc = fill_addr(path, &sa);
+	if (rc)
+		return rc;
+	rc = new_socket(&fd);
+	if (rc)
+		return rc;
+	for (bool retried = false; connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0;
+	     retried = true) {
+		if (errno == EINTR)
+			continue; /* an interrupted AF_UNIX connect stays unconnected */
+		if (retried && errno == EISCONN)
+			break;
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	*out_fd = fd;
+	return 0;
+}
+
+int vfu_sock_pair(int fds[2])
+{
+#ifdef SOCK_CLOEXEC
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+		return -errno;
+#else
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0)
+		return -errno;
+	(void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+#endif
+	return 0;
+}
