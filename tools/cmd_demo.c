@@ -139,8 +139,9 @@ static int poll_reg(struct demo *d, unsigned bar, uint64_t off, unsigned width, 
 		    uint64_t *seen)
 {
 	uint64_t end = now_ns() + WAIT_MS * 1000000ull;
+	const struct timespec nap = {0, 50000};
 
-	for (;;) {
+	for (unsigned n = 0;; n++) {
 		int rc = upci_mmio_read(d->dev, bar, off, width, seen);
 
 		if (rc)
@@ -149,6 +150,10 @@ static int poll_reg(struct demo *d, unsigned bar, uint64_t off, unsigned width, 
 			return 0;
 		if (now_ns() > end)
 			return -ETIMEDOUT;
+		/* Spin briefly (the sim models finish at once), then stop
+		 * hammering a slow device such as QEMU's edu (~100 ms a DMA). */
+		if (n > 1000)
+			nanosleep(&nap, NULL);
 	}
 }
 
@@ -217,7 +222,7 @@ static enum st step_claim(struct demo *d, char *msg, size_t len)
 	if (rc != -EBUSY)
 		return say(ST_FAIL, msg, len, "a second handle's claim returned %d (%s), expected -EBUSY", rc,
 			   upci_strerror(rc));
-	return say(ST_OK, msg, len, "claimed; a second handle gets -EBUSY (%s)", upci_strerror(rc));
+	return say(ST_OK, msg, len, "claimed; a second handle's claim fails with -EBUSY: %s", upci_strerror(rc));
 }
 
 static enum st step_identity(struct demo *d, char *msg, size_t len)
@@ -769,7 +774,8 @@ static enum st step_reset(struct demo *d, char *msg, size_t len)
 		snprintf(irq, sizeof(irq), "; %s x%u set-up kept, vector %u delivered", irq_type_name(type), nvec,
 			 d->nvec - 1);
 	}
-	master = want_master ? "bus master on again for MSI" : "bus master off";
+	master = want_master ? (type == UPCI_IRQ_MSIX ? "bus master back on for MSI-X" : "bus master back on for MSI")
+			     : "bus master off";
 	if (reg)
 		return say(ST_OK, msg, len, "%s read 0x%08x before, 0x%08x (default) after; %s%s", reg, before, after,
 			   master, irq);

@@ -346,6 +346,16 @@ UPCI_API int upci_dma_free(upci_dev *dev, struct upci_dma_buf *buf);
 UPCI_API int upci_irq_enable(upci_dev *dev, enum upci_irq_type type, unsigned nvec);
 
 /**
+ * upci_irq_count() - how many vectors the device offers for a mechanism
+ * @dev: handle (claimed or not)
+ * @type: UPCI_IRQ_MSIX, _MSI or _INTX
+ *
+ * Return: the count, capped at 256 (0 when the device lacks @type),
+ * -EINVAL for another @type.
+ */
+UPCI_API int upci_irq_count(upci_dev *dev, enum upci_irq_type type);
+
+/**
  * upci_irq_disable() - tear interrupts down
  * @dev: handle
  *
@@ -464,10 +474,11 @@ UPCI_API int upci_backend_available(const char *scheme);
  * @why: receives one sentence when the URI is not usable; may be NULL
  * @whylen: size of @why
  *
- * Checks syntax and whether the scheme's backend is built in; it does not
- * look for the device.
+ * Checks syntax and whether the scheme's backend is built in; for "sim:"
+ * also the model name and its parameters. It does not look for hardware.
  *
- * Return: 0, -EINVAL (malformed), -ENOTSUP (backend not built in).
+ * Return: 0, -EINVAL (malformed, or bad model parameters), -ENOTSUP
+ * (backend not built in), -ENOENT (no such sim model).
  */
 UPCI_API int upci_uri_check(const char *uri, char *why, size_t whylen);
 

@@ -71,11 +71,37 @@ report() {
 	echo "$W"
 }
 
+# The wrapper, plus a "qemu-bundle" link next to the loader. QEMU takes the
+# loader's directory for its own, finds <dir>/qemu-bundle and then looks for
+# its modules and data under it rather than in the host's /usr/lib/.../qemu.
+# QEMU_MODULE_DIR alone only puts our directory first: a module missing here
+# (ui-opengl, ...) is then loaded from a host QEMU 7.2 and QEMU aborts.
+make_wrapper() {
+	local R=$D/root L=$D/root/usr/lib/x86_64-linux-gnu
+	[ -x "$R/usr/bin/qemu-system-x86_64" ] || die "no usr/bin/qemu-system-x86_64 in the unpacked packages"
+	[ -e "$L/ld-linux-x86-64.so.2" ] || die "no bundled ld-linux-x86-64.so.2"
+	[ "$(readlink "$L/qemu-bundle" 2>/dev/null)" = ../../.. ] || ln -sfn ../../.. "$L/qemu-bundle"
+	cat >"$W.new" <<EOF
+#!/bin/sh
+# QEMU from Debian $SUITE, unpacked by scripts/vm/fetch-qemu11.sh. Runs
+# through its own loader and libraries; modules and firmware from the same tree.
+R='$R'
+QEMU_MODULE_DIR="\$R/usr/lib/x86_64-linux-gnu/qemu"
+export QEMU_MODULE_DIR
+exec "\$R/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" \\
+	--library-path "\$R/usr/lib/x86_64-linux-gnu:\$R/lib/x86_64-linux-gnu" \\
+	"\$R/usr/bin/qemu-system-x86_64" \\
+	-L "\$R/usr/share/qemu" -L "\$R/usr/share/seabios" -L "\$R/usr/lib/ipxe/qemu" "\$@"
+EOF
+	chmod +x "$W.new"
+	if cmp -s "$W.new" "$W"; then rm -f "$W.new"; else mv "$W.new" "$W"; fi
+}
+
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.qemu11.lock"
 flock 9
 
-if [ -f "$D/.ok" ] && [ -x "$W" ] && v=$(verify); then
+if [ -f "$D/.ok" ] && [ -d "$D/root" ] && make_wrapper && v=$(verify); then
 	report "$v"
 	exit 0
 fi
@@ -115,24 +141,7 @@ done
 rm -rf "$D/root"
 mv "$D/root.new" "$D/root"
 
-R=$D/root
-[ -x "$R/usr/bin/qemu-system-x86_64" ] || die "no usr/bin/qemu-system-x86_64 in the unpacked packages"
-[ -e "$R/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" ] || die "no bundled ld-linux-x86-64.so.2"
-cat >"$W.new" <<EOF
-#!/bin/sh
-# QEMU from Debian $SUITE, unpacked by scripts/vm/fetch-qemu11.sh. Runs
-# through its own loader and libraries; modules and firmware from the same tree.
-R='$R'
-QEMU_MODULE_DIR="\$R/usr/lib/x86_64-linux-gnu/qemu"
-export QEMU_MODULE_DIR
-exec "\$R/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" \\
-	--library-path "\$R/usr/lib/x86_64-linux-gnu:\$R/lib/x86_64-linux-gnu" \\
-	"\$R/usr/bin/qemu-system-x86_64" \\
-	-L "\$R/usr/share/qemu" -L "\$R/usr/share/seabios" -L "\$R/usr/lib/ipxe/qemu" "\$@"
-EOF
-chmod +x "$W.new"
-mv "$W.new" "$W"
-
+make_wrapper
 v=$(verify) || die "the unpacked QEMU does not work (see above)"
 touch "$D/.ok"
 report "$v"

@@ -20,6 +20,9 @@
 
 struct upci_backend_ops {
 	const char *scheme;
+	/* Optional: what can be checked of a parsed URI without opening it
+	 * (0 or -errno, with a sentence in @why). */
+	int (*uri_check)(const struct upci_uri *u, char *why, size_t whylen);
 	/* Find the device; fill dev->ident and dev->bars; set dev->priv. */
 	int (*open)(struct upci_dev *dev, const struct upci_uri *uri);
 	/* Free everything; the claim (if any) was already released. */

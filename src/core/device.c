@@ -67,6 +67,8 @@ UPCI_API int upci_uri_check(const char *uri, char *why, size_t whylen)
 		if (why && whylen)
 			snprintf(why, whylen, "the %s backend is not built into this library", uri_scheme_name(u->scheme));
 	}
+	if (ret == 0 && backend_for(u->scheme)->uri_check)
+		ret = backend_for(u->scheme)->uri_check(u, why, whylen);
 	free(u);
 	return ret;
 }

@@ -95,6 +95,18 @@ out:
 	return ret;
 }
 
+UPCI_API int upci_irq_count(upci_dev *dev, enum upci_irq_type type)
+{
+	unsigned n;
+
+	if (!dev || type < UPCI_IRQ_INTX || type > UPCI_IRQ_MSIX)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	n = count_of(dev, type);
+	pthread_mutex_unlock(&dev->lock);
+	return (int)(n > UPCI_MAX_VECTORS ? UPCI_MAX_VECTORS : n);
+}
+
 UPCI_API int upci_irq_disable(upci_dev *dev)
 {
 	if (!dev)

@@ -532,7 +532,7 @@ static void td_destroy(struct model *m)
 const struct model_ops model_testdev_ops = {
 	.name = "testdev",
 	.summary = "upci test device: MSI-X up to 256 vectors, mappable RAM BAR, descriptor DMA, FLR",
-	.params = "vectors=1..256 (default 32), mem=BAR2 bytes, power of two 4096..256M (default 1M)",
+	.params = "vectors=1..256 (default 32), mem=BAR2 bytes, a power of two 4096..268435456 (default 1048576)",
 	.create = td_create,
 	.destroy = td_destroy,
 	.bar_read = td_bar_read,

@@ -206,8 +206,17 @@ static int sock_write(struct vfu_tran *t, const struct iovec *iov, size_t iovcnt
 			return -EIO; /* cannot happen with data to send; never spin */
 		nr_fds = 0;
 		for (size_t done = (size_t)n; done > 0;) {
-			size_t step = done < cur->iov_len ? done : cur->iov_len;
+			size_t step;
 
+			if (left == 0)
+				return -EIO; /* the kernel claims more than we gave */
+			step = done < cur->iov_len ? done : cur->iov_len;
+
+			if (step == 0) { /* an empty piece the kernel skipped */
+				cur++;
+				left--;
+				continue;
+			}
 			cur->iov_base = (uint8_t *)cur->iov_base + step;
 			cur->iov_len -= step;
 			done -= step;

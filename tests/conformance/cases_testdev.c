@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../../src/model/testdev_regs.h"
+#include "testdev_regs.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "descriptors are built in host order here; add byte swapping for a big-endian host"
@@ -953,10 +953,69 @@ out:
 
 /* ---- reset ---- */
 
+#define PM_CTRL          0x04u    /* PMCSR, inside the PM capability */
+#define PM_STATE_MASK    0x0003u
+#define PM_STATE_D3HOT   0x0003u
+#define TD_DEVCTL_RESET  0x2810u  /* docs/models/testdev.md */
+
+/* Every reset value docs/models/testdev.md lists for BAR0. */
+static const struct {
+	const char *name;
+	uint32_t off, val;
+} td_reset_regs[] = {
+	{"SCRATCH", TESTDEV_REG_SCRATCH, 0},
+	{"IRQ_COUNT", TESTDEV_REG_IRQ_COUNT, 0},
+	{"DESC_ADDR", TESTDEV_REG_DESC_ADDR, 0},
+	{"DESC_ADDR_HI", TESTDEV_REG_DESC_ADDR_HI, 0},
+	{"DESC_COUNT", TESTDEV_REG_DESC_COUNT, 0},
+	{"CTRL", TESTDEV_REG_CTRL, 0},
+	{"STATUS", TESTDEV_REG_STATUS, 0},
+	{"COMPL_VEC", TESTDEV_REG_COMPL_VEC, 0},
+	{"DONE_COUNT", TESTDEV_REG_DONE_COUNT, 0},
+	{"BYTES", TESTDEV_REG_BYTES, 0},
+	{"BYTES_HI", TESTDEV_REG_BYTES_HI, 0},
+	{"FAULT_COUNT", TESTDEV_REG_FAULT_COUNT, 0},
+	{"LAST_FAULT", TESTDEV_REG_LAST_FAULT, TESTDEV_FAULT_NONE},
+	{"FAULT_DESC", TESTDEV_REG_FAULT_DESC, NO_DESC},
+};
+
+/* Dirty everything a function-level reset must put back. */
+static int td_dirty(struct conf *c, struct td *t, uint8_t *m, uint64_t len, struct upci_dma_buf *list)
+{
+	const uint64_t e0 = TESTDEV_MSIX_TABLE;
+
+	CHECK_RC(c, conf_bus_master(t->d, 1), 0);
+	MMIO_WR(c, t->d, R0, TESTDEV_REG_SCRATCH, 4, 0x5a5a1234);
+	memset(m, 0xc3, len / 2);
+	conf_map_wr64(m, len - 8, UINT64_MAX);
+	/* A good copy inside BAR2 (moves BYTES), then a bad one (a fault). */
+	td_desc(list->vaddr, 0, 0, len / 2, (uint32_t)(len / 4), TESTDEV_DESC_F_SRC_BAR2 | TESTDEV_DESC_F_DST_BAR2);
+	td_desc(list->vaddr, 1, 0, 0, 0, 0);
+	MMIO_WR(c, t->d, R0, TESTDEV_REG_COMPL_VEC, 4, 0);
+	if (td_expect_fault(c, t->d, "a run to dirty the counters", list->bus_addr, 2, TESTDEV_CTRL_IRQ_EN,
+			    TESTDEV_FAULT_LEN, 1))
+		return -1;
+	MMIO_WR(c, t->d, R0, TESTDEV_REG_COMPL_VEC, 4, t->nvec - 1);
+	if (td_fire(c, t->d, 0))
+		return -1;
+	/* MSI-X: entry 0 programmed and unmasked, a vector latched, the
+	 * function masked but enabled. */
+	MMIO_WR(c, t->d, R0, e0, 4, 0xfee00000u);
+	MMIO_WR(c, t->d, R0, e0 + 8, 4, 0x1234);
+	MMIO_WR(c, t->d, R0, e0 + MSIX_ENTRY_CTRL, 4, 0);
+	CFG_WR(c, t->d, TESTDEV_CAP_MSIX + MSIX_FLAGS, 2, MSIX_FLAGS_ENABLE | MSIX_FLAGS_MASKALL);
+	if (td_fire(c, t->d, 0))
+		return -1;
+	CFG_WR(c, t->d, TESTDEV_CAP_EXP + EXP_DEVCTL, 2, 0);
+	CFG_WR(c, t->d, TESTDEV_CAP_PM + PM_CTRL, 2, PM_STATE_D3HOT);
+	return 0;
+out:
+	return -1;
+}
+
 static void td_flr_defaults(struct conf *c)
 {
 	struct upci_dma_buf list = {0};
-	struct td_faults f;
 	struct td t = {0};
 	uint8_t *m = NULL;
 	uint64_t len, v;
@@ -966,44 +1025,43 @@ static void td_flr_defaults(struct conf *c)
 
 	if (td_open(c, &t))
 		goto out;
-	/* Dirty everything a reset must put back. */
-	CHECK_RC(c, conf_bus_master(t.d, 1), 0);
-	MMIO_WR(c, t.d, R0, TESTDEV_REG_SCRATCH, 4, 0x5a5a1234);
 	CHECK_RC(c, upci_bar_map(t.d, TESTDEV_BAR_MEM, (void **)&m, &len), 0);
-	memset(m, 0xc3, len / 2);
-	conf_map_wr64(m, len - 8, UINT64_MAX);
 	CHECK_RC(c, upci_dma_alloc(t.d, UPCI_IOVA_ANY, c->page, &list), 0);
-	/* A good copy inside BAR2 (moves BYTES), then a bad one (a fault). */
-	td_desc(list.vaddr, 0, 0, len / 2, (uint32_t)(len / 4), TESTDEV_DESC_F_SRC_BAR2 | TESTDEV_DESC_F_DST_BAR2);
-	td_desc(list.vaddr, 1, 0, 0, 0, 0);
-	if (td_expect_fault(c, t.d, "a run to dirty the counters", list.bus_addr, 2, 0, TESTDEV_FAULT_LEN, 1))
+	if (td_dirty(c, &t, m, len, &list))
 		goto out;
 	rc = upci_reset(t.d);
 	CHECK(c, rc == 0, "upci_reset on an FLR-capable device: expected 0, got %s", conf_rc(rc));
-	MMIO_RD(c, t.d, R0, TESTDEV_REG_SCRATCH, 4, v);
-	CHECK_EQ(c, "SCRATCH after FLR", v, 0);
-	MMIO_RD(c, t.d, R0, TESTDEV_REG_BYTES, 8, v);
-	CHECK_EQ(c, "BYTES (since reset) after FLR", v, 0);
-	if (td_faults(c, t.d, &f))
-		goto out;
-	CHECK(c, f.count == 0 && f.last == TESTDEV_FAULT_NONE && f.desc == NO_DESC,
-	      "faults after FLR: count %u last %u desc 0x%x, expected 0, 0, ~0", f.count, f.last, f.desc);
+	for (size_t i = 0; i < sizeof(td_reset_regs) / sizeof(td_reset_regs[0]); i++) {
+		MMIO_RD(c, t.d, R0, td_reset_regs[i].off, 4, v);
+		CHECK(c, v == td_reset_regs[i].val, "%s after FLR: expected 0x%x, got 0x%" PRIx64, td_reset_regs[i].name,
+		      td_reset_regs[i].val, v);
+	}
+	MMIO_RD(c, t.d, R0, TESTDEV_REG_NVEC, 4, v);
+	CHECK_EQ(c, "NVEC after FLR", v, t.nvec);
+	/* BAR2 zeroed, seen through the mapping made before the reset. */
 	at = conf_find_not(m, len, 0);
 	CHECK(c, at < 0, "BAR2 not zeroed by FLR: byte 0x%lx", at);
 	MMIO_RD(c, t.d, TESTDEV_BAR_MEM, len - 8, 8, v);
 	CHECK_EQ(c, "BAR2's last qword by upci_mmio_read after FLR", v, 0);
-	/* Config space: bus mastering off, FLR bit reads 0, MSI-X off and
-	 * every vector masked (PCIe: vector control resets to masked). */
+	/* Config space back to its reset image. */
 	CFG_RD(c, t.d, CFG_COMMAND, 2, cfg);
 	CHECK(c, !(cfg & CFG_CMD_MASTER), "COMMAND 0x%04x: bus master on after FLR", cfg);
 	CFG_RD(c, t.d, TESTDEV_CAP_EXP + EXP_DEVCTL, 2, cfg);
-	CHECK(c, !(cfg & EXP_DEVCTL_BCR_FLR), "DEVCTL 0x%04x: Initiate FLR reads 1", cfg);
+	CHECK_EQ(c, "DEVCTL after FLR (Initiate FLR reads 0)", cfg, TD_DEVCTL_RESET);
+	CFG_RD(c, t.d, TESTDEV_CAP_PM + PM_CTRL, 2, cfg);
+	CHECK_EQ(c, "PMCSR power state after FLR (D0)", cfg & PM_STATE_MASK, 0);
 	CFG_RD(c, t.d, TESTDEV_CAP_MSIX + MSIX_FLAGS, 2, cfg);
 	CHECK(c, !(cfg & (MSIX_FLAGS_ENABLE | MSIX_FLAGS_MASKALL)), "MSI-X control 0x%04x after FLR: expected off",
 	      cfg);
+	/* MSI-X table: address and data 0, every vector masked; PBA clear. */
 	for (unsigned vec = 0; vec < t.nvec; vec++) {
-		MMIO_RD(c, t.d, R0, TESTDEV_MSIX_TABLE + (uint64_t)vec * MSIX_ENTRY_SIZE + MSIX_ENTRY_CTRL, 4, v);
-		CHECK(c, v & MSIX_ENTRY_MASKBIT, "MSI-X vector %u not masked after FLR (control 0x%" PRIx64 ")", vec, v);
+		uint64_t e = TESTDEV_MSIX_TABLE + (uint64_t)vec * MSIX_ENTRY_SIZE;
+
+		MMIO_RD(c, t.d, R0, e, 8, v);
+		CHECK(c, v == 0, "MSI-X vector %u address 0x%" PRIx64 " after FLR, expected 0", vec, v);
+		MMIO_RD(c, t.d, R0, e + 8, 8, v);
+		CHECK(c, v == ((uint64_t)MSIX_ENTRY_MASKBIT << 32),
+		      "MSI-X vector %u data/control 0x%" PRIx64 " after FLR, expected data 0 and masked", vec, v);
 	}
 	for (unsigned w = 0; w < (t.nvec + 63) / 64; w++) {
 		MMIO_RD(c, t.d, R0, TESTDEV_MSIX_PBA + 8 * w, 8, v);
@@ -1020,6 +1078,7 @@ static void td_reset_irq_restored(struct conf *c)
 	enum upci_irq_type type;
 	struct td t = {0};
 	unsigned nvec;
+	uint32_t cmd;
 
 	if (td_open_irq(c, &t))
 		goto out;
@@ -1034,6 +1093,8 @@ static void td_reset_irq_restored(struct conf *c)
 	      nvec, t.nvec);
 	CHECK_RC(c, upci_irq_get_mask(t.d, got), 0);
 	CHECK(c, memcmp(got, mask, sizeof(got)) == 0, "mask after reset: %s", conf_bits(got));
+	CFG_RD(c, t.d, CFG_COMMAND, 2, cmd);
+	CHECK(c, cmd & CFG_CMD_MASTER, "COMMAND 0x%04x: re-established MSI-X did not turn bus mastering on", cmd);
 	for (unsigned v = 0; v < t.nvec; v++)
 		if (td_fire(c, t.d, v))
 			goto out;

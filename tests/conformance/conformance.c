@@ -1020,6 +1020,21 @@ out:
 	upci_close(d);
 }
 
+/* Is COMMAND.MASTER set? -1 when config space cannot be read. */
+static int bus_master_on(upci_dev *d)
+{
+	uint32_t cmd;
+
+	if (upci_config_read(d, CFG_COMMAND, 2, &cmd))
+		return -1;
+	return !!(cmd & CFG_CMD_MASTER);
+}
+
+static int msi_type(enum upci_irq_type t)
+{
+	return t == UPCI_IRQ_MSI || t == UPCI_IRQ_MSIX;
+}
+
 static void gen_irq_enable(struct conf *c)
 {
 	uint64_t mask[UPCI_IRQ_WORDS], pend[UPCI_IRQ_WORDS];
@@ -1041,6 +1056,9 @@ static void gen_irq_enable(struct conf *c)
 	      "irq_info type %d after AUTO: expected MSIX, MSI or INTX", (int)type);
 	CHECK_EQ(c, "irq_info nvec", nvec, (unsigned)n);
 	CHECK(c, type != UPCI_IRQ_INTX || n == 1, "INTx with %d vectors", n);
+	/* upci.h: MSI and MSI-X need bus mastering, so enabling turns it on. */
+	if (msi_type(type))
+		CHECK(c, bus_master_on(d) == 1, "bus master off after enabling MSI/MSI-X");
 	conf_note(c, "AUTO chose type %d with %d vectors", (int)type, n);
 	CHECK_RC(c, upci_irq_get_mask(d, mask), 0);
 	for (unsigned w = 0; w < UPCI_IRQ_WORDS; w++)
@@ -1174,33 +1192,35 @@ static void gen_reset(struct conf *c)
 	int n, rc;
 
 	OPEN_CLAIMED(c, &d);
+	/* No interrupts: bus mastering is off afterwards, mappings stay. */
 	CHECK_RC(c, conf_bus_master(d, 1), 0);
 	CHECK_RC(c, upci_dma_alloc(d, UPCI_IOVA_ANY, c->page, &buf), 0);
-	n = upci_irq_enable(d, UPCI_IRQ_AUTO, 0);
-	CHECK(c, n >= 1 || n == -ENOTSUP, "upci_irq_enable(AUTO, 0): %s", conf_rc(n));
-	if (n >= 1) {
-		CHECK_RC(c, upci_irq_set_mask(d, pat), 0);
-		CHECK_RC(c, upci_irq_info(d, &t0, &n0), 0);
-	}
 	rc = upci_reset(d);
 	if (rc == -ENOTSUP)
 		SKIP(c, "the device has no way to reset (upci_reset: -ENOTSUP)");
 	CHECK_RC(c, rc, 0);
-	CFG_RD(c, d, CFG_COMMAND, 2, v);
-	CHECK(c, !(v & CFG_CMD_MASTER), "COMMAND 0x%04x after reset: bus master still on", v);
+	CHECK(c, bus_master_on(d) == 0, "bus master still on after a reset with no interrupts set up");
 	CFG_RD(c, d, CFG_VENDOR_ID, 2, v);
 	CHECK_EQ(c, "vendor ID after reset", v, c->id.vendor_id);
-	/* Interrupt set-up and mask survive; the library re-established them. */
+	CHECK_RC(c, upci_dma_alloc(d, buf.iova, c->page, &x), -EEXIST);
+	/* With interrupts: set-up and mask re-established by the library,
+	 * which for MSI/MSI-X turns bus mastering back on. */
+	n = upci_irq_enable(d, UPCI_IRQ_AUTO, 0);
+	if (n == -ENOTSUP)
+		goto done;
+	CHECK(c, n >= 1, "upci_irq_enable(AUTO, 0): %s", conf_rc(n));
+	CHECK_RC(c, upci_irq_set_mask(d, pat), 0);
+	CHECK_RC(c, upci_irq_info(d, &t0, &n0), 0);
+	CHECK_RC(c, upci_reset(d), 0);
 	CHECK_RC(c, upci_irq_info(d, &t1, &n1), 0);
 	CHECK(c, t1 == t0 && n1 == n0, "irq set-up after reset: type %d nvec %u, before: type %d nvec %u", (int)t1,
 	      n1, (int)t0, n0);
-	if (n >= 1) {
-		CHECK_RC(c, upci_irq_get_mask(d, mask), 0);
-		for (unsigned w = 0; w < UPCI_IRQ_WORDS; w++)
-			CHECK_EQ(c, "enable mask word after reset", mask[w], pat[w]);
-	}
-	/* DMA mappings stay. */
-	CHECK_RC(c, upci_dma_alloc(d, buf.iova, c->page, &x), -EEXIST);
+	CHECK_RC(c, upci_irq_get_mask(d, mask), 0);
+	for (unsigned w = 0; w < UPCI_IRQ_WORDS; w++)
+		CHECK_EQ(c, "enable mask word after reset", mask[w], pat[w]);
+	CHECK(c, bus_master_on(d) == msi_type(t0), "bus master %s after a reset with irq type %d",
+	      bus_master_on(d) ? "on" : "off", (int)t0);
+done:
 	CHECK_RC(c, upci_dma_free(d, &buf), 0);
 out:
 	upci_close(d);

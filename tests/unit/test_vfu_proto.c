@@ -718,6 +718,8 @@ static void test_check_request(void **state)
 	assert_int_equal(vfu_msg_check_request(&h, p, n), -EINVAL);
 	put_u64(p, 0, UINT64_MAX / 24 + 2); /* would wrap n * 24 */
 	assert_int_equal(vfu_msg_check_request(&h, p, n), -EINVAL);
+	put_u64(p, 0, (1ull << 61) + 2); /* n * 24 wraps to exactly 48 */
+	assert_int_equal(vfu_msg_check_request(&h, p, n), -EINVAL);
 	put_u64(p, 0, 1);
 	assert_int_equal(vfu_msg_check_request(&h, p, n), -EINVAL);
 	free(p);

@@ -324,8 +324,44 @@ static int sim_reset(struct upci_dev *dev)
 	return 0;
 }
 
+/* For sim: URIs the model and its parameters can be checked without a
+ * device: name the models or the accepted parameters. */
+static int sim_uri_check(const struct upci_uri *u, char *why, size_t whylen)
+{
+	const struct model_ops *mo = model_find(u->model);
+	struct model_host host = {0};
+	struct model *m = NULL;
+	int ret;
+
+	if (!mo) {
+		char names[128] = "";
+
+		for (const struct model_ops *const *p = model_list(); *p; p++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", names[0] ? ", " : "",
+				 (*p)->name);
+		if (why && whylen)
+			snprintf(why, whylen, "no model \"%s\" (built in: %s)", u->model, names);
+		return -ENOENT;
+	}
+	/* A trial instance validates the parameters exactly as open will. */
+	ret = mo->create(&host, &u->params, &m);
+	if (ret == 0) {
+		mo->destroy(m);
+		return 0;
+	}
+	if (why && whylen) {
+		if (ret == -EINVAL)
+			snprintf(why, whylen, "bad parameters for model \"%s\" (accepted: %s)", u->model,
+				 mo->params[0] ? mo->params : "none");
+		else
+			snprintf(why, whylen, "cannot create model \"%s\": %s", u->model, upci_strerror(ret));
+	}
+	return ret;
+}
+
 const struct upci_backend_ops upci_sim_ops = {
 	.scheme = "sim",
+	.uri_check = sim_uri_check,
 	.open = sim_open,
 	.close = sim_close,
 	.claim = sim_claim,
