@@ -28,6 +28,9 @@ mount -t tmpfs tmpfs /tmp
 # The archive may carry no /dev/console node; make sure we talk to it.
 [ -c /dev/console ] && exec </dev/console >/dev/console 2>&1
 
+# Start on a fresh line: the firmware leaves the cursor after its banner.
+echo
+echo "upci-init: kernel $(uname -r)"
 CMDLINE=$(cat /proc/cmdline)
 param() { # param NAME: value of NAME=... on the kernel command line
 	for t in $CMDLINE; do

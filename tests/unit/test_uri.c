@@ -426,8 +426,14 @@ static void test_uri_check(void **state)
 	(void)state;
 	assert_int_equal(upci_uri_check("sim:edu", why, sizeof(why)), 0);
 	assert_int_equal(upci_uri_check("sim:testdev?vectors=64", NULL, 0), 0);
-	/* Syntax only: the model is not looked up. */
-	assert_int_equal(upci_uri_check("sim:nosuchmodel", why, sizeof(why)), 0);
+	/* sim: URIs are checked for the model and its parameters too. */
+	memset(why, 0, sizeof(why));
+	assert_int_equal(upci_uri_check("sim:nosuchmodel", why, sizeof(why)), -ENOENT);
+	assert_non_null(strstr(why, "edu"));
+	memset(why, 0, sizeof(why));
+	assert_int_equal(upci_uri_check("sim:testdev?vectors=257", why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "vectors"));
+	assert_int_equal(upci_uri_check("sim:edu?x=1", NULL, 0), -EINVAL);
 	check_scheme("vfio", "vfio:0000:03:00.0");
 	check_scheme("vfio", "03:00.0");
 	check_scheme("vfio-user", "vfio-user:/run/dev.sock");
