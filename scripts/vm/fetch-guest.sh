@@ -56,8 +56,9 @@ apt_download() {
 }
 
 resolve_kernel_pkg() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }'
+	local deps
+	deps=$(apt-cache depends linux-image-amd64 2>/dev/null) || true
+	awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }' <<<"$deps"
 }
 
 range() { # range FILE OFFSET LENGTH: those bytes of FILE on stdout

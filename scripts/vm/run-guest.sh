@@ -104,7 +104,8 @@ cleanup() {
 	rm -rf "$TMPD"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
 if [ -z "$INITRD" ]; then
 	INITRD=$TMPD/initrd.gz
 	rc=0
@@ -126,7 +127,9 @@ QARGS=(-machine "$MACHINE" -accel tcg "${MEMARGS[@]}" -smp 1 -nographic -no-rebo
 
 if [ $SHELL_MODE = 1 ]; then
 	say "QEMU $QVER, $KIND; the guest opens a shell after its test (exit it to power off; Ctrl-A x quits QEMU)"
-	exec "$Q" "${QARGS[@]}" -append "$CMDLINE upci.shell=1" "${EXTRA[@]}"
+	st=0
+	"$Q" "${QARGS[@]}" -append "$CMDLINE upci.shell=1" "${EXTRA[@]}" || st=$?
+	exit $st
 fi
 
 if [ -z "$LOG" ]; then

@@ -213,7 +213,8 @@ int vfu_tran_mem_new(struct vfu_tran **out);
  * first byte (delivered with the message that byte belongs to). The
  * transport owns @fds from now on, even on failure. When the queue runs
  * dry, recv sees end of stream.
- * Return: 0; -EINVAL for fds on an empty chunk; -ENOMEM.
+ * Return: 0; -EINVAL for fds on an empty chunk or @t not a memory
+ * transport; -ENOMEM.
  */
 int vfu_tran_mem_feed(struct vfu_tran *t, const void *buf, size_t len,
 		      const int *fds, size_t nr_fds);
@@ -223,7 +224,7 @@ void vfu_tran_mem_sent(struct vfu_tran *t, const uint8_t **buf, size_t *len, siz
  * Hand over the sent bytes and fds (duplicates of what the sender passed,
  * close-on-exec) and start a fresh capture. The caller frees *buf and
  * *fds and closes each fd. Any output pointer may be NULL to discard.
- * Return: 0.
+ * Return: 0; -EINVAL if @t is not a memory transport.
  */
 int vfu_tran_mem_take_sent(struct vfu_tran *t, uint8_t **buf, size_t *len,
 			   int **fds, size_t *nr_fds);
