@@ -117,7 +117,7 @@ fetch_kernel() {
 		apt_updated=1
 		pkg=$(resolve_kernel_pkg)
 	fi
-	[ -n "$pkg" ] || skip "apt-cache cannot resolve linux-image-amd64 (no package lists?)"
+	[ -n "$pkg" ] || skip "apt-cache cannot resolve linux-image-amd64 (no package lists$([ $apt_updated = 1 ] && echo ', and apt-get update failed'))"
 	kver=${pkg#linux-image-}
 	k=$G/kernel/$kver
 	if [ -f "$k/.ok" ]; then

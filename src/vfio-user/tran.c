@@ -160,8 +160,8 @@ static int read_full(struct vfu_tran *t, uint8_t *buf, size_t len,
 			return *started ? -ETIMEDOUT : -EAGAIN;
 		if (n == 0)
 			return *started ? -ECONNRESET : -ENOTCONN;
-		if (n < 0)
-			return (int)n;
+		if (n < 0) /* -EINVAL means "message dropped, in sync" to our callers */
+			return n == -EINVAL ? -EIO : (int)n;
 		if ((size_t)n > len - got)
 			return -EIO; /* a byte source bug; never trust it */
 		got += (size_t)n;

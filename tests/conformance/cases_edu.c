@@ -369,16 +369,16 @@ static void edu_irq_masked_latched(struct conf *c)
 	CHECK(c, n == 1, "upci_irq_enable(AUTO, 0): expected 1, got %s", conf_rc(n));
 	CHECK_RC(c, upci_irq_set_mask(d, none), 0);
 	MMIO_WR(c, d, EDU_BAR, EDU_REG_IRQ_RAISE, 4, 1);
-	/* Latched: visible to peek, not taken, not signalled. */
-	conf_sleep_ms(CONF_QUIET_MS);
+	/* Latched: not signalled (polled before any take, which would drain
+	 * the fd), visible to peek, not taken. */
+	pfd.fd = upci_irq_fd(d);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	CHECK(c, poll(&pfd, 1, CONF_QUIET_MS) == 0, "irq fd readable while the only pending vector is masked");
 	n = upci_irq_peek_pending(d, pend);
 	CHECK(c, n == 1 && pend[0] == 1, "peek while masked: expected {0}, got %s", conf_bits(pend));
 	n = upci_irq_take_pending(d, pend);
 	CHECK(c, n == 0, "take while masked returned %s", conf_bits(pend));
-	pfd.fd = upci_irq_fd(d);
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	CHECK(c, poll(&pfd, 1, 0) == 0, "irq fd readable while the only pending vector is masked");
 	CHECK_RC(c, upci_irq_wait(d, CONF_QUIET_MS, pend), -ETIMEDOUT);
 	n = upci_irq_peek_pending(d, pend);
 	CHECK(c, n == 1 && pend[0] == 1, "the masked vector was lost: peek %s", conf_bits(pend));
