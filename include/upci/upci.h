@@ -311,14 +311,15 @@ UPCI_API int upci_dma_unmap(upci_dev *dev, uint64_t iova);
  * @buf: filled in; the memory is zeroed and backed by a memfd where the
  *       platform has one (so it can be shared with another process)
  *
- * Return: 0, -EPERM, -EINVAL, -ENOMEM, -ENOSPC, -EEXIST as upci_dma_map().
+ * Return: 0, -EPERM, -EINVAL, -ENOMEM, -ENOSPC, -EEXIST, -EOVERFLOW as
+ * upci_dma_map().
  */
 UPCI_API int upci_dma_alloc(upci_dev *dev, uint64_t iova, uint64_t size, struct upci_dma_buf *buf);
 
 /**
  * upci_dma_free() - unmap and free a buffer from upci_dma_alloc()
  * @dev: handle
- * @buf: the buffer; zeroed on return
+ * @buf: the buffer; zeroed on return, with fd set to -1
  *
  * Return: 0, -ENOENT when @buf is not a live buffer of @dev.
  */
@@ -434,7 +435,9 @@ UPCI_API int upci_irq_fd(upci_dev *dev);
  * @timeout_ms: milliseconds to wait; -1 waits for ever, 0 polls
  * @pending: receives what upci_irq_take_pending() would
  *
- * Return: the number of vectors taken (>= 1), -ETIMEDOUT, -EINTR.
+ * Return: the number of vectors taken (>= 1), -ETIMEDOUT, -EINTR, -EINVAL
+ * (NULL @pending, @timeout_ms < -1), -EBADF or -EIO when the notifier fd
+ * is broken.
  */
 UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_IRQ_WORDS]);
 

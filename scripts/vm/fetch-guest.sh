@@ -37,6 +37,7 @@ APT_DL=(-o quiet=1)
 mkdir -p "$G"
 exec 9>"$CACHE/.guest.lock"
 flock 9
+rm -rf "$G"/tmp.* # left by an interrupted run
 
 # apt-get download, updating the host's package lists once if that fails.
 apt_updated=0
@@ -109,6 +110,9 @@ extract_vmlinux() {
 
 fetch_kernel() {
 	local pkg kver tmp k list f base
+	if [ "${UPCI_GUEST_REFRESH:-0}" != 1 ] && [ -f "$G/current/.ok" ]; then
+		return 0
+	fi
 	command -v apt-get >/dev/null || skip "apt-get not found (need Debian)"
 	pkg=$(resolve_kernel_pkg)
 	if [ -z "$pkg" ] && [ "$SUDO" != none ]; then

@@ -107,7 +107,9 @@ if [ -f "$D/.ok" ] && [ -d "$D/root" ] && make_wrapper && v=$(verify); then
 fi
 rm -f "$D/.ok"
 
-command -v apt-get >/dev/null && command -v dpkg >/dev/null || skip "apt-get/dpkg not found (need Debian)"
+if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
+	skip "apt-get/dpkg not found (need Debian)"
+fi
 M=$(debian_mirror)
 [ -n "$M" ] || skip "no Debian archive found in /etc/apt (set UPCI_DEBIAN_MIRROR)"
 

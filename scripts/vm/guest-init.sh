@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the upci test initramfs (scripts/vm/mkinitramfs.sh copies this file
 # in as /init; it runs under busybox sh inside the guest, not on the host).
 #
@@ -10,7 +11,7 @@
 #    upci.bind=VVVV:DDDD[,VVVV:DDDD...] to vfio-pci (driver_override +
 #    drivers_probe) and waits for /dev/vfio/<group>;
 # 4. runs /test.sh (if present) with
-#      UPCI_BDF      first bound device (0000:00:03.0), UPCI_BDFS all of them,
+#      UPCI_BDF      first bound device (0000:00:02.0), UPCI_BDFS all of them,
 #      UPCI_GROUP    its IOMMU group number, UPCI_GROUPS all of them,
 #      UPCI_BDF_<vvvv>_<dddd>  the device(s) matching each id;
 # 5. prints "UPCI-GUEST-RESULT: <rc>" on the console, then guest_exit <rc>
@@ -123,9 +124,9 @@ export UPCI_BDFS="$BDFS" UPCI_GROUPS="$GRPS" UPCI_BDF="${BDFS%% *}" UPCI_GROUP="
 
 # 4. the test
 if [ $rc -eq 0 ] && [ -f /test.sh ]; then
-	cd /tmp
+	cd /tmp || true
 	sh /test.sh
 	rc=$?
-	cd /
+	cd / || true
 fi
 finish

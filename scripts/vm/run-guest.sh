@@ -60,6 +60,16 @@ done
 EXTRA=("$@")
 case "$TIMEOUT" in '' | *[!0-9]*) die "--timeout wants whole seconds, not '$TIMEOUT'" ;; esac
 
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/upci-guest.XXXXXX")
+QPID=""
+cleanup() {
+	if [ -n "$QPID" ]; then kill "$QPID" 2>/dev/null || true; fi
+	rm -rf "$TMPD"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 # Guest files (kernel, busybox, host QEMU path).
 if [ ! -f "$CACHE/guest/env" ]; then
 	rc=0
@@ -74,13 +84,16 @@ fi
 case "$QSEL" in
 7 | 7.*)
 	Q=${UPCI_QEMU7:-$(command -v qemu-system-x86_64 || true)}
-	[ -n "$Q" ] && [ -x "$Q" ] || { say "skip: no host qemu-system-x86_64 (apt-get install qemu-system-x86)"; exit 77; }
+	if [ -z "$Q" ] || [ ! -x "$Q" ]; then
+		say "skip: no host qemu-system-x86_64 (apt-get install qemu-system-x86, or use --qemu 11)"
+		exit 77
+	fi
 	;;
 11 | 11.*)
 	rc=0
-	Q=$("$HERE/fetch-qemu11.sh" 2>"$CACHE/fetch-qemu11.log") || rc=$?
+	Q=$("$HERE/fetch-qemu11.sh" 2>"$TMPD/fetch-qemu11.log") || rc=$?
 	if [ $rc -ne 0 ]; then
-		cat "$CACHE/fetch-qemu11.log" >&2
+		cat "$TMPD/fetch-qemu11.log" >&2
 		[ $rc -eq 77 ] && { say "skip: no QEMU 11"; exit 77; }
 		die "fetch-qemu11.sh failed"
 	fi
@@ -97,15 +110,6 @@ fi
 [ -f "$KERNEL" ] || die "no kernel at $KERNEL (run scripts/vm/fetch-guest.sh)"
 KIND=bzImage
 [ "$(head -c 4 "$KERNEL" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ] && KIND=PVH
-TMPD=$(mktemp -d "${TMPDIR:-/tmp}/upci-guest.XXXXXX")
-QPID=""
-cleanup() {
-	if [ -n "$QPID" ]; then kill "$QPID" 2>/dev/null || true; fi
-	rm -rf "$TMPD"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 if [ -z "$INITRD" ]; then
 	INITRD=$TMPD/initrd.gz
 	rc=0
@@ -121,6 +125,7 @@ if [ $MEMFD = 1 ]; then
 	MACHINE=q35,memory-backend=upci-mem
 	MEMARGS+=(-object "memory-backend-memfd,id=upci-mem,size=${MEM}M,share=on")
 fi
+# shellcheck disable=SC2054 # commas belong to QEMU options
 QARGS=(-machine "$MACHINE" -accel tcg "${MEMARGS[@]}" -smp 1 -nographic -no-reboot -net none
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -device intel-iommu,intremap=on
 	-kernel "$KERNEL" -initrd "$INITRD")
@@ -153,7 +158,7 @@ fi
 st=0
 wait "$QPID" || st=$?
 QPID=""
-[ $VERBOSE = 1 ] && wait 2>/dev/null || true
+if [ $VERBOSE = 1 ]; then wait 2>/dev/null || true; fi
 t1=$(date +%s%N)
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 

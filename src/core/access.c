@@ -197,3 +197,21 @@ UPCI_API int upci_mmio_write(upci_dev *dev, unsigned bar, uint64_t off, unsigned
 	pthread_mutex_unlock(&dev->lock);
 	return ret;
 }
+
+int upci__bar_fd(struct upci_dev *dev, unsigned bar, int *fd, uint64_t *offset)
+{
+	int ret;
+
+	if (!dev || !fd || !offset || bar >= UPCI_NUM_BARS)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	if (!(dev->bars[bar].flags & UPCI_BAR_PRESENT))
+		ret = -EINVAL;
+	else if (!(dev->bars[bar].flags & UPCI_BAR_MAPPABLE) || (dev->bars[bar].flags & UPCI_BAR_MAP_RDONLY) ||
+		 !dev->ops->bar_fd)
+		ret = -ENOTSUP; /* a read-only mirror must not be shared writable */
+	else
+		ret = dev->ops->bar_fd(dev, bar, fd, offset);
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}

@@ -37,10 +37,23 @@ struct upci_backend_ops {
 	/* Map the whole BAR (length dev->bars[bar].size). */
 	int (*bar_map)(struct upci_dev *dev, unsigned bar, void **addr);
 	void (*bar_unmap)(struct upci_dev *dev, unsigned bar, void *addr);
+	/* Optional: fd + offset another process can mmap for this BAR
+	 * (read-write, same contents); -ENOTSUP when there is none. */
+	int (*bar_fd)(struct upci_dev *dev, unsigned bar, int *fd, uint64_t *offset);
 	int (*mmio_read)(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t *val);
 	int (*mmio_write)(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val);
-	/* Page-aligned, non-overlapping (core checked); return the bus address. */
-	int (*dma_map)(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, uint64_t *bus);
+	/*
+	 * Page-aligned, non-overlapping (core checked); return the bus address.
+	 * @fd/@fd_off: the memory's backing fd and the offset of @vaddr in it
+	 * when known (buffers from upci_dma_alloc), else -1/0 — a backend that
+	 * must share the memory with another process (vfio-user) uses it.
+	 */
+	int (*dma_map)(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, int fd,
+		       uint64_t fd_off, uint64_t *bus);
+	/* Optional: a region whose memory is reached through @rw (see
+	 * upci__dma_map_remote); unmapped with dma_unmap like any other. */
+	int (*dma_map_remote)(struct upci_dev *dev, uint64_t iova, uint64_t len, unsigned flags, upci_dma_rw_fn rw,
+			      void *opaque, uint64_t *bus);
 	int (*dma_unmap)(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus);
 	/*
 	 * @type is INTX, MSI or MSIX (core resolved AUTO with ->irq_types);

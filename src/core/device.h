@@ -41,4 +41,28 @@ static inline void upci__irq_raise(struct upci_dev *dev, unsigned vec)
 	irq_state_raise(&dev->irq, vec);
 }
 
+/*
+ * For the vfio-user server (library-internal, not public):
+ * upci__irq_set_eventfd - deliver vector @vec by writing eventfd @fd
+ *   (-1: back to normal); see irq_state_set_direct(). 0 or -EINVAL.
+ * upci__bar_fd - an fd and offset through which another process can mmap
+ *   BAR @bar with the same contents (RAM-backed BARs of models; VFIO's
+ *   device fd). The fd stays owned by the device: dup() it to keep it.
+ *   0, -ENOTSUP (not shareable, or a read-only mirror), -EINVAL.
+ */
+int upci__irq_set_eventfd(struct upci_dev *dev, unsigned vec, int fd);
+
+/*
+ * A DMA region whose memory is not in this process (a vfio-user client's
+ * memory sent without an fd): the device's accesses to [iova, iova+len)
+ * call @rw with the offset into the region; it returns 0 or -errno (a
+ * device error). Checked and recorded like upci_dma_map(); removed with
+ * upci_dma_unmap(). -ENOTSUP when the backend cannot route DMA through
+ * software (a real IOMMU).
+ */
+typedef int (*upci_dma_rw_fn)(void *opaque, uint64_t off, void *buf, uint64_t len, int is_write);
+int upci__dma_map_remote(struct upci_dev *dev, uint64_t iova, uint64_t len, unsigned flags, upci_dma_rw_fn rw,
+			 void *opaque, uint64_t *bus);
+int upci__bar_fd(struct upci_dev *dev, unsigned bar, int *fd, uint64_t *offset);
+
 #endif /* UPCI_CORE_DEVICE_H */

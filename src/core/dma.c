@@ -15,24 +15,28 @@
 #define DMA_ANY_MIN (1ull << 20)
 
 static int map_locked(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags,
-		      struct dma_alloc *owner, uint64_t *bus)
+		      struct dma_alloc *owner, upci_dma_rw_fn rw, void *rw_opaque, uint64_t *bus)
 {
 	struct dma_region r = {
 		.start = iova, .len = len, .vaddr = vaddr, .flags = flags, .owner = owner,
+		.rw = rw, .rw_opaque = rw_opaque,
 	};
 	uint64_t b = iova;
 	int ret;
 
 	if (!dev->claimed)
 		return -EPERM;
-	if (!dev->ops->dma_map)
+	if (rw ? !dev->ops->dma_map_remote : !dev->ops->dma_map)
 		return -ENOTSUP;
 	/* Insert first: the table is the overlap check, and a failed backend
 	 * call is undone below. */
 	ret = dma_table_insert(dev->dma, &r);
 	if (ret)
 		return ret;
-	ret = dev->ops->dma_map(dev, iova, vaddr, len, flags & UPCI_DMA_RW, &b);
+	if (rw)
+		ret = dev->ops->dma_map_remote(dev, iova, len, flags & UPCI_DMA_RW, rw, rw_opaque, &b);
+	else
+		ret = dev->ops->dma_map(dev, iova, vaddr, len, flags & UPCI_DMA_RW, owner ? owner->fd : -1, 0, &b);
 	dma_table_remove(dev->dma, iova, NULL);
 	if (ret)
 		return ret;
@@ -62,7 +66,28 @@ UPCI_API int upci_dma_map(upci_dev *dev, uint64_t iova, void *vaddr, uint64_t le
 	if (iova + (len - 1) < iova)
 		return -EOVERFLOW;
 	pthread_mutex_lock(&dev->lock);
-	ret = map_locked(dev, iova, vaddr, len, flags, NULL, bus);
+	ret = map_locked(dev, iova, vaddr, len, flags, NULL, NULL, NULL, bus);
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+int upci__dma_map_remote(struct upci_dev *dev, uint64_t iova, uint64_t len, unsigned flags, upci_dma_rw_fn rw,
+			 void *opaque, uint64_t *bus)
+{
+	int ret;
+
+	if (!dev || !rw || !bus)
+		return -EINVAL;
+	if (flags == 0)
+		flags = UPCI_DMA_RW;
+	if (flags & ~UPCI_DMA_RW)
+		return -EINVAL;
+	if (len == 0 || (iova | len) & (dev->page_size - 1))
+		return -EINVAL;
+	if (iova + (len - 1) < iova)
+		return -EOVERFLOW;
+	pthread_mutex_lock(&dev->lock);
+	ret = map_locked(dev, iova, NULL, len, flags, NULL, rw, opaque, bus);
 	pthread_mutex_unlock(&dev->lock);
 	return ret;
 }
@@ -167,7 +192,7 @@ UPCI_API int upci_dma_alloc(upci_dev *dev, uint64_t iova, uint64_t size, struct 
 	if (ret == 0 && iova == UPCI_IOVA_ANY)
 		ret = dma_table_find_gap(dev->dma, DMA_ANY_MIN, size, dev->page_size, &iova);
 	if (ret == 0)
-		ret = map_locked(dev, iova, a->vaddr, size, UPCI_DMA_RW | DMA_FLAG_ALLOC, a, &bus);
+		ret = map_locked(dev, iova, a->vaddr, size, UPCI_DMA_RW | DMA_FLAG_ALLOC, a, NULL, NULL, &bus);
 	pthread_mutex_unlock(&dev->lock);
 	if (ret) {
 		munmap(a->vaddr, size);

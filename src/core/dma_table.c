@@ -357,8 +357,8 @@ void *dma_table_translate(const struct dma_table *t, uint64_t addr, uint64_t len
 	r = dma_table_find(t, addr);
 	if (!r || last > region_last(r))
 		return NULL;
-	if ((r->flags & need) != need)
-		return NULL;
+	if ((r->flags & need) != need || r->rw)
+		return NULL; /* a remote region has no address here */
 	/* Integer arithmetic: the offset is in range by construction, and this
 	 * avoids pointer arithmetic on a NULL vaddr (undefined behaviour). */
 	return (void *)((uintptr_t)r->vaddr + (uintptr_t)(addr - r->start));

@@ -22,6 +22,9 @@ struct dma_region {
 	uint64_t other;  /* bus address (core table) or IOVA (IOMMU table) */
 	unsigned flags;  /* UPCI_DMA_READ / UPCI_DMA_WRITE, plus private bits */
 	void *owner;     /* caller's cookie (e.g. a upci_dma_buf's allocation) */
+	/* Remote regions (vaddr NULL): accesses go through rw(opaque, off, ...). */
+	int (*rw)(void *opaque, uint64_t off, void *buf, uint64_t len, int is_write);
+	void *rw_opaque;
 };
 
 struct dma_table;

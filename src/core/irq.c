@@ -21,9 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sched.h>
+
 #ifdef __linux__
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #endif
+
+/* epoll data tag of the notifier; vector sources use their vector number. */
+#define NOTIFIER_TAG 0xffffffffu
 
 #define ALL_ONES UINT64_MAX
 
@@ -55,6 +61,13 @@ int irq_state_init(struct irq_state *s)
 	}
 	s->rfd = -1;
 	s->wfd = -1;
+	s->epfd = -1;
+	s->nsources = 0;
+	atomic_init(&s->raisers, 0);
+	for (unsigned v = 0; v < IRQ_VECTORS; v++) {
+		atomic_init(&s->direct[v], -1);
+		s->source[v] = -1;
+	}
 #ifdef __linux__
 	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
@@ -87,6 +100,9 @@ void irq_state_fini(struct irq_state *s)
 {
 	if (!s)
 		return;
+	if (s->epfd >= 0)
+		close(s->epfd);
+	s->epfd = -1;
 	if (s->wfd >= 0 && s->wfd != s->rfd)
 		close(s->wfd);
 	if (s->rfd >= 0)
@@ -150,10 +166,40 @@ static void drain(const struct irq_state *s)
 	errno = saved;
 }
 
+/* Wait until no raise is between loading a direct fd and writing it. */
+static void quiesce(struct irq_state *s)
+{
+	while (atomic_load(&s->raisers) != 0)
+		sched_yield();
+}
+
+static void signal_fd(int fd)
+{
+	int saved = errno;
+	ssize_t n;
+#ifdef __linux__
+	uint64_t one = 1;
+
+	do
+		n = write(fd, &one, sizeof(one));
+	while (n < 0 && errno == EINTR);
+#else
+	char c = 0;
+
+	do
+		n = write(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+#endif
+	errno = saved;
+}
+
 void irq_state_clear(struct irq_state *s)
 {
 	if (!s)
 		return;
+	for (unsigned v = 0; v < IRQ_VECTORS; v++)
+		atomic_store(&s->direct[v], -1);
+	quiesce(s);
 	for (unsigned w = 0; w < IRQ_WORDS; w++) {
 		atomic_store(&s->pending[w], 0);
 		atomic_store(&s->mask[w], ALL_ONES);
@@ -165,14 +211,27 @@ void irq_state_raise(struct irq_state *s, unsigned vec)
 {
 	uint64_t bit;
 	unsigned w;
+	int fd;
 
 	if (!s || vec >= IRQ_VECTORS)
 		return;
 	w = vec / 64u;
 	bit = UINT64_C(1) << (vec % 64u);
-	atomic_fetch_or(&s->pending[w], bit);
-	if (atomic_load(&s->mask[w]) & bit)
-		notify(s);
+	atomic_fetch_add(&s->raisers, 1);
+	fd = atomic_load(&s->direct[vec]);
+	if (fd >= 0) {
+		/* Direct: enabled vectors go straight to their eventfd;
+		 * masked ones latch and are replayed by set_mask. */
+		if (atomic_load(&s->mask[w]) & bit)
+			signal_fd(fd);
+		else
+			atomic_fetch_or(&s->pending[w], bit);
+	} else {
+		atomic_fetch_or(&s->pending[w], bit);
+		if (atomic_load(&s->mask[w]) & bit)
+			notify(s);
+	}
+	atomic_fetch_sub(&s->raisers, 1);
 }
 
 void irq_state_set_mask(struct irq_state *s, const uint64_t mask[IRQ_WORDS])
@@ -183,11 +242,137 @@ void irq_state_set_mask(struct irq_state *s, const uint64_t mask[IRQ_WORDS])
 		return;
 	for (unsigned w = 0; w < IRQ_WORDS; w++)
 		atomic_store(&s->mask[w], mask[w]);
-	for (unsigned w = 0; w < IRQ_WORDS; w++)
-		hit |= atomic_load(&s->pending[w]) & mask[w];
+	atomic_fetch_add(&s->raisers, 1);
+	for (unsigned w = 0; w < IRQ_WORDS; w++) {
+		uint64_t ready = atomic_load(&s->pending[w]) & mask[w];
+
+		/* Latched vectors with a direct fd are replayed to that fd. */
+		while (ready) {
+			unsigned b = (unsigned)__builtin_ctzll(ready);
+			uint64_t bit = UINT64_C(1) << b;
+			int fd = atomic_load(&s->direct[w * 64u + b]);
+
+			ready &= ~bit;
+			if (fd < 0) {
+				hit |= bit;
+				continue;
+			}
+			if (atomic_fetch_and(&s->pending[w], ~bit) & bit)
+				signal_fd(fd);
+		}
+	}
+	atomic_fetch_sub(&s->raisers, 1);
 	if (hit)
 		notify(s);
 }
+
+int irq_state_set_direct(struct irq_state *s, unsigned vec, int fd)
+{
+	if (!s || vec >= IRQ_VECTORS || fd < -1)
+		return -EINVAL;
+	atomic_store(&s->direct[vec], fd);
+	quiesce(s);
+	return 0;
+}
+
+int irq_state_pollfd(const struct irq_state *s)
+{
+	if (!s)
+		return -EINVAL;
+	return s->epfd >= 0 ? s->epfd : s->rfd;
+}
+
+#ifdef __linux__
+int irq_state_enable_sources(struct irq_state *s)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	if (!s || s->rfd < 0)
+		return -EINVAL;
+	if (s->epfd >= 0)
+		return 0;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
+		return -errno;
+	ev.data.u32 = NOTIFIER_TAG;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->rfd, &ev) < 0) {
+		int e = -errno;
+
+		close(s->epfd);
+		s->epfd = -1;
+		return e;
+	}
+	return 0;
+}
+
+int irq_state_attach_source(struct irq_state *s, unsigned vec, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	int ret;
+
+	if (!s || vec >= IRQ_VECTORS || fd < -1)
+		return -EINVAL;
+	ret = irq_state_enable_sources(s);
+	if (ret)
+		return ret;
+	if (s->source[vec] >= 0) {
+		/* The old fd may already be closed by its owner: ignore EBADF. */
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->source[vec], NULL);
+		s->source[vec] = -1;
+		s->nsources--;
+	}
+	if (fd < 0)
+		return 0;
+	ev.data.u32 = vec;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	s->source[vec] = fd;
+	s->nsources++;
+	return 0;
+}
+
+/* Latch every vector whose source is readable; never blocks. */
+static void collect(struct irq_state *s)
+{
+	struct epoll_event evs[64];
+	int n;
+
+	if (s->epfd < 0 || s->nsources == 0)
+		return;
+	do {
+		n = epoll_wait(s->epfd, evs, 64, 0);
+		for (int i = 0; i < n; i++) {
+			uint32_t v = evs[i].data.u32;
+			uint64_t cnt;
+
+			if (v >= IRQ_VECTORS)
+				continue; /* the notifier: drained by take */
+			if (s->source[v] < 0 || read(s->source[v], &cnt, sizeof(cnt)) != (ssize_t)sizeof(cnt))
+				continue; /* another taker got it first */
+			atomic_fetch_or(&s->pending[v / 64u], UINT64_C(1) << (v % 64u));
+		}
+	} while (n == 64);
+}
+#else
+int irq_state_enable_sources(struct irq_state *s)
+{
+	(void)s;
+	return -ENOTSUP;
+}
+
+int irq_state_attach_source(struct irq_state *s, unsigned vec, int fd)
+{
+	(void)s;
+	(void)vec;
+	(void)fd;
+	return -ENOTSUP;
+}
+
+static void collect(struct irq_state *s)
+{
+	(void)s;
+}
+#endif
 
 void irq_state_get_mask(struct irq_state *s, uint64_t mask[IRQ_WORDS])
 {
@@ -203,6 +388,7 @@ int irq_state_take(struct irq_state *s, uint64_t out[IRQ_WORDS])
 
 	if (!s || !out)
 		return -EINVAL;
+	collect(s);
 	drain(s);  /* must precede the clears: see the top of this file */
 	for (unsigned w = 0; w < IRQ_WORDS; w++) {
 		uint64_t m = atomic_load(&s->mask[w]);
@@ -220,6 +406,7 @@ int irq_state_peek(struct irq_state *s, uint64_t out[IRQ_WORDS])
 
 	if (!s || !out)
 		return -EINVAL;
+	collect(s);
 	for (unsigned w = 0; w < IRQ_WORDS; w++) {
 		out[w] = atomic_load(&s->pending[w]);
 		count += popcount64(out[w]);
@@ -263,7 +450,7 @@ int irq_state_wait(struct irq_state *s, int timeout_ms, uint64_t out[IRQ_WORDS])
 		n = irq_state_take(s, out);
 		if (n != 0)
 			return n;
-		pfd.fd = s->rfd;
+		pfd.fd = irq_state_pollfd(s);
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		r = poll(&pfd, 1, timeout_ms < 0 ? -1 : remaining_ms(deadline));

@@ -28,6 +28,14 @@ struct irq_state {
 	_Atomic uint64_t mask[IRQ_WORDS];  /* bit set = enabled */
 	int rfd;  /* read end (the eventfd itself on Linux) */
 	int wfd;  /* write end (== rfd for eventfd) */
+	/* Direct delivery: per-vector eventfd or -1; raisers in flight are
+	 * counted so that a replaced fd is no longer in use when set returns. */
+	_Atomic int direct[IRQ_VECTORS];
+	_Atomic unsigned raisers;
+	/* Event sources: epoll set (or -1) and per-vector source fd. */
+	int epfd;
+	int source[IRQ_VECTORS];
+	unsigned nsources;
 };
 
 /* Creates the notifier; pending clear, mask all ones. 0 or -errno. */
@@ -50,6 +58,35 @@ int irq_state_take(struct irq_state *s, uint64_t out[IRQ_WORDS]);
 
 /* Copy all pending bits (masked ones too); returns how many. */
 int irq_state_peek(struct irq_state *s, uint64_t out[IRQ_WORDS]);
+
+/*
+ * Direct delivery (the vfio-user server): from now on vector @vec is
+ * delivered by writing 1 to eventfd @fd instead of the pending bits and the
+ * notifier; @fd = -1 goes back to normal delivery. A masked vector is
+ * latched and written to its fd when unmasked. The caller keeps owning
+ * @fd; when this returns no raise is still using the previous fd, so the
+ * caller may close it. Returns 0, -EINVAL (vec >= 256).
+ */
+int irq_state_set_direct(struct irq_state *s, unsigned vec, int fd);
+
+/*
+ * Event sources (backends whose device signals one eventfd per vector: the
+ * vfio-user client, Linux VFIO): readiness of @fd means vector @vec fired.
+ * The fd is watched through the handle's pollable fd (an epoll set holding
+ * the notifier and every source), and take/peek/wait latch what is ready
+ * before looking at the bits, so there is no relay thread. @fd = -1
+ * detaches the vector's source. The caller keeps owning @fd. Linux only
+ * (-ENOTSUP elsewhere). Returns 0, -EINVAL, or -errno from epoll.
+ */
+int irq_state_attach_source(struct irq_state *s, unsigned vec, int fd);
+
+/* Create the epoll set now (backends call it in ->open, so that the fd a
+ * caller gets from upci_irq_fd() never changes). 0, -ENOTSUP off Linux. */
+int irq_state_enable_sources(struct irq_state *s);
+
+/* The fd for event loops: the epoll set once a source is attached, else
+ * the notifier. */
+int irq_state_pollfd(const struct irq_state *s);
 
 /* Wait up to timeout_ms (-1 forever) for an enabled vector, then take.
  * Returns count >= 1, -ETIMEDOUT, -EINTR or another -errno from poll. */

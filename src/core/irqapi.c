@@ -164,7 +164,7 @@ UPCI_API int upci_irq_fd(upci_dev *dev)
 {
 	if (!dev)
 		return -EINVAL;
-	return dev->irq.rfd >= 0 ? dev->irq.rfd : -EBADF;
+	return irq_state_pollfd(&dev->irq) >= 0 ? irq_state_pollfd(&dev->irq) : -EBADF;
 }
 
 UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_IRQ_WORDS])
@@ -172,4 +172,11 @@ UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_
 	if (!dev || !pending || timeout_ms < -1)
 		return -EINVAL;
 	return irq_state_wait(&dev->irq, timeout_ms, pending);
+}
+
+int upci__irq_set_eventfd(struct upci_dev *dev, unsigned vec, int fd)
+{
+	if (!dev)
+		return -EINVAL;
+	return irq_state_set_direct(&dev->irq, vec, fd);
 }

@@ -762,6 +762,152 @@ static void test_null_args(void **state)
 	assert_int_equal(irq_state_wait(NULL, 0, w), -EINVAL);
 }
 
+#ifdef __linux__
+#include <sys/eventfd.h>
+
+static int readable(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* Read an eventfd's counter; 0 when it was not signalled. */
+static uint64_t efd_count(int fd)
+{
+	uint64_t v = 0;
+
+	if (read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		return 0;
+	return v;
+}
+
+static void test_direct_delivery(void **state)
+{
+	struct irq_state *s = *state;
+	uint64_t out[IRQ_WORDS], mask[IRQ_WORDS];
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	assert_true(efd >= 0);
+	assert_int_equal(irq_state_set_direct(s, 300, efd), -EINVAL);
+	assert_int_equal(irq_state_set_direct(s, 70, efd), 0);
+	irq_state_raise(s, 70);
+	/* Straight to the eventfd: neither pending bits nor the notifier. */
+	assert_int_equal(efd_count(efd), 1);
+	assert_int_equal(irq_state_peek(s, out), 0);
+	assert_false(readable(irq_state_pollfd(s)));
+	/* Masked: latched, not written; unmask replays it to the fd once. */
+	memcpy(mask, FULL_MASK, sizeof(mask));
+	mask[1] &= ~(UINT64_C(1) << 6);
+	irq_state_set_mask(s, mask);
+	irq_state_raise(s, 70);
+	assert_int_equal(efd_count(efd), 0);
+	assert_int_equal(irq_state_peek(s, out), 1);
+	assert_true(out[1] & (UINT64_C(1) << 6));
+	irq_state_set_mask(s, FULL_MASK);
+	assert_int_equal(efd_count(efd), 1);
+	assert_int_equal(irq_state_peek(s, out), 0);
+	/* Back to normal delivery. */
+	assert_int_equal(irq_state_set_direct(s, 70, -1), 0);
+	irq_state_raise(s, 70);
+	assert_int_equal(efd_count(efd), 0);
+	assert_int_equal(irq_state_take(s, out), 1);
+	/* clear() drops direct routes too. */
+	assert_int_equal(irq_state_set_direct(s, 3, efd), 0);
+	irq_state_clear(s);
+	irq_state_raise(s, 3);
+	assert_int_equal(efd_count(efd), 0);
+	assert_int_equal(irq_state_take(s, out), 1);
+	close(efd);
+}
+
+struct swap_arg {
+	struct irq_state *s;
+	atomic_bool stop;
+};
+
+static void *raiser(void *p)
+{
+	struct swap_arg *a = p;
+
+	while (!atomic_load(&a->stop))
+		irq_state_raise(a->s, 9);
+	return NULL;
+}
+
+/* After set_direct returns, the previous fd is never written again: the
+ * caller may close it. */
+static void test_direct_swap_quiesces(void **state)
+{
+	struct swap_arg a = {.s = *state};
+	pthread_t th;
+	int fds[2];
+
+	fds[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	fds[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(fds[0] >= 0 && fds[1] >= 0);
+	atomic_init(&a.stop, false);
+	assert_int_equal(irq_state_set_direct(a.s, 9, fds[0]), 0);
+	assert_int_equal(pthread_create(&th, NULL, raiser, &a), 0);
+	for (int round = 0; round < 2000; round++) {
+		int old = fds[round & 1], cur = fds[(round + 1) & 1];
+
+		assert_int_equal(irq_state_set_direct(a.s, 9, cur), 0);
+		(void)efd_count(old);                 /* drain what came before */
+		assert_int_equal(efd_count(old), 0);  /* and nothing after */
+	}
+	atomic_store(&a.stop, true);
+	pthread_join(th, NULL);
+	irq_state_set_direct(a.s, 9, -1);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void test_sources(void **state)
+{
+	struct irq_state *s = *state;
+	uint64_t out[IRQ_WORDS], mask[IRQ_WORDS], one = 1;
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), pfd;
+
+	assert_true(efd >= 0);
+	assert_int_equal(irq_state_enable_sources(s), 0);
+	pfd = irq_state_pollfd(s);
+	assert_true(pfd >= 0 && pfd != s->rfd);
+	assert_int_equal(irq_state_attach_source(s, 256, efd), -EINVAL);
+	assert_int_equal(irq_state_attach_source(s, 200, efd), 0);
+	assert_false(readable(pfd));
+	/* The device signals the vector's eventfd: the pollable fd wakes and
+	 * take returns the vector, draining the source. */
+	assert_int_equal(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	assert_true(readable(pfd));
+	assert_int_equal(irq_state_take(s, out), 1);
+	assert_true(out[3] & (UINT64_C(1) << 8));
+	assert_false(readable(efd));
+	assert_false(readable(pfd));
+	/* Normal raises still wake the same fd. */
+	irq_state_raise(s, 1);
+	assert_true(readable(pfd));
+	assert_int_equal(irq_state_wait(s, 100, out), 1);
+	assert_int_equal(out[0], 2);
+	/* A masked source vector is latched and delivered on unmask. */
+	memcpy(mask, FULL_MASK, sizeof(mask));
+	mask[3] = 0;
+	irq_state_set_mask(s, mask);
+	assert_int_equal(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	assert_int_equal(irq_state_take(s, out), 0);
+	assert_int_equal(irq_state_peek(s, out), 1);
+	irq_state_set_mask(s, FULL_MASK);
+	assert_int_equal(irq_state_wait(s, 100, out), 1);
+	assert_true(out[3] & (UINT64_C(1) << 8));
+	/* Detached: the fd no longer counts. */
+	assert_int_equal(irq_state_attach_source(s, 200, -1), 0);
+	assert_int_equal(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	assert_false(readable(pfd));
+	assert_int_equal(irq_state_wait(s, 0, out), -ETIMEDOUT);
+	close(efd);
+}
+#endif
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -784,6 +930,11 @@ int main(void)
 		cmocka_unit_test(test_mask_race_no_lost_wakeup),
 		cmocka_unit_test(test_eventloop_no_lost_wakeup),
 		cmocka_unit_test(test_null_args),
+#ifdef __linux__
+		T(test_direct_delivery),
+		T(test_direct_swap_quiesces),
+		T(test_sources),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

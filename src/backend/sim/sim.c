@@ -216,6 +216,18 @@ static void sim_bar_unmap(struct upci_dev *dev, unsigned bar, void *addr)
 		munmap(addr, si->m->bars[bar].size);
 }
 
+static int sim_bar_fd(struct upci_dev *dev, unsigned bar, int *fd, uint64_t *offset)
+{
+	struct sim_inst *si = inst_of(dev);
+	const struct model_bar *b = &si->m->bars[bar];
+
+	if (b->fd < 0)
+		return -ENOTSUP;
+	*fd = b->fd;
+	*offset = 0;
+	return 0;
+}
+
 static int sim_mmio_read(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
 {
 	struct sim_inst *si = inst_of(dev);
@@ -238,17 +250,37 @@ static int sim_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsi
 	return ret;
 }
 
-static int sim_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, uint64_t *bus)
+static int sim_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, int fd,
+		       uint64_t fd_off, uint64_t *bus)
 {
 	struct sim_inst *si = inst_of(dev);
 	struct dma_region r = {.start = iova, .len = len, .vaddr = vaddr, .other = iova, .flags = flags};
+	int ret;
+
+	(void)fd; /* the model runs in this process: the address is enough */
+	(void)fd_off;
+	pthread_mutex_lock(&si->lock);
+	ret = dma_table_insert(si->iommu, &r);
+	pthread_mutex_unlock(&si->lock);
+	if (ret == 0)
+		*bus = iova; /* the plain sim IOMMU is identity-mapped */
+	return ret;
+}
+
+static int sim_dma_map_remote(struct upci_dev *dev, uint64_t iova, uint64_t len, unsigned flags, upci_dma_rw_fn rw,
+			      void *opaque, uint64_t *bus)
+{
+	struct sim_inst *si = inst_of(dev);
+	struct dma_region r = {
+		.start = iova, .len = len, .other = iova, .flags = flags, .rw = rw, .rw_opaque = opaque,
+	};
 	int ret;
 
 	pthread_mutex_lock(&si->lock);
 	ret = dma_table_insert(si->iommu, &r);
 	pthread_mutex_unlock(&si->lock);
 	if (ret == 0)
-		*bus = iova; /* the plain sim IOMMU is identity-mapped */
+		*bus = iova;
 	return ret;
 }
 
@@ -371,9 +403,11 @@ const struct upci_backend_ops upci_sim_ops = {
 	.config_read_block = sim_config_read_block,
 	.bar_map = sim_bar_map,
 	.bar_unmap = sim_bar_unmap,
+	.bar_fd = sim_bar_fd,
 	.mmio_read = sim_mmio_read,
 	.mmio_write = sim_mmio_write,
 	.dma_map = sim_dma_map,
+	.dma_map_remote = sim_dma_map_remote,
 	.dma_unmap = sim_dma_unmap,
 	.irq_count = sim_irq_count_op,
 	.irq_enable = sim_irq_enable,

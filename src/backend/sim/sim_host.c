@@ -31,7 +31,11 @@ static int host_copy(struct sim_inst *si, uint64_t bus, void *buf, uint64_t len,
 		chunk = r->len - off;
 		if (chunk > len)
 			chunk = len;
-		if (to_device_mem)
+		if (r->rw) {
+			/* Remote memory (a vfio-user client's, no fd): ask for it. */
+			if (r->rw(r->rw_opaque, off, p, chunk, to_device_mem) != 0)
+				return -EFAULT;
+		} else if (to_device_mem)
 			memcpy((uint8_t *)r->vaddr + off, p, chunk);
 		else
 			memcpy(p, (uint8_t *)r->vaddr + off, chunk);
