@@ -164,38 +164,38 @@ static int mmio_args_ok(const struct upci_dev *dev, unsigned bar, uint64_t off, 
 	return 0;
 }
 
-UPCI_API int upci_mmio_read(upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
+/* MMIO: checks under the lock (BAR info can change only at open), then the
+ * backend's read or write. */
+static int mmio_do(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t *rval, uint64_t wval)
 {
 	int ret;
 
-	if (!dev || !val)
-		return -EINVAL;
 	pthread_mutex_lock(&dev->lock);
 	ret = mmio_args_ok(dev, bar, off, width);
 	if (ret == 0 && !dev->claimed)
 		ret = -EPERM;
-	if (ret == 0)
-		ret = dev->ops->mmio_read ? dev->ops->mmio_read(dev, bar, off, width, val) : -ENOTSUP;
+	if (ret == 0 && rval)
+		ret = dev->ops->mmio_read ? dev->ops->mmio_read(dev, bar, off, width, rval) : -ENOTSUP;
+	else if (ret == 0)
+		ret = dev->ops->mmio_write ? dev->ops->mmio_write(dev, bar, off, width, wval) : -ENOTSUP;
 	pthread_mutex_unlock(&dev->lock);
 	return ret;
 }
 
+UPCI_API int upci_mmio_read(upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
+{
+	if (!dev || !val)
+		return -EINVAL;
+	return mmio_do(dev, bar, off, width, val, 0);
+}
+
 UPCI_API int upci_mmio_write(upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val)
 {
-	int ret;
-
 	if (!dev)
 		return -EINVAL;
 	if (width < 8 && width > 0 && (val >> (8 * width)) != 0)
 		return -EINVAL;
-	pthread_mutex_lock(&dev->lock);
-	ret = mmio_args_ok(dev, bar, off, width);
-	if (ret == 0 && !dev->claimed)
-		ret = -EPERM;
-	if (ret == 0)
-		ret = dev->ops->mmio_write ? dev->ops->mmio_write(dev, bar, off, width, val) : -ENOTSUP;
-	pthread_mutex_unlock(&dev->lock);
-	return ret;
+	return mmio_do(dev, bar, off, width, NULL, val);
 }
 
 int upci__bar_fd(struct upci_dev *dev, unsigned bar, int *fd, uint64_t *offset)

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vfio-user client backend ("vfio-user:PATH"): the whole upci API over
+ * QEMU's docs/interop/vfio-user.rst, against any server.
+ *
+ *   vu_conn.c    connect, VERSION, one request/reply with a deadline, and
+ *                the server's DMA_READ/DMA_WRITE answered while we wait
+ *   vu_region.c  GET_INFO, region info, config/BAR access, BAR mmap
+ *   vu_dma.c     DMA_MAP/UNMAP and the in-band DMA table
+ *   vu_irq.c     IRQ info, one eventfd per vector, SET_IRQS chunked
+ *   vu_backend.c the ops table
+ *
+ * The server is not trusted: every reply is checked (size, echoed fields,
+ * region and IRQ indexes), fds nobody asked for are closed, and no call
+ * waits longer than the reply timeout. Core serializes the calls on one
+ * handle, so nothing here takes a lock.
+ */
+#ifndef UPCI_BACKEND_VFIO_USER_VU_H
+#define UPCI_BACKEND_VFIO_USER_VU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "caps_json.h"
+#include "device.h"
+#include "tran.h"
+
+/* Reply timeout, overridable for slow machines with UPCI_VFU_TIMEOUT_MS. */
+#define VU_TIMEOUT_MS_DEFAULT 5000
+#define VU_TIMEOUT_ENV "UPCI_VFU_TIMEOUT_MS"
+/* What we can receive: fds per message and data per transfer. */
+#define VU_OUR_MAX_MSG_FDS 8u
+#define VU_OUR_MAX_XFER (1024u * 1024u)
+/* PCI regions we use: the BARs and config space (ROM and VGA are not). */
+#define VU_NUM_REGIONS (VFU_PCI_CONFIG_REGION_INDEX + 1)
+/* Region info replies larger than this are refused (caps of a BAR). */
+#define VU_REGION_INFO_MAX 65536u
+
+struct dma_table;
+
+struct vu_conn {
+	struct vfu_tran *t;
+	uint16_t next_id;
+	int timeout_ms;
+	int dead;               /* 0, or why the connection is gone (-errno) */
+	struct vfu_caps peer;   /* the server's capabilities */
+	uint32_t xfer;          /* data per REGION/DMA message: min of both sides */
+	uint64_t min_pgsize;    /* smallest page size the server maps */
+	struct dma_table *dma;  /* what the server may reach in-band (IOVA-keyed) */
+	unsigned nmaps;         /* live DMA_MAPs, bounded by peer.max_dma_maps */
+	const char *name;       /* for log lines: the socket path */
+};
+
+/* A BAR or config space as the server described it. */
+struct vu_region {
+	uint64_t size;
+	uint32_t flags;          /* VFU_REGION_INFO_F_* */
+	uint64_t mmap_off;       /* region_info.offset */
+	int fd;                  /* passed with the info, or -1 */
+	struct vfu_sparse_mmap_area *areas; /* mmap areas, or NULL */
+	unsigned nareas;
+	bool mappable;           /* the areas cover the whole region */
+};
+
+struct vu_dev {
+	struct vu_conn c;
+	uint32_t dev_flags;      /* VFU_DEVICE_F_* */
+	uint32_t num_regions, num_irqs;
+	struct vu_region reg[VU_NUM_REGIONS];
+	unsigned irq_avail[VFU_PCI_MSIX_IRQ_INDEX + 1]; /* vectors by IRQ index */
+	int irq_index;           /* enabled IRQ index, or -1 */
+	unsigned irq_nvec;
+	int irq_fd[UPCI_MAX_VECTORS];
+	char path[];
+};
+
+static inline struct vu_dev *vu_of(struct upci_dev *dev)
+{
+	return dev->priv;
+}
+
+/* ---- vu_conn.c ---- */
+
+/* Connect to @path and negotiate. 0 or -errno (-ENOENT: no socket there). */
+int vu_conn_open(struct vu_conn *c, const char *path);
+void vu_conn_close(struct vu_conn *c);
+
+/*
+ * One command and its reply. @iov/@fds: the request payload and the fds
+ * to pass. The reply (checked against the request: type, id, command,
+ * size table) is left in @rep for the caller to read and release.
+ * Server requests arriving meanwhile are answered. A reply carrying more
+ * than @max_fds fds has them all closed and fails.
+ * Return: 0; the server's -errno for an error reply; -EPROTO for a reply
+ * that breaks the protocol; -ETIMEDOUT; -ECONNRESET when the server went
+ * away; -ENODEV for every call after the connection was lost.
+ */
+int vu_call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const int *fds,
+	    size_t nfds, size_t max_fds, struct vfu_msg *rep);
+
+/* vu_call for a request whose success reply must have no payload and no fds. */
+int vu_call_simple(struct vu_conn *c, uint16_t cmd, const void *req, size_t len, const int *fds, size_t nfds);
+
+/* ---- vu_dma.c ---- */
+
+int vu_dma_init(struct vu_conn *c);
+void vu_dma_fini(struct vu_conn *c);
+/* Answer a DMA_READ/DMA_WRITE (or refuse any other command) from the server. */
+int vu_dma_serve(struct vu_conn *c, struct vfu_msg *m);
+int vu_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, int fd,
+	       uint64_t fd_off, uint64_t *bus);
+int vu_dma_unmap(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus);
+
+/* ---- vu_region.c ---- */
+
+/* GET_INFO and the region infos; fills dev->ident and dev->bars. */
+int vu_region_probe(struct upci_dev *dev, struct vu_dev *v);
+void vu_region_fini(struct vu_dev *v);
+int vu_config_read(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t *val);
+int vu_config_write(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t val);
+int vu_config_read_block(struct upci_dev *dev, uint32_t off, void *buf, size_t len);
+int vu_mmio_read(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t *val);
+int vu_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val);
+int vu_bar_map(struct upci_dev *dev, unsigned bar, void **addr);
+void vu_bar_unmap(struct upci_dev *dev, unsigned bar, void *addr);
+
+/* ---- vu_irq.c ---- */
+
+/* GET_IRQ_INFO for INTx, MSI and MSI-X. */
+int vu_irq_probe(struct vu_dev *v);
+unsigned vu_irq_count(struct upci_dev *dev, enum upci_irq_type type);
+int vu_irq_enable(struct upci_dev *dev, enum upci_irq_type type, unsigned nvec);
+void vu_irq_disable(struct upci_dev *dev);
+
+#endif /* UPCI_BACKEND_VFIO_USER_VU_H */
