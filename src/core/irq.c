@@ -67,7 +67,10 @@ int irq_state_init(struct irq_state *s)
 	for (unsigned v = 0; v < IRQ_VECTORS; v++) {
 		atomic_init(&s->direct[v], -1);
 		s->source[v] = -1;
+		s->rearm[v] = -1;
 	}
+	for (unsigned w = 0; w < IRQ_WORDS; w++)
+		atomic_init(&s->rearm_due[w], 0);
 #ifdef __linux__
 	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
@@ -201,8 +204,19 @@ void irq_state_clear(struct irq_state *s)
 		atomic_store(&s->direct[v], -1);
 	quiesce(s);
 	for (unsigned w = 0; w < IRQ_WORDS; w++) {
+		uint64_t due;
+
 		atomic_store(&s->pending[w], 0);
 		atomic_store(&s->mask[w], ALL_ONES);
+		/* Everything is enabled again: lines held for an unmask re-arm. */
+		due = atomic_exchange(&s->rearm_due[w], 0);
+		while (due) {
+			unsigned v = w * 64u + (unsigned)__builtin_ctzll(due);
+
+			due &= due - 1;
+			if (s->rearm[v] >= 0)
+				signal_fd(s->rearm[v]);
+		}
 	}
 	drain(s);
 }
@@ -262,6 +276,17 @@ void irq_state_set_mask(struct irq_state *s, const uint64_t mask[IRQ_WORDS])
 		}
 	}
 	atomic_fetch_sub(&s->raisers, 1);
+	for (unsigned w = 0; w < IRQ_WORDS; w++) {
+		uint64_t due = atomic_fetch_and(&s->rearm_due[w], ~mask[w]) & mask[w];
+
+		while (due) {
+			unsigned v = w * 64u + (unsigned)__builtin_ctzll(due);
+
+			due &= due - 1;
+			if (s->rearm[v] >= 0)
+				signal_fd(s->rearm[v]);
+		}
+	}
 	if (hit)
 		notify(s);
 }
@@ -307,10 +332,15 @@ int irq_state_enable_sources(struct irq_state *s)
 
 int irq_state_attach_source(struct irq_state *s, unsigned vec, int fd)
 {
+	return irq_state_attach_source_rearm(s, vec, fd, -1);
+}
+
+int irq_state_attach_source_rearm(struct irq_state *s, unsigned vec, int fd, int rearm_fd)
+{
 	struct epoll_event ev = {.events = EPOLLIN};
 	int ret;
 
-	if (!s || vec >= IRQ_VECTORS || fd < -1)
+	if (!s || vec >= IRQ_VECTORS || fd < -1 || rearm_fd < -1)
 		return -EINVAL;
 	ret = irq_state_enable_sources(s);
 	if (ret)
@@ -321,11 +351,14 @@ int irq_state_attach_source(struct irq_state *s, unsigned vec, int fd)
 		s->source[vec] = -1;
 		s->nsources--;
 	}
+	s->rearm[vec] = -1;
+	atomic_fetch_and(&s->rearm_due[vec / 64u], ~(UINT64_C(1) << (vec % 64u)));
 	if (fd < 0)
 		return 0;
 	ev.data.u32 = vec;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
+	s->rearm[vec] = rearm_fd;
 	s->source[vec] = fd;
 	s->nsources++;
 	return 0;
@@ -347,9 +380,19 @@ static void collect(struct irq_state *s)
 
 			if (v >= IRQ_VECTORS)
 				continue; /* the notifier: drained by take */
+			uint64_t bit = UINT64_C(1) << (v % 64u);
+
 			if (s->source[v] < 0 || read(s->source[v], &cnt, sizeof(cnt)) != (ssize_t)sizeof(cnt))
 				continue; /* another taker got it first */
-			atomic_fetch_or(&s->pending[v / 64u], UINT64_C(1) << (v % 64u));
+			atomic_fetch_or(&s->pending[v / 64u], bit);
+			if (s->rearm[v] < 0)
+				continue;
+			/* Re-arm now if enabled; a masked one when unmasked (no spin on
+			 * a level that stays up). */
+			if (atomic_load(&s->mask[v / 64u]) & bit)
+				signal_fd(s->rearm[v]);
+			else
+				atomic_fetch_or(&s->rearm_due[v / 64u], bit);
 		}
 	} while (n == 64);
 }
@@ -366,6 +409,12 @@ int irq_state_attach_source(struct irq_state *s, unsigned vec, int fd)
 	(void)vec;
 	(void)fd;
 	return -ENOTSUP;
+}
+
+int irq_state_attach_source_rearm(struct irq_state *s, unsigned vec, int fd, int rearm_fd)
+{
+	(void)rearm_fd;
+	return irq_state_attach_source(s, vec, fd);
 }
 
 static void collect(struct irq_state *s)

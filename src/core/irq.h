@@ -35,6 +35,8 @@ struct irq_state {
 	/* Event sources: epoll set (or -1) and per-vector source fd. */
 	int epfd;
 	int source[IRQ_VECTORS];
+	int rearm[IRQ_VECTORS];             /* eventfd written after a latch, or -1 */
+	_Atomic uint64_t rearm_due[IRQ_WORDS]; /* latched while masked: re-arm on unmask */
 	unsigned nsources;
 };
 
@@ -79,6 +81,16 @@ int irq_state_set_direct(struct irq_state *s, unsigned vec, int fd);
  * (-ENOTSUP elsewhere). Returns 0, -EINVAL, or -errno from epoll.
  */
 int irq_state_attach_source(struct irq_state *s, unsigned vec, int fd);
+
+/*
+ * As irq_state_attach_source(), for a line the device side masks on every
+ * delivery (VFIO INTx is "automasked"): after a read of @fd latches @vec,
+ * 1 is written to @rearm_fd (registered by the backend as the unmask
+ * eventfd), so the next interrupt can come. A vector latched while masked
+ * in the library is re-armed only when set_mask enables it, so a level
+ * that stays asserted cannot make a waiter spin. @rearm_fd -1 = none.
+ */
+int irq_state_attach_source_rearm(struct irq_state *s, unsigned vec, int fd, int rearm_fd);
 
 /* Create the epoll set now (backends call it in ->open, so that the fd a
  * caller gets from upci_irq_fd() never changes). 0, -ENOTSUP off Linux. */

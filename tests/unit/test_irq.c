@@ -906,6 +906,38 @@ static void test_sources(void **state)
 	assert_int_equal(irq_state_wait(s, 0, out), -ETIMEDOUT);
 	close(efd);
 }
+
+/* An automasked line: each latch writes the re-arm fd, except while the
+ * vector is masked, when the re-arm waits for the unmask. */
+static void test_source_rearm(void **state)
+{
+	struct irq_state *s = *state;
+	uint64_t out[IRQ_WORDS], mask[IRQ_WORDS], one = 1;
+	int src = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	int rearm = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	assert_true(src >= 0 && rearm >= 0);
+	assert_int_equal(irq_state_attach_source_rearm(s, 0, src, rearm), 0);
+	assert_int_equal(write(src, &one, sizeof(one)), (ssize_t)sizeof(one));
+	assert_int_equal(irq_state_wait(s, 100, out), 1);
+	assert_int_equal(efd_count(rearm), 1);
+	/* Masked: latched, no re-arm yet. */
+	memcpy(mask, FULL_MASK, sizeof(mask));
+	mask[0] = ~UINT64_C(1);
+	irq_state_set_mask(s, mask);
+	assert_int_equal(write(src, &one, sizeof(one)), (ssize_t)sizeof(one));
+	assert_int_equal(irq_state_take(s, out), 0);
+	assert_int_equal(efd_count(rearm), 0);
+	irq_state_set_mask(s, FULL_MASK);
+	assert_int_equal(efd_count(rearm), 1);
+	assert_int_equal(irq_state_take(s, out), 1);
+	/* Detach forgets the re-arm fd. */
+	assert_int_equal(irq_state_attach_source(s, 0, -1), 0);
+	irq_state_set_mask(s, FULL_MASK);
+	assert_int_equal(efd_count(rearm), 0);
+	close(src);
+	close(rearm);
+}
 #endif
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -934,6 +966,7 @@ int main(void)
 		T(test_direct_delivery),
 		T(test_direct_swap_quiesces),
 		T(test_sources),
+		T(test_source_rearm),
 #endif
 	};
 

@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Regions over vfio-user: the device and region infos read at open, config
+ * space and BAR access by REGION_READ/WRITE (at most the negotiated
+ * transfer size per message), and BAR mapping through the fd the server
+ * passed with the region info, at its sparse-mmap areas. A BAR is mapped
+ * only when those areas cover all of it: a hole (an MSI-X table the
+ * server traps) would fault on access, so such a BAR is not mappable and
+ * goes through upci_mmio_read/write instead.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "msg.h"
+#include "pci_regs.h"
+#include "vu.h"
+
+/* Caps in one region info we walk at most: a loop guard. */
+#define VU_MAX_CAPS 16u
+
+/* ---- REGION_READ / REGION_WRITE ---- */
+
+/* The reply must echo what was asked; its data length was checked. */
+static int echo_ok(const struct vu_conn *c, const struct vfu_region_access *got, uint32_t region, uint64_t off,
+		   uint32_t count)
+{
+	if (got->offset == off && got->region == region && got->count == count)
+		return 0;
+	LOG_ERR("vfio-user %s: region %u access at 0x%llx+%u answered for region %u at 0x%llx+%u", c->name, region,
+		(unsigned long long)off, count, got->region, (unsigned long long)got->offset, got->count);
+	return -EPROTO;
+}
+
+/* One message: @count <= c->xfer. */
+static int read_one(struct vu_conn *c, uint32_t region, uint64_t off, void *buf, uint32_t count)
+{
+	struct vfu_region_access q = {.offset = off, .region = region, .count = count}, a;
+	struct iovec iov = {.iov_base = &q, .iov_len = sizeof(q)};
+	struct vfu_msg rep;
+	int rc;
+
+	rc = vu_call(c, VFU_CMD_REGION_READ, &iov, 1, NULL, 0, 0, &rep);
+	if (rc)
+		return rc;
+	memcpy(&a, rep.payload, sizeof(a));
+	rc = echo_ok(c, &a, region, off, count);
+	if (rc == 0)
+		memcpy(buf, rep.payload + sizeof(a), count);
+	vfu_msg_release(&rep);
+	return rc;
+}
+
+static int write_one(struct vu_conn *c, uint32_t region, uint64_t off, const void *buf, uint32_t count)
+{
+	struct vfu_region_access q = {.offset = off, .region = region, .count = count}, a;
+	struct iovec iov[2] = {
+		{.iov_base = &q, .iov_len = sizeof(q)},
+		{.iov_base = (void *)buf, .iov_len = count},
+	};
+	struct vfu_msg rep;
+	int rc;
+
+	rc = vu_call(c, VFU_CMD_REGION_WRITE, iov, 2, NULL, 0, 0, &rep);
+	if (rc)
+		return rc;
+	memcpy(&a, rep.payload, sizeof(a));
+	rc = echo_ok(c, &a, region, off, count);
+	vfu_msg_release(&rep);
+	return rc;
+}
+
+/* Longer ranges in pieces of the negotiated transfer size. */
+static int read_range(struct vu_conn *c, uint32_t region, uint64_t off, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		uint32_t n = len < c->xfer ? (uint32_t)len : c->xfer;
+		int rc = read_one(c, region, off, p, n);
+
+		if (rc)
+			return rc;
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static uint64_t le_get(const uint8_t *b, unsigned width)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < width; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
+static void le_put(uint8_t *b, unsigned width, uint64_t v)
+{
+	for (unsigned i = 0; i < width; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+}
+
+int vu_config_read(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t *val)
+{
+	uint8_t b[4];
+	int rc = read_one(&vu_of(dev)->c, VFU_PCI_CONFIG_REGION_INDEX, off, b, width);
+
+	if (rc == 0)
+		*val = (uint32_t)le_get(b, width);
+	return rc;
+}
+
+int vu_config_write(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t val)
+{
+	uint8_t b[4];
+
+	le_put(b, width, val);
+	return write_one(&vu_of(dev)->c, VFU_PCI_CONFIG_REGION_INDEX, off, b, width);
+}
+
+int vu_config_read_block(struct upci_dev *dev, uint32_t off, void *buf, size_t len)
+{
+	return read_range(&vu_of(dev)->c, VFU_PCI_CONFIG_REGION_INDEX, off, buf, len);
+}
+
+int vu_mmio_read(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
+{
+	uint8_t b[8];
+	int rc = read_one(&vu_of(dev)->c, bar, off, b, width);
+
+	if (rc == 0)
+		*val = le_get(b, width);
+	return rc;
+}
+
+int vu_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val)
+{
+	uint8_t b[8];
+
+	le_put(b, width, val);
+	return write_one(&vu_of(dev)->c, bar, off, b, width);
+}
+
+/* ---- BAR mapping ---- */
+
+int vu_bar_map(struct upci_dev *dev, unsigned bar, void **addr)
+{
+	const struct vu_region *r = &vu_of(dev)->reg[bar];
+	int prot = PROT_READ | ((r->flags & VFU_REGION_INFO_F_WRITE) ? PROT_WRITE : 0);
+	uint8_t *base;
+
+	if (!r->mappable)
+		return -ENOTSUP;
+	/* Reserve the whole range, then put every area in place over it. */
+	base = mmap(NULL, r->size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	for (unsigned i = 0; i < r->nareas; i++) {
+		const struct vfu_sparse_mmap_area *a = &r->areas[i];
+
+		if (mmap(base + a->offset, a->size, prot, MAP_SHARED | MAP_FIXED, r->fd,
+			 (off_t)(r->mmap_off + a->offset)) == MAP_FAILED) {
+			int e = -errno;
+
+			LOG_ERR("vfio-user %s: mmap of BAR%u area 0x%llx+0x%llx: %s", vu_of(dev)->c.name, bar,
+				(unsigned long long)a->offset, (unsigned long long)a->size, upci_strerror(e));
+			munmap(base, r->size);
+			return e;
+		}
+	}
+	*addr = base;
+	return 0;
+}
+
+void vu_bar_unmap(struct upci_dev *dev, unsigned bar, void *addr)
+{
+	munmap(addr, vu_of(dev)->reg[bar].size);
+}
+
+/* ---- region info ---- */
+
+static int area_cmp(const void *a, const void *b)
+{
+	const struct vfu_sparse_mmap_area *x = a, *y = b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/*
+ * Can the region be mapped whole? Every area must lie inside the region,
+ * be page aligned (in the region and in the fd) and, sorted, they must
+ * leave no gap from 0 to the end.
+ */
+static bool areas_cover(const struct vu_region *r, uint64_t page)
+{
+	uint64_t end = 0;
+
+	if (r->fd < 0 || r->nareas == 0 || r->size == 0 || (r->size & (page - 1)))
+		return false;
+	for (unsigned i = 0; i < r->nareas; i++) {
+		const struct vfu_sparse_mmap_area *a = &r->areas[i];
+
+		if (a->size == 0 || a->offset > r->size || a->size > r->size - a->offset)
+			return false;
+		if ((a->offset | a->size) & (page - 1))
+			return false;
+		if (r->mmap_off + a->offset < r->mmap_off || r->mmap_off + a->offset > (uint64_t)INT64_MAX - a->size)
+			return false;
+	}
+	qsort(r->areas, r->nareas, sizeof(r->areas[0]), area_cmp);
+	for (unsigned i = 0; i < r->nareas; i++) {
+		if (r->areas[i].offset > end)
+			return false; /* a trapped hole */
+		if (r->areas[i].offset + r->areas[i].size > end)
+			end = r->areas[i].offset + r->areas[i].size;
+	}
+	return end == r->size;
+}
+
+/* The sparse-mmap cap, if the chain inside @p[0..len) has one. */
+static int find_sparse(const struct vu_conn *c, const uint8_t *p, size_t len, uint32_t at, struct vu_region *r)
+{
+	for (unsigned n = 0; at != 0; n++) {
+		struct vfu_cap_hdr h;
+		struct vfu_region_cap_sparse_mmap s;
+
+		if (n == VU_MAX_CAPS || at < sizeof(struct vfu_region_info) || at > len || len - at < sizeof(h))
+			goto bad;
+		memcpy(&h, p + at, sizeof(h));
+		if (h.id == VFU_REGION_INFO_CAP_SPARSE_MMAP) {
+			if (len - at < sizeof(s))
+				goto bad;
+			memcpy(&s, p + at, sizeof(s));
+			if (s.nr_areas > (len - at - sizeof(s)) / sizeof(struct vfu_sparse_mmap_area))
+				goto bad;
+			if (s.nr_areas == 0)
+				return 0;
+			r->areas = calloc(s.nr_areas, sizeof(*r->areas));
+			if (!r->areas)
+				return -ENOMEM;
+			memcpy(r->areas, p + at + sizeof(s), s.nr_areas * sizeof(*r->areas));
+			r->nareas = s.nr_areas;
+			return 0;
+		}
+		if (h.next != 0 && h.next <= at)
+			goto bad; /* only forward: no loops */
+		at = h.next;
+	}
+	return 0;
+bad:
+	LOG_ERR("vfio-user %s: region info capability chain is malformed", c->name);
+	return -EPROTO;
+}
+
+/* GET_REGION_INFO for @index, again with the size the server says it needs. */
+static int region_info(struct vu_conn *c, uint32_t index, uint64_t page, struct vu_region *r)
+{
+	uint32_t argsz = 256;
+	struct vfu_region_info ri;
+	struct vfu_msg rep;
+	int rc;
+
+	for (int attempt = 0;; attempt++) {
+		struct vfu_region_info q = {.argsz = argsz, .index = index};
+		struct iovec iov = {.iov_base = &q, .iov_len = sizeof(q)};
+
+		rc = vu_call(c, VFU_CMD_DEVICE_GET_REGION_INFO, &iov, 1, NULL, 0, 1, &rep);
+		if (rc)
+			return rc;
+		memcpy(&ri, rep.payload, sizeof(ri));
+		if (ri.index != index) {
+			LOG_ERR("vfio-user %s: asked for region %u, got the info of region %u", c->name, index,
+				ri.index);
+			rc = -EPROTO;
+			goto out;
+		}
+		if (ri.argsz <= argsz || rep.len >= ri.argsz || attempt > 0 || ri.argsz > VU_REGION_INFO_MAX)
+			break;
+		argsz = ri.argsz; /* the caps did not fit: ask again with room */
+		vfu_msg_release(&rep);
+	}
+	r->size = ri.size;
+	r->flags = ri.flags;
+	r->mmap_off = ri.offset;
+	if ((ri.flags & VFU_REGION_INFO_F_MMAP) && rep.nr_fds == 1)
+		r->fd = vfu_msg_take_fd(&rep, 0);
+	else if (ri.flags & VFU_REGION_INFO_F_MMAP)
+		LOG_WARN("vfio-user %s: region %u is mappable but came without an fd", c->name, index);
+	if ((ri.flags & VFU_REGION_INFO_F_CAPS) && ri.cap_offset)
+		rc = find_sparse(c, rep.payload, rep.len, ri.cap_offset, r);
+	if (rc == 0 && r->fd >= 0 && !r->areas) {
+		/* No sparse cap: the whole region is one area. */
+		r->areas = calloc(1, sizeof(*r->areas));
+		if (!r->areas) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		r->areas[0].offset = 0;
+		r->areas[0].size = r->size;
+		r->nareas = 1;
+	}
+	if (rc == 0)
+		r->mappable = (r->flags & VFU_REGION_INFO_F_READ) && areas_cover(r, page);
+out:
+	vfu_msg_release(&rep); /* closes an fd nobody asked for */
+	return rc;
+}
+
+static void region_clear(struct vu_region *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->areas);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+void vu_region_fini(struct vu_dev *v)
+{
+	for (unsigned i = 0; i < VU_NUM_REGIONS; i++)
+		region_clear(&v->reg[i]);
+}
+
+static int device_info(struct vu_dev *v)
+{
+	struct vfu_device_info q = {.argsz = sizeof(q)}, info;
+	struct iovec iov = {.iov_base = &q, .iov_len = sizeof(q)};
+	struct vfu_msg rep;
+	int rc;
+
+	rc = vu_call(&v->c, VFU_CMD_DEVICE_GET_INFO, &iov, 1, NULL, 0, 0, &rep);
+	if (rc)
+		return rc;
+	memcpy(&info, rep.payload, sizeof(info));
+	vfu_msg_release(&rep);
+	if (!(info.flags & VFU_DEVICE_F_PCI) || info.num_regions < VU_NUM_REGIONS) {
+		LOG_ERR("vfio-user %s: not a PCI device (flags 0x%x, %u regions)", v->c.name, info.flags,
+			info.num_regions);
+		return -ENODEV;
+	}
+	v->dev_flags = info.flags;
+	v->num_regions = info.num_regions;
+	v->num_irqs = info.num_irqs;
+	return 0;
+}
+
+static uint32_t hdr32(const uint8_t *h, unsigned off)
+{
+	return (uint32_t)le_get(h + off, 4);
+}
+
+/* BAR kinds come from the BAR registers; sizes and mmap from the regions. */
+static void fill_bars(struct upci_dev *dev, struct vu_dev *v, const uint8_t *hdr)
+{
+	for (unsigned b = 0; b < UPCI_NUM_BARS; b++) {
+		const struct vu_region *r = &v->reg[b];
+		uint32_t reg = hdr32(hdr, PCI_BAR_OFFSET(b));
+		uint32_t fl = UPCI_BAR_PRESENT;
+
+		dev->bars[b].size = 0;
+		dev->bars[b].flags = 0;
+		if (r->size == 0)
+			continue;
+		if (reg & 1u) {
+			fl |= UPCI_BAR_IO;
+		} else {
+			if ((reg & 6u) == 4u && b + 1 < UPCI_NUM_BARS)
+				fl |= UPCI_BAR_MEM64;
+			if (reg & 8u)
+				fl |= UPCI_BAR_PREFETCH;
+		}
+		if (r->mappable)
+			fl |= UPCI_BAR_MAPPABLE | ((r->flags & VFU_REGION_INFO_F_WRITE) ? 0 : UPCI_BAR_MAP_RDONLY);
+		dev->bars[b].size = r->size;
+		dev->bars[b].flags = fl;
+		if (fl & UPCI_BAR_MEM64) {
+			/* The upper half is no BAR of its own, whatever the server says. */
+			region_clear(&v->reg[b + 1]);
+			dev->bars[b + 1].size = 0;
+			dev->bars[b + 1].flags = 0;
+			b++;
+		}
+	}
+}
+
+static void fill_identity(struct upci_dev *dev, const struct vu_dev *v, const uint8_t *hdr)
+{
+	struct upci_identity *id = &dev->ident;
+	const char *base = strrchr(v->path, '/');
+
+	id->domain = 0; /* a socket has no PCI address */
+	id->bus = 0;
+	id->device = 0;
+	id->function = 0;
+	id->vendor_id = (uint16_t)le_get(hdr + PCI_VENDOR_ID, 2);
+	id->device_id = (uint16_t)le_get(hdr + PCI_DEVICE_ID, 2);
+	id->revision = hdr[PCI_REVISION_ID];
+	id->class_code = hdr32(hdr, PCI_REVISION_ID) >> 8;
+	id->subsys_vendor_id = (uint16_t)le_get(hdr + PCI_SUBSYSTEM_VENDOR_ID, 2);
+	id->subsys_id = (uint16_t)le_get(hdr + PCI_SUBSYSTEM_ID, 2);
+	id->config_size = (uint32_t)v->reg[VFU_PCI_CONFIG_REGION_INDEX].size;
+	base = base && base[1] ? base + 1 : v->path;
+	snprintf(id->name, sizeof(id->name), "%s", base);
+}
+
+int vu_region_probe(struct upci_dev *dev, struct vu_dev *v)
+{
+	uint8_t hdr[PCI_STD_HEADER_SIZE];
+	const struct vu_region *cfg = &v->reg[VFU_PCI_CONFIG_REGION_INDEX];
+	int rc;
+
+	for (unsigned i = 0; i < VU_NUM_REGIONS; i++) {
+		memset(&v->reg[i], 0, sizeof(v->reg[i]));
+		v->reg[i].fd = -1;
+	}
+	rc = device_info(v);
+	for (unsigned i = 0; rc == 0 && i < VU_NUM_REGIONS; i++)
+		if (i <= VFU_PCI_BAR5_REGION_INDEX || i == VFU_PCI_CONFIG_REGION_INDEX)
+			rc = region_info(&v->c, i, dev->page_size, &v->reg[i]);
+	if (rc)
+		return rc;
+	if ((cfg->size != 256 && cfg->size != 4096) || !(cfg->flags & VFU_REGION_INFO_F_READ)) {
+		LOG_ERR("vfio-user %s: config space region of 0x%llx bytes (flags 0x%x) is not PCI config space",
+			v->c.name, (unsigned long long)cfg->size, cfg->flags);
+		return -EPROTO;
+	}
+	/* One message for the whole standard header. */
+	rc = read_range(&v->c, VFU_PCI_CONFIG_REGION_INDEX, 0, hdr, sizeof(hdr));
+	if (rc)
+		return rc;
+	fill_identity(dev, v, hdr);
+	fill_bars(dev, v, hdr);
+	return 0;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the vfio-user server: the structures shared by server.c (session,
+ * VERSION, dispatch), srv_region.c, srv_dma.c and srv_irq.c. Not for use
+ * outside src/vfio-user/srv_*.c and server.c.
+ */
+#ifndef UPCI_VFIO_USER_SRV_PRIV_H
+#define UPCI_VFIO_USER_SRV_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "caps_json.h"
+#include "server.h"
+
+struct dma_table;
+
+#define SRV_MAX_VECTORS 256u
+/* SET_IRQS actions, as indexes into the per-vector fd tables. */
+enum { SRV_ACT_TRIGGER = 0, SRV_ACT_MASK = 1, SRV_ACT_UNMASK = 2, SRV_NR_ACTS = 3 };
+
+struct vfu_server {
+	upci_dev *dev;
+	struct vfu_server_opts opts;
+	struct vfu_cfg_policy policy;
+	struct upci_identity ident;
+	struct upci_bar_info bars[UPCI_NUM_BARS];
+	unsigned irq_count[VFU_PCI_NUM_IRQS]; /* per vfio-user IRQ index */
+	bool can_reset;
+	struct vfu_cfg_shadow shadow; /* emulated config bytes: outlive clients */
+	struct vfu_session *sess;     /* the client being served, or NULL */
+};
+
+/* A command received while waiting for a DMA reply, with its recv result. */
+struct srv_queued {
+	struct vfu_msg msg;
+	int rc; /* 0 or -EINVAL (dropped by the transport, header kept) */
+};
+
+/* What a handler answers: up to 3 payload pieces and at most one fd. */
+struct srv_reply {
+	struct iovec iov[3];
+	size_t niov;
+	int fd; /* -1: none; owned by someone else (sent as a copy) */
+};
+
+struct vfu_session {
+	struct vfu_server *srv;
+	struct vfu_tran *tran;
+	bool negotiated;
+	struct vfu_caps peer;     /* the client's capabilities */
+	bool write_multiple;      /* negotiated */
+	int dead;                 /* first fatal stream error, 0 while usable */
+	pthread_t thread;         /* the thread handling messages */
+	bool in_handler;
+	uint16_t next_id;         /* ids of our DMA_READ/WRITE commands */
+
+	/* DMA: keyed by IOVA; owner = struct srv_map */
+	struct dma_table *maps;
+
+	/* IRQs: eventfds per index, action and vector (-1: none) */
+	int efd[VFU_PCI_NUM_IRQS][SRV_NR_ACTS][SRV_MAX_VECTORS];
+	int irq_index;            /* index we enabled on the device, or -1 */
+
+	/* FIFO of commands received during a DMA wait */
+	struct srv_queued queue[VFU_SRV_QUEUE_MAX];
+	unsigned q_head, q_len;
+
+	/* reply scratch: fixed replies, and REGION_READ data (grown once) */
+	uint8_t small[256];
+	uint8_t *buf;
+	size_t buf_cap;
+};
+
+/* Per-command handlers: 0 with *r filled (nothing for an empty reply), or
+ * a negative errno for an error reply. m's payload passed the size table. */
+int srv_get_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r);
+int srv_region_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r);
+int srv_region_io_fds(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r);
+int srv_region_read(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r);
+int srv_region_write(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r);
+int srv_region_write_multi(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r);
+int srv_reset(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r);
+int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r);
+int srv_dma_unmap(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r);
+int srv_irq_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r);
+int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r);
+
+/* Session parts set up and torn down by server.c. */
+int srv_dma_init(struct vfu_session *ss);
+void srv_dma_fini(struct vfu_session *ss);
+void srv_irq_init(struct vfu_session *ss);
+void srv_irq_fini(struct vfu_session *ss);
+/* Point the device at the session's eventfds again (after a reset). */
+void srv_irq_reapply(struct vfu_session *ss);
+
+/* server.c: queue a command received during a DMA wait (takes *m over). */
+void srv_queue_push(struct vfu_session *ss, struct vfu_msg *m, int rc);
+bool srv_queue_full(const struct vfu_session *ss);
+
+/* A reply buffer of at least @len bytes (reused across messages). */
+uint8_t *srv_scratch(struct vfu_session *ss, size_t len);
+
+#endif /* UPCI_VFIO_USER_SRV_PRIV_H */
