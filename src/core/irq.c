@@ -69,8 +69,11 @@ int irq_state_init(struct irq_state *s)
 		s->source[v] = -1;
 		s->rearm[v] = -1;
 	}
-	for (unsigned w = 0; w < IRQ_WORDS; w++)
+	for (unsigned w = 0; w < IRQ_WORDS; w++) {
 		atomic_init(&s->rearm_due[w], 0);
+		s->src_armed[w] = 0;
+	}
+	pthread_mutex_init(&s->src_lock, NULL);
 #ifdef __linux__
 	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
@@ -106,6 +109,7 @@ void irq_state_fini(struct irq_state *s)
 	if (s->epfd >= 0)
 		close(s->epfd);
 	s->epfd = -1;
+	pthread_mutex_destroy(&s->src_lock);
 	if (s->wfd >= 0 && s->wfd != s->rfd)
 		close(s->wfd);
 	if (s->rfd >= 0)
@@ -196,6 +200,8 @@ static void signal_fd(int fd)
 	errno = saved;
 }
 
+static void sync_sources(struct irq_state *s);
+
 void irq_state_clear(struct irq_state *s)
 {
 	if (!s)
@@ -218,6 +224,7 @@ void irq_state_clear(struct irq_state *s)
 				signal_fd(s->rearm[v]);
 		}
 	}
+	sync_sources(s);
 	drain(s);
 }
 
@@ -287,6 +294,7 @@ void irq_state_set_mask(struct irq_state *s, const uint64_t mask[IRQ_WORDS])
 				signal_fd(s->rearm[v]);
 		}
 	}
+	sync_sources(s);
 	if (hit)
 		notify(s);
 }
@@ -330,6 +338,26 @@ int irq_state_enable_sources(struct irq_state *s)
 	return 0;
 }
 
+/* Keep exactly the enabled vectors' sources in the epoll set. */
+static void sync_sources(struct irq_state *s)
+{
+	if (s->epfd < 0 || s->nsources == 0)
+		return;
+	pthread_mutex_lock(&s->src_lock);
+	for (unsigned v = 0; v < IRQ_VECTORS; v++) {
+		unsigned w = v / 64u;
+		uint64_t bit = UINT64_C(1) << (v % 64u);
+		int want = (atomic_load(&s->mask[w]) & bit) != 0;
+		struct epoll_event ev = {.events = want ? EPOLLIN : 0, .data.u32 = v};
+
+		if (s->source[v] < 0 || want == ((s->src_armed[w] & bit) != 0))
+			continue;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->source[v], &ev) == 0)
+			s->src_armed[w] ^= bit;
+	}
+	pthread_mutex_unlock(&s->src_lock);
+}
+
 int irq_state_attach_source(struct irq_state *s, unsigned vec, int fd)
 {
 	return irq_state_attach_source_rearm(s, vec, fd, -1);
@@ -356,15 +384,54 @@ int irq_state_attach_source_rearm(struct irq_state *s, unsigned vec, int fd, int
 	if (fd < 0)
 		return 0;
 	ev.data.u32 = vec;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		return -errno;
+	pthread_mutex_lock(&s->src_lock);
+	s->src_armed[vec / 64u] &= ~(UINT64_C(1) << (vec % 64u));
+	if (atomic_load(&s->mask[vec / 64u]) & (UINT64_C(1) << (vec % 64u))) {
+		s->src_armed[vec / 64u] |= UINT64_C(1) << (vec % 64u);
+	} else {
+		ev.events = 0; /* masked: out of the interest set until enabled */
+	}
+	ret = epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	if (ret)
+		s->src_armed[vec / 64u] &= ~(UINT64_C(1) << (vec % 64u));
+	pthread_mutex_unlock(&s->src_lock);
+	if (ret)
+		return ret;
 	s->rearm[vec] = rearm_fd;
 	s->source[vec] = fd;
 	s->nsources++;
 	return 0;
 }
 
-/* Latch every vector whose source is readable; never blocks. */
+/* Read source @v once; latch it when it had fired. */
+static void latch_source(struct irq_state *s, unsigned v)
+{
+	uint64_t bit = UINT64_C(1) << (v % 64u), cnt;
+
+	if (s->source[v] < 0 || read(s->source[v], &cnt, sizeof(cnt)) != (ssize_t)sizeof(cnt))
+		return; /* not fired, or another taker got it first */
+	atomic_fetch_or(&s->pending[v / 64u], bit);
+	if (s->rearm[v] < 0)
+		return;
+	/* Re-arm now if enabled; a masked one when unmasked (no spin on a
+	 * level that stays up). */
+	if (atomic_load(&s->mask[v / 64u]) & bit)
+		signal_fd(s->rearm[v]);
+	else
+		atomic_fetch_or(&s->rearm_due[v / 64u], bit);
+}
+
+/* Masked sources are not in the epoll set: read them directly (peek). */
+static void collect_masked(struct irq_state *s)
+{
+	if (s->epfd < 0 || s->nsources == 0)
+		return;
+	for (unsigned v = 0; v < IRQ_VECTORS; v++)
+		if (s->source[v] >= 0 && !(atomic_load(&s->mask[v / 64u]) & (UINT64_C(1) << (v % 64u))))
+			latch_source(s, v);
+}
+
+/* Latch every enabled vector whose source is readable; never blocks. */
 static void collect(struct irq_state *s)
 {
 	struct epoll_event evs[64];
@@ -376,23 +443,10 @@ static void collect(struct irq_state *s)
 		n = epoll_wait(s->epfd, evs, 64, 0);
 		for (int i = 0; i < n; i++) {
 			uint32_t v = evs[i].data.u32;
-			uint64_t cnt;
 
 			if (v >= IRQ_VECTORS)
 				continue; /* the notifier: drained by take */
-			uint64_t bit = UINT64_C(1) << (v % 64u);
-
-			if (s->source[v] < 0 || read(s->source[v], &cnt, sizeof(cnt)) != (ssize_t)sizeof(cnt))
-				continue; /* another taker got it first */
-			atomic_fetch_or(&s->pending[v / 64u], bit);
-			if (s->rearm[v] < 0)
-				continue;
-			/* Re-arm now if enabled; a masked one when unmasked (no spin on
-			 * a level that stays up). */
-			if (atomic_load(&s->mask[v / 64u]) & bit)
-				signal_fd(s->rearm[v]);
-			else
-				atomic_fetch_or(&s->rearm_due[v / 64u], bit);
+			latch_source(s, v);
 		}
 	} while (n == 64);
 }
@@ -418,6 +472,16 @@ int irq_state_attach_source_rearm(struct irq_state *s, unsigned vec, int fd, int
 }
 
 static void collect(struct irq_state *s)
+{
+	(void)s;
+}
+
+static void collect_masked(struct irq_state *s)
+{
+	(void)s;
+}
+
+static void sync_sources(struct irq_state *s)
 {
 	(void)s;
 }
@@ -456,6 +520,7 @@ int irq_state_peek(struct irq_state *s, uint64_t out[IRQ_WORDS])
 	if (!s || !out)
 		return -EINVAL;
 	collect(s);
+	collect_masked(s);
 	for (unsigned w = 0; w < IRQ_WORDS; w++) {
 		out[w] = atomic_load(&s->pending[w]);
 		count += popcount64(out[w]);

@@ -17,6 +17,7 @@
 #ifndef UPCI_CORE_IRQ_H
 #define UPCI_CORE_IRQ_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -37,6 +38,8 @@ struct irq_state {
 	int source[IRQ_VECTORS];
 	int rearm[IRQ_VECTORS];             /* eventfd written after a latch, or -1 */
 	_Atomic uint64_t rearm_due[IRQ_WORDS]; /* latched while masked: re-arm on unmask */
+	uint64_t src_armed[IRQ_WORDS];      /* sources in the epoll interest set */
+	pthread_mutex_t src_lock;           /* interest-set changes */
 	unsigned nsources;
 };
 
@@ -75,8 +78,10 @@ int irq_state_set_direct(struct irq_state *s, unsigned vec, int fd);
  * Event sources (backends whose device signals one eventfd per vector: the
  * vfio-user client, Linux VFIO): readiness of @fd means vector @vec fired.
  * The fd is watched through the handle's pollable fd (an epoll set holding
- * the notifier and every source), and take/peek/wait latch what is ready
- * before looking at the bits, so there is no relay thread. @fd = -1
+ * the notifier and the source of every ENABLED vector: a masked vector's
+ * source leaves the set, so the fd stays quiet for it), and take/peek/wait
+ * latch what is ready before looking at the bits, so there is no relay
+ * thread. peek also reads masked sources directly so that it sees them. @fd = -1
  * detaches the vector's source. The caller keeps owning @fd. Linux only
  * (-ENOTSUP elsewhere). Returns 0, -EINVAL, or -errno from epoll.
  */

@@ -894,8 +894,20 @@ static void test_sources(void **state)
 	mask[3] = 0;
 	irq_state_set_mask(s, mask);
 	assert_int_equal(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	/* The pollable fd stays quiet for a masked vector... */
+	assert_false(readable(pfd));
 	assert_int_equal(irq_state_take(s, out), 0);
+	/* ...but peek sees it latched. */
 	assert_int_equal(irq_state_peek(s, out), 1);
+	assert_true(out[3] & (UINT64_C(1) << 8));
+	irq_state_set_mask(s, FULL_MASK);
+	assert_true(readable(pfd));
+	assert_int_equal(irq_state_wait(s, 100, out), 1);
+	assert_true(out[3] & (UINT64_C(1) << 8));
+	/* Fired while masked and never peeked: delivered after the unmask. */
+	irq_state_set_mask(s, mask);
+	assert_int_equal(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	assert_false(readable(pfd));
 	irq_state_set_mask(s, FULL_MASK);
 	assert_int_equal(irq_state_wait(s, 100, out), 1);
 	assert_true(out[3] & (UINT64_C(1) << 8));
@@ -927,6 +939,15 @@ static void test_source_rearm(void **state)
 	irq_state_set_mask(s, mask);
 	assert_int_equal(write(src, &one, sizeof(one)), (ssize_t)sizeof(one));
 	assert_int_equal(irq_state_take(s, out), 0);
+	assert_int_equal(efd_count(rearm), 0);
+	/* Unmasked: the source is read by the next take, which re-arms. */
+	irq_state_set_mask(s, FULL_MASK);
+	assert_int_equal(irq_state_take(s, out), 1);
+	assert_int_equal(efd_count(rearm), 1);
+	/* Latched by peek while masked: the re-arm waits for the unmask. */
+	irq_state_set_mask(s, mask);
+	assert_int_equal(write(src, &one, sizeof(one)), (ssize_t)sizeof(one));
+	assert_int_equal(irq_state_peek(s, out), 1);
 	assert_int_equal(efd_count(rearm), 0);
 	irq_state_set_mask(s, FULL_MASK);
 	assert_int_equal(efd_count(rearm), 1);
