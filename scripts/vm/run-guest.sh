@@ -125,9 +125,11 @@ if [ $MEMFD = 1 ]; then
 	MACHINE=q35,memory-backend=upci-mem
 	MEMARGS+=(-object "memory-backend-memfd,id=upci-mem,size=${MEM}M,share=on")
 fi
+# caching-mode=on: QEMU refuses any vfio device (vfio-user-pci included)
+# behind intel-iommu without it; kernel VFIO in the guest works either way.
 # shellcheck disable=SC2054 # commas belong to QEMU options
 QARGS=(-machine "$MACHINE" -accel tcg "${MEMARGS[@]}" -smp 1 -nographic -no-reboot -net none
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -device intel-iommu,intremap=on
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -device intel-iommu,intremap=on,caching-mode=on
 	-kernel "$KERNEL" -initrd "$INITRD")
 
 if [ $SHELL_MODE = 1 ]; then

@@ -101,11 +101,15 @@ _Static_assert(sizeof(struct vfu_dma_map) == 32, "vfu_dma_map");
 /* ---- VFIO_USER_DMA_UNMAP (request; the reply echoes the entry) ---- */
 struct vfu_dma_unmap {
 	uint32_t argsz; /* max reply payload */
-	uint32_t flags; /* unused in this version of the spec: must be 0 */
+	uint32_t flags; /* 0, or VFU_DMA_UNMAP_F_ALL */
 	uint64_t addr;
 	uint64_t size;
 } VFU_PACKED;
 _Static_assert(sizeof(struct vfu_dma_unmap) == 24, "vfu_dma_unmap");
+
+/* Unmap every region (addr and size 0): QEMU 10.1+ sends it when its
+ * address-space listener goes away (VFIO_DMA_UNMAP_FLAG_ALL's value). */
+#define VFU_DMA_UNMAP_F_ALL (1u << 1)
 
 /* ---- VFIO_USER_DEVICE_GET_INFO (request and reply) ---- */
 struct vfu_device_info {
