@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_host.h"
+#include "cmd_serve.h"
 #include "util.h"
 
 struct command {
@@ -20,6 +22,10 @@ static const struct command commands[] = {
 	{"write", cmd_write, "URI BAR OFFSET VALUE [WIDTH]", "write a BAR register"},
 	{"irq", cmd_irq, "URI [options]", "print interrupt vectors as they fire"},
 	{"reset", cmd_reset, "URI", "reset the function (FLR or other)"},
+	{"serve", cmd_serve, "URI --socket PATH", "export the device over vfio-user (QEMU)"},
+	{"list", cmd_list, "[--vfio]", "host PCI functions and how upci reaches them"},
+	{"bind", cmd_bind, "BDF", "give a host PCI function to vfio-pci"},
+	{"unbind", cmd_unbind, "BDF", "give it back to the driver it had"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

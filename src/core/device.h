@@ -44,7 +44,10 @@ static inline void upci__irq_raise(struct upci_dev *dev, unsigned vec)
 /*
  * For the vfio-user server (library-internal, not public):
  * upci__irq_set_eventfd - deliver vector @vec by writing eventfd @fd
- *   (-1: back to normal); see irq_state_set_direct(). 0 or -EINVAL.
+ *   (-1: back to normal): the backend's device signals it itself where it
+ *   can (ops->irq_set_eventfd), else core does (irq_state_set_direct()).
+ *   With a backend-delivered fd the library mask does not apply to that
+ *   vector. Call after upci_irq_enable(). 0, -EINVAL or the backend's error.
  * upci__bar_fd - an fd and offset through which another process can mmap
  *   BAR @bar with the same contents (RAM-backed BARs of models; VFIO's
  *   device fd). The fd stays owned by the device: dup() it to keep it.

@@ -176,7 +176,20 @@ UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_
 
 int upci__irq_set_eventfd(struct upci_dev *dev, unsigned vec, int fd)
 {
-	if (!dev)
+	int ret = -ENOTSUP;
+
+	if (!dev || vec >= UPCI_MAX_VECTORS || fd < -1)
 		return -EINVAL;
+	/* Backends whose device signals eventfds itself take the fd, so the
+	 * interrupt never passes through this process; the others deliver
+	 * through upci__irq_raise, which core routes to the fd. */
+	pthread_mutex_lock(&dev->lock);
+	if (dev->ops->irq_set_eventfd)
+		ret = dev->ops->irq_set_eventfd(dev, vec, fd);
+	pthread_mutex_unlock(&dev->lock);
+	if (ret == 0)
+		return irq_state_set_direct(&dev->irq, vec, -1);
+	if (ret != -ENOTSUP)
+		return ret;
 	return irq_state_set_direct(&dev->irq, vec, fd);
 }

@@ -57,10 +57,11 @@ struct vfu_session;
 void vfu_server_opts_default(struct vfu_server_opts *o);
 
 /*
- * A server for @dev, which the caller opened, claimed and keeps owning
- * (close it after vfu_server_free). @opts may be NULL for the defaults.
- * Return: 0; -EINVAL for bad options; -EPERM when @dev is not claimed;
- * -ENOMEM; an error reading the device's identity.
+ * A server for @dev, which the caller opened and keeps owning (close it
+ * after vfu_server_free). The server claims @dev if this handle does not
+ * hold the claim yet. @opts may be NULL for the defaults.
+ * Return: 0; -EINVAL for bad options; -EPERM when another handle holds the
+ * claim; -ENOMEM; an error reading the device's identity.
  */
 int vfu_server_new(upci_dev *dev, const struct vfu_server_opts *opts, struct vfu_server **out);
 

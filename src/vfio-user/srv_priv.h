@@ -95,6 +95,10 @@ void srv_irq_init(struct vfu_session *ss);
 void srv_irq_fini(struct vfu_session *ss);
 /* Point the device at the session's eventfds again (after a reset). */
 void srv_irq_reapply(struct vfu_session *ss);
+/* The device's upci_irq_fd() while the client has interrupts set up, else
+ * -1; when it is readable, srv_irq_relay() forwards what fired. */
+int srv_irq_pollfd(struct vfu_session *ss);
+void srv_irq_relay(struct vfu_session *ss);
 
 /* server.c: queue a command received during a DMA wait (takes *m over). */
 void srv_queue_push(struct vfu_session *ss, struct vfu_msg *m, int rc);

@@ -5,8 +5,10 @@
  *
  *   vu_conn.c    connect, VERSION, one request/reply with a deadline, and
  *                the server's DMA_READ/DMA_WRITE answered while we wait
- *   vu_region.c  GET_INFO, region info, config/BAR access, BAR mmap
- *   vu_dma.c     DMA_MAP/UNMAP and the in-band DMA table
+ *   vu_recv.c    a reply of known size received straight into place
+ *   vu_access.c  config space and BAR access by REGION_READ/WRITE
+ *   vu_region.c  GET_INFO, region infos (identity, BARs), BAR mmap
+ *   vu_dma.c     DMA_MAP/UNMAP; in-band DMA served from memory or a callback
  *   vu_irq.c     IRQ info, one eventfd per vector, SET_IRQS chunked
  *   vu_backend.c the ops table
  *
@@ -70,9 +72,11 @@ struct vu_dev {
 	uint32_t num_regions, num_irqs;
 	struct vu_region reg[VU_NUM_REGIONS];
 	unsigned irq_avail[VFU_PCI_MSIX_IRQ_INDEX + 1]; /* vectors by IRQ index */
+	uint32_t irq_flags[VFU_PCI_MSIX_IRQ_INDEX + 1]; /* VFU_IRQ_INFO_F_* */
 	int irq_index;           /* enabled IRQ index, or -1 */
 	unsigned irq_nvec;
 	int irq_fd[UPCI_MAX_VECTORS];
+	int unmask_fd;           /* automasked INTx: the server re-arms on it, or -1 */
 	char path[];
 };
 
@@ -103,6 +107,28 @@ int vu_call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iov
 /* vu_call for a request whose success reply must have no payload and no fds. */
 int vu_call_simple(struct vu_conn *c, uint16_t cmd, const void *req, size_t len, const int *fds, size_t nfds);
 
+/*
+ * vu_call for a reply of known size (REGION_READ/WRITE, DMA_UNMAP): the
+ * success reply's payload must be exactly the @ninto buffers (<=
+ * VU_INTO_MAX) and carry no fds; it is received straight into them. Same
+ * returns as vu_call.
+ */
+#define VU_INTO_MAX 2u
+int vu_call_into(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const struct iovec *into,
+		 size_t ninto);
+
+/* ---- vu_recv.c ---- */
+
+/*
+ * The first message after request @req, in one recvmsg when it is the
+ * expected success reply (payload = @into). Return: 1 when it was (the
+ * payload is in place); 0 with another whole message in @m; -EINVAL when
+ * a whole message was dropped (bad flags or fds; m->hdr kept); another
+ * -errno when the stream is lost.
+ */
+int vu_recv_into(struct vu_conn *c, const struct vfu_hdr *req, const struct iovec *into, size_t ninto,
+		 struct vfu_msg *m);
+
 /* ---- vu_dma.c ---- */
 
 int vu_dma_init(struct vu_conn *c);
@@ -111,7 +137,14 @@ void vu_dma_fini(struct vu_conn *c);
 int vu_dma_serve(struct vu_conn *c, struct vfu_msg *m);
 int vu_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, int fd,
 	       uint64_t fd_off, uint64_t *bus);
+int vu_dma_map_remote(struct upci_dev *dev, uint64_t iova, uint64_t len, unsigned flags, upci_dma_rw_fn rw,
+		      void *opaque, uint64_t *bus);
 int vu_dma_unmap(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus);
+
+/* ---- vu_access.c ---- */
+
+/* REGION_READ of [@off, @off+@len) in pieces of c->xfer. */
+int vu_region_read(struct vu_conn *c, uint32_t region, uint64_t off, void *buf, size_t len);
 
 /* ---- vu_region.c ---- */
 
@@ -125,6 +158,7 @@ int vu_mmio_read(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned widt
 int vu_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val);
 int vu_bar_map(struct upci_dev *dev, unsigned bar, void **addr);
 void vu_bar_unmap(struct upci_dev *dev, unsigned bar, void *addr);
+int vu_bar_fd(struct upci_dev *dev, unsigned bar, int *fd, uint64_t *offset);
 
 /* ---- vu_irq.c ---- */
 
@@ -133,5 +167,6 @@ int vu_irq_probe(struct vu_dev *v);
 unsigned vu_irq_count(struct upci_dev *dev, enum upci_irq_type type);
 int vu_irq_enable(struct upci_dev *dev, enum upci_irq_type type, unsigned nvec);
 void vu_irq_disable(struct upci_dev *dev);
+int vu_irq_set_eventfd(struct upci_dev *dev, unsigned vec, int fd);
 
 #endif /* UPCI_BACKEND_VFIO_USER_VU_H */

@@ -29,7 +29,12 @@ static int vu_open(struct upci_dev *dev, const struct upci_uri *u)
 	for (unsigned i = 0; i < UPCI_MAX_VECTORS; i++)
 		v->irq_fd[i] = -1;
 	v->irq_index = -1;
-	rc = vu_conn_open(&v->c, v->path);
+	v->unmask_fd = -1;
+	/* Vectors arrive as eventfd sources: the epoll set exists from now
+	 * on, so upci_irq_fd() never changes. */
+	rc = irq_state_enable_sources(&dev->irq);
+	if (rc == 0)
+		rc = vu_conn_open(&v->c, v->path);
 	if (rc == 0)
 		rc = vu_region_probe(dev, v);
 	if (rc == 0)
@@ -81,12 +86,15 @@ const struct upci_backend_ops upci_vfio_user_ops = {
 	.config_read_block = vu_config_read_block,
 	.bar_map = vu_bar_map,
 	.bar_unmap = vu_bar_unmap,
+	.bar_fd = vu_bar_fd,
 	.mmio_read = vu_mmio_read,
 	.mmio_write = vu_mmio_write,
 	.dma_map = vu_dma_map,
+	.dma_map_remote = vu_dma_map_remote,
 	.dma_unmap = vu_dma_unmap,
 	.irq_count = vu_irq_count,
 	.irq_enable = vu_irq_enable,
 	.irq_disable = vu_irq_disable,
+	.irq_set_eventfd = vu_irq_set_eventfd,
 	.reset = vu_reset,
 };

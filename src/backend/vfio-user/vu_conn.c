@@ -15,6 +15,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,10 +87,35 @@ static bool is_reply(const struct vfu_hdr *h)
 	return (h->flags & VFU_HDR_F_TYPE_MASK) == VFU_HDR_F_TYPE_REPLY;
 }
 
-int vu_call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const int *fds,
-	    size_t nfds, size_t max_fds, struct vfu_msg *rep)
+/* Scatter a success reply received the slow way into the caller's buffers. */
+static int scatter(struct vu_conn *c, struct vfu_msg *rep, const struct iovec *into, size_t ninto)
+{
+	size_t want = 0, at = 0;
+
+	for (size_t i = 0; i < ninto; i++)
+		want += into[i].iov_len;
+	if (rep->len != want) {
+		LOG_ERR("vfio-user %s: %s reply of %zu bytes, expected %zu", c->name, vfu_cmd_name(rep->hdr.cmd),
+			rep->len, want);
+		return -EPROTO;
+	}
+	for (size_t i = 0; i < ninto; i++) {
+		memcpy(into[i].iov_base, rep->payload + at, into[i].iov_len);
+		at += into[i].iov_len;
+	}
+	return 0;
+}
+
+/*
+ * The request/reply loop. @exact: the success reply's payload is exactly
+ * @into[0..ninto) (no fds); it is then received in place when it comes
+ * first, and scattered there when it comes after server requests.
+ */
+static int call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const int *fds,
+		size_t nfds, size_t max_fds, bool exact, const struct iovec *into, size_t ninto, struct vfu_msg *rep)
 {
 	struct vfu_hdr req;
+	bool first = true;
 	int64_t deadline;
 	int rc;
 
@@ -105,7 +132,14 @@ int vu_call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iov
 	for (;;) {
 		int64_t left = deadline - now_ms();
 
-		rc = vfu_tran_recv(c->t, rep, left > 0 ? (int)left : 0);
+		if (first && exact) {
+			rc = vu_recv_into(c, &req, into, ninto, rep);
+			if (rc == 1)
+				return 0;
+		} else {
+			rc = vfu_tran_recv(c->t, rep, left > 0 ? (int)left : 0);
+		}
+		first = false;
 		if (rc == -EINVAL) {
 			/* Dropped whole (bad flags, too many fds); the stream is in sync. */
 			if (!is_reply(&rep->hdr)) {
@@ -142,21 +176,35 @@ int vu_call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iov
 				rep->len);
 			rc = -EPROTO;
 		}
-		if (rc)
+		if (rc == 0 && exact)
+			rc = scatter(c, rep, into, ninto);
+		if (rc || exact)
 			vfu_msg_release(rep); /* also closes any fd it carried */
 		return rc;
 	}
+}
+
+int vu_call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const int *fds,
+	    size_t nfds, size_t max_fds, struct vfu_msg *rep)
+{
+	return call(c, cmd, iov, iovcnt, fds, nfds, max_fds, false, NULL, 0, rep);
+}
+
+int vu_call_into(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const struct iovec *into,
+		 size_t ninto)
+{
+	struct vfu_msg rep;
+
+	return call(c, cmd, iov, iovcnt, NULL, 0, 0, true, into, ninto, &rep);
 }
 
 int vu_call_simple(struct vu_conn *c, uint16_t cmd, const void *req, size_t len, const int *fds, size_t nfds)
 {
 	struct iovec iov = {.iov_base = (void *)req, .iov_len = len};
 	struct vfu_msg rep;
-	int rc = vu_call(c, cmd, &iov, len ? 1 : 0, fds, nfds, 0, &rep);
 
-	/* The size table already refused a payload where none is defined. */
-	vfu_msg_release(&rep);
-	return rc;
+	/* No payload in the success reply: the fast path fits. */
+	return call(c, cmd, &iov, len ? 1 : 0, fds, nfds, 0, true, NULL, 0, &rep);
 }
 
 /* Lowest page size of a pgsizes mask (never below 4 KiB: caps_json checked). */
@@ -185,8 +233,14 @@ static int negotiate(struct vu_conn *c)
 	iov.iov_len = len;
 	rc = vu_call(c, VFU_CMD_VERSION, &iov, 1, NULL, 0, 0, &rep);
 	free(payload);
+	if (rc == -ECONNRESET) {
+		/* A server serves one client: one that is busy may hang up on us. */
+		LOG_ERR("vfio-user %s: the server hung up before answering VERSION: busy with another client?",
+			c->name);
+		return -EBUSY;
+	}
 	if (rc)
-		return rc;
+		return rc; /* an error reply with EBUSY says so explicitly */
 	rc = vfu_version_parse(rep.payload, rep.len, &major, &minor, &theirs);
 	vfu_msg_release(&rep);
 	if (rc == 0 && (major != VFU_VERSION_MAJOR || minor > VFU_VERSION_MINOR))
@@ -208,6 +262,14 @@ static int negotiate(struct vu_conn *c)
 	return rc;
 }
 
+/* Bounds the blocking recvmsg of vu_recv.c (the transport polls itself). */
+static int set_recv_timeout(int fd, int ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ? -errno : 0;
+}
+
 int vu_conn_open(struct vu_conn *c, const char *path)
 {
 	int fd = -1, rc;
@@ -226,6 +288,8 @@ int vu_conn_open(struct vu_conn *c, const char *path)
 	}
 	/* Until VERSION is answered we receive no fds and send none. */
 	rc = vfu_tran_set_limits(c->t, VU_OUR_MAX_XFER + VFU_MSG_OVERHEAD, 0, 0);
+	if (rc == 0)
+		rc = set_recv_timeout(fd, c->timeout_ms);
 	if (rc == 0) {
 		vfu_tran_set_io_timeout(c->t, c->timeout_ms);
 		rc = vu_dma_init(c);

@@ -10,6 +10,7 @@
  * error reply, never a touch outside what was mapped.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dma_table.h"
@@ -31,18 +32,25 @@ void vu_dma_fini(struct vu_conn *c)
 	c->nmaps = 0;
 }
 
-/* The memory a DMA request names, or an errno for the error reply. */
-static int dma_target(struct vu_conn *c, const struct vfu_dma_access *a, unsigned need, void **p)
+/*
+ * The mapping a DMA request lies in, whole, with the access it needs, or
+ * an errno for the error reply.
+ */
+static int dma_target(struct vu_conn *c, const struct vfu_dma_access *a, unsigned need,
+		      const struct dma_region **out)
 {
+	const struct dma_region *r;
+
 	if (a->count == 0 || a->count > VU_OUR_MAX_XFER)
 		return -EINVAL; /* more than we said we accept */
-	*p = dma_table_translate(c->dma, a->addr, a->count, need);
-	if (!*p) {
+	r = a->addr <= UINT64_MAX - (a->count - 1) ? dma_table_find(c->dma, a->addr) : NULL;
+	if (!r || a->addr + (a->count - 1) > r->start + (r->len - 1) || (r->flags & need) != need) {
 		LOG_WARN("vfio-user %s: server DMA %s of %llu bytes at 0x%llx outside the mappings: refused", c->name,
 			 need == UPCI_DMA_READ ? "read" : "write", (unsigned long long)a->count,
 			 (unsigned long long)a->addr);
 		return -EFAULT;
 	}
+	*out = r;
 	return 0;
 }
 
@@ -56,12 +64,46 @@ static int reply(struct vu_conn *c, const struct vfu_hdr *req, int err, const st
 	return vfu_tran_send(c->t, &rep, err ? NULL : iov, err ? 0 : n, NULL, 0);
 }
 
+/* DMA_READ: the data straight from memory, or through a remote region's rw. */
+static int serve_read(struct vu_conn *c, const struct vfu_hdr *h, struct vfu_dma_access *a)
+{
+	struct iovec iov[2] = {{.iov_base = a, .iov_len = sizeof(*a)}, {.iov_base = NULL, .iov_len = 0}};
+	const struct dma_region *r = NULL;
+	void *bounce = NULL;
+	int err, rc;
+
+	err = dma_target(c, a, UPCI_DMA_READ, &r);
+	if (err == 0 && r->rw) {
+		bounce = malloc((size_t)a->count);
+		err = bounce ? r->rw(r->rw_opaque, a->addr - r->start, bounce, a->count, 0) : -ENOMEM;
+		iov[1].iov_base = bounce;
+	} else if (err == 0) {
+		iov[1].iov_base = (uint8_t *)r->vaddr + (a->addr - r->start);
+	}
+	iov[1].iov_len = err ? 0 : (size_t)a->count;
+	rc = reply(c, h, err, iov, 2);
+	free(bounce);
+	return rc;
+}
+
+static int serve_write(struct vu_conn *c, const struct vfu_hdr *h, struct vfu_dma_access *a, const uint8_t *data)
+{
+	struct iovec iov = {.iov_base = a, .iov_len = sizeof(*a)};
+	const struct dma_region *r = NULL;
+	int err;
+
+	err = dma_target(c, a, UPCI_DMA_WRITE, &r);
+	if (err == 0 && r->rw)
+		err = r->rw(r->rw_opaque, a->addr - r->start, (void *)data, a->count, 1);
+	else if (err == 0)
+		memcpy((uint8_t *)r->vaddr + (a->addr - r->start), data, (size_t)a->count);
+	return reply(c, h, err, &iov, 1);
+}
+
 int vu_dma_serve(struct vu_conn *c, struct vfu_msg *m)
 {
 	const struct vfu_cmd_info *ci = vfu_cmd_info(m->hdr.cmd);
 	struct vfu_dma_access a;
-	struct iovec iov[2];
-	void *p = NULL;
 	int err;
 
 	/* vfu_msg_check_request: sizes, and DMA_WRITE data length == count. */
@@ -74,55 +116,67 @@ int vu_dma_serve(struct vu_conn *c, struct vfu_msg *m)
 		return reply(c, &m->hdr, err, NULL, 0);
 	}
 	memcpy(&a, m->payload, sizeof(a));
-	iov[0].iov_base = &a;
-	iov[0].iov_len = sizeof(a);
-	if (m->hdr.cmd == VFU_CMD_DMA_READ) {
-		err = dma_target(c, &a, UPCI_DMA_READ, &p);
-		iov[1].iov_base = p;
-		iov[1].iov_len = err ? 0 : (size_t)a.count;
-		return reply(c, &m->hdr, err, iov, 2); /* the data straight from memory */
-	}
-	err = dma_target(c, &a, UPCI_DMA_WRITE, &p);
-	if (err == 0)
-		memcpy(p, m->payload + sizeof(a), (size_t)a.count);
-	return reply(c, &m->hdr, err, iov, 1);
+	if (m->hdr.cmd == VFU_CMD_DMA_READ)
+		return serve_read(c, &m->hdr, &a);
+	return serve_write(c, &m->hdr, &a, m->payload + sizeof(a));
 }
 
-int vu_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, int fd,
-	       uint64_t fd_off, uint64_t *bus)
+/* DMA_MAP of @r (recorded first: the server may DMA as soon as it has it). */
+static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t fd_off)
 {
-	struct vu_conn *c = &vu_of(dev)->c;
-	struct dma_region r = {.start = iova, .len = len, .vaddr = vaddr, .flags = flags};
 	struct vfu_dma_map m = {
 		.argsz = sizeof(m),
-		.flags = ((flags & UPCI_DMA_READ) ? VFU_DMA_MAP_F_READ : 0) |
-			 ((flags & UPCI_DMA_WRITE) ? VFU_DMA_MAP_F_WRITE : 0),
+		.flags = ((r->flags & UPCI_DMA_READ) ? VFU_DMA_MAP_F_READ : 0) |
+			 ((r->flags & UPCI_DMA_WRITE) ? VFU_DMA_MAP_F_WRITE : 0),
 		.offset = 0,
-		.addr = iova,
-		.size = len,
+		.addr = r->start,
+		.size = r->len,
 	};
 	/* A server that takes no fds still gets the memory, in-band. */
 	size_t nfds = fd >= 0 && c->peer.max_msg_fds > 0 ? 1 : 0;
 	int rc;
 
-	if ((iova | len) & (c->min_pgsize - 1))
+	if ((r->start | r->len) & (c->min_pgsize - 1))
 		return -EINVAL; /* below the server's page size */
 	if (c->nmaps >= c->peer.max_dma_maps)
 		return -ENOSPC;
 	if (nfds)
 		m.offset = fd_off;
-	/* Recorded first: the server may DMA as soon as it has the map. */
-	rc = dma_table_insert(c->dma, &r);
+	rc = dma_table_insert(c->dma, r);
 	if (rc)
 		return rc;
 	rc = vu_call_simple(c, VFU_CMD_DMA_MAP, &m, sizeof(m), nfds ? &fd : NULL, nfds);
 	if (rc) {
-		dma_table_remove(c->dma, iova, NULL);
+		dma_table_remove(c->dma, r->start, NULL);
 		return rc;
 	}
 	c->nmaps++;
-	*bus = iova; /* the server's IOVA space is ours: no translation */
 	return 0;
+}
+
+int vu_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, int fd,
+	       uint64_t fd_off, uint64_t *bus)
+{
+	struct dma_region r = {.start = iova, .len = len, .vaddr = vaddr, .flags = flags};
+	int rc = map(&vu_of(dev)->c, &r, fd, fd_off);
+
+	if (rc == 0)
+		*bus = iova; /* the server's IOVA space is ours: no translation */
+	return rc;
+}
+
+/* Memory that is not in this process either (`upci serve vfio-user:...`
+ * re-exporting a client's in-band memory): the server's DMA requests are
+ * passed on through @rw. */
+int vu_dma_map_remote(struct upci_dev *dev, uint64_t iova, uint64_t len, unsigned flags, upci_dma_rw_fn rw,
+		      void *opaque, uint64_t *bus)
+{
+	struct dma_region r = {.start = iova, .len = len, .flags = flags, .rw = rw, .rw_opaque = opaque};
+	int rc = map(&vu_of(dev)->c, &r, -1, 0);
+
+	if (rc == 0)
+		*bus = iova;
+	return rc;
 }
 
 int vu_dma_unmap(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus)
@@ -130,20 +184,18 @@ int vu_dma_unmap(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus
 	struct vu_conn *c = &vu_of(dev)->c;
 	struct vfu_dma_unmap u = {.argsz = sizeof(u), .flags = 0, .addr = iova, .size = len}, echo;
 	struct iovec iov = {.iov_base = &u, .iov_len = sizeof(u)};
-	struct vfu_msg rep;
+	struct iovec into = {.iov_base = &echo, .iov_len = sizeof(echo)};
 	int rc;
 
 	(void)bus;
-	rc = vu_call(c, VFU_CMD_DMA_UNMAP, &iov, 1, NULL, 0, 0, &rep);
+	rc = vu_call_into(c, VFU_CMD_DMA_UNMAP, &iov, 1, &into, 1);
 	if (rc == 0) {
-		memcpy(&echo, rep.payload, sizeof(echo)); /* size checked: exactly 24 */
 		if (echo.addr != iova || echo.size != len) {
 			LOG_ERR("vfio-user %s: DMA_UNMAP reply names 0x%llx+0x%llx, not what was unmapped", c->name,
 				(unsigned long long)echo.addr, (unsigned long long)echo.size);
 			rc = -EPROTO;
 		}
 	}
-	vfu_msg_release(&rep);
 	/* Whatever the server said, the memory is no longer ours to lend. */
 	if (dma_table_remove(c->dma, iova, NULL) == 0)
 		c->nmaps--;

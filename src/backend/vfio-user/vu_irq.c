@@ -9,11 +9,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h> /* the backend is built on Linux only */
 #include <unistd.h>
-
-#ifdef __linux__
-#include <sys/eventfd.h>
-#endif
 
 #include "log.h"
 #include "msg.h"
@@ -33,7 +30,7 @@ static int index_of(enum upci_irq_type type)
 	}
 }
 
-static int irq_info(struct vu_conn *c, uint32_t index, unsigned *count)
+static int irq_info(struct vu_conn *c, uint32_t index, unsigned *count, uint32_t *flags)
 {
 	struct vfu_irq_info q = {.argsz = sizeof(q), .index = index}, a;
 	struct iovec iov = {.iov_base = &q, .iov_len = sizeof(q)};
@@ -56,6 +53,7 @@ static int irq_info(struct vu_conn *c, uint32_t index, unsigned *count)
 	if (index == VFU_PCI_INTX_IRQ_INDEX && a.count > 1)
 		a.count = 1;
 	*count = a.count > UPCI_MAX_VECTORS ? UPCI_MAX_VECTORS : a.count;
+	*flags = a.flags;
 	return 0;
 }
 
@@ -63,15 +61,17 @@ int vu_irq_probe(struct vu_dev *v)
 {
 	v->irq_index = -1;
 	v->irq_nvec = 0;
+	v->unmask_fd = -1;
 	for (unsigned i = 0; i < UPCI_MAX_VECTORS; i++)
 		v->irq_fd[i] = -1;
 	for (uint32_t i = 0; i <= VFU_PCI_MSIX_IRQ_INDEX; i++) {
 		int rc;
 
 		v->irq_avail[i] = 0;
+		v->irq_flags[i] = 0;
 		if (i >= v->num_irqs)
 			continue;
-		rc = irq_info(&v->c, i, &v->irq_avail[i]);
+		rc = irq_info(&v->c, i, &v->irq_avail[i], &v->irq_flags[i]);
 		if (rc)
 			return rc;
 	}
@@ -95,6 +95,15 @@ static int set_irqs(struct vu_conn *c, uint32_t flags, uint32_t index, uint32_t 
 	return vu_call_simple(c, VFU_CMD_DEVICE_SET_IRQS, &s, sizeof(s), fds, nfds);
 }
 
+static int intx_unmask_fd(struct vu_dev *v)
+{
+	v->unmask_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (v->unmask_fd < 0)
+		return -errno;
+	return set_irqs(&v->c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_UNMASK, VFU_PCI_INTX_IRQ_INDEX, 0, 1,
+			&v->unmask_fd, 1);
+}
+
 /* Forget the set-up here: detach and close every eventfd. */
 static void drop_fds(struct upci_dev *dev, struct vu_dev *v)
 {
@@ -105,6 +114,9 @@ static void drop_fds(struct upci_dev *dev, struct vu_dev *v)
 		close(v->irq_fd[i]);
 		v->irq_fd[i] = -1;
 	}
+	if (v->unmask_fd >= 0)
+		close(v->unmask_fd);
+	v->unmask_fd = -1;
 	v->irq_index = -1;
 	v->irq_nvec = 0;
 }
@@ -134,7 +146,6 @@ int vu_irq_enable(struct upci_dev *dev, enum upci_irq_type type, unsigned nvec)
 		return -ENOTSUP;
 	/* After a reset core enables again without disabling first. */
 	vu_irq_disable(dev);
-#ifdef __linux__
 	for (unsigned i = 0; i < nvec; i++) {
 		v->irq_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (v->irq_fd[i] < 0) {
@@ -142,9 +153,6 @@ int vu_irq_enable(struct upci_dev *dev, enum upci_irq_type type, unsigned nvec)
 			break;
 		}
 	}
-#else
-	rc = -ENOTSUP;
-#endif
 	v->irq_index = index;
 	v->irq_nvec = nvec;
 	for (unsigned start = 0; rc == 0 && start < nvec; start += chunk) {
@@ -153,12 +161,37 @@ int vu_irq_enable(struct upci_dev *dev, enum upci_irq_type type, unsigned nvec)
 		rc = set_irqs(&v->c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_TRIGGER, (uint32_t)index, start,
 			      n, &v->irq_fd[start], n);
 	}
+	/* An automasked INTx stays masked at the server after each delivery
+	 * until the unmask eventfd is written: core writes it after a latch. */
+	if (rc == 0 && index == VFU_PCI_INTX_IRQ_INDEX && (v->irq_flags[index] & VFU_IRQ_INFO_F_AUTOMASKED))
+		rc = intx_unmask_fd(v);
 	for (unsigned i = 0; rc == 0 && i < nvec; i++)
-		rc = irq_state_attach_source(&dev->irq, i, v->irq_fd[i]);
+		rc = irq_state_attach_source_rearm(&dev->irq, i, v->irq_fd[i], v->unmask_fd);
 	if (rc) {
 		LOG_ERR("vfio-user %s: enabling %u vectors of IRQ index %d: %s", v->c.name, nvec, index,
 			upci_strerror(rc));
 		vu_irq_disable(dev);
 	}
 	return rc;
+}
+
+/*
+ * Hand vector @vec to eventfd @fd: the server then signals it directly (a
+ * chained `upci serve vfio-user:...` passes its client's eventfd through
+ * without relaying). @fd -1 gives the vector back to our own eventfd.
+ */
+int vu_irq_set_eventfd(struct upci_dev *dev, unsigned vec, int fd)
+{
+	struct vu_dev *v = vu_of(dev);
+	int use = fd >= 0 ? fd : (vec < v->irq_nvec ? v->irq_fd[vec] : -1);
+	int rc;
+
+	if (v->irq_index < 0 || vec >= v->irq_nvec || use < 0)
+		return -EINVAL;
+	rc = set_irqs(&v->c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_TRIGGER, (uint32_t)v->irq_index, vec, 1,
+		      &use, 1);
+	if (rc)
+		return rc;
+	/* Our own eventfd is no longer signalled while the peer's is in use. */
+	return irq_state_attach_source_rearm(&dev->irq, vec, fd >= 0 ? -1 : v->irq_fd[vec], v->unmask_fd);
 }

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Regions over vfio-user: the device and region infos read at open, config
- * space and BAR access by REGION_READ/WRITE (at most the negotiated
- * transfer size per message), and BAR mapping through the fd the server
- * passed with the region info, at its sparse-mmap areas. A BAR is mapped
- * only when those areas cover all of it: a hole (an MSI-X table the
+ * Regions over vfio-user: the device and region infos read at open (which
+ * fill the identity and the BARs), and BAR mapping through the fd the
+ * server passed with the region info, at its sparse-mmap areas. A BAR is
+ * mapped only when those areas cover all of it: a hole (an MSI-X table the
  * server traps) would fault on access, so such a BAR is not mappable and
  * goes through upci_mmio_read/write instead.
  */
@@ -23,131 +22,6 @@
 
 /* Caps in one region info we walk at most: a loop guard. */
 #define VU_MAX_CAPS 16u
-
-/* ---- REGION_READ / REGION_WRITE ---- */
-
-/* The reply must echo what was asked; its data length was checked. */
-static int echo_ok(const struct vu_conn *c, const struct vfu_region_access *got, uint32_t region, uint64_t off,
-		   uint32_t count)
-{
-	if (got->offset == off && got->region == region && got->count == count)
-		return 0;
-	LOG_ERR("vfio-user %s: region %u access at 0x%llx+%u answered for region %u at 0x%llx+%u", c->name, region,
-		(unsigned long long)off, count, got->region, (unsigned long long)got->offset, got->count);
-	return -EPROTO;
-}
-
-/* One message: @count <= c->xfer. */
-static int read_one(struct vu_conn *c, uint32_t region, uint64_t off, void *buf, uint32_t count)
-{
-	struct vfu_region_access q = {.offset = off, .region = region, .count = count}, a;
-	struct iovec iov = {.iov_base = &q, .iov_len = sizeof(q)};
-	struct vfu_msg rep;
-	int rc;
-
-	rc = vu_call(c, VFU_CMD_REGION_READ, &iov, 1, NULL, 0, 0, &rep);
-	if (rc)
-		return rc;
-	memcpy(&a, rep.payload, sizeof(a));
-	rc = echo_ok(c, &a, region, off, count);
-	if (rc == 0)
-		memcpy(buf, rep.payload + sizeof(a), count);
-	vfu_msg_release(&rep);
-	return rc;
-}
-
-static int write_one(struct vu_conn *c, uint32_t region, uint64_t off, const void *buf, uint32_t count)
-{
-	struct vfu_region_access q = {.offset = off, .region = region, .count = count}, a;
-	struct iovec iov[2] = {
-		{.iov_base = &q, .iov_len = sizeof(q)},
-		{.iov_base = (void *)buf, .iov_len = count},
-	};
-	struct vfu_msg rep;
-	int rc;
-
-	rc = vu_call(c, VFU_CMD_REGION_WRITE, iov, 2, NULL, 0, 0, &rep);
-	if (rc)
-		return rc;
-	memcpy(&a, rep.payload, sizeof(a));
-	rc = echo_ok(c, &a, region, off, count);
-	vfu_msg_release(&rep);
-	return rc;
-}
-
-/* Longer ranges in pieces of the negotiated transfer size. */
-static int read_range(struct vu_conn *c, uint32_t region, uint64_t off, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		uint32_t n = len < c->xfer ? (uint32_t)len : c->xfer;
-		int rc = read_one(c, region, off, p, n);
-
-		if (rc)
-			return rc;
-		p += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static uint64_t le_get(const uint8_t *b, unsigned width)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < width; i++)
-		v |= (uint64_t)b[i] << (8 * i);
-	return v;
-}
-
-static void le_put(uint8_t *b, unsigned width, uint64_t v)
-{
-	for (unsigned i = 0; i < width; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-}
-
-int vu_config_read(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t *val)
-{
-	uint8_t b[4];
-	int rc = read_one(&vu_of(dev)->c, VFU_PCI_CONFIG_REGION_INDEX, off, b, width);
-
-	if (rc == 0)
-		*val = (uint32_t)le_get(b, width);
-	return rc;
-}
-
-int vu_config_write(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t val)
-{
-	uint8_t b[4];
-
-	le_put(b, width, val);
-	return write_one(&vu_of(dev)->c, VFU_PCI_CONFIG_REGION_INDEX, off, b, width);
-}
-
-int vu_config_read_block(struct upci_dev *dev, uint32_t off, void *buf, size_t len)
-{
-	return read_range(&vu_of(dev)->c, VFU_PCI_CONFIG_REGION_INDEX, off, buf, len);
-}
-
-int vu_mmio_read(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
-{
-	uint8_t b[8];
-	int rc = read_one(&vu_of(dev)->c, bar, off, b, width);
-
-	if (rc == 0)
-		*val = le_get(b, width);
-	return rc;
-}
-
-int vu_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val)
-{
-	uint8_t b[8];
-
-	le_put(b, width, val);
-	return write_one(&vu_of(dev)->c, bar, off, b, width);
-}
 
 /* ---- BAR mapping ---- */
 
@@ -185,6 +59,19 @@ void vu_bar_unmap(struct upci_dev *dev, unsigned bar, void *addr)
 	munmap(addr, vu_of(dev)->reg[bar].size);
 }
 
+/* A mappable BAR is the fd from mmap_off on, in one piece (the areas cover
+ * it at their own offsets): `upci serve vfio-user:...` can pass it on. */
+int vu_bar_fd(struct upci_dev *dev, unsigned bar, int *fd, uint64_t *offset)
+{
+	const struct vu_region *r = &vu_of(dev)->reg[bar];
+
+	if (!r->mappable || !(r->flags & VFU_REGION_INFO_F_WRITE))
+		return -ENOTSUP;
+	*fd = r->fd;
+	*offset = r->mmap_off;
+	return 0;
+}
+
 /* ---- region info ---- */
 
 static int area_cmp(const void *a, const void *b)
@@ -199,11 +86,11 @@ static int area_cmp(const void *a, const void *b)
  * be page aligned (in the region and in the fd) and, sorted, they must
  * leave no gap from 0 to the end.
  */
-static bool areas_cover(const struct vu_region *r, uint64_t page)
+static bool areas_cover(struct vu_region *r, uint64_t page)
 {
 	uint64_t end = 0;
 
-	if (r->fd < 0 || r->nareas == 0 || r->size == 0 || (r->size & (page - 1)))
+	if (r->fd < 0 || r->nareas == 0 || r->size == 0 || ((r->size | r->mmap_off) & (page - 1)))
 		return false;
 	for (unsigned i = 0; i < r->nareas; i++) {
 		const struct vfu_sparse_mmap_area *a = &r->areas[i];
@@ -294,6 +181,13 @@ static int region_info(struct vu_conn *c, uint32_t index, uint64_t page, struct 
 		r->fd = vfu_msg_take_fd(&rep, 0);
 	else if (ri.flags & VFU_REGION_INFO_F_MMAP)
 		LOG_WARN("vfio-user %s: region %u is mappable but came without an fd", c->name, index);
+	if ((ri.flags & VFU_REGION_INFO_F_CAPS) && rep.len < ri.argsz) {
+		/* The caps still do not fit: without the sparse areas a hole could
+		 * be mapped, so do not map at all. */
+		LOG_WARN("vfio-user %s: region %u info of %u bytes is too large; not mapping it", c->name, index,
+			 ri.argsz);
+		goto out;
+	}
 	if ((ri.flags & VFU_REGION_INFO_F_CAPS) && ri.cap_offset)
 		rc = find_sparse(c, rep.payload, rep.len, ri.cap_offset, r);
 	if (rc == 0 && r->fd >= 0 && !r->areas) {
@@ -350,6 +244,15 @@ static int device_info(struct vu_dev *v)
 	v->num_regions = info.num_regions;
 	v->num_irqs = info.num_irqs;
 	return 0;
+}
+
+static uint64_t le_get(const uint8_t *b, unsigned width)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < width; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
 }
 
 static uint32_t hdr32(const uint8_t *h, unsigned off)
@@ -433,7 +336,7 @@ int vu_region_probe(struct upci_dev *dev, struct vu_dev *v)
 		return -EPROTO;
 	}
 	/* One message for the whole standard header. */
-	rc = read_range(&v->c, VFU_PCI_CONFIG_REGION_INDEX, 0, hdr, sizeof(hdr));
+	rc = vu_region_read(&v->c, VFU_PCI_CONFIG_REGION_INDEX, 0, hdr, sizeof(hdr));
 	if (rc)
 		return rc;
 	fill_identity(dev, v, hdr);

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SYSFS_BDF_LEN 13      /* "dddd:bb:dd.f" */
+#define SYSFS_BDF_LEN 20      /* "dddd:bb:dd.f", domains up to 8 digits */
 #define SYSFS_NAME_MAX 64     /* driver names */
 #define SYSFS_MAX_DEVICES 4096 /* a walk stops there: no unbounded memory */
 
@@ -29,11 +29,12 @@ struct sysfs_pci_dev {
 	char driver[SYSFS_NAME_MAX]; /* "" when no driver is bound */
 	char driver_override[SYSFS_NAME_MAX]; /* "" when none */
 	int iommu_group;             /* -1: no IOMMU group (IOMMU off or absent) */
-	int vfio_cdev;               /* N of /dev/vfio/devices/vfioN, -1 when none */
+	int vfio_cdev;               /* N of the VFIO cdev /dev/vfio/devices/vfioN, -1 when none */
 	int is_bridge;               /* header type 1/2 (from class 0x0604/0x0607) */
 };
 
-/* Canonical "dddd:bb:dd.f" from "[dddd:]bb:dd.f" (hex, any case).
+/* Canonical "dddd:bb:dd.f" from "[d...d:]bb:dd.f" (hex, any case; domains
+ * of 1..8 digits, printed with at least 4 as the kernel does).
  * 0 or -EINVAL. */
 int sysfs_bdf_canon(const char *in, char out[SYSFS_BDF_LEN]);
 

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/* Raw floors between two processes: socket and eventfd ping-pong. */
+#define _GNU_SOURCE
+#include "bench_vfu_raw.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench_evt.h"
+#include "bench_pingpong.h"
+#include "bench_util.h"
+#include "bench_vfu_proc.h"
+
+#define HDR 16u /* the vfio-user header: what RAW_FRAMED reads first */
+
+/* ---- socket ping-pong ---- */
+
+static int send_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* @flags 0: block; MSG_DONTWAIT: -EAGAIN when nothing is there yet. */
+static int recv_all(int fd, uint8_t *p, size_t len, int flags)
+{
+	while (len) {
+		ssize_t n = recv(fd, p, len, flags);
+
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+		flags = 0; /* a started message is read to its end */
+	}
+	return 0;
+}
+
+/* One message of @len bytes, read the way @mode says. */
+static int recv_msg(int fd, enum raw_mode mode, uint8_t *p, size_t len)
+{
+	int rc;
+
+	if (mode == RAW_PLAIN)
+		return recv_all(fd, p, len, 0);
+	/* As tran_sock: try first, poll only when the socket is empty. No
+	 * timeout: a peer that is gone reads as EOF, and the peer process
+	 * dies with the benchmark. */
+	rc = recv_all(fd, p, HDR, MSG_DONTWAIT);
+	if (rc == -EAGAIN) {
+		rc = bench_poll_in(fd, -1);
+		if (rc == 0)
+			rc = recv_all(fd, p, HDR, 0);
+	}
+	if (rc == 0 && len > HDR)
+		rc = recv_all(fd, p + HDR, len - HDR, 0);
+	return rc;
+}
+
+/* As a device's interrupt reaches the client: one eventfd write. */
+static int notify(int fd)
+{
+	uint64_t one = 1;
+
+	return write(fd, &one, sizeof(one)) == (ssize_t)sizeof(one) ? 0 : -errno;
+}
+
+/* The peer: answer every request until the benchmark closes its end. */
+static __attribute__((noreturn)) void echo_peer(const struct raw_sock *r, int fd)
+{
+	for (;;) {
+		for (unsigned i = 0; i < r->nshape; i++) {
+			int rc = recv_msg(fd, r->mode, r->buf, r->req[i]);
+
+			if (rc == -ECONNRESET && i == 0)
+				_exit(0); /* EOF between ops: done */
+			if (rc == 0 && r->notify_fd >= 0)
+				rc = notify(r->notify_fd);
+			if (rc == 0)
+				rc = send_all(fd, r->buf, r->rep[i]);
+			if (rc)
+				_exit(1);
+		}
+	}
+}
+
+int raw_sock_start(struct raw_sock *r, enum raw_mode mode, const size_t *req, const size_t *rep, unsigned n,
+		   int notify_fd)
+{
+	size_t max = 0;
+	int sv[2];
+	pid_t pid;
+
+	if (n == 0 || n > RAW_MAX_SHAPES)
+		return -EINVAL;
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->mode = mode;
+	r->notify_fd = notify_fd;
+	r->nshape = n;
+	for (unsigned i = 0; i < n; i++) {
+		if (req[i] < HDR || rep[i] < HDR)
+			return -EINVAL;
+		r->req[i] = req[i];
+		r->rep[i] = rep[i];
+		max = req[i] > max ? req[i] : max;
+		max = rep[i] > max ? rep[i] : max;
+	}
+	r->buf = calloc(1, max);
+	if (!r->buf)
+		return -ENOMEM;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		int e = -errno;
+
+		free(r->buf);
+		return e;
+	}
+	pid = vfu_proc_fork();
+	if (pid == 0) {
+		int keep[] = {sv[1], notify_fd};
+
+		vfu_proc_close_fds(keep, notify_fd >= 0 ? 2 : 1);
+		echo_peer(r, sv[1]);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		free(r->buf);
+		return pid;
+	}
+	r->peer = pid;
+	r->fd = sv[0];
+	return 0;
+}
+
+int raw_sock_loop(void *ctx, uint64_t iters)
+{
+	struct raw_sock *r = ctx;
+
+	for (uint64_t k = 0; k < iters; k++) {
+		for (unsigned i = 0; i < r->nshape; i++) {
+			int rc = send_all(r->fd, r->buf, r->req[i]);
+
+			if (rc == 0)
+				rc = recv_msg(r->fd, r->mode, r->buf, r->rep[i]);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int raw_sock_stop(struct raw_sock *r)
+{
+	int st = 0;
+
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	if (r->peer > 0)
+		st = vfu_proc_wait(r->peer);
+	r->peer = 0;
+	free(r->buf);
+	r->buf = NULL;
+	if (st < 0)
+		return st;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+/* ---- eventfd ping-pong between processes ---- */
+
+/* Shared between A and B; lat[] follows. */
+struct evt_shm {
+	_Atomic int64_t t0;
+	int64_t lat[];
+};
+
+static __attribute__((noreturn)) void evt_side_b(struct evt_shm *m, const struct bench_evt *ping,
+						  const struct bench_evt *pong, unsigned total)
+{
+	for (unsigned i = 0; i < total; i++) {
+		int rc = bench_evt_wait(ping, PINGPONG_TIMEOUT_MS);
+		int64_t t1 = bench_now_ns();
+
+		if (rc)
+			_exit(1);
+		m->lat[i] = t1 - atomic_load(&m->t0);
+		if (bench_evt_signal(pong))
+			_exit(1);
+	}
+	_exit(0);
+}
+
+int raw_evt_run(unsigned skip, unsigned rounds, int64_t *lat)
+{
+	unsigned total = skip + rounds;
+	size_t len = sizeof(struct evt_shm) + (size_t)total * sizeof(int64_t);
+	struct bench_evt ping = {-1, -1}, pong = {-1, -1};
+	struct evt_shm *m;
+	int rc, st;
+	pid_t pid;
+
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	atomic_init(&m->t0, 0);
+	rc = bench_evt_init(&ping);
+	if (rc == 0)
+		rc = bench_evt_init(&pong);
+	if (rc)
+		goto out;
+	pid = vfu_proc_fork();
+	if (pid == 0) {
+		int keep[] = {ping.rfd, ping.wfd, pong.rfd, pong.wfd};
+
+		vfu_proc_close_fds(keep, 4);
+		evt_side_b(m, &ping, &pong, total);
+	}
+	if (pid < 0) {
+		rc = pid;
+		goto out;
+	}
+	for (unsigned i = 0; i < total && rc == 0; i++) {
+		atomic_store(&m->t0, bench_now_ns());
+		rc = bench_evt_signal(&ping);
+		if (rc == 0)
+			rc = bench_evt_wait(&pong, PINGPONG_TIMEOUT_MS);
+	}
+	/* On our failure B gives up after its own wait times out. */
+	st = vfu_proc_wait(pid);
+	if (rc == 0 && st < 0)
+		rc = st;
+	else if (rc == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+		rc = -EIO;
+	if (rc == 0)
+		memcpy(lat, m->lat + skip, (size_t)rounds * sizeof(*lat));
+out:
+	bench_evt_fini(&pong);
+	bench_evt_fini(&ping);
+	munmap(m, len);
+	return rc;
+}

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Write the seed corpus of fuzz_server (fuzz/corpus/server/): valid
+vfio-user conversations in the record format documented at the top of
+fuzz/fuzz_server.c. Run it again after changing that format:
+    python3 fuzz/gen_corpus.py
+"""
+import os
+import struct
+import sys
+
+VERSION, DMA_MAP, DMA_UNMAP, GET_INFO, REGION_INFO, IO_FDS, IRQ_INFO, SET_IRQS = range(1, 9)
+REGION_READ, REGION_WRITE, DMA_READ, DMA_WRITE, RESET = range(9, 14)
+WRITE_MULTI = 15
+REPLY, NO_REPLY = 0x1, 0x10
+FD_MEM64K, FD_MEM4K, FD_EVENT, FD_PIPE = 1, 2, 4, 8
+CFG = 7
+CAPS = b'{"capabilities":{"max_msg_fds":8,"max_data_xfer_size":4096,"write_multiple":true}}\0'
+
+
+class Conv:
+    def __init__(self, dev):
+        self.out = bytes([dev])
+        self.id = 0
+
+    def raw(self, data, fds=0):
+        self.out += struct.pack('<BH', fds, len(data)) + data
+
+    def msg(self, cmd, payload=b'', fds=0, flags=0, msg_id=None):
+        if msg_id is None:
+            msg_id = self.id
+            self.id += 1
+        self.raw(struct.pack('<HHIII', msg_id, cmd, 16 + len(payload), flags, 0) + payload, fds)
+
+    def version(self):
+        self.msg(VERSION, struct.pack('<HH', 0, 0) + CAPS)
+
+    def read(self, region, off, count):
+        self.msg(REGION_READ, struct.pack('<QII', off, region, count))
+
+    def write(self, region, off, data, flags=0):
+        self.msg(REGION_WRITE, struct.pack('<QII', off, region, len(data)) + data, flags=flags)
+
+    def w32(self, region, off, val):
+        self.write(region, off, struct.pack('<I', val))
+
+    def w64(self, region, off, val):
+        self.write(region, off, struct.pack('<Q', val))
+
+    def master(self):
+        self.write(CFG, 4, struct.pack('<H', 0x6))
+
+    def dma_map(self, iova, size, off=0, flags=3, fds=0):
+        self.msg(DMA_MAP, struct.pack('<IIQQQ', 32, flags, off, iova, size), fds=fds)
+
+    def dma_unmap(self, iova, size, flags=0):
+        self.msg(DMA_UNMAP, struct.pack('<IIQQ', 24, flags, iova, size))
+
+    def set_irqs(self, flags, index, start, count, data=b'', fds=0):
+        self.msg(SET_IRQS, struct.pack('<IIIII', 20 + len(data), flags, index, start, count) + data, fds=fds)
+
+    def reply(self, cmd, msg_id, payload=b''):
+        self.raw(struct.pack('<HHIII', msg_id, cmd, 16 + len(payload), REPLY, 0) + payload)
+
+
+def seeds():
+    out = {}
+
+    c = Conv(0)
+    c.version()
+    out['td_version'] = c
+
+    c = Conv(0)
+    c.version()
+    c.msg(GET_INFO, struct.pack('<IIII', 16, 0, 0, 0))
+    for i in range(9):
+        c.msg(REGION_INFO, struct.pack('<IIIIQQ', 256, 0, i, 0, 0, 0))
+    c.msg(REGION_INFO, struct.pack('<IIIIQQ', 32, 0, 2, 0, 0, 0))
+    for i in range(5):
+        c.msg(IRQ_INFO, struct.pack('<IIII', 16, 0, i, 0))
+    c.msg(IO_FDS, struct.pack('<IIII', 256, 0, 0, 0))
+    out['td_info'] = c
+
+    c = Conv(0)
+    c.version()
+    c.w32(0, 0x0c, 0x12345678)
+    c.read(0, 0x0c, 4)
+    c.write(2, 0x101, bytes(range(13)))
+    c.read(2, 0x100, 64)
+    c.read(CFG, 0, 256)
+    c.write(CFG, 0x3c, b'\x0b')
+    multi = struct.pack('<Q', 2)
+    multi += struct.pack('<QII', 0x0c, 0, 4) + struct.pack('<Q', 7)
+    multi += struct.pack('<QII', 0x10, 2, 8) + b'ABCDEFGH'
+    c.msg(WRITE_MULTI, multi)
+    c.write(0, 0x0c, b'\x01\x00\x00\x00', flags=NO_REPLY)
+    c.msg(RESET)
+    out['td_region_rw'] = c
+
+    c = Conv(0)
+    c.version()
+    c.master()
+    c.dma_map(0x10000, 0x10000, fds=FD_MEM64K)
+    c.dma_map(0x20000, 0x1000, fds=FD_MEM4K)
+    c.dma_map(0x30000, 0x1000, flags=1)
+    # BAR2 -> memory: a descriptor written by the device itself
+    desc = struct.pack('<QQIIII', 0, 0x10100, 32, 1, 0, 0)
+    c.write(2, 0, desc)
+    c.w64(0, 0x20, 0x10000)
+    c.w32(0, 0x28, 1)
+    c.w32(0, 0x2c, 1)
+    c.read(0, 0x30, 4)
+    c.dma_unmap(0x20000, 0x1000)
+    c.dma_unmap(0x10000, 0x1000)
+    c.dma_unmap(0, 0, flags=2)
+    out['td_dma_fd'] = c
+
+    c = Conv(0)
+    c.version()
+    c.master()
+    c.dma_map(0x100000, 0x10000)
+    c.w64(0, 0x20, 0x100000)
+    c.w32(0, 0x28, 1)
+    # the device asks for the descriptor (DMA_READ id 0), copies 16 bytes
+    # of client memory into BAR2 (DMA_READ id 1), writes the status (DMA_WRITE id 2)
+    c.w32(0, 0x2c, 1)
+    desc = struct.pack('<QQIIII', 0x100100, 0, 16, 2, 0, 0)
+    c.reply(DMA_READ, 0, struct.pack('<QQ', 0x100000, 32) + desc)
+    c.reply(DMA_READ, 1, struct.pack('<QQ', 0x100100, 16) + bytes(range(16)))
+    c.reply(DMA_WRITE, 2, struct.pack('<QQ', 0x100018, 4))
+    c.read(2, 0, 16)
+    out['td_dma_inband'] = c
+
+    c = Conv(0)
+    c.version()
+    c.master()
+    trig_efd = 0x24
+    c.set_irqs(trig_efd, 2, 0, 1, fds=FD_EVENT)
+    c.set_irqs(trig_efd, 2, 1, 2, fds=FD_EVENT | FD_PIPE)
+    c.w32(0, 0x18, 0)
+    c.set_irqs(0x09, 2, 0, 1)            # NONE|MASK
+    c.w32(0, 0x18, 0)
+    c.set_irqs(0x11, 2, 0, 1)            # NONE|UNMASK
+    c.set_irqs(0x0a, 2, 0, 2, b'\x01\x00')  # BOOL|MASK
+    c.set_irqs(0x14, 2, 3, 1, fds=FD_EVENT)  # EVENTFD|UNMASK
+    c.set_irqs(0x21, 2, 0, 1)            # NONE|TRIGGER
+    c.set_irqs(trig_efd, 2, 0, 1)        # de-assign
+    c.set_irqs(trig_efd, 3, 0, 1, fds=FD_EVENT)  # ERR
+    c.set_irqs(0x21, 2, 0, 0)            # disable
+    out['td_irq'] = c
+
+    c = Conv(0)
+    c.version()
+    c.msg(GET_INFO, struct.pack('<IIII', 16, 0, 0, 0), flags=0x100)
+    c.msg(99)
+    c.msg(GET_INFO, struct.pack('<IIII', 16, 0, 0, 0), fds=FD_EVENT)
+    c.msg(REGION_READ, struct.pack('<QII', 0, 42, 4), flags=NO_REPLY)
+    c.reply(GET_INFO, 5)
+    c.reply(DMA_READ, 9)
+    c.msg(VERSION, struct.pack('<HH', 0, 0))
+    c.msg(DMA_MAP, struct.pack('<IIQQQ', 32, 3, 0, 0x1000, 0x1000), fds=FD_PIPE)
+    out['td_bad'] = c
+
+    c = Conv(1)
+    c.version()
+    c.master()
+    c.read(0, 0, 4)
+    c.dma_map(0x10000, 0x10000, fds=FD_MEM64K)
+    c.w64(0, 0x80, 0x10000)
+    c.w64(0, 0x88, 0x40000)
+    c.w64(0, 0x90, 64)
+    c.w64(0, 0x98, 1)
+    c.w64(0, 0x80, 0x40000)
+    c.w64(0, 0x88, 0x10800)
+    c.w64(0, 0x98, 3)
+    c.read(0, 0xa0, 4)
+    out['edu_dma'] = c
+
+    c = Conv(1)
+    c.version()
+    c.set_irqs(0x24, 0, 0, 1, fds=FD_EVENT)
+    c.w32(0, 0x60, 1)
+    c.set_irqs(0x11, 0, 0, 1)
+    c.w32(0, 0x64, 1)
+    c.master()
+    c.set_irqs(0x24, 1, 0, 1, fds=FD_EVENT)
+    c.w32(0, 0x60, 1)
+    c.w32(0, 0x08, 5)
+    c.read(0, 0x08, 4)
+    out['edu_irq'] = c
+    return out
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    d = os.path.join(here, 'corpus', 'server')
+    os.makedirs(d, exist_ok=True)
+    for name, conv in seeds().items():
+        with open(os.path.join(d, name), 'wb') as f:
+            f.write(conv.out)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

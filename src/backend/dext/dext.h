@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The dext backend: a client of the macOS VFIOUserPCIDriver DriverKit
+ * extension over IOKit. Built on Darwin against the real frameworks, and on
+ * Linux only for tests, against tests/iokit-shim (the same sources, a
+ * simulated IOKit underneath).
+ *
+ *   dext_call.c     one function per selector (0-17) and the memory types
+ *   dext_conn.c     finding the driver instance of a BDF; one connection per
+ *                   service, shared by every handle of the process
+ *   dext_irq.c      async interrupt notification -> upci__irq_raise()
+ *   dext_err.c      kern_return_t -> -errno
+ *   dext_policy.c   which config writes reach the device
+ *   dext_backend.c  the ops table
+ */
+#ifndef UPCI_BACKEND_DEXT_H
+#define UPCI_BACKEND_DEXT_H
+
+#include <IOKit/IOKitLib.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "device.h"
+#include "dext_proto.h"
+
+/* ---- dext_err.c ---- */
+
+/* 0 for kIOReturnSuccess, else a negative errno (table in dext_err.c). */
+int dext_errno(kern_return_t kr);
+/* "kIOReturnNotAligned" etc., or "0x%08x" in a static buffer. */
+const char *dext_kr_name(kern_return_t kr);
+
+/* ---- dext_call.c: 0 or -errno; -EPROTO when an answer has the wrong
+ * number of outputs. The connection is a Mach port name. ---- */
+
+struct dext_identity {
+	uint8_t bus, dev, fn;
+	uint16_t vendor, device;
+	uint32_t class_code; /* 24 bits */
+};
+
+struct dext_bar {
+	uint8_t memidx; /* PCIDriverKit memory index: for MMIORead/Write */
+	uint8_t type;   /* DEXT_BAR_TYPE_* */
+	uint64_t size;
+};
+
+struct dext_dma_buffer {
+	uint64_t size, flags, nseg, seg0_addr, seg0_len;
+	uint32_t class_code;
+};
+
+int dext_get_identity(io_connect_t c, struct dext_identity *id);
+int dext_claim(io_connect_t c);
+int dext_terminate(io_connect_t c);
+int dext_alloc_dma_buffer(io_connect_t c, uint64_t size, uint64_t align, struct dext_dma_buffer *out);
+int dext_free_dma_buffer(io_connect_t c);
+/* @dir: DEXT_DIR_*; anything but OUTIN adds the direction input (see
+ * dext_proto.h). @bus, @bus_len: the first (and only accepted) segment. */
+int dext_register_dma(io_connect_t c, uint64_t iova, uint64_t va, uint64_t size, unsigned dir, uint64_t *bus,
+		      uint64_t *bus_len);
+int dext_unregister_dma(io_connect_t c, uint64_t iova);
+int dext_probe_dma(io_connect_t c, uint64_t iova, uint64_t off, uint64_t *word);
+int dext_config_read(io_connect_t c, uint32_t off, unsigned width, uint32_t *val);
+int dext_config_write(io_connect_t c, uint32_t off, unsigned width, uint32_t val);
+int dext_bar_info(io_connect_t c, unsigned bar, struct dext_bar *out);
+int dext_mmio_read(io_connect_t c, unsigned memidx, uint64_t off, unsigned width, uint64_t *val);
+int dext_mmio_write(io_connect_t c, unsigned memidx, uint64_t off, unsigned width, uint64_t val);
+int dext_setup_interrupts(io_connect_t c, unsigned *nvec);
+int dext_check_interrupt(io_connect_t c, uint64_t pending[DEXT_IRQ_WORDS]);
+/* Arms the one-shot completion: @cb(@refcon, ...) runs on @port's queue. */
+int dext_wait_interrupt(io_connect_t c, mach_port_t port, IOAsyncCallback cb, void *refcon);
+int dext_set_irq_mask(io_connect_t c, const uint64_t mask[DEXT_IRQ_WORDS]);
+int dext_reset_device(io_connect_t c);
+
+/* Map options for a BAR: write-combining exactly when prefetchable. */
+IOOptionBits dext_bar_map_options(uint8_t bar_type);
+int dext_map(io_connect_t c, uint32_t mem_type, IOOptionBits opts, void **addr, uint64_t *size);
+int dext_unmap(io_connect_t c, uint32_t mem_type, void *addr);
+
+/* ---- dext_irq.c: the interrupt bridge of one connection ---- */
+
+struct dext_irq;
+
+/*
+ * After SetupInterrupts (dext_conn.c does it once per connection: the
+ * driver keeps it until the connection closes): the driver's mask all
+ * ones, the interrupt page mapped (CheckInterrupt when it cannot be), a
+ * private serial queue and notification port, the first WaitInterrupt
+ * armed. Nothing is delivered until dext_irq_attach().
+ */
+int dext_irq_create(io_connect_t c, const char *label, struct dext_irq **out);
+/* Deliver vectors 0..nvec-1 to @dev from now on. */
+void dext_irq_attach(struct dext_irq *q, struct upci_dev *dev, unsigned nvec);
+/* Deliver what the mapped page holds now, without waiting for the
+ * completion (no-op without a page or with nothing pending). */
+void dext_irq_poll(struct dext_irq *q);
+/* Deliver nothing; when this returns no callback is using the old @dev. */
+void dext_irq_detach(struct dext_irq *q);
+/* Before the connection closes: no callback runs after this returns. */
+void dext_irq_destroy(struct dext_irq *q);
+
+/* ---- dext_conn.c ---- */
+
+/* One user-client connection to one driver instance (service), shared by
+ * every upci handle of the process on that device. */
+struct dext_conn {
+	struct dext_conn *next;
+	uint64_t entry_id;          /* the service's registry entry ID: the key */
+	io_connect_t port;
+	unsigned refs;              /* handles using it; under the cache lock */
+	struct dext_identity id;
+	pthread_mutex_t lock;       /* the fields below */
+	struct upci_dev *owner;     /* handle holding upci's claim, or NULL */
+	int claimed;                /* the driver's Claim succeeded */
+	struct dext_irq *irq;       /* interrupt bridge, once set up */
+	unsigned irq_nvec;          /* vectors the driver registered */
+};
+
+/* Find (or reuse) the connection for BB:DD.F: 0, -ENOENT when no driver
+ * instance has that address, or the error opening the one that has. */
+int dext_conn_get(uint8_t bus, uint8_t dev, uint8_t fn, struct dext_conn **out);
+void dext_conn_put(struct dext_conn *c);
+/* upci's claim on top of the driver's shared one: 0 or -EBUSY. */
+int dext_conn_claim(struct dext_conn *c, struct upci_dev *dev);
+void dext_conn_release(struct dext_conn *c, struct upci_dev *dev);
+/* The bridge, created on first use. 0 or -errno; *nvec as above. */
+int dext_conn_irq(struct dext_conn *c, struct dext_irq **q, unsigned *nvec);
+
+/* ---- dext_policy.c: config writes the host owns ---- */
+
+struct dext_policy {
+	uint16_t msi, msi_len; /* MSI capability (0: none) and its length */
+	uint16_t exp;          /* PCI Express capability (0: none) */
+};
+
+/* From the first 256 bytes of config space. */
+void dext_policy_init(struct dext_policy *p, const uint8_t *cfg, size_t len);
+/* Bit i set: byte @off + i of a @width-byte write may reach the device. */
+unsigned dext_policy_write_mask(const struct dext_policy *p, uint32_t off, unsigned width);
+/* dext_serve.c: the vfio-user server's config-write policy for dext
+ * devices (struct vfu_cfg_policy, src/vfio-user/srv_policy.h). */
+struct vfu_cfg_policy;
+extern const struct vfu_cfg_policy upci_dext_serve_policy;
+/* The policy of a handle on the dext backend; NULL for other backends. */
+const struct dext_policy *dext_policy_of(struct upci_dev *dev);
+
+#endif /* UPCI_BACKEND_DEXT_H */

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Linux VFIO backend (vfio:BDF), private to src/backend/vfio.
+ *
+ *   vfio_open.c    find the device in sysfs, check its IOMMU group, open it
+ *                  through iommufd + the VFIO cdev or a type1 container/group
+ *   vfio_caps.c    variable-length kernel replies and their capability chains
+ *   vfio_region.c  config space, BAR access by pread/pwrite, BAR mmap
+ *   vfio_dma.c     IOVA ranges and page sizes, MAP_DMA / IOAS_MAP
+ *   vfio_irq.c     one eventfd per vector, INTx unmask
+ *   vfio_backend.c the ops table
+ *
+ * Every ioctl failure is logged with the ioctl's name and the errno, and
+ * returned as -errno. Everything the kernel reports is checked before use.
+ */
+#ifndef UPCI_VFIO_H
+#define UPCI_VFIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "device.h"
+#include "sysfs.h"
+#include "vfio_uapi.h"
+
+#define VFIO_MAX_AREAS 16      /* mmap-able areas kept per region */
+#define VFIO_MAX_IOVA_RANGES 64
+#define VFIO_INFO_MAX (64u * 1024u) /* largest info reply we accept */
+
+/* UPCI_VFIO_PATH=iommufd|group forces one way of opening. */
+enum vfio_path { VFIO_PATH_AUTO, VFIO_PATH_IOMMUFD, VFIO_PATH_GROUP };
+
+struct vfio_area {
+	uint64_t off, len; /* inside the region, page aligned */
+};
+
+struct vfio_region {
+	uint64_t size;
+	uint64_t offset;   /* of the region in the device fd */
+	uint32_t flags;    /* VFIO_REGION_INFO_FLAG_* */
+	unsigned nareas;   /* areas that may be mmapped (all of it when no sparse cap) */
+	struct vfio_area areas[VFIO_MAX_AREAS];
+	void *mmio;        /* our own mapping for mmio_read/write, or NULL */
+	int mmio_failed;   /* mapping it failed once: pread/pwrite only */
+};
+
+struct vfio_iova_span {
+	uint64_t start, last; /* inclusive */
+};
+
+struct vfio_dev {
+	char bdf[SYSFS_BDF_LEN];
+	int group;                /* IOMMU group number */
+	enum vfio_path path;      /* the one in use */
+	int container;            /* type1 container, or -1 */
+	int group_fd;             /* /dev/vfio/N, or -1 */
+	int iommufd;              /* /dev/iommu, or -1 */
+	uint32_t ioas;            /* iommufd IOAS id */
+	int device;               /* the device fd */
+	uint32_t dev_flags;       /* VFIO_DEVICE_FLAGS_* */
+	uint32_t num_regions, num_irqs;
+
+	struct vfio_region regions[VFIO_PCI_NUM_REGIONS];
+	/* COMMAND.MEMORY as last seen: a BAR mapping faults (SIGBUS) while
+	 * memory decode is off, so MMIO then goes through pread/pwrite. */
+	int mem_decode;
+
+	/* DMA limits the kernel reported. */
+	struct vfio_iova_span iova[VFIO_MAX_IOVA_RANGES];
+	unsigned niova;           /* 0: not reported, anything goes */
+	uint64_t iova_pgsizes;    /* bitmap; smallest set bit is the granule */
+	int64_t dma_avail;        /* mappings left (type1 DMA_AVAIL), -1 unknown */
+
+	/* Interrupts. */
+	uint32_t irq_flags[VFIO_PCI_NUM_IRQS];
+	uint32_t irq_count[VFIO_PCI_NUM_IRQS];
+	int irq_index;            /* enabled VFIO index, or -1 */
+	unsigned irq_nvec;
+	int irq_fd[UPCI_MAX_VECTORS];
+	int unmask_fd;            /* INTx: VFIO's unmask eventfd (the core's re-arm fd), or -1 */
+};
+
+static inline struct vfio_dev *vfio_of(struct upci_dev *dev)
+{
+	return dev->priv;
+}
+
+/* vfio_open.c */
+int vfio_dev_open(struct vfio_dev *v, const char *bdf);
+void vfio_dev_close(struct vfio_dev *v);
+
+/* vfio_caps.c: issue @req (GET_*_INFO) with a buffer that grows to the
+ * argsz the kernel asks for (at most VFIO_INFO_MAX). @init holds the first
+ * @min bytes (argsz is set here). On success *out is a malloc'ed buffer of
+ * *outsz bytes (>= @min). 0 or -errno (logged with @name). */
+int vfio_info_get(int fd, unsigned long req, const char *name, const void *init, size_t min, void **out,
+		  size_t *outsz);
+/*
+ * Find capability @id (any version) in the chain that starts at offset
+ * @first of an info buffer of @len bytes whose fixed part is @base bytes;
+ * the capability must have at least @min bytes. Every offset must lie in
+ * [@base, @len) with room for what is read there; a chain that is longer
+ * than the buffer could hold (a loop) is refused.
+ * Returns 0 with *off set, -ENOENT, -EPROTO (malformed), -ELOOP.
+ */
+int vfio_cap_find(const void *buf, size_t len, size_t base, uint32_t first, uint16_t id, size_t min, size_t *off);
+
+/* vfio_region.c */
+int vfio_regions_probe(struct upci_dev *dev);
+void vfio_regions_unmap(struct vfio_dev *v);
+/* Re-read COMMAND after something may have changed it (a reset). */
+void vfio_refresh_command(struct vfio_dev *v);
+int vfio_cfg_read(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t *val);
+int vfio_cfg_write(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t val);
+int vfio_cfg_read_block(struct upci_dev *dev, uint32_t off, void *buf, size_t len);
+int vfio_bar_map(struct upci_dev *dev, unsigned bar, void **addr);
+void vfio_bar_unmap(struct upci_dev *dev, unsigned bar, void *addr);
+int vfio_bar_fd(struct upci_dev *dev, unsigned bar, int *fd, uint64_t *offset);
+int vfio_mmio_read(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t *val);
+int vfio_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val);
+
+/* vfio_dma.c */
+int vfio_dma_probe(struct vfio_dev *v);
+int vfio_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, int fd,
+		 uint64_t fd_off, uint64_t *bus);
+int vfio_dma_unmap(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus);
+
+/* vfio_reset.c */
+int vfio_reset(struct upci_dev *dev);
+
+/* vfio_irq.c */
+int vfio_irq_probe(struct vfio_dev *v);
+unsigned vfio_irq_count(struct upci_dev *dev, enum upci_irq_type type);
+int vfio_irq_enable(struct upci_dev *dev, enum upci_irq_type type, unsigned nvec);
+void vfio_irq_disable(struct upci_dev *dev);
+
+#endif /* UPCI_VFIO_H */

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfio-user server: the client's memory. DMA_MAP with an fd mmaps it and
+ * hands it to the device (upci_dma_map), so the device DMAs straight into
+ * client memory; without an fd the device's accesses become in-band
+ * DMA_READ/DMA_WRITE requests to the client (upci__dma_map_remote).
+ *
+ * While waiting for the client's answer to such a request, commands that
+ * arrive are queued (with their fds) and processed, in order, after the
+ * command that caused the DMA; the device lock is held during the wait, so
+ * nothing may touch the device then.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "device.h"
+#include "dma_table.h"
+#include "log.h"
+#include "msg.h"
+#include "srv_priv.h"
+
+#define PAGE_MASK ((uint64_t)VFU_SRV_PGSIZE - 1)
+/* VFIO_DMA_UNMAP_FLAG_ALL: QEMU sends it (addr 0, size 0) to drop every
+ * mapping; the spec text predates it. */
+#define VFU_DMA_UNMAP_F_ALL (1u << 1)
+
+/* One client mapping; the owner cookie of its table entry. */
+struct srv_map {
+	struct vfu_session *ss;
+	uint64_t iova, size;
+	void *va;      /* our mmap of the client's fd, NULL when remote */
+	uint32_t flags;
+};
+
+int srv_dma_init(struct vfu_session *ss)
+{
+	return dma_table_create(&ss->maps);
+}
+
+/* Undo one mapping: the device first, so no DMA is in flight on the
+ * memory when it goes away. */
+static void map_release(struct vfu_session *ss, struct srv_map *mp)
+{
+	int ret = upci_dma_unmap(ss->srv->dev, mp->iova);
+
+	if (ret)
+		LOG_WARN("vfio-user server: unmapping IOVA %#llx: %s", (unsigned long long)mp->iova,
+			 upci_strerror(ret));
+	if (mp->va)
+		munmap(mp->va, mp->size);
+	free(mp);
+}
+
+static void drop_all(struct vfu_session *ss)
+{
+	struct dma_region r;
+
+	while (dma_table_pop_first(ss->maps, &r) == 0)
+		map_release(ss, r.owner);
+}
+
+void srv_dma_fini(struct vfu_session *ss)
+{
+	if (!ss->maps)
+		return;
+	drop_all(ss);
+	dma_table_destroy(ss->maps);
+	ss->maps = NULL;
+}
+
+/* ---- in-band DMA ---- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait for the reply to @req. Commands that arrive meanwhile are queued;
+ * replies to anything else (late answers to requests that timed out) are
+ * dropped. Returns 0 with the reply in *rep, -ETIMEDOUT, -ENOBUFS (queue
+ * full), or the transport's error (the session is then dead).
+ */
+static int wait_reply(struct vfu_session *ss, const struct vfu_hdr *req, struct vfu_msg *rep)
+{
+	int64_t deadline = now_ms() + ss->srv->opts.dma_timeout_ms;
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int rc;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (srv_queue_full(ss))
+			return -ENOBUFS; /* stop reading: the rest waits in the socket */
+		rc = vfu_tran_recv(ss->tran, rep, (int)left);
+		if (rc == -EAGAIN)
+			return -ETIMEDOUT;
+		if (rc == 0 && (rep->hdr.flags & VFU_HDR_F_TYPE_MASK) == VFU_HDR_F_TYPE_REPLY) {
+			if (rep->hdr.msg_id == req->msg_id && rep->hdr.cmd == req->cmd)
+				return 0;
+			vfu_msg_release(rep);
+			continue;
+		}
+		if (rc == 0 || rc == -EINVAL) {
+			srv_queue_push(ss, rep, rc);
+			continue;
+		}
+		ss->dead = rc;
+		return rc;
+	}
+}
+
+/* One DMA_READ or DMA_WRITE of at most the client's max_data_xfer_size. */
+static int dma_xfer(struct vfu_session *ss, uint64_t addr, uint8_t *buf, uint64_t count, int is_write)
+{
+	struct vfu_dma_access a = {.addr = addr, .count = count};
+	struct iovec iov[2] = {{&a, sizeof(a)}, {buf, count}};
+	struct vfu_hdr req;
+	struct vfu_msg rep;
+	struct vfu_dma_access got;
+	int ret;
+
+	vfu_hdr_request(&req, ss->next_id++, is_write ? VFU_CMD_DMA_WRITE : VFU_CMD_DMA_READ, 0);
+	ret = vfu_tran_send(ss->tran, &req, iov, is_write ? 2 : 1, NULL, 0);
+	if (ret) {
+		ss->dead = ret;
+		return ret;
+	}
+	ret = wait_reply(ss, &req, &rep);
+	if (ret)
+		return ret;
+	ret = vfu_msg_check_reply(&rep.hdr, &req, rep.payload, rep.len);
+	if (ret == 0) {
+		/* DMA_WRITE replies may carry a 4-byte count (the spec's table) */
+		memset(&got, 0, sizeof(got));
+		memcpy(&got, rep.payload, rep.len < sizeof(got) ? rep.len : sizeof(got));
+		if (rep.len < sizeof(got))
+			got.count &= UINT32_MAX;
+		if (got.addr != addr || got.count != count)
+			ret = -EIO;
+		else if (!is_write)
+			memcpy(buf, rep.payload + sizeof(got), count);
+	}
+	vfu_msg_release(&rep);
+	return ret;
+}
+
+/* The device's access to a remote mapping (called with the device lock
+ * held, from the model, in the thread handling the current command). */
+static int remote_rw(void *opaque, uint64_t off, void *buf, uint64_t len, int is_write)
+{
+	struct srv_map *mp = opaque;
+	struct vfu_session *ss = mp->ss;
+	uint64_t max = ss->peer.max_data_xfer_size;
+	uint8_t *p = buf;
+
+	/* A chunk the client may send and whose DMA_READ reply we accept. */
+	if (max > ss->srv->opts.max_data_xfer_size)
+		max = ss->srv->opts.max_data_xfer_size;
+
+	if (ss->dead)
+		return -EIO;
+	/* Only the thread inside a handler may read the stream; DMA started
+	 * by another thread (a backend's own event thread) cannot be served. */
+	if (!ss->in_handler || !pthread_equal(pthread_self(), ss->thread))
+		return -EIO;
+	if (off > mp->size || len > mp->size - off)
+		return -EFAULT;
+	while (len) {
+		uint64_t n = len < max ? len : max;
+		int ret = dma_xfer(ss, mp->iova + off, p, n, is_write);
+
+		if (ret) {
+			LOG_DBG("vfio-user server: DMA_%s %#llx+%llu: %s", is_write ? "WRITE" : "READ",
+				(unsigned long long)(mp->iova + off), (unsigned long long)n, upci_strerror(ret));
+			return ret;
+		}
+		p += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ---- DMA_MAP / DMA_UNMAP ---- */
+
+/* A regular file (memfd, hugetlbfs, tmpfs) must cover the range, or the
+ * device would touch pages past its end (SIGBUS). */
+static int check_fd_range(int fd, uint64_t off, uint64_t size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return -errno;
+	if (S_ISREG(st.st_mode) && (st.st_size < 0 || off > (uint64_t)st.st_size || size > (uint64_t)st.st_size - off))
+		return -EINVAL;
+	return 0;
+}
+
+static int map_fd(struct srv_map *mp, int fd, uint64_t off)
+{
+	int prot = 0;
+	void *va;
+	int ret;
+
+	if (off & PAGE_MASK)
+		return -EINVAL;
+	if (off + mp->size < off || off + mp->size > (uint64_t)INT64_MAX)
+		return -EOVERFLOW;
+	ret = check_fd_range(fd, off, mp->size);
+	if (ret)
+		return ret;
+	if (mp->flags & UPCI_DMA_READ)
+		prot |= PROT_READ;
+	if (mp->flags & UPCI_DMA_WRITE)
+		prot |= PROT_WRITE;
+	va = mmap(NULL, mp->size, prot, MAP_SHARED, fd, (off_t)off);
+	if (va == MAP_FAILED)
+		return -errno;
+	mp->va = va;
+	return 0;
+}
+
+int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
+{
+	struct vfu_dma_map in;
+	struct dma_region reg;
+	struct srv_map *mp;
+	uint64_t bus = 0;
+	int ret;
+
+	(void)r;
+	memcpy(&in, m->payload, sizeof(in));
+	if (in.argsz < sizeof(in) || m->nr_fds > 1)
+		return -EINVAL;
+	if ((in.flags & ~(VFU_DMA_MAP_F_READ | VFU_DMA_MAP_F_WRITE)) || in.flags == 0)
+		return -EINVAL;
+	if (in.size == 0 || ((in.addr | in.size) & PAGE_MASK))
+		return -EINVAL;
+	if (in.addr + (in.size - 1) < in.addr)
+		return -EOVERFLOW;
+	if (dma_table_count(ss->maps) >= ss->srv->opts.max_dma_maps)
+		return -ENOSPC;
+	if (dma_table_find(ss->maps, in.addr) ||
+	    dma_table_find_gap(ss->maps, in.addr, in.size, 1, &bus) != 0 || bus != in.addr)
+		return -EEXIST; /* overlaps a mapping of this client */
+
+	mp = calloc(1, sizeof(*mp));
+	if (!mp)
+		return -ENOMEM;
+	mp->ss = ss;
+	mp->iova = in.addr;
+	mp->size = in.size;
+	mp->flags = ((in.flags & VFU_DMA_MAP_F_READ) ? UPCI_DMA_READ : 0) |
+		    ((in.flags & VFU_DMA_MAP_F_WRITE) ? UPCI_DMA_WRITE : 0);
+	if (m->nr_fds == 1) {
+		ret = map_fd(mp, m->fds[0], in.offset);
+		/* The mapping holds the memory; the fd is closed with the message. */
+		if (ret == 0)
+			ret = upci_dma_map(ss->srv->dev, in.addr, mp->va, in.size, mp->flags, &bus);
+	} else {
+		ret = upci__dma_map_remote(ss->srv->dev, in.addr, in.size, mp->flags, remote_rw, mp, &bus);
+	}
+	/* The guest programs IOVAs: a backend that moves them (a DART) would
+	 * send the device elsewhere. */
+	if (ret == 0 && bus != in.addr) {
+		upci_dma_unmap(ss->srv->dev, in.addr);
+		ret = -ENOTSUP;
+	}
+	if (ret == 0) {
+		memset(&reg, 0, sizeof(reg));
+		reg.start = in.addr;
+		reg.len = in.size;
+		reg.vaddr = mp->va;
+		reg.flags = mp->flags;
+		reg.owner = mp;
+		ret = dma_table_insert(ss->maps, &reg);
+		if (ret)
+			upci_dma_unmap(ss->srv->dev, in.addr);
+	}
+	if (ret) {
+		if (mp->va)
+			munmap(mp->va, mp->size);
+		free(mp);
+	}
+	return ret;
+}
+
+int srv_dma_unmap(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
+{
+	struct vfu_dma_unmap in;
+	const struct dma_region *found;
+	struct dma_region reg;
+
+	memcpy(&in, m->payload, sizeof(in));
+	if (m->nr_fds != 0 || in.argsz < sizeof(in))
+		return -EINVAL;
+	if (in.flags == VFU_DMA_UNMAP_F_ALL) {
+		if (in.addr != 0 || in.size != 0)
+			return -EINVAL;
+		drop_all(ss);
+	} else {
+		if (in.flags != 0)
+			return -EINVAL;
+		found = dma_table_find_exact(ss->maps, in.addr);
+		if (!found)
+			return -ENOENT;
+		if (found->len != in.size)
+			return -EINVAL; /* the spec: must match a mapping exactly */
+		dma_table_remove(ss->maps, in.addr, &reg);
+		map_release(ss, reg.owner);
+	}
+	/* The reply echoes the request's entry. */
+	memcpy(ss->small, &in, sizeof(in));
+	r->iov[0].iov_base = ss->small;
+	r->iov[0].iov_len = sizeof(in);
+	r->niov = 1;
+	return 0;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Linux test shim for Apple's <IOKit/IOKitLib.h>: only the functions and
+ * types upci's dext backend uses, with Apple's names and signatures. The
+ * implementation (the .c files of tests/iokit-shim) routes every call to a model of
+ * the VFIOUserPCIDriver's driver side running in this process.
+ */
+#ifndef UPCI_SHIM_IOKIT_IOKITLIB_H
+#define UPCI_SHIM_IOKIT_IOKITLIB_H
+
+#include <stdint.h>
+
+#include <CoreFoundation/CoreFoundation.h>
+#include <IOKit/IOReturn.h>
+#include <IOKit/IOTypes.h>
+#include <IOKit/OSMessageNotification.h>
+#include <dispatch/dispatch.h>
+#include <mach/mach.h>
+
+extern const mach_port_t kIOMainPortDefault;
+
+typedef struct IONotificationPort *IONotificationPortRef;
+typedef void (*IOAsyncCallback)(void *refcon, IOReturn result, void **args, uint32_t numArgs);
+
+CFMutableDictionaryRef IOServiceMatching(const char *name);
+kern_return_t IOServiceGetMatchingServices(mach_port_t mainPort, CFDictionaryRef matching, io_iterator_t *existing);
+io_object_t IOIteratorNext(io_iterator_t iterator);
+kern_return_t IOObjectRelease(io_object_t object);
+CFTypeRef IORegistryEntryCreateCFProperty(io_registry_entry_t entry, CFStringRef key, CFAllocatorRef allocator,
+					  IOOptionBits options);
+kern_return_t IORegistryEntryGetRegistryEntryID(io_registry_entry_t entry, uint64_t *entryID);
+
+kern_return_t IOServiceOpen(io_service_t service, task_port_t owningTask, uint32_t type, io_connect_t *connect);
+kern_return_t IOServiceClose(io_connect_t connect);
+
+kern_return_t IOConnectCallScalarMethod(mach_port_t connection, uint32_t selector, const uint64_t *input,
+					uint32_t inputCnt, uint64_t *output, uint32_t *outputCnt);
+kern_return_t IOConnectCallAsyncScalarMethod(mach_port_t connection, uint32_t selector, mach_port_t wake_port,
+					     uint64_t *reference, uint32_t referenceCnt, const uint64_t *input,
+					     uint32_t inputCnt, uint64_t *output, uint32_t *outputCnt);
+kern_return_t IOConnectMapMemory64(io_connect_t connect, uint32_t memoryType, task_port_t intoTask,
+				   mach_vm_address_t *atAddress, mach_vm_size_t *ofSize, IOOptionBits options);
+kern_return_t IOConnectUnmapMemory64(io_connect_t connect, uint32_t memoryType, task_port_t fromTask,
+				     mach_vm_address_t atAddress);
+
+IONotificationPortRef IONotificationPortCreate(mach_port_t mainPort);
+void IONotificationPortDestroy(IONotificationPortRef notify);
+mach_port_t IONotificationPortGetMachPort(IONotificationPortRef notify);
+void IONotificationPortSetDispatchQueue(IONotificationPortRef notify, dispatch_queue_t queue);
+
+#endif

@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vfio-user server over real sockets, the server in a thread:
+ *   - in-band DMA: memory mapped without an fd is reached by DMA_READ and
+ *     DMA_WRITE requests that the test answers, chunked by the client's
+ *     max_data_xfer_size; commands pipelined during the wait are processed
+ *     after the command that started the DMA; a client that never answers
+ *     costs the device a fault after the timeout, not a hang;
+ *   - 1,000 connect / map / disconnect cycles on a listening socket leave
+ *     the fd count and the /proc/self/maps line count where they were.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "caps_json.h"
+#include "pci_regs.h"
+#include "test_vfu_srv_util.h"
+#include "testdev_regs.h"
+
+#define TESTDEV "sim:testdev?vectors=8"
+#define CFG VFU_PCI_CONFIG_REGION_INDEX
+#define MEM_IOVA 0x100000ull
+#define MEM_SIZE 0x10000ull
+
+/* ---- a server thread ---- */
+
+struct srv_thread {
+	upci_dev *dev;
+	struct vfu_server *s;
+	struct vfu_tran *t; /* serve mode: the connected transport */
+	int listen_fd;      /* run mode: -1 in serve mode */
+	int stop[2];
+	pthread_t th;
+	int ret;
+};
+
+static void *srv_main(void *arg)
+{
+	struct srv_thread *st = arg;
+
+	if (st->listen_fd >= 0)
+		st->ret = vfu_server_run(st->s, st->listen_fd, st->stop[0]);
+	else
+		st->ret = vfu_server_serve(st->s, st->t, st->stop[0]);
+	return NULL;
+}
+
+static void srv_start_uri(struct srv_thread *st, const char *uri, const struct vfu_server_opts *o, int fd,
+			  int listen_fd)
+{
+	memset(st, 0, sizeof(*st));
+	assert_int_equal(upci_open(&st->dev, uri), 0);
+	assert_int_equal(vfu_server_new(st->dev, o, &st->s), 0);
+	assert_int_equal(pipe(st->stop), 0);
+	st->listen_fd = listen_fd;
+	if (fd >= 0)
+		assert_int_equal(vfu_tran_sock_new(fd, &st->t), 0);
+	assert_int_equal(pthread_create(&st->th, NULL, srv_main, st), 0);
+}
+
+static void srv_start(struct srv_thread *st, const struct vfu_server_opts *o, int fd, int listen_fd)
+{
+	srv_start_uri(st, TESTDEV, o, fd, listen_fd);
+}
+
+static int srv_stop(struct srv_thread *st)
+{
+	assert_int_equal(write(st->stop[1], "x", 1), 1);
+	assert_int_equal(pthread_join(st->th, NULL), 0);
+	vfu_tran_close(st->t);
+	close(st->stop[0]);
+	close(st->stop[1]);
+	vfu_server_free(st->s);
+	upci_close(st->dev);
+	return st->ret;
+}
+
+/* ---- a client that answers DMA requests from its own buffer ---- */
+
+struct client {
+	struct vfu_tran *t;
+	uint16_t id;
+	uint8_t mem[MEM_SIZE];
+	unsigned dma_reads, dma_writes;
+	uint64_t max_chunk;
+	bool answer_dma;
+	struct vfu_msg held; /* an unanswered DMA request */
+};
+
+static void cl_connect(struct client *c, int fd)
+{
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(vfu_tran_sock_new(fd, &c->t), 0);
+	assert_int_equal(vfu_tran_set_limits(c->t, VFU_TRAN_MAX_MSG_SIZE_LIMIT, VFU_MSG_MAX_FDS, 8), 0);
+	c->answer_dma = true;
+	vfu_msg_init(&c->held);
+}
+
+static void cl_send(struct client *c, uint16_t id, uint16_t cmd, const void *p, size_t len, const int *fds,
+		    size_t nfds)
+{
+	struct vfu_hdr h;
+
+	vfu_hdr_request(&h, id, cmd, 0);
+	assert_int_equal(vfu_tran_send_buf(c->t, &h, p, len, fds, nfds), 0);
+}
+
+/* Answer a DMA_READ/DMA_WRITE from the server out of c->mem. */
+static void cl_serve_dma(struct client *c, struct vfu_msg *m)
+{
+	struct vfu_dma_access a;
+	uint64_t off;
+
+	assert_true(m->len >= sizeof(a));
+	memcpy(&a, m->payload, sizeof(a));
+	assert_true(a.addr >= MEM_IOVA && a.count <= MEM_SIZE && a.addr - MEM_IOVA <= MEM_SIZE - a.count);
+	off = a.addr - MEM_IOVA;
+	if (a.count > c->max_chunk)
+		c->max_chunk = a.count;
+	if (m->hdr.cmd == VFU_CMD_DMA_READ) {
+		struct iovec iov[2] = {{&a, sizeof(a)}, {c->mem + off, a.count}};
+		struct vfu_hdr rep;
+
+		assert_int_equal(m->len, sizeof(a));
+		c->dma_reads++;
+		vfu_hdr_reply(&rep, &m->hdr, 0);
+		assert_int_equal(vfu_tran_send(c->t, &rep, iov, 2, NULL, 0), 0);
+	} else {
+		assert_int_equal(m->hdr.cmd, VFU_CMD_DMA_WRITE);
+		assert_int_equal(m->len, sizeof(a) + a.count);
+		c->dma_writes++;
+		memcpy(c->mem + off, m->payload + sizeof(a), a.count);
+		assert_int_equal(vfu_tran_reply(c->t, &m->hdr, 0, &a, sizeof(a), NULL, 0), 0);
+	}
+}
+
+/* Receive until the reply to @id arrives; DMA requests are answered (or
+ * the first one held when !answer_dma). */
+static int cl_wait(struct client *c, uint16_t id, uint16_t cmd, struct vfu_msg *rep)
+{
+	for (;;) {
+		struct vfu_msg m;
+
+		assert_int_equal(vfu_tran_recv(c->t, &m, 10000), 0);
+		if ((m.hdr.flags & VFU_HDR_F_TYPE_MASK) == VFU_HDR_F_TYPE_COMMAND) {
+			if (c->answer_dma)
+				cl_serve_dma(c, &m);
+			else if (c->held.hdr.msg_size == 0) {
+				c->held = m;
+				continue;
+			}
+			vfu_msg_release(&m);
+			continue;
+		}
+		assert_int_equal(m.hdr.msg_id, id);
+		assert_int_equal(m.hdr.cmd, cmd);
+		if (m.hdr.flags & VFU_HDR_F_ERROR) {
+			int e = -(int)m.hdr.error;
+
+			vfu_msg_release(&m);
+			return e;
+		}
+		if (rep)
+			*rep = m;
+		else
+			vfu_msg_release(&m);
+		return 0;
+	}
+}
+
+static int cl_call(struct client *c, uint16_t cmd, const void *p, size_t len, const int *fds, size_t nfds,
+		   struct vfu_msg *rep)
+{
+	uint16_t id = c->id++;
+
+	cl_send(c, id, cmd, p, len, fds, nfds);
+	return cl_wait(c, id, cmd, rep);
+}
+
+static void cl_version(struct client *c, const char *json)
+{
+	uint8_t p[256];
+	struct vfu_version v = {0, 0};
+	size_t jl = strlen(json) + 1;
+
+	memcpy(p, &v, sizeof(v));
+	memcpy(p + sizeof(v), json, jl);
+	assert_int_equal(cl_call(c, VFU_CMD_VERSION, p, sizeof(v) + jl, NULL, 0, NULL), 0);
+}
+
+static int cl_write(struct client *c, uint32_t region, uint64_t off, const void *buf, uint32_t n)
+{
+	struct vfu_region_access a = {.offset = off, .region = region, .count = n};
+	uint8_t p[sizeof(a) + 8];
+
+	assert_true(n <= 8);
+	memcpy(p, &a, sizeof(a));
+	memcpy(p + sizeof(a), buf, n);
+	return cl_call(c, VFU_CMD_REGION_WRITE, p, sizeof(a) + n, NULL, 0, NULL);
+}
+
+static uint32_t cl_rd32(struct client *c, uint32_t region, uint64_t off)
+{
+	struct vfu_region_access a = {.offset = off, .region = region, .count = 4};
+	struct vfu_msg rep;
+	uint32_t v;
+
+	assert_int_equal(cl_call(c, VFU_CMD_REGION_READ, &a, sizeof(a), NULL, 0, &rep), 0);
+	assert_int_equal(rep.len, sizeof(a) + 4);
+	memcpy(&v, rep.payload + sizeof(a), 4);
+	vfu_msg_release(&rep);
+	return v;
+}
+
+static void cl_wr32(struct client *c, uint32_t region, uint64_t off, uint32_t v)
+{
+	assert_int_equal(cl_write(c, region, off, &v, 4), 0);
+}
+
+static void cl_map_remote(struct client *c)
+{
+	struct vfu_dma_map m = {.argsz = sizeof(m), .flags = VFU_DMA_MAP_F_READ | VFU_DMA_MAP_F_WRITE,
+				.addr = MEM_IOVA, .size = MEM_SIZE};
+
+	assert_int_equal(cl_call(c, VFU_CMD_DMA_MAP, &m, sizeof(m), NULL, 0, NULL), 0);
+}
+
+/* Two descriptors at MEM_IOVA: client memory -> BAR2, BAR2 -> client. */
+static void put_descs(struct client *c, uint32_t len)
+{
+	struct testdev_desc d[2] = {
+		{.src = MEM_IOVA + 0x1000, .dst = 0, .len = len, .flags = TESTDEV_DESC_F_DST_BAR2},
+		{.src = 0, .dst = MEM_IOVA + 0x8000, .len = len, .flags = TESTDEV_DESC_F_SRC_BAR2},
+	};
+
+	memcpy(c->mem, d, sizeof(d));
+	for (uint32_t i = 0; i < len; i++)
+		c->mem[0x1000 + i] = (uint8_t)(i * 7 + 1);
+}
+
+static void start_dma(struct client *c, uint16_t id)
+{
+	struct vfu_region_access a = {.offset = TESTDEV_REG_CTRL, .region = 0, .count = 4};
+	uint32_t v = TESTDEV_CTRL_START;
+	uint8_t p[sizeof(a) + 4];
+
+	cl_wr32(c, 0, TESTDEV_REG_DESC_ADDR, (uint32_t)MEM_IOVA);
+	cl_wr32(c, 0, TESTDEV_REG_DESC_ADDR_HI, 0);
+	cl_wr32(c, 0, TESTDEV_REG_DESC_COUNT, 2);
+	memcpy(p, &a, sizeof(a));
+	memcpy(p + sizeof(a), &v, 4);
+	cl_send(c, id, VFU_CMD_REGION_WRITE, p, sizeof(p), NULL, 0);
+}
+
+static void enable_master(struct client *c)
+{
+	uint16_t w = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+
+	assert_int_equal(cl_write(c, CFG, PCI_COMMAND, &w, 2), 0);
+}
+
+static void test_inband_dma(void **state)
+{
+	struct srv_thread st;
+	struct client *c = calloc(1, sizeof(*c));
+	int sv[2], before = count_fds();
+	const uint32_t len = 10000;
+	struct vfu_msg m;
+	struct vfu_region_access a = {.offset = TESTDEV_REG_SCRATCH, .region = 0, .count = 4};
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(vfu_sock_pair(sv), 0);
+	srv_start(&st, NULL, sv[0], -1);
+	cl_connect(c, sv[1]);
+	/* small transfers, so the 10000-byte copies come in chunks */
+	cl_version(c, "{\"capabilities\":{\"max_data_xfer_size\":4096}}");
+	cl_map_remote(c);
+	enable_master(c);
+	cl_wr32(c, 0, TESTDEV_REG_SCRATCH, 0x5c5c);
+	put_descs(c, len);
+
+	/* START, and a REGION_READ pipelined behind it before any DMA
+	 * request is answered: it must be answered after START's reply. */
+	start_dma(c, 100);
+	cl_send(c, 101, VFU_CMD_REGION_READ, &a, sizeof(a), NULL, 0);
+	assert_int_equal(cl_wait(c, 100, VFU_CMD_REGION_WRITE, NULL), 0);
+	assert_int_equal(cl_wait(c, 101, VFU_CMD_REGION_READ, &m), 0);
+	{
+		uint32_t v;
+
+		memcpy(&v, m.payload + sizeof(a), 4);
+		assert_int_equal(v, 0x5c5c);
+	}
+	vfu_msg_release(&m);
+
+	assert_int_equal(cl_rd32(c, 0, TESTDEV_REG_STATUS), TESTDEV_STATUS_DONE);
+	assert_int_equal(cl_rd32(c, 0, TESTDEV_REG_DONE_COUNT), 2);
+	assert_memory_equal(c->mem + 0x8000, c->mem + 0x1000, len);
+	{
+		struct testdev_desc d[2];
+
+		memcpy(d, c->mem, sizeof(d));
+		assert_int_equal(d[0].status, TESTDEV_DESC_ST_DONE);
+		assert_int_equal(d[1].status, TESTDEV_DESC_ST_DONE);
+	}
+	assert_true(c->max_chunk <= 4096);
+	assert_true(c->dma_reads >= 2 + len / 4096 + 1);   /* descriptors + chunked source */
+	assert_true(c->dma_writes >= 2 + len / 4096 + 1);  /* chunked destination + statuses */
+
+	vfu_tran_close(c->t);
+	assert_int_equal(srv_stop(&st), 0);
+	assert_int_equal(count_fds(), before);
+	free(c);
+}
+
+/* A client that does not answer: the device faults after the timeout, the
+ * late answer is ignored, the session goes on. Then one that hangs up in
+ * the middle of the wait. */
+static void test_inband_dma_timeout(void **state)
+{
+	struct srv_thread st;
+	struct vfu_server_opts o;
+	struct client *c = calloc(1, sizeof(*c));
+	int sv[2], before = count_fds();
+
+	(void)state;
+	assert_non_null(c);
+	vfu_server_opts_default(&o);
+	o.dma_timeout_ms = 200;
+	assert_int_equal(vfu_sock_pair(sv), 0);
+	srv_start(&st, &o, sv[0], -1);
+	cl_connect(c, sv[1]);
+	cl_version(c, "{}");
+	cl_map_remote(c);
+	enable_master(c);
+	put_descs(c, 64);
+	c->answer_dma = false;
+	start_dma(c, 200);
+	assert_int_equal(cl_wait(c, 200, VFU_CMD_REGION_WRITE, NULL), 0);
+	assert_int_not_equal(c->held.hdr.msg_size, 0);
+	c->answer_dma = true;
+	assert_int_equal(cl_rd32(c, 0, TESTDEV_REG_STATUS), TESTDEV_STATUS_DONE | TESTDEV_STATUS_ERROR);
+	assert_int_equal(cl_rd32(c, 0, TESTDEV_REG_LAST_FAULT), TESTDEV_FAULT_DESC_ADDR);
+	/* the late answer */
+	cl_serve_dma(c, &c->held);
+	vfu_msg_release(&c->held);
+	cl_wr32(c, 0, TESTDEV_REG_SCRATCH, 7);
+	assert_int_equal(cl_rd32(c, 0, TESTDEV_REG_SCRATCH), 7);
+
+	/* now hang up while the server waits */
+	c->answer_dma = false;
+	start_dma(c, 300);
+	{
+		struct vfu_msg m;
+
+		assert_int_equal(vfu_tran_recv(c->t, &m, 5000), 0);
+		assert_int_equal(m.hdr.cmd, VFU_CMD_DMA_READ);
+		vfu_msg_release(&m);
+	}
+	vfu_tran_close(c->t);
+	/* the server notices and ends the session by itself */
+	assert_int_equal(pthread_join(st.th, NULL), 0);
+	vfu_tran_close(st.t);
+	close(st.stop[0]);
+	close(st.stop[1]);
+	vfu_server_free(st.s);
+	upci_close(st.dev);
+	assert_int_equal(count_fds(), before);
+	free(c);
+}
+
+/* ---- connect / map / disconnect, 1,000 times ---- */
+
+#define CYCLES 1000
+
+static void one_cycle(const char *path, int mem, int ev)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	struct vfu_dma_map m = {.argsz = sizeof(m), .flags = VFU_DMA_MAP_F_READ | VFU_DMA_MAP_F_WRITE,
+				.addr = MEM_IOVA, .size = MEM_SIZE};
+	struct vfu_irq_set s = {.argsz = sizeof(s), .flags = VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_TRIGGER,
+				.index = VFU_PCI_MSIX_IRQ_INDEX, .start = 0, .count = 1};
+	int fd;
+
+	assert_non_null(c);
+	assert_int_equal(vfu_sock_connect(path, &fd), 0);
+	cl_connect(c, fd);
+	cl_version(c, "{\"capabilities\":{\"max_msg_fds\":4}}");
+	if (mem >= 0) {
+		assert_int_equal(cl_call(c, VFU_CMD_DMA_MAP, &m, sizeof(m), &mem, 1, NULL), 0);
+		m.addr += MEM_SIZE;
+		assert_int_equal(cl_call(c, VFU_CMD_DMA_MAP, &m, sizeof(m), NULL, 0, NULL), 0);
+		assert_int_equal(cl_call(c, VFU_CMD_DEVICE_SET_IRQS, &s, sizeof(s), &ev, 1, NULL), 0);
+	}
+	vfu_tran_close(c->t);
+	free(c);
+}
+
+static void test_connect_cycles(void **state)
+{
+	struct srv_thread st;
+	char dir[] = "/tmp/upci-srv-XXXXXX", path[64];
+	int lfd, mem = test_memfd(MEM_SIZE), ev = test_eventfd();
+	int fds0, maps0, fds1, maps1;
+	struct client *probe = calloc(1, sizeof(*probe));
+
+	(void)state;
+	assert_non_null(probe);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	assert_int_equal(vfu_sock_listen(path, 4, &lfd), 0);
+	srv_start(&st, NULL, -1, lfd);
+	/* warm up lazy allocations */
+	for (int i = 0; i < 10; i++)
+		one_cycle(path, mem, ev);
+	/* Measure with a probe client connected: the server serves one
+	 * client at a time, so the previous one is fully cleaned up. */
+	{
+		int fd;
+
+		assert_int_equal(vfu_sock_connect(path, &fd), 0);
+		cl_connect(probe, fd);
+		cl_version(probe, "{}");
+		fds0 = count_fds();
+		maps0 = count_maps();
+		vfu_tran_close(probe->t);
+	}
+	for (int i = 0; i < CYCLES; i++)
+		one_cycle(path, mem, ev);
+	{
+		int fd;
+
+		assert_int_equal(vfu_sock_connect(path, &fd), 0);
+		cl_connect(probe, fd);
+		cl_version(probe, "{}");
+		fds1 = count_fds();
+		maps1 = count_maps();
+		/* and it still works */
+		assert_int_equal(cl_rd32(probe, CFG, PCI_VENDOR_ID) & 0xffff, TESTDEV_VENDOR_ID);
+		vfu_tran_close(probe->t);
+	}
+	assert_int_equal(fds1, fds0);
+	assert_int_equal(maps1, maps0);
+	assert_int_equal(srv_stop(&st), 0);
+	close(lfd);
+	unlink(path);
+	rmdir(dir);
+	close(mem);
+	close(ev);
+	free(probe);
+}
+
+/* One client at a time: a newcomer's VERSION gets EBUSY at once; one that
+ * connected but has not spoken yet is served when the first one leaves. */
+static void test_busy(void **state)
+{
+	struct srv_thread st;
+	char dir[] = "/tmp/upci-srv-XXXXXX", path[64];
+	struct client *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b)), *c = calloc(1, sizeof(*c));
+	struct vfu_version v = {0, 0};
+	int lfd, fd, before = count_fds();
+
+	(void)state;
+	assert_true(a && b && c);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	assert_int_equal(vfu_sock_listen(path, 4, &lfd), 0);
+	srv_start(&st, NULL, -1, lfd);
+	assert_int_equal(vfu_sock_connect(path, &fd), 0);
+	cl_connect(a, fd);
+	cl_version(a, "{}");
+	/* b: turned away with EBUSY, quickly */
+	assert_int_equal(vfu_sock_connect(path, &fd), 0);
+	cl_connect(b, fd);
+	assert_int_equal(cl_call(b, VFU_CMD_VERSION, &v, sizeof(v), NULL, 0, NULL), -EBUSY);
+	vfu_tran_close(b->t);
+	/* c: connected, silent; a keeps working meanwhile */
+	assert_int_equal(vfu_sock_connect(path, &fd), 0);
+	cl_connect(c, fd);
+	cl_wr32(a, 0, TESTDEV_REG_SCRATCH, 0x99);
+	vfu_tran_close(a->t);
+	/* c is the next client, and sees the device state a left */
+	cl_version(c, "{}");
+	assert_int_equal(cl_rd32(c, 0, TESTDEV_REG_SCRATCH), 0x99);
+	/* a stop while a client is connected ends the session cleanly */
+	assert_int_equal(srv_stop(&st), 0);
+	vfu_tran_close(c->t);
+	close(lfd);
+	unlink(path);
+	rmdir(dir);
+	assert_int_equal(count_fds(), before);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/*
+ * A device whose interrupts arrive on its own eventfds (here a vfio-user
+ * client: upci serve vfio-user:... in front of upci serve sim:...) is
+ * relayed to the client's eventfds by the serving loop.
+ */
+static void test_chained_irq_relay(void **state)
+{
+	struct srv_thread inner, outer;
+	char dir[] = "/tmp/upci-srv-XXXXXX", path[64], uri[80];
+	struct client *c = calloc(1, sizeof(*c));
+	struct vfu_irq_set s = {.argsz = sizeof(s), .flags = VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_TRIGGER,
+				.index = VFU_PCI_MSIX_IRQ_INDEX, .start = 0, .count = 8};
+	int lfd, sv[2], ev[8], before = count_fds();
+
+	(void)state;
+	if (upci_backend_available("vfio-user") != 1) {
+		free(c);
+		skip();
+	}
+	assert_non_null(c);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(uri, sizeof(uri), "vfio-user:%s", path);
+	assert_int_equal(vfu_sock_listen(path, 4, &lfd), 0);
+	srv_start(&inner, NULL, -1, lfd);
+	assert_int_equal(vfu_sock_pair(sv), 0);
+	srv_start_uri(&outer, uri, NULL, sv[0], -1);
+	cl_connect(c, sv[1]);
+	cl_version(c, "{\"capabilities\":{\"max_msg_fds\":8}}");
+	enable_master(c);
+	for (int i = 0; i < 8; i++)
+		ev[i] = test_eventfd();
+	assert_int_equal(cl_call(c, VFU_CMD_DEVICE_SET_IRQS, &s, sizeof(s), ev, 8, NULL), 0);
+	for (uint32_t v = 0; v < 8; v++) {
+		struct pollfd p = {.fd = ev[v], .events = POLLIN};
+
+		cl_wr32(c, 0, TESTDEV_REG_DOORBELL, v);
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		assert_int_equal(eventfd_take(ev[v]), 1);
+		for (int i = 0; i < 8; i++)
+			assert_int_equal(eventfd_take(ev[i]), 0);
+	}
+	vfu_tran_close(c->t);
+	assert_int_equal(srv_stop(&outer), 0);
+	assert_int_equal(srv_stop(&inner), 0);
+	for (int i = 0; i < 8; i++)
+		close(ev[i]);
+	close(lfd);
+	unlink(path);
+	rmdir(dir);
+	assert_int_equal(count_fds(), before);
+	free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_inband_dma),
+		cmocka_unit_test(test_inband_dma_timeout),
+		cmocka_unit_test(test_connect_cycles),
+		cmocka_unit_test(test_busy),
+		cmocka_unit_test(test_chained_irq_relay),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

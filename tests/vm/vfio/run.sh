@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# One VFIO test in a Debian guest under QEMU TCG (see docs/linux-vfio.md):
+#
+#   tests/vm/vfio/run.sh [--static DIR] CASE
+#
+#   edu              upci-conformance vfio: on QEMU's edu (QEMU 7.2, and 11.x
+#                    with the 4096-byte DMA case), vfio_api, upci irq --fire
+#   nvme             QEMU's NVMe: upci info, upci irq, 65 MSI-X vectors
+#                    (nvme_msix fires 6 of them), the generic conformance
+#                    cases, FLR
+#   host             upci list / bind / unbind on a mixed topology: drivers
+#                    restored, a shared IOMMU group refused, hot reset of a
+#                    device that shares its bus, bus reset behind a root port
+#   bench            bench-vfio on edu (figures printed; never a timed test)
+#   vfio-user-guest  in the guest: upci serve vfio:<edu> + conformance with
+#                    vfio-user: (needs 'upci serve')
+#   vfio-user-host   on the host: upci serve sim:edu; QEMU 11 vfio-user-pci
+#                    with shared memory; the guest binds it to vfio-pci and
+#                    runs conformance with vfio: (needs 'upci serve')
+#
+# --static DIR: where the static build of upci lives (meson passes
+# BUILD/vm-static; by hand: $UPCI_VM_STATIC, else
+# $UPCI_CACHE/vm-static-<hash of the source path>). Exit: 0 pass, 1 fail,
+# 77 skip (cannot download the guest or QEMU, or a feature is missing; the
+# reason is printed). Env: UPCI_CACHE, UPCI_VM_TIMEOUT (per boot, s).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../../.." && pwd)
+VM=$SRC/scripts/vm
+CACHE=${UPCI_CACHE:-$HOME/.cache/upci}
+# One static build per source tree (a meson build dir belongs to its tree).
+STATIC=${UPCI_VM_STATIC:-$CACHE/vm-static-$(printf %s "$SRC" | md5sum | cut -c1-8)}
+TIMEOUT=${UPCI_VM_TIMEOUT:-300}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--static) STATIC=${2:?}; shift 2 ;;
+	-h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) break ;;
+	esac
+done
+CASE=${1:?usage: run.sh [--static DIR] CASE (see --help)}
+say() { echo "vm-vfio[$CASE]: $*"; }
+skip() { say "SKIP: $*"; exit 77; }
+die() { say "FAIL: $*"; exit 1; }
+
+case "$CASE" in
+edu | nvme | host | bench | vfio-user-guest | vfio-user-host) ;;
+*) echo "run.sh: unknown case '$CASE' (see --help)" >&2; exit 2 ;;
+esac
+
+rc=0
+"$VM/fetch-guest.sh" || rc=$?
+[ $rc -eq 77 ] && skip "cannot download the guest kernel or busybox"
+[ $rc -eq 0 ] || die "fetch-guest.sh exited $rc"
+
+B=$("$HERE/build-static.sh" "$SRC" "$STATIC") || die "cannot build the static guest binaries"
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/upci-vm-vfio.XXXXXX")
+SERVER_PID=""
+cleanup() {
+	if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+have_serve() { "$B/tools/upci" serve --help >/dev/null 2>&1; }
+
+# initrd NAME GUEST_SCRIPT [VAR=VALUE...]: the guest script runs as /test.sh
+# with the variables set first.
+initrd() {
+	local name=$1 script=$2
+	shift 2
+	{
+		for kv in "$@"; do printf "%s='%s'\n" "${kv%%=*}" "${kv#*=}"; done
+		cat "$HERE/$script"
+	} >"$W/$name.sh"
+	"$VM/mkinitramfs.sh" --test "$W/$name.sh" "$W/$name.gz" "$B/guest_exit" "$B/tools/upci" \
+		"$B/tests/conformance/upci-conformance" "$B/tests/vm/vfio/vfio_api" "$B/tests/vm/vfio/nvme_msix" \
+		"$B/bench/bench-vfio" "$HERE/guest-lib.sh=/lib/upci-guest-lib.sh" 2>"$W/mk.log" ||
+		{ cat "$W/mk.log" >&2; die "mkinitramfs.sh failed"; }
+}
+
+# boot QEMU INITRD [run-guest args...] -- [QEMU args]: prints the guest's
+# lines, returns run-guest.sh's status (77: that QEMU is not available).
+boot() {
+	local q=$1 rd=$2 st=0
+	shift 2
+	say "boot on QEMU $q"
+	"$VM/run-guest.sh" --qemu "$q" --initrd "$W/$rd.gz" --timeout "$TIMEOUT" --log "$W/guest-$rd-$q.log" "$@" \
+		>"$W/run-$rd-$q.txt" 2>&1 || st=$?
+	tr -d '\r' <"$W/guest-$rd-$q.log" | sed -n '/^upci-init: kernel/,$p' | grep -v '^UPCI-GUEST-RESULT' || true
+	grep '^run-guest: ' "$W/run-$rd-$q.txt" | grep -v 'last lines\|^run-guest: *|' || true
+	if [ $st -ne 0 ] && [ $st -ne 77 ]; then
+		mkdir -p "$CACHE/logs"
+		cp "$W/guest-$rd-$q.log" "$CACHE/logs/vm-vfio-$CASE-$q.log" 2>/dev/null || true
+		say "guest log kept in $CACHE/logs/vm-vfio-$CASE-$q.log"
+	fi
+	return $st
+}
+
+# Combine per-boot results: any failure fails; all skipped skips.
+passed=0 failed=0
+account() {
+	case "$1" in
+	0) passed=$((passed + 1)) ;;
+	77) say "QEMU $2 not available: that boot is skipped" ;;
+	*) failed=$((failed + 1)); say "boot on QEMU $2 failed (status $1)" ;;
+	esac
+}
+result() {
+	[ $failed -eq 0 ] || die "$failed boot(s) failed"
+	[ $passed -gt 0 ] || skip "no QEMU could boot the guest"
+	say "PASS ($passed boot(s))"
+	exit 0
+}
+
+case "$CASE" in
+edu)
+	initrd edu7 guest-edu.sh CONF_ARGS=
+	st=0; boot 7 edu7 --bind 1234:11e8 -- -device edu || st=$?; account $st 7
+	# QEMU 11 has the edu fix for a 4096-byte DMA: run that case there too.
+	initrd edu11 guest-edu.sh CONF_ARGS=--edu-dma-4096
+	st=0; boot 11 edu11 --bind 1234:11e8 -- -device edu || st=$?; account $st 11
+	result
+	;;
+nvme)
+	initrd nvme guest-nvme.sh
+	st=0; boot 7 nvme --bind 1b36:0010 -- -device nvme,serial=upci0 || st=$?
+	[ $st -eq 77 ] && { st=0; boot 11 nvme --bind 1b36:0010 -- -device nvme,serial=upci0 || st=$?; }
+	account $st any
+	result
+	;;
+host)
+	# Root bus: edu (no driver) at 03, pci-serial (8250_pci, built in) at 04.
+	# Behind a PCIe-to-PCI bridge (one IOMMU group for all): edu + pci-serial.
+	# Behind a root port (alone on its bus: bus reset): edu.
+	initrd host guest-host.sh
+	st=0
+	boot 7 host -- -device edu,addr=03.0 -device pci-serial,addr=04.0 \
+		-device pcie-pci-bridge,id=br,addr=05.0 -device edu,bus=br,addr=01.0 \
+		-device pci-serial,bus=br,addr=02.0 \
+		-device pcie-root-port,id=rp,chassis=1,addr=06.0 -device edu,bus=rp || st=$?
+	account $st 7
+	result
+	;;
+bench)
+	initrd bench guest-bench.sh
+	st=0; boot 7 bench --bind 1234:11e8 -- -device edu || st=$?
+	[ $st -eq 77 ] && { st=0; boot 11 bench --bind 1234:11e8 -- -device edu || st=$?; }
+	account $st any
+	result
+	;;
+vfio-user-guest)
+	have_serve || skip "'upci serve' is not built in this tree yet"
+	initrd vug guest-vfio-user.sh
+	st=0; boot 7 vug --bind 1234:11e8 -- -device edu || st=$?
+	account $st 7
+	result
+	;;
+vfio-user-host)
+	have_serve || skip "'upci serve' is not built in this tree yet"
+	SOCK=$W/edu.sock
+	# The host side runs the normal build's upci if given, else the static one.
+	UPCI_HOST=${UPCI_HOST_BIN:-$B/tools/upci}
+	"$UPCI_HOST" serve sim:edu --socket "$SOCK" >"$W/serve.log" 2>&1 &
+	SERVER_PID=$!
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	[ -S "$SOCK" ] || { cat "$W/serve.log" >&2; die "upci serve sim:edu did not create $SOCK"; }
+	initrd vuh guest-vfio-user-host.sh
+	st=0
+	boot 11 vuh --memfd --bind 1234:11e8 -- \
+		-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$SOCK\",\"type\":\"unix\"}}" || st=$?
+	kill -0 "$SERVER_PID" 2>/dev/null || { cat "$W/serve.log" >&2; say "upci serve exited during the test"; }
+	[ $st -eq 77 ] && skip "QEMU 11 (vfio-user-pci) is not available"
+	account $st 11
+	result
+	;;
+esac
