@@ -49,6 +49,16 @@ static const char serve_help[] =
 	"      -object memory-backend-memfd,id=mem,size=1G,share=on \\\n"
 	"      -device '{\"driver\":\"vfio-user-pci\",\"socket\":{\"type\":\"unix\",\"path\":\"/tmp/testdev.sock\"}}'\n";
 
+#ifdef __APPLE__
+/* The dext backend (built on macOS only, src/backend/dext/dext_serve.c):
+ * its config-write policy protects what the host owns on a dext device and
+ * forwards everything on any other. */
+extern const struct vfu_cfg_policy upci_dext_serve_policy;
+#define SERVE_POLICY (&upci_dext_serve_policy)
+#else
+#define SERVE_POLICY NULL /* forward every config write */
+#endif
+
 struct serve_opts {
 	const char *socket_path;
 	int fd;
@@ -74,8 +84,16 @@ static int setup_signals(void)
 {
 	struct sigaction sa;
 
-	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+	/* pipe + fcntl rather than pipe2: the server also runs on macOS */
+	if (pipe(stop_pipe) < 0)
 		return -errno;
+	for (int i = 0; i < 2; i++) {
+		int fl = fcntl(stop_pipe[i], F_GETFL);
+
+		if (fl < 0 || fcntl(stop_pipe[i], F_SETFL, fl | O_NONBLOCK) < 0 ||
+		    fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC) < 0)
+			return -errno;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -224,6 +242,7 @@ int cmd_serve(int argc, char **argv)
 		return code;
 	vfu_server_opts_default(&so);
 	so.dma_timeout_ms = (int)o.dma_timeout_ms;
+	so.policy = SERVE_POLICY;
 	ret = vfu_server_new(dev, &so, &s);
 	if (ret) {
 		upci_close(dev);

@@ -2,6 +2,7 @@
 /* CLI helpers: strict parsing, one-line errors, opening devices, clocks. */
 #define _GNU_SOURCE
 #include "util.h"
+#include "cmd_host.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -215,7 +216,15 @@ const char *open_failure(const char *uri, int err, char *buf, size_t len, int *c
 
 	*code = EXIT_FAIL;
 	snprintf(buf, len, "%s", upci_strerror(err));
-	if (name && err == -ENOENT) {
+	if (!name) {
+		/* A host device: say what stands in the way (driver, group). */
+		char hint[192];
+
+		if (host_open_hint(uri, hint, sizeof(hint)))
+			snprintf(buf, len, "%s", hint);
+		return buf;
+	}
+	if (err == -ENOENT) {
 		char known[128] = "";
 
 		for (size_t i = 0; i < sizeof(sim_models) / sizeof(sim_models[0]); i++) {
@@ -224,7 +233,7 @@ const char *open_failure(const char *uri, int err, char *buf, size_t len, int *c
 			strncat(known, sim_models[i].name, sizeof(known) - strlen(known) - 1);
 		}
 		snprintf(buf, len, "%s: no model \"%s\" (built in: %s)", upci_strerror(err), name, known);
-	} else if (name && err == -EINVAL) {
+	} else if (err == -EINVAL) {
 		for (size_t i = 0; i < sizeof(sim_models) / sizeof(sim_models[0]); i++)
 			if (strcmp(name, sim_models[i].name) == 0) {
 				snprintf(buf, len, "%s: bad model parameters (%s takes %s)", upci_strerror(err), name,

@@ -26,9 +26,6 @@
 #include "srv_priv.h"
 
 #define PAGE_MASK ((uint64_t)VFU_SRV_PGSIZE - 1)
-/* VFIO_DMA_UNMAP_FLAG_ALL: QEMU sends it (addr 0, size 0) to drop every
- * mapping; the spec text predates it. */
-#define VFU_DMA_UNMAP_F_ALL (1u << 1)
 
 /* One client mapping; the owner cookie of its table entry. */
 struct srv_map {

@@ -10,11 +10,14 @@
  * assigned one at a time, in any order, in as many messages as the
  * client's fd limit needs.
  *
- * Backends whose device signals its own eventfds (Linux VFIO, a vfio-user
- * client) latch vectors only when asked (irq_state event sources) and never
- * reach the direct path. For them the serving loop also polls the device's
- * upci_irq_fd() and relays what it takes to the client's eventfds
- * (srv_irq_relay); for the sim the direct path leaves that fd quiet.
+ * Backends whose device signals eventfds itself (Linux VFIO, a vfio-user
+ * client) take the client's fd into the device instead; the upci mask then
+ * does not apply to those vectors (the guest masks in the device). A
+ * vector such a backend keeps for itself (VFIO's INTx: its unmask after
+ * each interrupt is the library's job) only latches when someone takes
+ * it, so the serving loop also polls upci_irq_fd() and relays what it
+ * takes to the client's eventfd (srv_irq_relay); taking also re-arms the
+ * line. For the sim that fd stays quiet: the direct path bypasses it.
  *
  * MASK/UNMASK with NONE/BOOL are the upci enable mask (a masked vector is
  * latched and signalled when unmasked). MASK/UNMASK with EVENTFD register
@@ -50,17 +53,29 @@ void srv_irq_init(struct vfu_session *ss)
 	ss->irq_index = -1;
 }
 
-/* Put @fd (or -1) in place of vector @v's fd for @act; closes the old one
- * once the device no longer uses it. */
-static void set_fd(struct vfu_session *ss, int idx, int act, unsigned v, int fd)
+/*
+ * Put @fd (or -1) in place of vector @v's fd for @act and close the old
+ * one once the device no longer uses it. A backend that takes eventfds
+ * itself may refuse a new one: then nothing changes and @fd is closed.
+ * Going back to -1 always succeeds here (the device dropping its copy is
+ * the backend's business).
+ */
+static int set_fd(struct vfu_session *ss, int idx, int act, unsigned v, int fd)
 {
 	int old = ss->efd[idx][act][v];
 
-	if (act == SRV_ACT_TRIGGER && idx == ss->irq_index)
-		(void)upci__irq_set_eventfd(ss->srv->dev, v, fd); /* v < 256: cannot fail */
+	if (act == SRV_ACT_TRIGGER && idx == ss->irq_index) {
+		int ret = upci__irq_set_eventfd(ss->srv->dev, v, fd);
+
+		if (ret && fd >= 0) {
+			close(fd);
+			return ret;
+		}
+	}
 	ss->efd[idx][act][v] = fd;
 	if (old >= 0)
 		close(old);
+	return 0;
 }
 
 static void drop_index(struct vfu_session *ss, int idx)
@@ -68,7 +83,7 @@ static void drop_index(struct vfu_session *ss, int idx)
 	for (int a = 0; a < SRV_NR_ACTS; a++)
 		for (unsigned v = 0; v < SRV_MAX_VECTORS; v++)
 			if (ss->efd[idx][a][v] >= 0)
-				set_fd(ss, idx, a, v, -1);
+				(void)set_fd(ss, idx, a, v, -1);
 }
 
 /* TRIGGER with count 0 and DATA_NONE: the index is switched off. */
@@ -297,9 +312,14 @@ int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 			if (ret)
 				return ret;
 		}
-		/* fds present: assign; none: de-assign (the spec) */
-		for (uint32_t i = 0; i < q.count; i++)
-			set_fd(ss, idx, act, q.start + i, m->nr_fds ? vfu_msg_take_fd(m, i) : -1);
+		/* fds present: assign; none: de-assign (the spec). A backend
+		 * that refuses one stops the request there; the fds not taken
+		 * are closed with the message. */
+		for (uint32_t i = 0; i < q.count; i++) {
+			ret = set_fd(ss, idx, act, q.start + i, m->nr_fds ? vfu_msg_take_fd(m, i) : -1);
+			if (ret)
+				return ret;
+		}
 		return 0;
 	}
 	if (act != SRV_ACT_TRIGGER)
@@ -311,7 +331,7 @@ int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 	return 0;
 }
 
-/* ---- relay for backends without direct delivery ---- */
+/* ---- relay for vectors the backend latches only on a take ---- */
 
 int srv_irq_pollfd(struct vfu_session *ss)
 {

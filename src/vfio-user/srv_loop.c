@@ -104,8 +104,8 @@ static void reject_answer(struct loop *l, unsigned i)
 	LOG_INFO("vfio-user server: busy, turned a client away");
 }
 
-/* Poll slots: the client, stop, listen, the device's interrupts,
- * newcomers. */
+/* Poll slots: the client, stop, listen, the device's interrupts (see
+ * srv_irq_relay), newcomers. */
 #define SLOT_CLIENT 0
 #define SLOT_STOP 1
 #define SLOT_LISTEN 2

@@ -74,6 +74,21 @@ struct vfu_session {
 	size_t buf_cap;
 };
 
+/* A range [start, end) of a region. */
+struct srv_span {
+	uint64_t start, end;
+};
+/* Trapped ranges of a mappable BAR: the MSI-X table and the PBA. */
+#define SRV_MAX_HOLES 2
+
+/*
+ * The mmap areas of a @size-byte BAR (a multiple of the page size) that
+ * avoid @holes (any order, may overlap, widened to whole pages). Fills at
+ * most SRV_MAX_HOLES + 1 areas; returns how many.
+ */
+size_t srv_sparse_areas(uint64_t size, const struct srv_span *holes, size_t nholes,
+			struct vfu_sparse_mmap_area *areas);
+
 /* Per-command handlers: 0 with *r filled (nothing for an empty reply), or
  * a negative errno for an error reply. m's payload passed the size table. */
 int srv_get_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r);
@@ -96,7 +111,7 @@ void srv_irq_fini(struct vfu_session *ss);
 /* Point the device at the session's eventfds again (after a reset). */
 void srv_irq_reapply(struct vfu_session *ss);
 /* The device's upci_irq_fd() while the client has interrupts set up, else
- * -1; when it is readable, srv_irq_relay() forwards what fired. */
+ * -1; when it is readable, srv_irq_relay() forwards what was taken. */
 int srv_irq_pollfd(struct vfu_session *ss);
 void srv_irq_relay(struct vfu_session *ss);
 

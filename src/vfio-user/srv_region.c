@@ -17,7 +17,7 @@
 #include "srv_priv.h"
 
 #define PAGE 4096u
-#define MAX_SPARSE 3 /* a BAR minus the MSI-X table and PBA pages */
+#define MAX_SPARSE (SRV_MAX_HOLES + 1)
 
 /* ---- DEVICE_GET_INFO ---- */
 
@@ -51,12 +51,8 @@ static uint64_t region_size(const struct vfu_server *s, uint32_t idx)
 	return 0;
 }
 
-struct span {
-	uint64_t start, end; /* [start, end) */
-};
-
-/* The MSI-X table and PBA pages that lie in @bar: they stay trapped. */
-static size_t msix_holes(upci_dev *dev, unsigned bar, uint64_t size, struct span *h)
+/* The MSI-X table and PBA ranges that lie in @bar (they stay trapped). */
+static size_t msix_holes(upci_dev *dev, unsigned bar, struct srv_span *h)
 {
 	uint8_t cfg[PCI_CFG_SIZE];
 	struct cfg_snapshot c = {cfg, sizeof(cfg)};
@@ -75,38 +71,41 @@ static size_t msix_holes(upci_dev *dev, unsigned bar, uint64_t size, struct span
 		h[n].end = (uint64_t)x.pba_offset + ((uint64_t)x.table_size + 63) / 64 * 8;
 		n++;
 	}
-	for (size_t i = 0; i < n; i++) {
-		h[i].start &= ~(uint64_t)(PAGE - 1);
-		h[i].end = (h[i].end + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-		if (h[i].end > size)
-			h[i].end = size;
-	}
-	if (n == 2 && h[1].start < h[0].start) {
-		struct span t = h[0];
-
-		h[0] = h[1];
-		h[1] = t;
-	}
 	return n;
 }
 
-/* The mappable areas of a BAR: all of it minus the holes. */
-static size_t sparse_areas(upci_dev *dev, unsigned bar, uint64_t size, struct vfu_sparse_mmap_area *a)
+size_t srv_sparse_areas(uint64_t size, const struct srv_span *holes, size_t nholes,
+			struct vfu_sparse_mmap_area *areas)
 {
-	struct span holes[2];
-	size_t nh = msix_holes(dev, bar, size, holes), n = 0;
+	struct srv_span h[SRV_MAX_HOLES];
 	uint64_t at = 0;
+	size_t n = 0;
 
-	for (size_t i = 0; i <= nh; i++) {
-		uint64_t end = i < nh ? holes[i].start : size;
+	if (nholes > SRV_MAX_HOLES)
+		return 0;
+	/* whole pages around each hole, clipped to the BAR, in order */
+	for (size_t i = 0; i < nholes; i++) {
+		h[i].start = holes[i].start & ~(uint64_t)(PAGE - 1);
+		h[i].end = holes[i].end > size - (PAGE - 1) ? size : (holes[i].end + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+		for (size_t j = i; j > 0 && h[j].start < h[j - 1].start; j--) {
+			struct srv_span t = h[j];
 
+			h[j] = h[j - 1];
+			h[j - 1] = t;
+		}
+	}
+	for (size_t i = 0; i <= nholes; i++) {
+		uint64_t end = i < nholes ? h[i].start : size;
+
+		if (end > size)
+			end = size;
 		if (end > at) {
-			a[n].offset = at;
-			a[n].size = end - at;
+			areas[n].offset = at;
+			areas[n].size = end - at;
 			n++;
 		}
-		if (i < nh && holes[i].end > at)
-			at = holes[i].end;
+		if (i < nholes && h[i].end > at)
+			at = h[i].end;
 	}
 	return n;
 }
@@ -134,7 +133,9 @@ int srv_region_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply 
 	 * accepts fds at all; mmap works in whole pages only. */
 	if (size && !(size & (PAGE - 1)) && in.index <= VFU_PCI_BAR5_REGION_INDEX && ss->tran->max_send_fds > 0 &&
 	    upci__bar_fd(s->dev, in.index, &fd, &fd_off) == 0 && fd >= 0 && (fd_off & (PAGE - 1)) == 0) {
-		nareas = sparse_areas(s->dev, in.index, size, areas);
+		struct srv_span holes[SRV_MAX_HOLES];
+
+		nareas = srv_sparse_areas(size, holes, msix_holes(s->dev, in.index, holes), areas);
 		if (nareas == 0)
 			fd = -1;
 	} else {

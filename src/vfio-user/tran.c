@@ -5,12 +5,75 @@
  * limits and fd bookkeeping live here, once.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "msg.h"
 #include "tran.h"
+
+/* Smallest receive buffer; it doubles up to VFU_TRAN_RXBUF_SIZE as needed. */
+#define RXBUF_MIN 4096u
+
+/*
+ * The reusable receive buffer. @refs counts the transport (until
+ * vfu_tran_fini) and the one message that may borrow it; whoever drops the
+ * last reference frees it, so a message may outlive its transport and be
+ * released on another thread.
+ */
+struct vfu_rxbuf {
+	atomic_uint refs;
+	size_t cap;
+	uint8_t *data;
+};
+
+static void rxbuf_put(struct vfu_rxbuf *b)
+{
+	/* release: our reads of the data happen before the next writer's */
+	if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
+		free(b->data);
+		free(b);
+	}
+}
+
+/*
+ * The transport's buffer, grown to hold @len bytes, if no message borrows
+ * it. NULL when @len is above VFU_TRAN_RXBUF_SIZE, the buffer is lent out
+ * or memory is short: the caller then does without.
+ */
+static struct vfu_rxbuf *rxbuf_get(struct vfu_tran *t, size_t len)
+{
+	struct vfu_rxbuf *b = t->rxbuf;
+
+	if (len > VFU_TRAN_RXBUF_SIZE)
+		return NULL;
+	if (b == NULL) {
+		b = calloc(1, sizeof(*b));
+		if (b == NULL)
+			return NULL;
+		atomic_init(&b->refs, 1);
+		t->rxbuf = b;
+	}
+	/* Only this (receiving) thread takes a second reference, so 1 stays
+	 * 1 until we lend it; acquire pairs with the borrower's release. */
+	if (atomic_load_explicit(&b->refs, memory_order_acquire) != 1)
+		return NULL;
+	if (b->cap < len) {
+		size_t cap = RXBUF_MIN;
+		uint8_t *d;
+
+		while (cap < len)
+			cap *= 2;
+		d = malloc(cap); /* nothing to keep: no realloc copy */
+		if (d == NULL)
+			return NULL;
+		free(b->data);
+		b->data = d;
+		b->cap = cap;
+	}
+	return b;
+}
 
 void vfu_msg_init(struct vfu_msg *m)
 {
@@ -20,6 +83,7 @@ void vfu_msg_init(struct vfu_msg *m)
 	for (size_t i = 0; i < VFU_MSG_MAX_FDS; i++)
 		m->fds[i] = -1;
 	m->nr_fds = 0;
+	m->loan = NULL;
 }
 
 void vfu_msg_release(struct vfu_msg *m)
@@ -27,7 +91,10 @@ void vfu_msg_release(struct vfu_msg *m)
 	for (size_t i = 0; i < m->nr_fds && i < VFU_MSG_MAX_FDS; i++)
 		if (m->fds[i] >= 0)
 			close(m->fds[i]);
-	free(m->payload);
+	if (m->loan)
+		rxbuf_put(m->loan); /* borrowed: give it back */
+	else
+		free(m->payload);
 	vfu_msg_init(m);
 }
 
@@ -66,6 +133,14 @@ void vfu_tran_init(struct vfu_tran *t, const struct vfu_tran_ops *ops)
 	t->io_timeout_ms = VFU_TRAN_DEFAULT_IO_TIMEOUT_MS;
 	t->recv_err = 0;
 	t->send_err = 0;
+	t->rxbuf = NULL;
+}
+
+void vfu_tran_fini(struct vfu_tran *t)
+{
+	if (t->rxbuf)
+		rxbuf_put(t->rxbuf);
+	t->rxbuf = NULL;
 }
 
 int vfu_tran_set_limits(struct vfu_tran *t, size_t max_msg_size,
@@ -179,9 +254,45 @@ static void close_sink(struct vfu_fd_sink *s)
 	s->nr = 0;
 }
 
+/*
+ * Read and drop the @len payload bytes of a message we will not store, in
+ * pieces of the receive buffer's size; each read waits at most
+ * io_timeout_ms. fds arriving meanwhile land in @sink (the caller closes
+ * them). Return: 0; -ETIMEDOUT, -ECONNRESET, -errno: the stream is lost.
+ */
+static int skip_payload(struct vfu_tran *t, size_t len, struct vfu_fd_sink *sink)
+{
+	uint8_t small[4096]; /* when the buffer is lent out or memory short */
+	struct vfu_rxbuf *b = rxbuf_get(t, VFU_TRAN_RXBUF_SIZE);
+	uint8_t *buf = b ? b->data : small;
+	size_t cap = b ? b->cap : sizeof(small);
+	bool started = true;
+
+	while (len > 0) {
+		size_t n = len < cap ? len : cap;
+		int rc = read_full(t, buf, n, sink, t->io_timeout_ms, &started);
+
+		if (rc)
+			return rc;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Drop what @msg holds, keeping its header for an error reply. */
+static void drop_keep_hdr(struct vfu_msg *msg, struct vfu_fd_sink *sink)
+{
+	struct vfu_hdr keep = msg->hdr;
+
+	close_sink(sink);
+	vfu_msg_release(msg);
+	msg->hdr = keep;
+}
+
 int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms)
 {
 	struct vfu_fd_sink sink;
+	struct vfu_rxbuf *b;
 	uint8_t raw[VFU_HDR_SIZE];
 	bool started = false, bad_flags = false;
 	int rc;
@@ -194,6 +305,7 @@ int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms)
 	sink.max = t->max_recv_fds < VFU_MSG_MAX_FDS ? t->max_recv_fds : VFU_MSG_MAX_FDS;
 	sink.rejected = false;
 
+	/* Exactly the header: the next bytes may be another message's. */
 	rc = read_full(t, raw, sizeof(raw), &sink, timeout_ms, &started);
 	if (rc == -EAGAIN)
 		return rc;
@@ -202,6 +314,21 @@ int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms)
 	memcpy(&msg->hdr, raw, sizeof(raw));
 
 	rc = vfu_hdr_check(&msg->hdr, t->max_msg_size);
+	if (rc == -EPROTO) {
+		/* No size to skip by: framing is lost for good. */
+		drop_keep_hdr(msg, &sink);
+		t->recv_err = rc;
+		return rc;
+	}
+	if (rc == -EMSGSIZE) {
+		/* Skip it whole (msg_size is below 4 GiB) to stay in sync. */
+		int err = skip_payload(t, msg->hdr.msg_size - VFU_HDR_SIZE, &sink);
+
+		drop_keep_hdr(msg, &sink);
+		if (err)
+			t->recv_err = err;
+		return rc;
+	}
 	if (rc == -EINVAL)
 		bad_flags = true; /* size is sane: read it all to stay in sync */
 	else if (rc)
@@ -209,10 +336,17 @@ int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms)
 
 	msg->len = msg->hdr.msg_size - VFU_HDR_SIZE;
 	if (msg->len > 0) {
-		msg->payload = malloc(msg->len);
-		if (msg->payload == NULL) {
-			rc = -ENOMEM;
-			goto fatal;
+		b = rxbuf_get(t, msg->len);
+		if (b) {
+			atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+			msg->loan = b;
+			msg->payload = b->data;
+		} else {
+			msg->payload = malloc(msg->len);
+			if (msg->payload == NULL) {
+				rc = -ENOMEM;
+				goto fatal;
+			}
 		}
 		rc = read_full(t, msg->payload, msg->len, &sink, timeout_ms, &started);
 		if (rc)
@@ -220,11 +354,7 @@ int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms)
 	}
 
 	if (bad_flags || sink.rejected) {
-		struct vfu_hdr keep = msg->hdr;
-
-		close_sink(&sink);
-		vfu_msg_release(msg);
-		msg->hdr = keep;
+		drop_keep_hdr(msg, &sink);
 		return -EINVAL;
 	}
 	msg->nr_fds = sink.nr;
@@ -235,6 +365,11 @@ fatal:
 	vfu_msg_release(msg);
 	t->recv_err = rc;
 	return rc;
+}
+
+int vfu_tran_recv_error(const struct vfu_tran *t)
+{
+	return t->recv_err;
 }
 
 int vfu_tran_pollfd(struct vfu_tran *t)

@@ -12,19 +12,39 @@
  * Rules the framing enforces on every received message:
  *   - header checked before any payload byte is read: 16 <= msg_size <=
  *     max_msg_size, flags as the spec allows (vfu_hdr_check);
- *   - exactly msg_size bytes are consumed, never a byte of the next message;
+ *   - exactly msg_size bytes are consumed, never a byte of the next message:
+ *     every read asks for at most the rest of the current header or
+ *     payload, so nothing is ever buffered between calls (poll on the
+ *     socket tells the whole truth, and whoever reads the socket directly
+ *     between two vfu_tran_recv calls finds it at a message boundary);
  *   - an fd belongs to the message in whose bytes it arrives (the kernel
  *     attaches SCM_RIGHTS to the first byte of the sender's sendmsg); fds are
- *     received close-on-exec;
+ *     received close-on-exec. This needs the rule above: Linux lets one
+ *     stream recvmsg return bytes of several sendmsgs, stopping only AFTER
+ *     the first one that carries fds, and does not say at which byte that
+ *     one began. A read that crossed a message boundary could therefore
+ *     not tell which message its fds belong to, so no read ever does;
  *   - more fds than max_recv_fds, or control data truncated by the kernel:
  *     the message is read to its end, every fd it carried is closed and the
  *     call fails with -EINVAL; the stream stays usable;
+ *   - a message larger than max_msg_size is read to its end without being
+ *     stored (its fds closed) and the call fails with -EMSGSIZE; the stream
+ *     stays usable, so the receiver can send an error reply and go on;
  *   - no fd is ever leaked: on every error path the fds collected so far
  *     are closed.
  *
+ * Payloads of up to VFU_TRAN_RXBUF_SIZE bytes are received into a buffer
+ * the transport reuses: the message borrows it until vfu_msg_release, and
+ * a message received while an earlier one still holds it gets a buffer of
+ * its own (malloc). So one recv costs no allocation in the common case and
+ * two system calls (header, payload; one for a header-only message); a
+ * caller that waits forever (@timeout_ms -1) blocks in the first of them
+ * rather than in poll.
+ *
  * Threading: on a socket transport one thread may recv while another sends;
- * two concurrent sends (or recvs) on one transport are not allowed. The
- * memory transport is single-threaded.
+ * two concurrent sends (or recvs) on one transport are not allowed. A
+ * received message may be released on any thread, also after
+ * vfu_tran_close. The memory transport is single-threaded.
  */
 #ifndef UPCI_VFIO_USER_TRAN_H
 #define UPCI_VFIO_USER_TRAN_H
@@ -49,19 +69,32 @@
 #define VFU_TRAN_DEFAULT_IO_TIMEOUT_MS 5000
 /* Payload pieces vfu_tran_send accepts (the header is one more). */
 #define VFU_TRAN_MAX_IOV 16u
+/* Payloads up to this size are received into the transport's reusable buffer. */
+#define VFU_TRAN_RXBUF_SIZE (64u * 1024u)
 
-/* A received message. Owns its payload and its fds. */
+/* The transport's reusable receive buffer (opaque, reference counted). */
+struct vfu_rxbuf;
+
+/*
+ * A received message. Owns its payload and its fds: the payload is either
+ * malloc'd (@loan NULL) or borrowed from the transport's receive buffer
+ * (@loan set); either way vfu_msg_release gives it back, so never free(),
+ * realloc() or keep @payload past the release. A message may be moved by
+ * struct copy as long as only one copy is released (vfu_msg_init the
+ * other): the loan moves with it.
+ */
 struct vfu_msg {
 	struct vfu_hdr hdr;
-	uint8_t *payload; /* hdr.msg_size - 16 bytes (malloc); NULL when empty */
+	uint8_t *payload; /* hdr.msg_size - 16 bytes; NULL when empty */
 	size_t len;       /* payload bytes */
 	int fds[VFU_MSG_MAX_FDS]; /* -1 once taken */
 	size_t nr_fds;
+	struct vfu_rxbuf *loan; /* non-NULL: @payload is borrowed, not malloc'd */
 };
 
 /* Empty message: no payload, no fds. */
 void vfu_msg_init(struct vfu_msg *m);
-/* Free the payload and close every fd not taken; leaves @m empty. */
+/* Free (or give back) the payload and close every fd not taken; leaves @m empty. */
 void vfu_msg_release(struct vfu_msg *m);
 /*
  * Take ownership of fd @i (the slot becomes -1).
@@ -86,7 +119,8 @@ struct vfu_tran_ops {
 	const char *name;
 	/*
 	 * Read 1..@len bytes, waiting at most @timeout_ms (-1: forever) for the
-	 * first. fds that arrive with them go to @sink.
+	 * first; with 0, never wait. fds that arrive with them go to @sink.
+	 * Never returns more than @len bytes, never keeps bytes for later.
 	 * Return: bytes read; 0 at end of stream; -EAGAIN on timeout; -errno.
 	 */
 	ssize_t (*read)(struct vfu_tran *t, void *buf, size_t len,
@@ -112,10 +146,14 @@ struct vfu_tran {
 	int io_timeout_ms;   /* inside a message, and for send; -1: forever */
 	int recv_err;        /* first fatal receive error (stream lost sync) */
 	int send_err;        /* first fatal send error */
+	struct vfu_rxbuf *rxbuf; /* reusable payload buffer; NULL until needed */
 };
 
 /* Set defaults (1 MiB + overhead, 1 fd each way, 5 s). For implementations. */
 void vfu_tran_init(struct vfu_tran *t, const struct vfu_tran_ops *ops);
+/* Drop what the framing holds (the receive buffer; a message still
+ * borrowing it keeps it alive). For implementations: call from destroy. */
+void vfu_tran_fini(struct vfu_tran *t);
 
 /* ---- API ---- */
 
@@ -157,8 +195,9 @@ int vfu_tran_reply(struct vfu_tran *t, const struct vfu_hdr *req, int err,
 
 /*
  * Receive one message into @msg (initialised here; release it with
- * vfu_msg_release). @timeout_ms bounds the wait for the first byte
- * (-1: forever); later bytes wait at most io_timeout_ms each.
+ * vfu_msg_release, whatever the result). @timeout_ms bounds the wait for
+ * the first byte (-1: forever; 0: only what is already there); later bytes
+ * wait at most io_timeout_ms each.
  * Return:
  *   0          @msg holds a message with a valid header (vfu_hdr_check).
  *   -EAGAIN    nothing arrived within @timeout_ms; nothing consumed.
@@ -166,15 +205,31 @@ int vfu_tran_reply(struct vfu_tran *t, const struct vfu_hdr *req, int err,
  *              many fds or truncated control data. Its fds are closed,
  *              msg->hdr holds its header (for an error reply), no payload.
  *              The stream is still in sync.
+ *   -EMSGSIZE  msg_size > max_msg_size. msg->hdr holds the header (for an
+ *              error reply), no payload, no fds. The payload was read and
+ *              discarded (in pieces, each waiting at most io_timeout_ms;
+ *              fds that came with it closed), so the stream is still in
+ *              sync - unless the peer went away, stalled or failed while
+ *              it was skipped: then the stream is unusable as below, and
+ *              vfu_tran_recv_error() says so (and why).
+ *   -EPROTO    msg_size < 16: the stream cannot be resynchronised.
+ *              msg->hdr holds the header (for an error reply), no payload,
+ *              no fds.
  *   -ENOTCONN  the peer closed the connection between messages.
  *   -ECONNRESET the peer went away in the middle of a message.
  *   -ETIMEDOUT the peer stalled in the middle of a message.
- *   -EPROTO    msg_size < 16.       -EMSGSIZE  msg_size > max_msg_size.
  *   -ENOMEM, other -errno from the byte source.
- * Every error but -EAGAIN and -EINVAL leaves the stream unusable: later
- * calls return -EPIPE.
+ * Except for -EINVAL, -EMSGSIZE and -EPROTO, msg->hdr is zero on error.
+ * Every error but -EAGAIN, -EINVAL and (see above) -EMSGSIZE leaves the
+ * stream unusable: later calls return -EPIPE.
  */
 int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms);
+
+/*
+ * 0 while the receive side is in sync; else the error that broke it (the
+ * first fatal vfu_tran_recv error), after which vfu_tran_recv returns -EPIPE.
+ */
+int vfu_tran_recv_error(const struct vfu_tran *t);
 
 /* The fd to poll for input (socket transports), or -ENOTSUP. */
 int vfu_tran_pollfd(struct vfu_tran *t);

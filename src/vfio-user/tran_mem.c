@@ -215,6 +215,7 @@ static void mem_destroy(struct vfu_tran *t)
 {
 	struct tran_mem *m = to_mem(t);
 
+	vfu_tran_fini(t);
 	while (m->head) {
 		struct mem_chunk *c = m->head;
 

@@ -3,9 +3,14 @@
  * vfio-user byte source over a connected AF_UNIX SOCK_STREAM socket, plus
  * listen/accept/connect helpers. Framing lives in tran.c.
  *
- * Every wait is a poll() with a deadline, and every socket call uses
- * MSG_DONTWAIT, so a silent or vanished peer costs at most the timeout,
- * whether the socket is blocking or not. EINTR restarts with the time left.
+ * Every bounded wait is a poll() with a deadline, and every socket call
+ * that must not outlast one uses MSG_DONTWAIT, so a silent or vanished
+ * peer costs at most the timeout, whether the socket is blocking or not.
+ * A read tries recvmsg first and polls only when nothing is there (poll
+ * and a second recvmsg would cost two more system calls per message);
+ * a read that may wait forever blocks in recvmsg itself, falling back to
+ * poll when the socket is non-blocking or someone set SO_RCVTIMEO on it.
+ * EINTR restarts with the time left.
  */
 #define _GNU_SOURCE /* accept4, MSG_CMSG_CLOEXEC */
 #include <errno.h>
@@ -26,9 +31,9 @@
 #define SOCK_CMSG_FDS 253u
 
 #ifdef MSG_CMSG_CLOEXEC
-#define RECV_FLAGS (MSG_DONTWAIT | MSG_CMSG_CLOEXEC)
+#define RECV_FLAGS MSG_CMSG_CLOEXEC
 #else
-#define RECV_FLAGS MSG_DONTWAIT
+#define RECV_FLAGS 0
 #endif
 
 #ifdef MSG_NOSIGNAL
@@ -120,7 +125,9 @@ static ssize_t sock_read(struct vfu_tran *t, void *buf, size_t len,
 			 struct vfu_fd_sink *sink, int timeout_ms)
 {
 	int fd = to_sock(t)->fd;
-	int64_t deadline = deadline_of(timeout_ms);
+	int flags = RECV_FLAGS;
+	int64_t deadline = 0;
+	bool waited = false;
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int) * SOCK_CMSG_FDS)];
@@ -134,7 +141,7 @@ static ssize_t sock_read(struct vfu_tran *t, void *buf, size_t len,
 			.msg_control = ctl.buf,
 			.msg_controllen = sizeof(ctl.buf),
 		};
-		ssize_t n = recvmsg(fd, &mh, RECV_FLAGS);
+		ssize_t n = recvmsg(fd, &mh, flags);
 		int rc;
 
 		if (n >= 0) {
@@ -145,6 +152,12 @@ static ssize_t sock_read(struct vfu_tran *t, void *buf, size_t len,
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
+		if (timeout_ms == 0)
+			return -EAGAIN; /* no second look: poll(0) would say the same */
+		if (!waited) {
+			deadline = deadline_of(timeout_ms);
+			waited = true;
+		}
 		rc = wait_fd(fd, POLLIN, deadline);
 		if (rc)
 			return rc;
@@ -155,7 +168,8 @@ static int sock_write(struct vfu_tran *t, const struct iovec *iov, size_t iovcnt
 		      const int *fds, size_t nr_fds, int timeout_ms)
 {
 	int fd = to_sock(t)->fd;
-	int64_t deadline = deadline_of(timeout_ms);
+	int64_t deadline = 0;
+	bool waited = false;
 	struct iovec v[VFU_TRAN_MAX_IOV + 1];
 	struct iovec *cur = v;
 	size_t left = iovcnt;
@@ -167,7 +181,8 @@ static int sock_write(struct vfu_tran *t, const struct iovec *iov, size_t iovcnt
 	if (iovcnt > VFU_TRAN_MAX_IOV + 1 || nr_fds > VFU_MSG_MAX_FDS)
 		return -EINVAL;
 	memcpy(v, iov, iovcnt * sizeof(*iov));
-	memset(&ctl, 0, sizeof(ctl));
+	if (nr_fds > 0)
+		memset(&ctl, 0, sizeof(ctl));
 
 	while (left > 0) {
 		struct msghdr mh = { .msg_iov = cur, .msg_iovlen = left };
@@ -197,6 +212,10 @@ static int sock_write(struct vfu_tran *t, const struct iovec *iov, size_t iovcnt
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -errno;
+			if (!waited) { /* the clock starts at the first full buffer */
+				deadline = deadline_of(timeout_ms);
+				waited = true;
+			}
 			rc = wait_fd(fd, POLLOUT, deadline);
 			if (rc)
 				return rc == -EAGAIN ? -ETIMEDOUT : rc;
@@ -238,6 +257,7 @@ static void sock_destroy(struct vfu_tran *t)
 {
 	struct tran_sock *s = to_sock(t);
 
+	vfu_tran_fini(t);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);

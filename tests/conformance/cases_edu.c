@@ -719,9 +719,14 @@ static void edu_reset(struct conf *c)
 	      "COMMAND 0x%04x after reset with irq type %d: bus master wrong", cmd, (int)t0);
 	MMIO_RD(c, d, EDU_BAR, EDU_REG_ID, 4, v);
 	CHECK_EQ(c, "ID register after reset", v, EDU_ID_VALUE);
-	/* A reset function deasserts its interrupts (PCI 3.0, 6.2.4). */
+	/* A reset function deasserts its interrupts (PCI 3.0, 6.2.4). QEMU's
+	 * edu has no reset handler at all, so only our model is held to it;
+	 * on real edu the bit is acked by hand so no state is left behind. */
 	MMIO_RD(c, d, EDU_BAR, EDU_REG_IRQ_STATUS, 4, v);
-	CHECK_EQ(c, "IRQ_STATUS after reset", v, 0);
+	if (c->is_sim)
+		CHECK_EQ(c, "IRQ_STATUS after reset", v, 0);
+	else
+		MMIO_WR(c, d, EDU_BAR, EDU_REG_IRQ_ACK, 4, 0x4);
 	CHECK_RC(c, upci_irq_info(d, &t1, &n1), 0);
 	CHECK(c, t1 == t0 && n1 == n0, "irq set-up after reset: type %d nvec %u, before type %d nvec %u", (int)t1, n1,
 	      (int)t0, n0);

@@ -6,9 +6,11 @@
  *
  *   cf.c        CFString and the matching dictionary
  *   dispatch.c  serial queues as threads
- *   iokit.c     the IOKit calls, object names, notification ports, call log
- *   drv.c       the driver model: instances, user clients, selectors,
- *               config space, BARs, MMIO, claim, reset
+ *   iokit.c     the IOKit calls, object names, the call log
+ *   notify.c    notification ports and async completions
+ *   drv.c       the driver model's instances and user clients
+ *   drv_call.c  its selectors: claim, config space, BARs, MMIO, reset
+ *   shim_api.c  the test API (iokit_shim.h)
  *   drv_mem.c   IOConnectMapMemory64 memory types
  *   drv_dma.c   DMA regions (65,536 slots keyed by IOVA) and the DMA buffer
  *   drv_irq.c   interrupt page, Check/Wait/SetIRQMask, the device's vectors
@@ -123,15 +125,19 @@ struct drv_client {
 	struct drv_mapping *maps;
 };
 
-/* drv.c */
+/* drv.c: instances and their clients */
 extern struct drv_dev *shim_devices;
+/* The BAR addresses "the platform assigned" (also its restore after a reset). */
+void drv_assign_bars(struct drv_dev *d);
 int drv_ensure_init(void);  /* configure from the environment once */
 struct drv_dev *drv_find(uint8_t bus, uint8_t dev, uint8_t fn);
 kern_return_t drv_open(struct drv_dev *d, struct drv_client **out);
 void drv_close(struct drv_client *c);
+int drv_provider_open(const struct drv_client *c);
+
+/* drv_call.c: one selector; @nout in: room, out: outputs given. */
 kern_return_t drv_call(struct drv_client *c, uint32_t sel, const uint64_t *in, uint32_t nin, uint64_t *out,
 		       uint32_t *nout);
-int drv_provider_open(const struct drv_client *c);
 unsigned iokit_shim_live_objects_locked(void);
 
 /* drv_mem.c */

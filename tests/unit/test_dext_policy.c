@@ -5,6 +5,7 @@
  * device (COMMAND and the rest); the backend applying it; and the same
  * decisions as the vfio-user server's hook (drop, emulate, forward).
  */
+#include "dext_serve.h"
 #include "pci_regs.h"
 #include "srv_policy.h"
 #include "test_dext_util.h"
@@ -151,6 +152,8 @@ static void test_serve_decisions(void **state)
 	assert_int_equal(got[0] | got[1] << 8, 0x0010);
 	assert_int_equal(upci_config_read(sim, exp + PCI_EXP_DEVCTL, 2, &devctl), 0);
 	assert_int_not_equal(devctl, 0x0010); /* the device kept the host's value */
+	assert_ptr_equal(upci_dext_cfg_policy(d), &upci_dext_serve_policy);
+	assert_null(upci_dext_cfg_policy(sim));
 	/* Not a dext device: everything forwarded. */
 	assert_int_equal(vfu_cfg_policy_apply(&upci_dext_serve_policy, &sh, sim, PCI_INTERRUPT_LINE, 1, 0x5a), 0);
 	assert_int_equal(upci_config_read(sim, PCI_INTERRUPT_LINE, 1, &v), 0);

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -376,36 +377,269 @@ static void test_sock_fds_when_none_allowed(void **state)
 	vfu_msg_release(&m);
 }
 
+/* msg_size < 16: fatal (nothing to skip by), but the header is kept so an
+ * error reply can name the msg_id; the fd that came with it is closed. */
 static void test_sock_header_too_small(void **state)
 {
 	struct pair *p = *state;
 	uint8_t h[16];
+	int fd = tagged_fd(5);
 	struct vfu_msg m;
 
-	raw_hdr(h, 1, VFU_CMD_DEVICE_RESET, 15, 0);
-	raw_send(p->raw_a, h, 16, NULL, 0);
+	raw_hdr(h, 0x1234, VFU_CMD_DEVICE_RESET, 15, 0);
+	raw_send(p->raw_a, h, 16, &fd, 1);
+	close(fd);
 	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), -EPROTO);
-	/* the stream cannot be trusted any more */
-	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), -EPIPE);
+	assert_int_equal(m.hdr.msg_id, 0x1234);
+	assert_int_equal(m.hdr.cmd, VFU_CMD_DEVICE_RESET);
+	assert_int_equal(m.hdr.msg_size, 15);
+	assert_int_equal(m.nr_fds, 0);
+	assert_null(m.payload);
+	assert_int_equal(vfu_tran_recv_error(p->b), -EPROTO);
 	vfu_msg_release(&m);
+	/* the stream cannot be trusted any more, even when more follows */
+	assert_int_equal(send_req(p->a, 2, VFU_CMD_DEVICE_RESET, NULL, 0, NULL, 0), 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), -EPIPE);
+	assert_int_equal(m.hdr.msg_id, 0);
+	vfu_msg_release(&m);
+	/* teardown checks that fd 5 did not leak */
 }
 
-static void test_sock_header_too_big(void **state)
+/* msg_size 0 too: the header is still reported as it came. */
+static void test_sock_header_size_zero(void **state)
 {
 	struct pair *p = *state;
 	uint8_t h[16];
-	int fd = tagged_fd(7);
+	struct vfu_msg m;
+
+	raw_hdr(h, 77, VFU_CMD_REGION_READ, 0, 0);
+	raw_send(p->raw_a, h, 16, NULL, 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), -EPROTO);
+	assert_int_equal(m.hdr.msg_id, 77);
+	assert_int_equal(m.hdr.cmd, VFU_CMD_REGION_READ);
+	assert_int_equal(m.hdr.msg_size, 0);
+	vfu_msg_release(&m);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 0), -EPIPE);
+	vfu_msg_release(&m);
+}
+
+/*
+ * Over the limit: the header is kept for an error reply, the payload is
+ * read and dropped (split writes, fds on the header and in the middle,
+ * all closed), and the stream stays in sync: the next message, with its
+ * own fd, comes whole. The error reply reaches the sender.
+ */
+static void test_sock_header_too_big(void **state)
+{
+	struct pair *p = *state;
+	uint8_t h[16], body[6000];
+	int x = tagged_fd(7), y = tagged_fd(8), z = tagged_fd(9);
+	struct vfu_hdr req;
+	struct vfu_msg m;
+	int base;
+
+	assert_int_equal(vfu_tran_set_limits(p->b, 4096, 8, 8), 0);
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(0xff - i);
+	raw_hdr(h, 0x4242, VFU_CMD_REGION_WRITE, 16 + sizeof(body), 0);
+	raw_send(p->raw_a, h, 16, &x, 1);
+	raw_send(p->raw_a, body, 1000, NULL, 0);
+	raw_send(p->raw_a, body + 1000, 3000, &y, 1);
+	raw_send(p->raw_a, body + 4000, sizeof(body) - 4000, NULL, 0);
+	assert_int_equal(send_req(p->a, 0x4343, VFU_CMD_DMA_MAP, "next", 4, &z, 1), 0);
+	close(x);
+	close(y);
+	close(z);
+	base = count_fds();
+
+	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), -EMSGSIZE);
+	assert_int_equal(m.hdr.msg_id, 0x4242);
+	assert_int_equal(m.hdr.cmd, VFU_CMD_REGION_WRITE);
+	assert_int_equal(m.hdr.msg_size, 16 + sizeof(body));
+	assert_int_equal(m.hdr.flags, VFU_HDR_F_TYPE_COMMAND);
+	assert_null(m.payload);
+	assert_int_equal(m.len, 0);
+	assert_int_equal(m.nr_fds, 0);
+	assert_int_equal(count_fds(), base); /* x and y arrived and were closed */
+	assert_int_equal(vfu_tran_recv_error(p->b), 0); /* not fatal */
+	req = m.hdr;
+	vfu_msg_release(&m);
+	assert_int_equal(vfu_tran_reply(p->b, &req, -EMSGSIZE, NULL, 0, NULL, 0), 0);
+
+	/* in sync: the next message and its fd */
+	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), 0);
+	assert_int_equal(m.hdr.msg_id, 0x4343);
+	assert_int_equal(m.len, 4);
+	assert_memory_equal(m.payload, "next", 4);
+	assert_int_equal(m.nr_fds, 1);
+	assert_int_equal(tag_of(m.fds[0]), 9);
+	vfu_msg_release(&m);
+
+	/* and the sender got its error reply */
+	assert_int_equal(vfu_tran_recv(p->a, &m, 1000), 0);
+	assert_int_equal(m.hdr.msg_id, 0x4242);
+	assert_int_equal(m.hdr.flags, VFU_HDR_F_TYPE_REPLY | VFU_HDR_F_ERROR);
+	assert_int_equal(m.hdr.error, EMSGSIZE);
+	vfu_msg_release(&m);
+}
+
+/* A writer thread (no cmocka asserts off the main thread). */
+struct writer {
+	int fd;
+	int delay_ms;
+	const uint8_t *buf;
+	size_t len;
+	bool close_after; /* shutdown(SHUT_WR) once written */
+	int rc;
+	pthread_t th;
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	size_t off = 0;
+
+	if (w->delay_ms > 0) {
+		struct timespec ts = { .tv_sec = w->delay_ms / 1000,
+				       .tv_nsec = (long)(w->delay_ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	w->rc = 0;
+	while (off < w->len) {
+		ssize_t n = send(w->fd, w->buf + off, w->len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			w->rc = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (w->close_after)
+		shutdown(w->fd, SHUT_WR);
+	return NULL;
+}
+
+static void writer_start(struct writer *w, int fd, int delay_ms, const void *buf, size_t len)
+{
+	w->fd = fd;
+	w->delay_ms = delay_ms;
+	w->buf = buf;
+	w->len = len;
+	assert_int_equal(pthread_create(&w->th, NULL, writer_main, w), 0);
+}
+
+static void writer_join(struct writer *w)
+{
+	assert_int_equal(pthread_join(w->th, NULL), 0);
+	assert_int_equal(w->rc, 0);
+}
+
+/*
+ * An oversized message far larger than the socket buffer and the receive
+ * buffer: skipped in many pieces while the writer still writes. Meanwhile
+ * an earlier message holds the transport's buffer: the skip must not write
+ * into it.
+ */
+static void test_sock_oversized_large(void **state)
+{
+	struct pair *p = *state;
+	const size_t body = 3u * 1024u * 1024u + 123u;
+	size_t len = 16 + body + 16 + 5;
+	uint8_t *stream = calloc(1, len);
+	struct writer w = { .close_after = false };
+	struct vfu_msg held, m;
+	uint8_t pattern[300];
+
+	assert_non_null(stream);
+	assert_int_equal(vfu_tran_set_limits(p->b, 64 * 1024, 8, 8), 0);
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)(i * 13 + 5);
+	assert_int_equal(send_req(p->a, 1, VFU_CMD_REGION_WRITE, pattern, sizeof(pattern), NULL, 0), 0);
+	assert_int_equal(vfu_tran_recv(p->b, &held, 1000), 0);
+	assert_non_null(held.loan); /* it borrows the transport's buffer */
+
+	raw_hdr(stream, 2, VFU_CMD_REGION_WRITE, (uint32_t)(16 + body), 0);
+	memset(stream + 16, 0xee, body);
+	raw_hdr(stream + 16 + body, 3, VFU_CMD_DEVICE_FEATURE, 16 + 5, 0);
+	memcpy(stream + 32 + body, "after", 5);
+	writer_start(&w, p->raw_a, 0, stream, len);
+
+	assert_int_equal(vfu_tran_recv(p->b, &m, 2000), -EMSGSIZE);
+	assert_int_equal(m.hdr.msg_id, 2);
+	assert_int_equal(m.hdr.msg_size, 16 + body);
+	assert_int_equal(vfu_tran_recv_error(p->b), 0);
+	vfu_msg_release(&m);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 2000), 0);
+	assert_int_equal(m.hdr.msg_id, 3);
+	assert_memory_equal(m.payload, "after", 5);
+	vfu_msg_release(&m);
+	writer_join(&w);
+
+	/* the held message was not overwritten by the skip */
+	assert_memory_equal(held.payload, pattern, sizeof(pattern));
+	vfu_msg_release(&held);
+
+	/* and once the buffer is free, skipping may use it */
+	w.close_after = false;
+	writer_start(&w, p->raw_a, 0, stream, len);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 2000), -EMSGSIZE);
+	vfu_msg_release(&m);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 2000), 0);
+	assert_int_equal(m.hdr.msg_id, 3);
+	vfu_msg_release(&m);
+	writer_join(&w);
+	free(stream);
+}
+
+/* The peer leaves while its oversized message is skipped: the result still
+ * names the message, but the stream is lost (and says why). */
+static void test_sock_oversized_peer_gone(void **state)
+{
+	struct pair *p = *state;
+	uint8_t buf[16 + 10] = { 0 };
+	int fd = tagged_fd(4);
 	struct vfu_msg m;
 
 	assert_int_equal(vfu_tran_set_limits(p->b, 4096, 8, 8), 0);
-	raw_hdr(h, 1, VFU_CMD_REGION_WRITE, 4097, 0);
-	raw_send(p->raw_a, h, 16, &fd, 1); /* the fd in flight must not leak */
+	raw_hdr(buf, 9, VFU_CMD_REGION_WRITE, UINT32_MAX, 0); /* "4 GiB" */
+	raw_send(p->raw_a, buf, 16, NULL, 0);
+	raw_send(p->raw_a, buf + 16, 10, &fd, 1);
 	close(fd);
-	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), -EMSGSIZE);
+	drop_a(p);
+	vfu_tran_set_io_timeout(p->b, -1); /* EOF must end it, not a timer */
+	assert_int_equal(vfu_tran_recv(p->b, &m, -1), -EMSGSIZE);
+	assert_int_equal(m.hdr.msg_id, 9);
+	assert_int_equal(m.hdr.msg_size, UINT32_MAX);
+	assert_int_equal(m.nr_fds, 0);
+	assert_int_equal(vfu_tran_recv_error(p->b), -ECONNRESET);
+	vfu_msg_release(&m);
 	assert_int_equal(vfu_tran_recv(p->b, &m, 0), -EPIPE);
+	vfu_msg_release(&m);
+	/* teardown checks that fd 4 did not leak */
+}
 
-	raw_hdr(h, 1, VFU_CMD_REGION_WRITE, UINT32_MAX, 0);
-	raw_send(p->raw_a, h, 16, NULL, 0);
+/* The peer stalls in an oversized message: each read waits io_timeout_ms. */
+static void test_sock_oversized_stall(void **state)
+{
+	struct pair *p = *state;
+	uint8_t buf[16 + 100] = { 0 };
+	struct vfu_msg m;
+	int64_t t0, dt;
+
+	assert_int_equal(vfu_tran_set_limits(p->b, 64, 8, 8), 0);
+	raw_hdr(buf, 10, VFU_CMD_REGION_WRITE, 16 + 200, 0);
+	raw_send(p->raw_a, buf, sizeof(buf), NULL, 0);
+	vfu_tran_set_io_timeout(p->b, 100);
+	t0 = now_ms();
+	assert_int_equal(vfu_tran_recv(p->b, &m, -1), -EMSGSIZE);
+	dt = now_ms() - t0;
+	assert_true(dt >= 90 && dt < 2000);
+	assert_int_equal(m.hdr.msg_id, 10);
+	assert_int_equal(vfu_tran_recv_error(p->b), -ETIMEDOUT);
+	vfu_msg_release(&m);
 	assert_int_equal(vfu_tran_recv(p->b, &m, 0), -EPIPE);
 	vfu_msg_release(&m);
 }
@@ -546,6 +780,429 @@ static void test_sock_limits(void **state)
 	assert_int_equal(vfu_tran_set_limits(p->a, 16, 0, 0), 0);
 	assert_int_equal(vfu_tran_sock_new(-1, &p->a), -EBADF);
 	assert_non_null(p->a);
+}
+
+/* ---- fd attribution when several messages wait in the socket ---- */
+
+/* A message as bytes: header + @len payload bytes of @fill. */
+static size_t raw_msg(uint8_t *b, uint16_t id, size_t len, uint8_t fill)
+{
+	raw_hdr(b, id, VFU_CMD_DEVICE_FEATURE, (uint32_t)(16 + len), 0);
+	memset(b + 16, fill, len);
+	return 16 + len;
+}
+
+/* Receive message @id with @len payload bytes and fds tagged @tags. */
+static void expect_msg(struct vfu_tran *t, uint16_t id, size_t len, const int *tags, size_t nr)
+{
+	struct vfu_msg m;
+
+	assert_int_equal(vfu_tran_recv(t, &m, 1000), 0);
+	assert_int_equal(m.hdr.msg_id, id);
+	assert_int_equal(m.len, len);
+	assert_int_equal(m.nr_fds, nr);
+	for (size_t i = 0; i < nr; i++)
+		assert_int_equal(tag_of(m.fds[i]), tags[i]);
+	vfu_msg_release(&m);
+}
+
+/*
+ * Everything is queued before the first recv. Linux hands one recvmsg the
+ * bytes of several sendmsgs, up to and including the first that carries
+ * fds, without saying where that one began: a receiver reading ahead
+ * would see message 1's bytes and message 2's fd in one read. Each fd
+ * must still go to the message its sendmsg began in:
+ *   1 (no fd) | 2 (a) | 3 header only | 4 (b)            one sendmsg each
+ *   5 header | [5 payload + 6 whole] (c)                  c belongs to 5
+ *   [7 whole + 8 header] (d) | 8 payload                  d belongs to 7
+ *   9 header (e) | 9 payload (f) | 10 (g)                 e, f -> 9
+ */
+static void test_sock_pipelined_attribution(void **state)
+{
+	struct pair *p = *state;
+	uint8_t b[1024];
+	int a = tagged_fd(0xa), bb = tagged_fd(0xb), c = tagged_fd(0xc), d = tagged_fd(0xd);
+	int e = tagged_fd(0xe), f = tagged_fd(0xf), g = tagged_fd(0x10);
+	const int ta[] = { 0xa }, tb[] = { 0xb }, tc[] = { 0xc }, td[] = { 0xd };
+	const int tef[] = { 0xe, 0xf }, tg[] = { 0x10 };
+	size_t n, n2;
+
+	n = raw_msg(b, 1, 40, 0x01);
+	raw_send(p->raw_a, b, n, NULL, 0);
+	n = raw_msg(b, 2, 8, 0x02);
+	raw_send(p->raw_a, b, n, &a, 1);
+	n = raw_msg(b, 3, 0, 0);
+	raw_send(p->raw_a, b, n, NULL, 0);
+	n = raw_msg(b, 4, 3, 0x04);
+	raw_send(p->raw_a, b, n, &bb, 1);
+
+	n = raw_msg(b, 5, 20, 0x05);
+	raw_send(p->raw_a, b, 16, NULL, 0);
+	n2 = raw_msg(b + n, 6, 7, 0x06);
+	raw_send(p->raw_a, b + 16, n - 16 + n2, &c, 1);
+
+	n = raw_msg(b, 7, 12, 0x07);
+	n2 = raw_msg(b + n, 8, 9, 0x08);
+	raw_send(p->raw_a, b, n + 16, &d, 1);
+	raw_send(p->raw_a, b + n + 16, n2 - 16, NULL, 0);
+
+	n = raw_msg(b, 9, 30, 0x09);
+	raw_send(p->raw_a, b, 16, &e, 1);
+	raw_send(p->raw_a, b + 16, n - 16, &f, 1);
+	n = raw_msg(b, 10, 1, 0x0a);
+	raw_send(p->raw_a, b, n, &g, 1);
+	close(a);
+	close(bb);
+	close(c);
+	close(d);
+	close(e);
+	close(f);
+	close(g);
+
+	expect_msg(p->b, 1, 40, NULL, 0);
+	expect_msg(p->b, 2, 8, ta, 1);
+	expect_msg(p->b, 3, 0, NULL, 0);
+	expect_msg(p->b, 4, 3, tb, 1);
+	expect_msg(p->b, 5, 20, tc, 1);
+	expect_msg(p->b, 6, 7, NULL, 0);
+	expect_msg(p->b, 7, 12, td, 1);
+	expect_msg(p->b, 8, 9, NULL, 0);
+	expect_msg(p->b, 9, 30, tef, 2);
+	expect_msg(p->b, 10, 1, tg, 1);
+}
+
+/*
+ * A received message leaves the next one in the socket, untouched: poll
+ * still reports it, and whoever reads the socket directly (the client's
+ * fast path does) finds its header first.
+ */
+static void test_sock_no_read_ahead(void **state)
+{
+	struct pair *p = *state;
+	struct pollfd pfd = { .fd = vfu_tran_pollfd(p->b), .events = POLLIN };
+	uint8_t peek[64];
+	struct vfu_hdr h;
+	struct vfu_msg m;
+
+	assert_int_equal(send_req(p->a, 1, VFU_CMD_REGION_READ, "0123456789abcdef", 16, NULL, 0), 0);
+	assert_int_equal(send_req(p->a, 2, VFU_CMD_DEVICE_RESET, NULL, 0, NULL, 0), 0);
+	assert_int_equal(send_req(p->a, 3, VFU_CMD_REGION_READ, "fedcba9876543210", 16, NULL, 0), 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), 0);
+	assert_int_equal(m.hdr.msg_id, 1);
+	vfu_msg_release(&m);
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+	assert_int_equal(recv(pfd.fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT), 16 + 32);
+	memcpy(&h, peek, sizeof(h));
+	assert_int_equal(h.msg_id, 2);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 0), 0);
+	assert_int_equal(m.hdr.msg_id, 2);
+	vfu_msg_release(&m);
+	assert_int_equal(recv(pfd.fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT), 32);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 0), 0);
+	assert_int_equal(m.hdr.msg_id, 3);
+	vfu_msg_release(&m);
+	assert_int_equal(poll(&pfd, 1, 0), 0);
+}
+
+/* ---- the reusable receive buffer ---- */
+
+static void fill_pattern(uint8_t *b, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		b[i] = (uint8_t)((i * 31u + seed * 7u + (i >> 8)) ^ seed);
+}
+
+static bool check_pattern(const uint8_t *b, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		if (b[i] != (uint8_t)((i * 31u + seed * 7u + (i >> 8)) ^ seed))
+			return false;
+	return true;
+}
+
+/*
+ * A small payload borrows the transport's buffer; while it is borrowed the
+ * next message gets its own; a payload above VFU_TRAN_RXBUF_SIZE is always
+ * its own; once given back, the buffer is used again.
+ */
+static void test_rxbuf_lend(void **state)
+{
+	struct pair *p = *state;
+	static uint8_t big[VFU_TRAN_RXBUF_SIZE + 1];
+	uint8_t small[200];
+	struct vfu_msg m1, m2, m3;
+	uintptr_t lent;
+
+	fill_pattern(small, sizeof(small), 1);
+	assert_int_equal(send_req(p->a, 1, VFU_CMD_REGION_WRITE, small, sizeof(small), NULL, 0), 0);
+	fill_pattern(small, sizeof(small), 2);
+	assert_int_equal(send_req(p->a, 2, VFU_CMD_REGION_WRITE, small, sizeof(small), NULL, 0), 0);
+
+	assert_int_equal(vfu_tran_recv(p->b, &m1, 1000), 0);
+	assert_non_null(m1.loan);
+	lent = (uintptr_t)m1.payload;
+	assert_int_equal(vfu_tran_recv(p->b, &m2, 1000), 0);
+	assert_null(m2.loan);
+	assert_true((uintptr_t)m2.payload != lent);
+	assert_true(check_pattern(m1.payload, m1.len, 1));
+	assert_true(check_pattern(m2.payload, m2.len, 2));
+	vfu_msg_release(&m1);
+
+	fill_pattern(big, sizeof(big), 3);
+	assert_int_equal(send_req(p->a, 3, VFU_CMD_REGION_WRITE, big, sizeof(big), NULL, 0), 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m3, 1000), 0);
+	assert_null(m3.loan);
+	assert_int_equal(m3.len, sizeof(big));
+	assert_true(check_pattern(m3.payload, m3.len, 3));
+	vfu_msg_release(&m3);
+
+	fill_pattern(small, sizeof(small), 4);
+	assert_int_equal(send_req(p->a, 4, VFU_CMD_REGION_WRITE, small, 100, NULL, 0), 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m1, 1000), 0);
+	assert_non_null(m1.loan);
+	assert_true((uintptr_t)m1.payload == lent); /* the same buffer again */
+	assert_true(check_pattern(m1.payload, m1.len, 4));
+	/* still intact after m2's own buffer is freed */
+	vfu_msg_release(&m2);
+	assert_true(check_pattern(m1.payload, m1.len, 4));
+	vfu_msg_release(&m1);
+}
+
+/* A message moved by struct copy keeps its loan; one dropped whole (bad
+ * flags) gives the buffer back at once. */
+static void test_rxbuf_move_and_drop(void **state)
+{
+	struct pair *p = *state;
+	uint8_t small[64];
+	uint8_t bad[16 + 10] = { 0 };
+	struct vfu_msg m, moved;
+
+	fill_pattern(small, sizeof(small), 5);
+	assert_int_equal(send_req(p->a, 1, VFU_CMD_REGION_WRITE, small, sizeof(small), NULL, 0), 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), 0);
+	assert_non_null(m.loan);
+	moved = m; /* what the server's queue does */
+	vfu_msg_init(&m);
+	vfu_msg_release(&m); /* an empty message gives nothing back */
+
+	fill_pattern(small, sizeof(small), 6);
+	assert_int_equal(send_req(p->a, 2, VFU_CMD_REGION_WRITE, small, sizeof(small), NULL, 0), 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), 0);
+	assert_null(m.loan); /* moved still holds the buffer */
+	assert_true(check_pattern(moved.payload, moved.len, 5));
+	vfu_msg_release(&m);
+	vfu_msg_release(&moved);
+
+	/* bad flags: read whole into the buffer, then dropped and given back */
+	raw_hdr(bad, 3, VFU_CMD_REGION_WRITE, sizeof(bad), 0x2);
+	raw_send(p->raw_a, bad, sizeof(bad), NULL, 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), -EINVAL);
+	assert_null(m.payload);
+	assert_null(m.loan);
+	vfu_msg_release(&m);
+	assert_int_equal(send_req(p->a, 4, VFU_CMD_REGION_WRITE, small, sizeof(small), NULL, 0), 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), 0);
+	assert_non_null(m.loan);
+	vfu_msg_release(&m);
+}
+
+/* A borrowed payload stays valid after its transport is closed (ASan
+ * checks both the read and that nothing leaks). */
+static void test_rxbuf_outlives_transport(void **state)
+{
+	struct pair *p = *state;
+	uint8_t small[500];
+	struct vfu_msg m;
+
+	fill_pattern(small, sizeof(small), 7);
+	assert_int_equal(send_req(p->a, 1, VFU_CMD_REGION_WRITE, small, sizeof(small), NULL, 0), 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), 0);
+	assert_non_null(m.loan);
+	vfu_tran_close(p->b);
+	p->b = NULL;
+	assert_true(check_pattern(m.payload, m.len, 7));
+	vfu_msg_release(&m);
+}
+
+/*
+ * Messages released on another thread, late and out of step with the
+ * receiver: the receiver must never reuse a buffer still borrowed. Every
+ * payload is checked by the releasing thread.
+ */
+#define HANDOFF_MAX 4
+#define HANDOFF_MSGS 3000
+
+struct handoff {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct vfu_msg q[HANDOFF_MAX];
+	size_t head, len;
+	bool done;
+	unsigned bad, checked, lent;
+};
+
+static void *checker_main(void *arg)
+{
+	struct handoff *h = arg;
+
+	for (;;) {
+		struct vfu_msg m;
+		struct timespec ts = { 0, 20000 };
+
+		pthread_mutex_lock(&h->mu);
+		while (h->len == 0 && !h->done)
+			pthread_cond_wait(&h->cv, &h->mu);
+		if (h->len == 0) {
+			pthread_mutex_unlock(&h->mu);
+			return NULL;
+		}
+		m = h->q[h->head];
+		vfu_msg_init(&h->q[h->head]);
+		h->head = (h->head + 1) % HANDOFF_MAX;
+		h->len--;
+		pthread_cond_broadcast(&h->cv);
+		pthread_mutex_unlock(&h->mu);
+
+		/* look at it a little later, while the receiver goes on */
+		nanosleep(&ts, NULL);
+		if (!check_pattern(m.payload, m.len, m.hdr.msg_id))
+			h->bad++;
+		if (m.loan)
+			h->lent++;
+		h->checked++;
+		vfu_msg_release(&m);
+	}
+}
+
+struct flood {
+	struct vfu_tran *t;
+	int rc;
+};
+
+static void *flood_main(void *arg)
+{
+	struct flood *f = arg;
+	uint8_t buf[3000];
+
+	f->rc = 0;
+	for (unsigned i = 0; i < HANDOFF_MSGS && f->rc == 0; i++) {
+		size_t len = 1 + (i * 977u) % sizeof(buf);
+
+		fill_pattern(buf, len, (uint16_t)i);
+		f->rc = send_req(f->t, (uint16_t)i, VFU_CMD_REGION_WRITE, buf, len, NULL, 0);
+	}
+	return NULL;
+}
+
+static void test_rxbuf_release_elsewhere(void **state)
+{
+	struct pair *p = *state;
+	struct handoff h = { .head = 0 };
+	struct flood f = { .t = p->a };
+	pthread_t checker, flood;
+
+	pthread_mutex_init(&h.mu, NULL);
+	pthread_cond_init(&h.cv, NULL);
+	assert_int_equal(pthread_create(&checker, NULL, checker_main, &h), 0);
+	assert_int_equal(pthread_create(&flood, NULL, flood_main, &f), 0);
+	for (unsigned i = 0; i < HANDOFF_MSGS; i++) {
+		struct vfu_msg m;
+
+		assert_int_equal(vfu_tran_recv(p->b, &m, 5000), 0);
+		assert_int_equal(m.hdr.msg_id, (uint16_t)i);
+		pthread_mutex_lock(&h.mu);
+		while (h.len == HANDOFF_MAX)
+			pthread_cond_wait(&h.cv, &h.mu);
+		h.q[(h.head + h.len) % HANDOFF_MAX] = m;
+		h.len++;
+		pthread_cond_broadcast(&h.cv);
+		pthread_mutex_unlock(&h.mu);
+	}
+	pthread_mutex_lock(&h.mu);
+	h.done = true;
+	pthread_cond_broadcast(&h.cv);
+	pthread_mutex_unlock(&h.mu);
+	assert_int_equal(pthread_join(flood, NULL), 0);
+	assert_int_equal(pthread_join(checker, NULL), 0);
+	assert_int_equal(f.rc, 0);
+	assert_int_equal(h.checked, HANDOFF_MSGS);
+	assert_int_equal(h.bad, 0);
+	assert_true(h.lent > 0); /* the buffer was used, and given back */
+	pthread_mutex_destroy(&h.mu);
+	pthread_cond_destroy(&h.cv);
+}
+
+/* ---- waiting for the first byte ---- */
+
+/* Waiting forever blocks in recvmsg; SO_RCVTIMEO (the client sets it for
+ * its own reads) must not turn that into a timeout. */
+static void test_sock_forever_with_rcvtimeo(void **state)
+{
+	struct pair *p = *state;
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 30000 };
+	uint8_t msg[16 + 4];
+	struct writer w = { .close_after = false };
+	struct vfu_msg m;
+	int64_t t0;
+
+	assert_int_equal(setsockopt(vfu_tran_pollfd(p->b), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	raw_msg(msg, 21, 4, 0x21);
+	t0 = now_ms();
+	writer_start(&w, p->raw_a, 200, msg, sizeof(msg));
+	assert_int_equal(vfu_tran_recv(p->b, &m, -1), 0);
+	assert_true(now_ms() - t0 >= 150);
+	assert_int_equal(m.hdr.msg_id, 21);
+	vfu_msg_release(&m);
+	writer_join(&w);
+	/* a finite wait is still the caller's, not SO_RCVTIMEO's */
+	tv.tv_usec = 0;
+	tv.tv_sec = 10;
+	assert_int_equal(setsockopt(vfu_tran_pollfd(p->b), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	t0 = now_ms();
+	assert_int_equal(vfu_tran_recv(p->b, &m, 50), -EAGAIN);
+	assert_true(now_ms() - t0 < 2000);
+	vfu_msg_release(&m);
+}
+
+/* ... and a non-blocking socket waits in poll instead. */
+static void test_sock_forever_nonblocking(void **state)
+{
+	struct pair *p = *state;
+	int fd = vfu_tran_pollfd(p->b);
+	uint8_t msg[16 + 9];
+	struct writer w = { .close_after = false };
+	struct vfu_msg m;
+	int64_t t0;
+
+	assert_int_equal(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+	raw_msg(msg, 22, 9, 0x22);
+	t0 = now_ms();
+	writer_start(&w, p->raw_a, 100, msg, sizeof(msg));
+	assert_int_equal(vfu_tran_recv(p->b, &m, -1), 0);
+	assert_true(now_ms() - t0 >= 80);
+	assert_int_equal(m.hdr.msg_id, 22);
+	assert_int_equal(m.len, 9);
+	vfu_msg_release(&m);
+	writer_join(&w);
+}
+
+/* Waiting forever is for the first byte only: a header that stops half
+ * way is bounded by io_timeout_ms. */
+static void test_sock_stall_mid_header(void **state)
+{
+	struct pair *p = *state;
+	uint8_t h[16];
+	struct vfu_msg m;
+	int64_t t0, dt;
+
+	raw_hdr(h, 1, VFU_CMD_DEVICE_RESET, 16, 0);
+	raw_send(p->raw_a, h, 7, NULL, 0);
+	vfu_tran_set_io_timeout(p->b, 100);
+	t0 = now_ms();
+	assert_int_equal(vfu_tran_recv(p->b, &m, -1), -ETIMEDOUT);
+	dt = now_ms() - t0;
+	assert_true(dt >= 90 && dt < 2000);
+	vfu_msg_release(&m);
 }
 
 /* ---- a message larger than the socket buffer: partial reads and writes ---- */
@@ -762,6 +1419,67 @@ static void test_mem_hostile(void **state)
 	assert_int_equal(count_fds(), base);
 }
 
+/* The memory transport skips an oversized message the same way: across
+ * chunks, closing the fds in it, and the next message keeps its own. */
+static void test_mem_oversized(void **state)
+{
+	struct vfu_tran *t;
+	uint8_t stream[16 + 300 + 16 + 2] = { 0 };
+	int fds[3];
+	struct vfu_msg m;
+	int base;
+
+	(void)state;
+	base = count_fds();
+	assert_int_equal(vfu_tran_mem_new(&t), 0);
+	assert_int_equal(vfu_tran_set_limits(t, 256, 4, 4), 0);
+	for (int i = 0; i < 3; i++)
+		fds[i] = tagged_fd((uint8_t)(0x60 + i));
+	raw_hdr(stream, 1, VFU_CMD_REGION_WRITE, 16 + 300, 0);
+	raw_hdr(stream + 316, 2, VFU_CMD_DEVICE_FEATURE, 16 + 2, 0);
+	assert_int_equal(vfu_tran_mem_feed(t, stream, 10, &fds[0], 1), 0);
+	assert_int_equal(vfu_tran_mem_feed(t, stream + 10, 200, &fds[1], 1), 0);
+	assert_int_equal(vfu_tran_mem_feed(t, stream + 210, 106, NULL, 0), 0);
+	assert_int_equal(vfu_tran_mem_feed(t, stream + 316, 18, &fds[2], 1), 0);
+
+	assert_int_equal(vfu_tran_recv(t, &m, 0), -EMSGSIZE);
+	assert_int_equal(m.hdr.msg_id, 1);
+	assert_int_equal(m.hdr.msg_size, 316);
+	assert_int_equal(m.nr_fds, 0);
+	assert_int_equal(vfu_tran_recv_error(t), 0);
+	vfu_msg_release(&m);
+	assert_int_equal(count_fds(), base + 1); /* only the next message's fd is left */
+	assert_int_equal(vfu_tran_recv(t, &m, 0), 0);
+	assert_int_equal(m.hdr.msg_id, 2);
+	assert_int_equal(m.nr_fds, 1);
+	assert_int_equal(tag_of(m.fds[0]), 0x62);
+	vfu_msg_release(&m);
+
+	/* input ends inside the skipped payload: reported, and fatal */
+	raw_hdr(stream, 3, VFU_CMD_REGION_WRITE, 16 + 300, 0);
+	assert_int_equal(vfu_tran_mem_feed(t, stream, 100, NULL, 0), 0);
+	assert_int_equal(vfu_tran_recv(t, &m, 0), -EMSGSIZE);
+	assert_int_equal(m.hdr.msg_id, 3);
+	assert_int_equal(vfu_tran_recv_error(t), -ECONNRESET);
+	vfu_msg_release(&m);
+	assert_int_equal(vfu_tran_recv(t, &m, 0), -EPIPE);
+	vfu_msg_release(&m);
+	vfu_tran_close(t);
+
+	/* msg_size < 16 on memory too: header kept, fatal */
+	assert_int_equal(vfu_tran_mem_new(&t), 0);
+	raw_hdr(stream, 4, VFU_CMD_DEVICE_RESET, 3, 0);
+	fds[0] = tagged_fd(1);
+	assert_int_equal(vfu_tran_mem_feed(t, stream, 16, fds, 1), 0);
+	assert_int_equal(vfu_tran_recv(t, &m, 0), -EPROTO);
+	assert_int_equal(m.hdr.msg_id, 4);
+	assert_int_equal(m.hdr.msg_size, 3);
+	assert_int_equal(m.nr_fds, 0);
+	vfu_msg_release(&m);
+	vfu_tran_close(t);
+	assert_int_equal(count_fds(), base);
+}
+
 static void test_mem_write_failure(void **state)
 {
 	struct vfu_tran *t, *s;
@@ -800,7 +1518,11 @@ int main(void)
 		PAIR_TEST(test_sock_too_many_fds),
 		PAIR_TEST(test_sock_fds_when_none_allowed),
 		PAIR_TEST(test_sock_header_too_small),
+		PAIR_TEST(test_sock_header_size_zero),
 		PAIR_TEST(test_sock_header_too_big),
+		PAIR_TEST(test_sock_oversized_large),
+		PAIR_TEST(test_sock_oversized_peer_gone),
+		PAIR_TEST(test_sock_oversized_stall),
 		PAIR_TEST(test_sock_bad_flags),
 		PAIR_TEST(test_sock_close_mid_header),
 		PAIR_TEST(test_sock_close_mid_payload),
@@ -809,10 +1531,20 @@ int main(void)
 		PAIR_TEST(test_sock_send_errors),
 		PAIR_TEST(test_sock_limits),
 		PAIR_TEST(test_sock_large_message),
+		PAIR_TEST(test_sock_pipelined_attribution),
+		PAIR_TEST(test_sock_no_read_ahead),
+		PAIR_TEST(test_rxbuf_lend),
+		PAIR_TEST(test_rxbuf_move_and_drop),
+		PAIR_TEST(test_rxbuf_outlives_transport),
+		PAIR_TEST(test_rxbuf_release_elsewhere),
+		PAIR_TEST(test_sock_forever_with_rcvtimeo),
+		PAIR_TEST(test_sock_forever_nonblocking),
+		PAIR_TEST(test_sock_stall_mid_header),
 		cmocka_unit_test(test_sock_listen_connect),
 		cmocka_unit_test(test_mem_roundtrip),
 		cmocka_unit_test(test_mem_chunk_attribution),
 		cmocka_unit_test(test_mem_hostile),
+		cmocka_unit_test(test_mem_oversized),
 		cmocka_unit_test(test_mem_write_failure),
 	};
 

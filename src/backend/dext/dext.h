@@ -6,22 +6,32 @@
  * simulated IOKit underneath).
  *
  *   dext_call.c     one function per selector (0-17) and the memory types
+ *   dext_cfg.c      config space as the driver allows it
  *   dext_conn.c     finding the driver instance of a BDF; one connection per
  *                   service, shared by every handle of the process
  *   dext_irq.c      async interrupt notification -> upci__irq_raise()
  *   dext_err.c      kern_return_t -> -errno
  *   dext_policy.c   which config writes reach the device
+ *   dext_serve.c    that policy as the vfio-user server's hook
  *   dext_backend.c  the ops table
  */
 #ifndef UPCI_BACKEND_DEXT_H
 #define UPCI_BACKEND_DEXT_H
 
 #include <IOKit/IOKitLib.h>
+#include <mach/mach.h>
 #include <pthread.h>
 #include <stdint.h>
 
 #include "device.h"
 #include "dext_proto.h"
+
+#if defined(__APPLE__)
+#include <AvailabilityMacros.h>
+#if MAC_OS_X_VERSION_MAX_ALLOWED < 120000
+#define kIOMainPortDefault kIOMasterPortDefault /* renamed in macOS 12 */
+#endif
+#endif
 
 /* ---- dext_err.c ---- */
 
@@ -77,6 +87,18 @@ int dext_reset_device(io_connect_t c);
 IOOptionBits dext_bar_map_options(uint8_t bar_type);
 int dext_map(io_connect_t c, uint32_t mem_type, IOOptionBits opts, void **addr, uint64_t *size);
 int dext_unmap(io_connect_t c, uint32_t mem_type, void *addr);
+
+/* ---- dext_cfg.c ---- */
+
+struct dext_policy;
+
+int dext_cfg_read(io_connect_t port, uint32_t off, unsigned width, uint32_t *val);
+/* [off, off + len) inside config space (core checked). */
+int dext_cfg_read_block(io_connect_t port, uint32_t off, uint8_t *buf, size_t len);
+/* The bytes @p lets through, in naturally aligned pieces; dropped bytes
+ * are logged (info) under @uri and otherwise ignored, like read-only bits. */
+int dext_cfg_write(io_connect_t port, const struct dext_policy *p, const char *uri, uint32_t off, unsigned width,
+		   uint32_t val);
 
 /* ---- dext_irq.c: the interrupt bridge of one connection ---- */
 
@@ -138,10 +160,6 @@ struct dext_policy {
 void dext_policy_init(struct dext_policy *p, const uint8_t *cfg, size_t len);
 /* Bit i set: byte @off + i of a @width-byte write may reach the device. */
 unsigned dext_policy_write_mask(const struct dext_policy *p, uint32_t off, unsigned width);
-/* dext_serve.c: the vfio-user server's config-write policy for dext
- * devices (struct vfu_cfg_policy, src/vfio-user/srv_policy.h). */
-struct vfu_cfg_policy;
-extern const struct vfu_cfg_policy upci_dext_serve_policy;
 /* The policy of a handle on the dext backend; NULL for other backends. */
 const struct dext_policy *dext_policy_of(struct upci_dev *dev);
 

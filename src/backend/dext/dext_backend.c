@@ -3,12 +3,8 @@
  * The dext backend's ops table: upci handles on VFIOUserPCIDriver
  * connections (dext_conn.c). Core has checked every argument; what is left
  * here is the protocol's own shape:
- *   - config reads: ConfigRead of 1, 2 or 4 bytes is all the driver has
- *     (no config mapping), so a block is one 4-byte read per dword. The
- *     driver synthesizes the BAR registers (type bits, address 0) for
- *     4-byte reads only: narrower reads there go through the dword too, so
- *     every width agrees.
- *   - config writes go through dext_policy.c.
+ *   - config space: dext_cfg.c (reads as the driver allows them, writes
+ *     through dext_policy.c).
  *   - BARs: memory type 1 + BAR index, write-combining when prefetchable;
  *     MMIO by the memory index GetBARInfo returns.
  *   - DMA: RegisterDMARegion returns the bus address the DART chose; a
@@ -64,89 +60,21 @@ static void poll_irq(struct upci_dev *dev)
 		dext_irq_poll(q);
 }
 
-/* ---- config space ---- */
-
-static int overlaps(uint32_t off, unsigned len, uint32_t start, uint32_t slen)
-{
-	return off < start + slen && start < off + len;
-}
-
-static int cfg_read(io_connect_t port, uint32_t off, unsigned width, uint32_t *val)
-{
-	uint32_t dw;
-	int ret;
-
-	if (width < 4 && overlaps(off, width, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5 + 4 - PCI_BASE_ADDRESS_0)) {
-		ret = dext_config_read(port, off & ~3u, 4, &dw);
-		if (ret == 0)
-			*val = (dw >> (8 * (off & 3))) & (width == 1 ? 0xffu : 0xffffu);
-	} else {
-		ret = dext_config_read(port, off, width, val);
-	}
-	return ret;
-}
-
-/* The covering dwords, one ConfigRead each. */
-static int cfg_read_block(io_connect_t port, uint32_t off, uint8_t *buf, size_t len)
-{
-	uint32_t end = off + (uint32_t)len;
-
-	for (uint32_t at = off & ~3u; at < end; at += 4) {
-		uint32_t dw;
-		int ret = cfg_read(port, at, 4, &dw);
-
-		if (ret)
-			return ret;
-		for (uint32_t i = 0; i < 4; i++)
-			if (at + i >= off && at + i < end)
-				buf[at + i - off] = (uint8_t)(dw >> (8 * i));
-	}
-	return 0;
-}
+/* ---- config space (dext_cfg.c) ---- */
 
 static int dext_config_read_op(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t *val)
 {
-	return cfg_read(port_of(dev), off, width, val);
+	return dext_cfg_read(port_of(dev), off, width, val);
 }
 
 static int dext_config_read_block_op(struct upci_dev *dev, uint32_t off, void *buf, size_t len)
 {
-	return cfg_read_block(port_of(dev), off, buf, len);
-}
-
-static int config_write_filtered(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t val)
-{
-	unsigned mask = dext_policy_write_mask(&dd_of(dev)->policy, off, width);
-	unsigned full = (1u << width) - 1;
-
-	if (mask == full)
-		return dext_config_write(port_of(dev), off, width, val);
-	if (mask != 0)
-		LOG_INFO("%s: config write 0x%03x/%u: host-owned bytes dropped", dev->uri, off, width);
-	else
-		LOG_INFO("%s: config write 0x%03x/%u dropped: the host owns it", dev->uri, off, width);
-	/* Forward the allowed bytes in naturally aligned pieces. */
-	for (unsigned i = 0; i < width;) {
-		unsigned w = 1;
-		int ret;
-
-		if (!(mask & (1u << i))) {
-			i++;
-			continue;
-		}
-		if (((off + i) & 1) == 0 && i + 2 <= width && ((mask >> i) & 3u) == 3u)
-			w = 2;
-		ret = dext_config_write(port_of(dev), off + i, w, (val >> (8 * i)) & ((1u << (8 * w)) - 1));
-		if (ret)
-			return ret;
-		i += w;
-	}
-	return 0;
+	return dext_cfg_read_block(port_of(dev), off, buf, len);
 }
 
 static int dext_config_write_op(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t val)
 {
-	int ret = config_write_filtered(dev, off, width, val);
+	int ret = dext_cfg_write(port_of(dev), &dd_of(dev)->policy, dev->uri, off, width, val);
 
 	poll_irq(dev); /* e.g. unmasking MSI-X releases a latched vector */
 	return ret;
@@ -234,7 +162,7 @@ static int dext_open(struct upci_dev *dev, const struct upci_uri *u)
 		return ret;
 	}
 	dev->priv = dd;
-	ret = cfg_read_block(dd->conn->port, 0, dd->hdr, sizeof(dd->hdr));
+	ret = dext_cfg_read_block(dd->conn->port, 0, dd->hdr, sizeof(dd->hdr));
 	if (ret) {
 		LOG_ERR("%s: reading config space: %s", dev->uri, upci_strerror(ret));
 		dext_conn_put(dd->conn);

@@ -14,6 +14,7 @@
  *     forwarded, and the backend drops the host's bytes.
  */
 #include "dext.h"
+#include "dext_serve.h"
 #include "pci_regs.h"
 #include "srv_policy.h"
 
@@ -52,3 +53,8 @@ const struct vfu_cfg_policy upci_dext_serve_policy = {
 	.name = "dext",
 	.config_write = serve_config_write,
 };
+
+const struct vfu_cfg_policy *upci_dext_cfg_policy(upci_dev *dev)
+{
+	return dext_policy_of(dev) ? &upci_dext_serve_policy : NULL;
+}

@@ -105,6 +105,18 @@ int vfio_info_get(int fd, unsigned long req, const char *name, const void *init,
  */
 int vfio_cap_find(const void *buf, size_t len, size_t base, uint32_t first, uint16_t id, size_t min, size_t *off);
 
+/*
+ * The parts of a region of @size bytes that may be mmapped, from a
+ * GET_REGION_INFO reply of @len bytes whose capability chain starts at
+ * @first (0: none): the sparse-mmap capability's areas when it has one,
+ * else the whole region (rounded up to @page). Areas that are empty, not
+ * page aligned or outside the region are dropped, at most @max are kept.
+ * Returns 0 with *n set (0 = nothing may be mapped), -EPROTO / -ELOOP for
+ * a malformed reply.
+ */
+int vfio_mmap_areas(const uint8_t *buf, size_t len, uint32_t first, uint64_t size, uint64_t page,
+		    struct vfio_area *out, unsigned max, unsigned *n);
+
 /* vfio_region.c */
 int vfio_regions_probe(struct upci_dev *dev);
 void vfio_regions_unmap(struct vfio_dev *v);
@@ -133,5 +145,6 @@ int vfio_irq_probe(struct vfio_dev *v);
 unsigned vfio_irq_count(struct upci_dev *dev, enum upci_irq_type type);
 int vfio_irq_enable(struct upci_dev *dev, enum upci_irq_type type, unsigned nvec);
 void vfio_irq_disable(struct upci_dev *dev);
+int vfio_irq_set_eventfd(struct upci_dev *dev, unsigned vec, int fd);
 
 #endif /* UPCI_VFIO_H */

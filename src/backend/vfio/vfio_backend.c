@@ -97,6 +97,7 @@ const struct upci_backend_ops upci_vfio_ops = {
 	.dma_unmap = vfio_dma_unmap,
 	.irq_enable = vfio_irq_enable,
 	.irq_disable = vfio_irq_disable,
+	.irq_set_eventfd = vfio_irq_set_eventfd,
 	.irq_count = vfio_irq_count,
 	.reset = vfio_reset,
 };

@@ -89,3 +89,51 @@ int vfio_cap_find(const void *buf, size_t len, size_t base, uint32_t first, uint
 	}
 	return -ENOENT;
 }
+
+int vfio_mmap_areas(const uint8_t *buf, size_t len, uint32_t first, uint64_t size, uint64_t page,
+		    struct vfio_area *out, unsigned max, unsigned *n)
+{
+	struct vfio_region_info_cap_sparse_mmap sm;
+	uint64_t whole = (size + page - 1) & ~(page - 1);
+	size_t at;
+	int ret;
+
+	*n = 0;
+	if (whole < size)
+		return -EPROTO; /* a size this close to 2^64 is not a region */
+	ret = first ? vfio_cap_find(buf, len, sizeof(struct vfio_region_info), first,
+				    VFIO_REGION_INFO_CAP_SPARSE_MMAP, sizeof(sm), &at)
+		    : -ENOENT;
+	if (ret == -ENOENT) {
+		if (max == 0 || whole == 0)
+			return 0;
+		out[0].off = 0;
+		out[0].len = whole;
+		*n = 1;
+		return 0;
+	}
+	if (ret)
+		return ret;
+	memcpy(&sm, buf + at, sizeof(sm));
+	if (sm.nr_areas > (len - at - sizeof(sm)) / sizeof(struct vfio_region_sparse_mmap_area))
+		return -EPROTO;
+	for (uint32_t i = 0; i < sm.nr_areas; i++) {
+		struct vfio_region_sparse_mmap_area a;
+
+		memcpy(&a, buf + at + sizeof(sm) + i * sizeof(a), sizeof(a));
+		if (a.size == 0 || ((a.offset | a.size) & (page - 1)) || a.offset > whole || a.size > whole - a.offset) {
+			LOG_WARN("sparse mmap area 0x%llx+0x%llx outside a 0x%llx-byte region or not page aligned: "
+				 "ignored", (unsigned long long)a.offset, (unsigned long long)a.size,
+				 (unsigned long long)size);
+			continue;
+		}
+		if (*n == max) {
+			LOG_WARN("more than %u sparse mmap areas: the rest is reached by read/write", max);
+			break;
+		}
+		out[*n].off = a.offset;
+		out[*n].len = a.size;
+		(*n)++;
+	}
+	return 0;
+}

@@ -77,8 +77,10 @@ unsigned vfio_irq_count(struct upci_dev *dev, enum upci_irq_type type)
 	return idx < 0 ? 0 : vfio_of(dev)->irq_count[idx];
 }
 
-/* VFIO_DEVICE_SET_IRQS with @count eventfds (or none when @fds is NULL). */
-static int set_irqs(struct vfio_dev *v, uint32_t flags, uint32_t idx, uint32_t count, const int *fds)
+/* VFIO_DEVICE_SET_IRQS on [@start, @start + @count) with eventfds (or none
+ * when @fds is NULL). */
+static int set_irqs_at(struct vfio_dev *v, uint32_t flags, uint32_t idx, uint32_t start, uint32_t count,
+		       const int *fds)
 {
 	size_t sz = sizeof(struct vfio_irq_set) + (fds ? count * sizeof(int32_t) : 0);
 	struct vfio_irq_set *s = calloc(1, sz);
@@ -89,7 +91,7 @@ static int set_irqs(struct vfio_dev *v, uint32_t flags, uint32_t idx, uint32_t c
 	s->argsz = (uint32_t)sz;
 	s->flags = flags;
 	s->index = idx;
-	s->start = 0;
+	s->start = start;
 	s->count = count;
 	if (fds)
 		for (uint32_t i = 0; i < count; i++) {
@@ -101,6 +103,11 @@ static int set_irqs(struct vfio_dev *v, uint32_t flags, uint32_t idx, uint32_t c
 		ret = -errno;
 	free(s);
 	return ret;
+}
+
+static int set_irqs(struct vfio_dev *v, uint32_t flags, uint32_t idx, uint32_t count, const int *fds)
+{
+	return set_irqs_at(v, flags, idx, 0, count, fds);
 }
 
 static void drop_fds(struct upci_dev *dev)
@@ -202,3 +209,35 @@ fail:
 	return ret;
 }
 
+
+/*
+ * `upci serve`: the kernel signals the client's eventfd @fd for @vec itself
+ * (VFIO_DEVICE_SET_IRQS on that one vector), so an MSI/MSI-X interrupt
+ * reaches the VMM without passing through this process; @fd -1 gives the
+ * vector back to our own eventfd. Our source is detached meanwhile, so the
+ * library's bitmap and mask do not see that vector: the client masks at its
+ * end (QEMU swaps the eventfd, a upci client masks in its own library).
+ * INTx stays with the library (-ENOTSUP: core relays it), because its
+ * unmask after each interrupt is ours to do.
+ */
+int vfio_irq_set_eventfd(struct upci_dev *dev, unsigned vec, int fd)
+{
+	struct vfio_dev *v = vfio_of(dev);
+	int use, ret;
+
+	if (v->irq_index < 0 || v->irq_index == VFIO_PCI_INTX_IRQ_INDEX)
+		return -ENOTSUP;
+	if (vec >= v->irq_nvec || v->irq_fd[vec] < 0)
+		return -EINVAL;
+	use = fd >= 0 ? fd : v->irq_fd[vec];
+	ret = set_irqs_at(v, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, (uint32_t)v->irq_index, vec, 1,
+			  &use);
+	if (ret) {
+		LOG_ERR("%s: VFIO_DEVICE_SET_IRQS(%s, vector %u -> %s eventfd): %s", v->bdf, index_name[v->irq_index],
+			vec, fd >= 0 ? "the client's" : "our", strerror(-ret));
+		return ret;
+	}
+	LOG_DBG("%s: %s vector %u signals %s eventfd", v->bdf, index_name[v->irq_index], vec,
+		fd >= 0 ? "the client's" : "our own");
+	return irq_state_attach_source(&dev->irq, vec, fd >= 0 ? -1 : v->irq_fd[vec]);
+}

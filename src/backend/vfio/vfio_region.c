@@ -24,57 +24,6 @@ static uint64_t page_up(uint64_t x, uint64_t page)
 	return (x + page - 1) & ~(page - 1);
 }
 
-/* Areas of the sparse-mmap capability, checked against the region. */
-static void sparse_areas(struct vfio_dev *v, unsigned idx, struct vfio_region *r, const uint8_t *buf, size_t len,
-			 uint64_t page)
-{
-	const struct vfio_region_info *ri = (const void *)buf;
-	struct vfio_region_info_cap_sparse_mmap sm;
-	size_t at;
-	int ret;
-
-	ret = vfio_cap_find(buf, len, sizeof(*ri), ri->cap_offset, VFIO_REGION_INFO_CAP_SPARSE_MMAP, sizeof(sm), &at);
-	if (ret == -ENOENT) {
-		r->areas[0].off = 0;
-		r->areas[0].len = page_up(r->size, page);
-		r->nareas = 1;
-		return;
-	}
-	r->nareas = 0;
-	if (ret) {
-		LOG_ERR("%s: VFIO_DEVICE_GET_REGION_INFO(%u): malformed capability chain (%s): region not mapped",
-			v->bdf, idx, strerror(-ret));
-		return;
-	}
-	memcpy(&sm, buf + at, sizeof(sm));
-	if (sm.nr_areas > (len - at - sizeof(sm)) / sizeof(struct vfio_region_sparse_mmap_area)) {
-		LOG_ERR("%s: VFIO_DEVICE_GET_REGION_INFO(%u): sparse mmap claims %u areas, the reply holds fewer",
-			v->bdf, idx, sm.nr_areas);
-		return;
-	}
-	for (uint32_t i = 0; i < sm.nr_areas; i++) {
-		struct vfio_region_sparse_mmap_area a;
-
-		memcpy(&a, buf + at + sizeof(sm) + i * sizeof(a), sizeof(a));
-		if (a.size == 0)
-			continue;
-		if ((a.offset | a.size) & (page - 1) || a.offset > page_up(r->size, page) ||
-		    a.size > page_up(r->size, page) - a.offset) {
-			LOG_WARN("%s: region %u: sparse area 0x%llx+0x%llx outside the region or not page aligned: "
-				 "ignored", v->bdf, idx, (unsigned long long)a.offset, (unsigned long long)a.size);
-			continue;
-		}
-		if (r->nareas == VFIO_MAX_AREAS) {
-			LOG_WARN("%s: region %u: more than %u sparse areas; the rest is reached by read/write", v->bdf,
-				 idx, VFIO_MAX_AREAS);
-			break;
-		}
-		r->areas[r->nareas].off = a.offset;
-		r->areas[r->nareas].len = a.size;
-		r->nareas++;
-	}
-}
-
 static int region_info(struct upci_dev *dev, unsigned idx)
 {
 	struct vfio_dev *v = vfio_of(dev);
@@ -101,15 +50,24 @@ static int region_info(struct upci_dev *dev, unsigned idx)
 	r->flags = ri.flags;
 	r->nareas = 0;
 	if (ri.size && (ri.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
-		if (ri.flags & VFIO_REGION_INFO_FLAG_CAPS)
-			sparse_areas(v, idx, r, buf, len, dev->page_size);
-		else {
-			r->areas[0].off = 0;
-			r->areas[0].len = page_up(r->size, dev->page_size);
-			r->nareas = 1;
+		ret = vfio_mmap_areas(buf, len, (ri.flags & VFIO_REGION_INFO_FLAG_CAPS) ? ri.cap_offset : 0, ri.size,
+				      dev->page_size, r->areas, VFIO_MAX_AREAS, &r->nareas);
+		if (ret) {
+			LOG_ERR("%s: VFIO_DEVICE_GET_REGION_INFO(%u): malformed sparse-mmap capability (%s): region not "
+				"mapped", v->bdf, idx, strerror(-ret));
+			r->nareas = 0;
 		}
 	}
 	free(buf);
+	if (r->size && upci_log_enabled(UPCI_LOG_DEBUG)) {
+		char areas[160] = "";
+
+		for (unsigned i = 0; i < r->nareas; i++)
+			snprintf(areas + strlen(areas), sizeof(areas) - strlen(areas), " 0x%llx+0x%llx",
+				 (unsigned long long)r->areas[i].off, (unsigned long long)r->areas[i].len);
+		LOG_DBG("%s: region %u: 0x%llx bytes at 0x%llx, flags 0x%x, mmap:%s", v->bdf, idx,
+			(unsigned long long)r->size, (unsigned long long)r->offset, r->flags, r->nareas ? areas : " none");
+	}
 	return 0;
 }
 
