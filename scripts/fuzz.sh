@@ -1,36 +1,46 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets with clang (ASan + UBSan) in a build directory
-# of their own and run the vfio-user server fuzzer for a bounded time.
-#   bash scripts/fuzz.sh [SECONDS]        default 60; UPCI_FUZZ_BUILD overrides
-#                                         the build directory (/tmp/upci-fuzz)
-# The seed corpus (fuzz/corpus/server) is read, never written: new inputs go
-# to a scratch corpus in the build directory. Exit status non-zero when the
-# fuzzer finds a crash, a leak or a timeout (it leaves crash-* files in the
-# build directory and prints the reproducer command).
+# of their own and run each for a bounded time:
+#   fuzz_server  the vfio-user server's message handling (in-memory transport)
+#   fuzz_models  config-space and register writes to the device models
+#   bash scripts/fuzz.sh [SECONDS]   default 60 for the server, half for the models
+# UPCI_FUZZ_BUILD overrides the build directory (default build-fuzz in this
+# checkout). The seed corpora (fuzz/corpus/*) are read, never written: new
+# inputs go to scratch corpora in the build directory. Exit status 1 when a
+# fuzzer finds a crash, a leak or a timeout (crash-* files are left in the
+# build directory and the reproducer command is printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
-B=${UPCI_FUZZ_BUILD:-/tmp/upci-fuzz}
+SRC=$PWD
+B=${UPCI_FUZZ_BUILD:-$SRC/build-fuzz}
 bash scripts/setup.sh >/dev/null
 
 if [ ! -f "$B/build.ninja" ]; then
 	CC=clang meson setup "$B" -Dfuzz=true -Dtests=false -Dbench=false \
 		-Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized >/dev/null
 fi
-ninja -C "$B" fuzz/fuzz_server >/dev/null
+ninja -C "$B" fuzz/fuzz_server fuzz/fuzz_models >/dev/null
 
-mkdir -p "$B/corpus-server"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-SRC=$PWD
-cd "$B"
-# -timeout: one input may not take more than 10 s; -rss_limit_mb bounds memory.
+
+run() { # NAME SECONDS
+	local name=$1 secs=$2 rc=0
+	mkdir -p "$B/corpus-$name"
+	# -timeout: one input may take at most 10 s; -rss_limit_mb bounds memory.
+	(cd "$B" && "./fuzz/fuzz_$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 "corpus-$name" "$SRC/fuzz/corpus/$name") >"$B/fuzz-$name.log" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -40 "$B/fuzz-$name.log" >&2
+		# 1, never 77: a finding must not read as "skipped" to a harness
+		echo "fuzz: fuzz_$name failed (status $rc); reproduce with: $B/fuzz/fuzz_$name $B/crash-*" >&2
+		return 1
+	fi
+	echo "fuzz: fuzz_$name ran ${secs} s without a finding ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$B/fuzz-$name.log" | grep -o '[0-9]*$') inputs)"
+}
+
 rc=0
-./fuzz/fuzz_server -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
-	-print_final_stats=1 corpus-server "$SRC/fuzz/corpus/server" || rc=$?
-if [ "$rc" -ne 0 ]; then
-	# 1, never 77: a finding must not read as "skipped" to a test harness
-	echo "fuzz: fuzz_server failed (status $rc); reproduce with: $B/fuzz/fuzz_server $B/crash-*" >&2
-	exit 1
-fi
-echo "fuzz: fuzz_server ran ${SECS} s without a finding"
+run server "$SECS" || rc=1
+run models "$((SECS / 2 > 0 ? SECS / 2 : 1))" || rc=1
+exit $rc

@@ -17,8 +17,16 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 meson test -C "$B" --print-errorlogs --num-processes 2 "$@"
 rc=$?
 
+# Bounded fuzzing of the vfio-user server and the models (clang, ASan+UBSan);
+# any crash fails the run. UPCI_FUZZ_SECONDS=0 skips it.
+fuzz_rc=0
+if [ "${UPCI_FUZZ_SECONDS:-60}" != 0 ]; then
+	bash scripts/fuzz.sh "${UPCI_FUZZ_SECONDS:-60}" || fuzz_rc=1
+fi
+
 # meson's own summary is verbose; give the one-line count CI reads.
-python3 - "$B/meson-logs/testlog.json" <<'PY'
+ran_fuzz=0; [ "${UPCI_FUZZ_SECONDS:-60}" != 0 ] && ran_fuzz=1
+python3 - "$B/meson-logs/testlog.json" "$fuzz_rc" "$ran_fuzz" <<'PY'
 import json, sys
 p = f = s = 0
 for line in open(sys.argv[1]):
@@ -26,6 +34,8 @@ for line in open(sys.argv[1]):
     if r in ("OK", "EXPECTEDFAIL"): p += 1
     elif r == "SKIP": s += 1
     else: f += 1
-print(f"{p} passed, {f} failed, {s} skipped")
+fuzz_failed = int(sys.argv[2])
+print(f"{p + 1 - fuzz_failed if sys.argv[3] == '1' else p} passed, {f + fuzz_failed} failed, {s} skipped")
 PY
+[ "$fuzz_rc" -eq 0 ] || rc=1
 exit $rc
