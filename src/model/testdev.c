@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 
 #include "model.h"
@@ -46,6 +47,7 @@ struct testdev {
 	uint32_t compl_vec;
 	uint32_t done_count;
 	uint32_t irq_count;
+	uint64_t fire_ns;
 	uint64_t bytes;
 	uint32_t fault_count;
 	uint32_t last_fault;
@@ -67,6 +69,15 @@ static void td_fault(struct testdev *t, uint32_t code, uint32_t desc)
 	t->fault_desc = desc;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void td_fire(void *opaque, unsigned vec)
 {
 	struct testdev *t = opaque;
@@ -77,6 +88,7 @@ static void td_fire(void *opaque, unsigned vec)
 		return;
 	}
 	t->irq_count++;
+	t->fire_ns = now_ns();
 	(void)model_msix_notify(&t->m, &t->msix, vec);
 }
 
@@ -90,6 +102,7 @@ static void td_regs_reset(struct testdev *t)
 	t->compl_vec = 0;
 	t->done_count = 0;
 	t->irq_count = 0;
+	t->fire_ns = 0;
 	t->bytes = 0;
 	t->fault_count = 0;
 	t->last_fault = TESTDEV_FAULT_NONE;
@@ -187,6 +200,8 @@ static int reg_read32(struct testdev *t, uint64_t off, uint64_t *val)
 	case TESTDEV_REG_FAULT_COUNT: *val = t->fault_count; break;
 	case TESTDEV_REG_LAST_FAULT: *val = t->last_fault; break;
 	case TESTDEV_REG_FAULT_DESC: *val = t->fault_desc; break;
+	case TESTDEV_REG_FIRE_NS: *val = (uint32_t)t->fire_ns; break;
+	case TESTDEV_REG_FIRE_NS_HI: *val = (uint32_t)(t->fire_ns >> 32); break;
 	default: *val = UINT32_MAX; break; /* gap: unimplemented */
 	}
 	return 0;
@@ -198,6 +213,7 @@ static int reg_read64(struct testdev *t, uint64_t off, uint64_t *val)
 	case TESTDEV_REG_MEM_SIZE: *val = t->mem_size; return 0;
 	case TESTDEV_REG_DESC_ADDR: *val = t->desc_addr; return 0;
 	case TESTDEV_REG_BYTES: *val = t->bytes; return 0;
+	case TESTDEV_REG_FIRE_NS: *val = t->fire_ns; return 0;
 	default: return -EINVAL;
 	}
 }
@@ -319,7 +335,7 @@ static int bar0_write(struct testdev *t, uint64_t off, unsigned width, uint64_t 
 			return 0;
 		}
 		/* 8-byte writes to the read-only 64-bit counters are dropped. */
-		if (width == 8 && (off == TESTDEV_REG_MEM_SIZE || off == TESTDEV_REG_BYTES))
+		if (width == 8 && (off == TESTDEV_REG_MEM_SIZE || off == TESTDEV_REG_BYTES || off == TESTDEV_REG_FIRE_NS))
 			return 0;
 		return -EINVAL;
 	}

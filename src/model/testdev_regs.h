@@ -82,7 +82,12 @@
 #define TESTDEV_REG_FAULT_COUNT  0x048u  /* RO  faults since reset; a write clears it and LAST_FAULT */
 #define TESTDEV_REG_LAST_FAULT   0x04cu  /* RO  TESTDEV_FAULT_* of the latest fault */
 #define TESTDEV_REG_FAULT_DESC   0x050u  /* RO  index of the descriptor that faulted (~0 if none) */
-#define TESTDEV_REGS_END         0x054u  /* first offset past the registers */
+#define TESTDEV_REG_FIRE_NS      0x058u  /* RO  64-bit: CLOCK_MONOTONIC ns when the last
+                                          * vector was fired (0 after reset): lets a
+                                          * benchmark in another process time
+                                          * device-fired -> wake-up on its own */
+#define TESTDEV_REG_FIRE_NS_HI   0x05cu
+#define TESTDEV_REGS_END         0x060u  /* first offset past the registers (0x054 is a gap) */
 
 #define TESTDEV_MSIX_TABLE       0x1000u /* 16 bytes per vector, 4/8-byte access */
 #define TESTDEV_MSIX_PBA         0x2000u /* 64 bits per 64 vectors, RO, 4/8-byte reads */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <errno.h>
 
 #include <cmocka.h>
@@ -615,6 +616,43 @@ static void test_doorbell_delivery(void **state)
 	model_testdev_ops.destroy(m);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* FIRE_NS: when the device fired, on the clock a benchmark reads too. */
+static void test_fire_timestamp(void **state)
+{
+	struct model *m = mk("vectors=4");
+	uint64_t before, after, t1, t2;
+
+	(void)state;
+	assert_int_equal(rd8(m, TESTDEV_REG_FIRE_NS), 0);
+	before = mono_ns();
+	wr(m, TESTDEV_REG_DOORBELL, 1);
+	after = mono_ns();
+	t1 = rd8(m, TESTDEV_REG_FIRE_NS);
+	assert_true(t1 >= before && t1 <= after);
+	assert_int_equal(rd(m, TESTDEV_REG_FIRE_NS), (uint32_t)t1);
+	assert_int_equal(rd(m, TESTDEV_REG_FIRE_NS_HI), (uint32_t)(t1 >> 32));
+	/* A bad vector fires nothing: the stamp stays. */
+	wr(m, TESTDEV_REG_DOORBELL, 9);
+	assert_int_equal(rd8(m, TESTDEV_REG_FIRE_NS), t1);
+	wr(m, TESTDEV_REG_DOORBELL, 2);
+	t2 = rd8(m, TESTDEV_REG_FIRE_NS);
+	assert_true(t2 >= t1);
+	/* Read-only, and back to 0 on reset. */
+	assert_int_equal(model_testdev_ops.bar_write(m, TESTDEV_BAR_REGS, TESTDEV_REG_FIRE_NS, 8, 5), 0);
+	assert_int_equal(rd8(m, TESTDEV_REG_FIRE_NS), t2);
+	model_testdev_ops.reset(m);
+	assert_int_equal(rd8(m, TESTDEV_REG_FIRE_NS), 0);
+	model_testdev_ops.destroy(m);
+}
+
 static void test_entry_mask_pending(void **state)
 {
 	struct model *m = mk("vectors=256");
@@ -1188,6 +1226,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doorbell_delivery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fire_timestamp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entry_mask_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_function_mask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix_disabled, setup, teardown),
