@@ -76,7 +76,10 @@ initrd() {
 		for kv in "$@"; do printf "%s='%s'\n" "${kv%%=*}" "${kv#*=}"; done
 		cat "$HERE/$script"
 	} >"$W/$name.sh"
-	"$VM/mkinitramfs.sh" --test "$W/$name.sh" "$W/$name.gz" "$B/guest_exit" "$B/tools/upci" \
+	# read_resource: a BAR through sysfs, no upci in the way (vfio-user-host).
+	[ -x "$W/read_resource" ] || gcc -static -O2 -o "$W/read_resource" "$SRC/tests/vm/read_resource.c" ||
+		die "cannot build read_resource"
+	"$VM/mkinitramfs.sh" --test "$W/$name.sh" "$W/$name.gz" "$B/guest_exit" "$B/tools/upci" "$W/read_resource" \
 		"$B/tests/conformance/upci-conformance" "$B/tests/vm/vfio/vfio_api" "$B/tests/vm/vfio/nvme_msix" \
 		"$B/bench/bench-vfio" "$HERE/guest-lib.sh=/lib/upci-guest-lib.sh" 2>"$W/mk.log" ||
 		{ cat "$W/mk.log" >&2; die "mkinitramfs.sh failed"; }
