@@ -12,6 +12,9 @@
 #include "msg.h"
 #include "pci_regs.h"
 #include "srv_priv.h"
+#ifdef UPCI_HAVE_DEXT
+#include "../backend/dext/dext_serve.h"
+#endif
 
 void vfu_server_opts_default(struct vfu_server_opts *o)
 {
@@ -75,6 +78,12 @@ int vfu_server_new(upci_dev *dev, const struct vfu_server_opts *opts, struct vfu
 		return -ENOMEM;
 	s->dev = dev;
 	s->opts = o;
+#ifdef UPCI_HAVE_DEXT
+	/* A dext device gets the host-owned-register policy whatever the
+	 * caller is (upci serve, a test); other backends forward everything. */
+	if (!o.policy)
+		o.policy = upci_dext_cfg_policy(dev);
+#endif
 	s->policy = o.policy ? *o.policy : vfu_cfg_policy_forward;
 	ret = upci_identity(dev, &s->ident);
 	for (unsigned b = 0; ret == 0 && b < UPCI_NUM_BARS; b++)

@@ -28,8 +28,9 @@
  *     the message is read to its end, every fd it carried is closed and the
  *     call fails with -EINVAL; the stream stays usable;
  *   - a message larger than max_msg_size is read to its end without being
- *     stored (its fds closed) and the call fails with -EMSGSIZE; the stream
- *     stays usable, so the receiver can send an error reply and go on;
+ *     stored (its fds closed) and the call fails with -EMSGSIZE, header
+ *     kept; the stream stays usable (unless the peer leaves or stalls while
+ *     it is skipped), so the receiver can send an error reply and go on;
  *   - no fd is ever leaked: on every error path the fds collected so far
  *     are closed.
  *

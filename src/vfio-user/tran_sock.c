@@ -125,7 +125,7 @@ static ssize_t sock_read(struct vfu_tran *t, void *buf, size_t len,
 			 struct vfu_fd_sink *sink, int timeout_ms)
 {
 	int fd = to_sock(t)->fd;
-	int flags = RECV_FLAGS;
+	int flags = RECV_FLAGS | (timeout_ms < 0 ? 0 : MSG_DONTWAIT);
 	int64_t deadline = 0;
 	bool waited = false;
 	union {

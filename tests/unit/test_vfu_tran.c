@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the vfio-user transport: message framing with fds over a
- * socketpair and a real listening socket, hostile peers (bad headers, too
- * many fds, vanishing or stalling mid-message), and the in-memory
- * transport the fuzzer uses.
+ * socketpair and a real listening socket, hostile peers (bad headers,
+ * oversized messages skipped whole, too many fds, vanishing or stalling
+ * mid-message), fd attribution with pipelined and split writes, the
+ * reusable receive buffer (lent to one message at a time, released on any
+ * thread), waiting for the first byte, and the in-memory transport the
+ * fuzzer uses.
  *
  * fds are memfds tagged with one byte, so a received fd is identified by
  * reading its tag; leaks are caught by counting /proc/self/fd.
