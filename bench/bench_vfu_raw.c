@@ -18,7 +18,7 @@
 #include "bench_util.h"
 #include "bench_vfu_proc.h"
 
-#define HDR 16u /* the vfio-user header: what RAW_FRAMED reads first */
+#define HDR 16u /* the vfio-user header: what RAW_SPLIT reads first */
 
 /* ---- socket ping-pong ---- */
 
@@ -38,11 +38,10 @@ static int send_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* @flags 0: block; MSG_DONTWAIT: -EAGAIN when nothing is there yet. */
-static int recv_all(int fd, uint8_t *p, size_t len, int flags)
+static int recv_all(int fd, uint8_t *p, size_t len)
 {
 	while (len) {
-		ssize_t n = recv(fd, p, len, flags);
+		ssize_t n = recv(fd, p, len, 0);
 
 		if (n == 0)
 			return -ECONNRESET;
@@ -53,7 +52,6 @@ static int recv_all(int fd, uint8_t *p, size_t len, int flags)
 		}
 		p += n;
 		len -= (size_t)n;
-		flags = 0; /* a started message is read to its end */
 	}
 	return 0;
 }
@@ -64,18 +62,14 @@ static int recv_msg(int fd, enum raw_mode mode, uint8_t *p, size_t len)
 	int rc;
 
 	if (mode == RAW_PLAIN)
-		return recv_all(fd, p, len, 0);
-	/* As tran_sock: try first, poll only when the socket is empty. No
-	 * timeout: a peer that is gone reads as EOF, and the peer process
-	 * dies with the benchmark. */
-	rc = recv_all(fd, p, HDR, MSG_DONTWAIT);
-	if (rc == -EAGAIN) {
-		rc = bench_poll_in(fd, -1);
-		if (rc == 0)
-			rc = recv_all(fd, p, HDR, 0);
-	}
+		return recv_all(fd, p, len);
+	/* No timeout: a benchmark that is gone reads as EOF, and the peer
+	 * dies with it anyway. */
+	rc = bench_poll_in(fd, -1);
+	if (rc == 0)
+		rc = recv_all(fd, p, HDR);
 	if (rc == 0 && len > HDR)
-		rc = recv_all(fd, p + HDR, len - HDR, 0);
+		rc = recv_all(fd, p + HDR, len - HDR);
 	return rc;
 }
 
@@ -164,7 +158,7 @@ int raw_sock_loop(void *ctx, uint64_t iters)
 			int rc = send_all(r->fd, r->buf, r->req[i]);
 
 			if (rc == 0)
-				rc = recv_msg(r->fd, r->mode, r->buf, r->rep[i]);
+				rc = recv_msg(r->fd, RAW_PLAIN, r->buf, r->rep[i]);
 			if (rc)
 				return rc;
 		}

@@ -22,11 +22,12 @@
 
 #define RAW_MAX_SHAPES 4
 
-/* How each side reads a message. */
+/* How the peer reads a request (the benchmark's side always reads plain). */
 enum raw_mode {
-	RAW_PLAIN,  /* blocking read() until the message is complete: the floor */
-	RAW_FRAMED, /* as upci's transport does: non-blocking recv, poll() when
-		     * empty, then the 16-byte header and the payload apart */
+	RAW_PLAIN, /* blocking recv() until the message is complete: the floor */
+	RAW_SPLIT, /* poll(), then the 16-byte header and the payload in two
+		    * recv()s: what a poll-driven server that frames by header
+		    * pays, with nothing else in it */
 };
 
 struct raw_sock {

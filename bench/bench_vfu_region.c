@@ -109,7 +109,7 @@ int vfu_fig_region(const struct vfu_args *a)
 
 	bench_title("upci bench-vfio-user: region access round trips",
 		    "floor: raw UNIX stream socketpair ping-pong between two processes, same bytes each way.\n"
-		    "framed: the same, but each side reads as upci's transport does (poll, header, payload).");
+		    "split: the same, but the peer polls and reads header and payload apart (4 syscalls, not 2).");
 	if (d->kind == BENCH_TESTDEV) {
 		rd.bar = TESTDEV_BAR_REGS;
 		rd.off = TESTDEV_REG_ID;
@@ -131,7 +131,7 @@ int vfu_fig_region(const struct vfu_args *a)
 		bench_die(d->uri, "config block read does not start with the vendor and device IDs", -EIO);
 
 	f_rd = add_floor(&t, &raw[nraw++], RAW_PLAIN, "raw socket ping-pong", ACCESS_BYTES, ACCESS_BYTES + 4, -1);
-	add_floor(&t, &raw[nraw++], RAW_FRAMED, "raw socket ping-pong, framed", ACCESS_BYTES, ACCESS_BYTES + 4, f_rd);
+	add_floor(&t, &raw[nraw++], RAW_SPLIT, "raw socket ping-pong, split", ACCESS_BYTES, ACCESS_BYTES + 4, f_rd);
 	r_rd = vfu_tab_add(&t, d->uri, d->kind == BENCH_TESTDEV ? "REGION_READ 4 B (BAR0 ID)" : "REGION_READ 4 B (config)",
 			   ACCESS_BYTES, ACCESS_BYTES + 4, f_rd, read4_loop, &rd);
 	if (d->kind == BENCH_TESTDEV) {
