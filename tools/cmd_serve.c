@@ -49,16 +49,6 @@ static const char serve_help[] =
 	"      -object memory-backend-memfd,id=mem,size=1G,share=on \\\n"
 	"      -device '{\"driver\":\"vfio-user-pci\",\"socket\":{\"type\":\"unix\",\"path\":\"/tmp/testdev.sock\"}}'\n";
 
-#ifdef __APPLE__
-/* The dext backend (built on macOS only, src/backend/dext/dext_serve.c):
- * its config-write policy protects what the host owns on a dext device and
- * forwards everything on any other. */
-extern const struct vfu_cfg_policy upci_dext_serve_policy;
-#define SERVE_POLICY (&upci_dext_serve_policy)
-#else
-#define SERVE_POLICY NULL /* forward every config write */
-#endif
-
 struct serve_opts {
 	const char *socket_path;
 	int fd;
@@ -242,7 +232,9 @@ int cmd_serve(int argc, char **argv)
 		return code;
 	vfu_server_opts_default(&so);
 	so.dma_timeout_ms = (int)o.dma_timeout_ms;
-	so.policy = SERVE_POLICY;
+	/* policy NULL: the server picks it from the device (the dext backend's
+	 * host-owned registers on dext:, forward everything elsewhere). */
+	so.policy = NULL;
 	ret = vfu_server_new(dev, &so, &s);
 	if (ret) {
 		upci_close(dev);

@@ -13,7 +13,8 @@ struct vfu_cfg_policy;
 
 extern const struct vfu_cfg_policy upci_dext_serve_policy;
 
-/* &upci_dext_serve_policy for a handle on the dext backend, else NULL. */
+/* &upci_dext_serve_policy for a handle on the dext backend, else NULL.
+ * vfu_server_new() asks it when the caller gave no policy. */
 const struct vfu_cfg_policy *upci_dext_cfg_policy(upci_dev *dev);
 
 #endif
