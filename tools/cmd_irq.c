@@ -14,6 +14,7 @@
 
 #include "edu_regs.h"
 #include "testdev_regs.h"
+#include "stop_signal.h"
 #include "util.h"
 
 /* A fired vector that has not arrived after this long is a failure. */
@@ -59,52 +60,7 @@ struct irq_opts {
 	unsigned interval_ms;
 };
 
-/* Self-pipe: the handler only writes a byte, so poll() sees the signal
- * without a race between checking a flag and sleeping. */
-static int sig_pipe[2] = {-1, -1};
-static volatile sig_atomic_t sig_caught;
-
-static void on_signal(int sig)
-{
-	int saved = errno;
-	char c = 0;
-
-	sig_caught = sig;
-	if (write(sig_pipe[1], &c, 1) < 0) {
-		/* Pipe full: a wake-up is already pending. */
-	}
-	errno = saved;
-}
-
-static int setup_signals(void)
-{
-	struct sigaction sa;
-
-	if (pipe(sig_pipe) < 0)
-		return -errno;
-	for (int i = 0; i < 2; i++) {
-		int fl = fcntl(sig_pipe[i], F_GETFL);
-
-		if (fl < 0 || fcntl(sig_pipe[i], F_SETFL, fl | O_NONBLOCK) < 0 ||
-		    fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC) < 0)
-			return -errno;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
-static void close_signals(void)
-{
-	for (int i = 0; i < 2; i++)
-		if (sig_pipe[i] >= 0) {
-			close(sig_pipe[i]);
-			sig_pipe[i] = -1;
-		}
-}
+static int stop_fd = -1; /* SIGINT/SIGTERM, readable (stop_signal.h) */
 
 static int parse_type(const char *s, enum upci_irq_type *t)
 {
@@ -257,7 +213,7 @@ static int irq_loop(struct irq_run *r)
 		return op_error(r->uri, "irq fd", fd);
 	while (!r->o.count || r->got < r->o.count) {
 		uint64_t pending[UPCI_IRQ_WORDS], now = now_ns();
-		struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = sig_pipe[0], .events = POLLIN}};
+		struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = stop_fd, .events = POLLIN}};
 		int wait = -1, rc;
 
 		if (deadline && now >= deadline) {
@@ -288,8 +244,9 @@ static int irq_loop(struct irq_run *r)
 		rc = poll(pfd, 2, wait);
 		if (rc < 0 && errno != EINTR)
 			return op_errorf(EXIT_FAIL, r->uri, "irq poll", "%s", strerror(errno));
-		if (sig_caught) {
-			printf("stopped by %s after %" PRIu64 " interrupts\n", sig_caught == SIGINT ? "SIGINT" : "SIGTERM",
+		if (stop_signal_caught()) {
+			printf("stopped by %s after %" PRIu64 " interrupts\n",
+			       stop_signal_caught() == SIGINT ? "SIGINT" : "SIGTERM",
 			       r->got);
 			return EXIT_OK;
 		}
@@ -334,10 +291,10 @@ static int irq_run(struct irq_run *r)
 		return op_error(r->uri, op, rc);
 	r->nvec = (unsigned)rc;
 	(void)upci_irq_info(r->dev, &type, NULL);
-	rc = setup_signals();
-	if (rc) {
-		close_signals();
-		return op_errorf(EXIT_FAIL, r->uri, "irq signals", "%s", strerror(-rc));
+	stop_fd = stop_signal_open(0);
+	if (stop_fd < 0) {
+		stop_signal_close();
+		return op_errorf(EXIT_FAIL, r->uri, "irq signals", "%s", strerror(-stop_fd));
 	}
 	printf("%s: %s, %u vector%s enabled; waiting", r->uri, irq_type_name(type), r->nvec, r->nvec == 1 ? "" : "s");
 	if (r->o.count)
@@ -348,7 +305,7 @@ static int irq_run(struct irq_run *r)
 	r->start = now_ns();
 	r->next_fire_at = r->start;
 	rc = irq_loop(r);
-	close_signals();
+	stop_signal_close();
 	return rc;
 }
 

@@ -20,6 +20,7 @@
 #include "cmd_serve.h"
 #include "server.h"
 #include "tran.h"
+#include "stop_signal.h"
 #include "util.h"
 
 static const char serve_help[] =
@@ -55,54 +56,7 @@ struct serve_opts {
 	unsigned dma_timeout_ms;
 };
 
-/* Self-pipe: the handler only writes a byte; the server's poll sees it. */
-static int stop_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-	int saved = errno;
-	char c = 0;
-
-	(void)sig;
-	if (write(stop_pipe[1], &c, 1) < 0) {
-		/* full: a stop is pending already */
-	}
-	errno = saved;
-}
-
-static int setup_signals(void)
-{
-	struct sigaction sa;
-
-	/* pipe + fcntl rather than pipe2: the server also runs on macOS */
-	if (pipe(stop_pipe) < 0)
-		return -errno;
-	for (int i = 0; i < 2; i++) {
-		int fl = fcntl(stop_pipe[i], F_GETFL);
-
-		if (fl < 0 || fcntl(stop_pipe[i], F_SETFL, fl | O_NONBLOCK) < 0 ||
-		    fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC) < 0)
-			return -errno;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
-		return -errno;
-	sa.sa_handler = SIG_IGN; /* a vanished client is an error code, not a death */
-	if (sigaction(SIGPIPE, &sa, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
-static void close_signals(void)
-{
-	for (int i = 0; i < 2; i++)
-		if (stop_pipe[i] >= 0) {
-			close(stop_pipe[i]);
-			stop_pipe[i] = -1;
-		}
-}
+static int stop_fd = -1; /* SIGINT/SIGTERM, readable (stop_signal.h) */
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_opts(int argc, char **argv, struct serve_opts *o)
@@ -197,13 +151,13 @@ static int serve_fd(const char *uri, struct vfu_server *s, int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
 		return op_error(uri, "serve", -errno);
 	if (listening) {
-		ret = vfu_server_run(s, fd, stop_pipe[0]);
+		ret = vfu_server_run(s, fd, stop_fd);
 	} else {
 		struct vfu_tran *t;
 
 		ret = vfu_tran_sock_new(fd, &t);
 		if (ret == 0) {
-			ret = vfu_server_serve(s, t, stop_pipe[0]);
+			ret = vfu_server_serve(s, t, stop_fd);
 			vfu_tran_close(t);
 		}
 	}
@@ -240,9 +194,9 @@ int cmd_serve(int argc, char **argv)
 		upci_close(dev);
 		return op_error(uri, "serve", ret);
 	}
-	ret = setup_signals();
-	if (ret) {
-		code = op_error(uri, "signals", ret);
+	stop_fd = stop_signal_open(1);
+	if (stop_fd < 0) {
+		code = op_error(uri, "signals", stop_fd);
 		goto out;
 	}
 	if (o.socket_path) {
@@ -251,7 +205,7 @@ int cmd_serve(int argc, char **argv)
 			goto out;
 		printf("upci: serving %s on %s (vfio-user); SIGTERM or Ctrl-C stops\n", uri, o.socket_path);
 		fflush(stdout);
-		ret = vfu_server_run(s, lfd, stop_pipe[0]);
+		ret = vfu_server_run(s, lfd, stop_fd);
 		code = ret ? op_error(uri, "serve", ret) : EXIT_OK;
 	} else {
 		code = serve_fd(uri, s, o.fd);
@@ -263,6 +217,6 @@ out:
 	}
 	vfu_server_free(s);
 	upci_close(dev);
-	close_signals();
+	stop_signal_close();
 	return code;
 }
