@@ -64,6 +64,7 @@ int irq_state_init(struct irq_state *s)
 	s->epfd = -1;
 	s->nsources = 0;
 	atomic_init(&s->raisers, 0);
+	atomic_init(&s->direct_used, false);
 	for (unsigned v = 0; v < IRQ_VECTORS; v++) {
 		atomic_init(&s->direct[v], -1);
 		s->source[v] = -1;
@@ -238,6 +239,15 @@ void irq_state_raise(struct irq_state *s, unsigned vec)
 		return;
 	w = vec / 64u;
 	bit = UINT64_C(1) << (vec % 64u);
+	/* Handles that never had a direct fd (all but `upci serve`) skip the
+	 * in-flight count: two atomic read-modify-writes off every raise. Safe
+	 * because the fd is only loaded after the count went up. */
+	if (!atomic_load(&s->direct_used)) {
+		atomic_fetch_or(&s->pending[w], bit);
+		if (atomic_load(&s->mask[w]) & bit)
+			notify(s);
+		return;
+	}
 	atomic_fetch_add(&s->raisers, 1);
 	fd = atomic_load(&s->direct[vec]);
 	if (fd >= 0) {
@@ -303,6 +313,8 @@ int irq_state_set_direct(struct irq_state *s, unsigned vec, int fd)
 {
 	if (!s || vec >= IRQ_VECTORS || fd < -1)
 		return -EINVAL;
+	if (fd >= 0)
+		atomic_store(&s->direct_used, true);
 	atomic_store(&s->direct[vec], fd);
 	quiesce(s);
 	return 0;

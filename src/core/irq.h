@@ -19,6 +19,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define IRQ_VECTORS 256u
@@ -33,6 +34,7 @@ struct irq_state {
 	 * counted so that a replaced fd is no longer in use when set returns. */
 	_Atomic int direct[IRQ_VECTORS];
 	_Atomic unsigned raisers;
+	_Atomic bool direct_used;          /* sticky: a direct fd was ever set */
 	/* Event sources: epoll set (or -1) and per-vector source fd. */
 	int epfd;
 	int source[IRQ_VECTORS];
