@@ -251,14 +251,15 @@ int open_device(const char *uri, int claim, upci_dev **out)
 	int ret;
 
 	*out = NULL;
-	ret = upci_uri_check(uri, why, sizeof(why));
-	if (ret)
-		return op_errorf(ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL, uri, "open", "%s",
-				 why[0] ? why : upci_strerror(ret));
 	ret = upci_open(&dev, uri);
 	if (ret) {
-		int code;
+		int code, cret;
 
+		/* Only on failure: for sim: URIs the check builds a trial model. */
+		cret = upci_uri_check(uri, why, sizeof(why));
+		if (cret)
+			return op_errorf(cret == -EINVAL ? EXIT_USAGE : EXIT_FAIL, uri, "open", "%s",
+					 why[0] ? why : upci_strerror(cret));
 		open_failure(uri, ret, why, sizeof(why), &code);
 		return op_errorf(code, uri, "open", "%s", why);
 	}
