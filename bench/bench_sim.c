@@ -38,17 +38,6 @@ static void usage(FILE *f, const char *prog)
 		   "operation failed, 2 a usage error; a missed goal exits 0.\n");
 }
 
-static const char *opt_value(int argc, char **argv, int *i, const char *opt)
-{
-	size_t len = strlen(opt);
-
-	if (strcmp(argv[*i], opt) == 0 && *i + 1 < argc)
-		return argv[++*i];
-	if (strncmp(argv[*i], opt, len) == 0 && argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	return NULL;
-}
-
 static int figure_index(const char *name)
 {
 	for (unsigned i = 0; i < NFIG; i++)
@@ -66,9 +55,9 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
 			a.quick = 1;
-		} else if ((v = opt_value(argc, argv, &i, "--uri"))) {
+		} else if ((v = bench_opt_value(argc, argv, &i, "--uri"))) {
 			a.uri = v;
-		} else if ((v = opt_value(argc, argv, &i, "--figure"))) {
+		} else if ((v = bench_opt_value(argc, argv, &i, "--figure"))) {
 			int f = figure_index(v);
 
 			if (f < 0) {

@@ -18,6 +18,18 @@ int64_t bench_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+const char *bench_opt_value(int argc, char **argv, int *i, const char *opt)
+{
+	size_t len = strlen(opt);
+	const char *v = NULL;
+
+	if (strcmp(argv[*i], opt) == 0 && *i + 1 < argc)
+		v = argv[++*i];
+	else if (strncmp(argv[*i], opt, len) == 0 && argv[*i][len] == '=')
+		v = argv[*i] + len + 1;
+	return v && *v ? v : NULL;
+}
+
 void bench_die(const char *where, const char *what, int err)
 {
 	fflush(stdout);

@@ -22,6 +22,10 @@ struct bench_args {
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t bench_now_ns(void);
 
+/* "--opt VALUE" or "--opt=VALUE" at argv[*i] (advancing *i past VALUE);
+ * NULL when argv[*i] is not @opt or the value is missing or empty. */
+const char *bench_opt_value(int argc, char **argv, int *i, const char *opt);
+
 /* Keep the compiler from dropping stores to (or loads from) *p. */
 static inline void bench_clobber(const void *p)
 {

@@ -57,17 +57,6 @@ static void usage(FILE *f, const char *prog)
 		   "server operation failed, 2 a usage error; a missed goal exits 0.\n");
 }
 
-static const char *opt_value(int argc, char **argv, int *i, const char *opt)
-{
-	size_t len = strlen(opt);
-
-	if (strcmp(argv[*i], opt) == 0 && *i + 1 < argc)
-		return argv[++*i];
-	if (strncmp(argv[*i], opt, len) == 0 && argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	return NULL;
-}
-
 static int figure_bit(const char *name)
 {
 	for (unsigned i = 0; i < NFIG; i++)
@@ -84,13 +73,13 @@ static int parse(int argc, char **argv, struct opts *o)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
 			o->quick = 1;
-		} else if ((v = opt_value(argc, argv, &i, "--upci"))) {
+		} else if ((v = bench_opt_value(argc, argv, &i, "--upci"))) {
 			o->upci = v;
-		} else if ((v = opt_value(argc, argv, &i, "--device"))) {
+		} else if ((v = bench_opt_value(argc, argv, &i, "--device"))) {
 			o->device = v;
-		} else if ((v = opt_value(argc, argv, &i, "--uri"))) {
+		} else if ((v = bench_opt_value(argc, argv, &i, "--uri"))) {
 			o->uri = v;
-		} else if ((v = opt_value(argc, argv, &i, "--figure"))) {
+		} else if ((v = bench_opt_value(argc, argv, &i, "--figure"))) {
 			int bit = figure_bit(v);
 
 			if (!bit) {

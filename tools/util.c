@@ -17,18 +17,6 @@
 /* Longest URI echoed in a message: a hostile one must not flood stderr. */
 #define SHOWN_MAX 200
 
-/*
- * The sim models the CLI explains in messages. The library has no public
- * list of them; keep in step with src/model/models.c.
- */
-static const struct {
-	const char *name;
-	const char *params;
-} sim_models[] = {
-	{"edu", "no parameters"},
-	{"testdev", "vectors=1..256 (default 32), mem=BAR2 bytes, a power of two 4096..268435456 (default 1048576)"},
-};
-
 /* Print "upci: " + text as one line: control characters (a newline in a
  * hostile argument) become '?', so the line stays one line. */
 static void emit_line(const char *text)
@@ -193,54 +181,17 @@ int parse_width_arg(const char *cmd, const char *s, unsigned max, unsigned *widt
 	return -1;
 }
 
-/* A sim model name from "sim:NAME[?...]", or NULL. */
-static const char *sim_model_of(const char *uri, char *buf, size_t len)
-{
-	size_t n;
-
-	if (strncmp(uri, "sim:", 4) != 0)
-		return NULL;
-	uri += 4;
-	n = strcspn(uri, "?");
-	if (n == 0 || n >= len)
-		return NULL;
-	memcpy(buf, uri, n);
-	buf[n] = '\0';
-	return buf;
-}
-
+/* Why an open failed, in words. Bad sim: models and parameters never get
+ * here: upci_uri_check() explains them first (it knows the models). */
 const char *open_failure(const char *uri, int err, char *buf, size_t len, int *code)
 {
-	char model[64];
-	const char *name = sim_model_of(uri, model, sizeof(model));
+	char hint[192];
 
 	*code = EXIT_FAIL;
 	snprintf(buf, len, "%s", upci_strerror(err));
-	if (!name) {
-		/* A host device: say what stands in the way (driver, group). */
-		char hint[192];
-
-		if (host_open_hint(uri, hint, sizeof(hint)))
-			snprintf(buf, len, "%s", hint);
-		return buf;
-	}
-	if (err == -ENOENT) {
-		char known[128] = "";
-
-		for (size_t i = 0; i < sizeof(sim_models) / sizeof(sim_models[0]); i++) {
-			if (i)
-				strncat(known, ", ", sizeof(known) - strlen(known) - 1);
-			strncat(known, sim_models[i].name, sizeof(known) - strlen(known) - 1);
-		}
-		snprintf(buf, len, "%s: no model \"%s\" (built in: %s)", upci_strerror(err), name, known);
-	} else if (err == -EINVAL) {
-		for (size_t i = 0; i < sizeof(sim_models) / sizeof(sim_models[0]); i++)
-			if (strcmp(name, sim_models[i].name) == 0) {
-				snprintf(buf, len, "%s: bad model parameters (%s takes %s)", upci_strerror(err), name,
-					 sim_models[i].params);
-				*code = EXIT_USAGE;
-			}
-	}
+	/* A host device: say what stands in the way (driver, group). */
+	if (host_open_hint(uri, hint, sizeof(hint)))
+		snprintf(buf, len, "%s", hint);
 	return buf;
 }
 
