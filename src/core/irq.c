@@ -243,8 +243,9 @@ void irq_state_raise(struct irq_state *s, unsigned vec)
 	 * in-flight count: two atomic read-modify-writes off every raise. Safe
 	 * because the fd is only loaded after the count went up. */
 	if (!atomic_load(&s->direct_used)) {
-		atomic_fetch_or(&s->pending[w], bit);
-		if (atomic_load(&s->mask[w]) & bit)
+		/* Already pending: the fd was made readable by the raise that set
+		 * the bit, or a take has drained it and will return this bit. */
+		if (!(atomic_fetch_or(&s->pending[w], bit) & bit) && (atomic_load(&s->mask[w]) & bit))
 			notify(s);
 		return;
 	}

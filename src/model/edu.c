@@ -285,20 +285,41 @@ static uint64_t edu_reg_value(const struct edu *e, uint64_t off, unsigned width)
 	}
 }
 
-/* The read-only BAR mapping shows what 4-byte reads return. */
+static void edu_mirror_dword(struct edu *e, uint8_t *mem, uint64_t off)
+{
+	uint32_t v = (uint32_t)edu_reg_value(e, off, 4);
+
+	/* Little-endian, like the PCI bus. */
+	for (unsigned i = 0; i < 4; i++)
+		mem[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The read-only BAR mapping shows what 4-byte reads return: the whole
+ * register file at create and reset. */
 static void edu_mirror_update(struct edu *e)
 {
 	uint8_t *mem = e->m.bars[EDU_BAR].mem;
 
 	if (!mem)
 		return;
-	for (uint64_t off = 0; off < EDU_REG_SPACE_END; off += 4) {
-		uint32_t v = (uint32_t)edu_reg_value(e, off, 4);
+	for (uint64_t off = 0; off < EDU_REG_SPACE_END; off += 4)
+		edu_mirror_dword(e, mem, off);
+}
 
-		/* Little-endian, like the PCI bus. */
-		for (unsigned i = 0; i < 4; i++)
-			mem[off + i] = (uint8_t)(v >> (8 * i));
-	}
+/* After a register write only these can change (the rest are constant or
+ * unimplemented): refresh 10 dwords, not 64, on every MMIO write. */
+static void edu_mirror_refresh(struct edu *e)
+{
+	static const uint16_t live[] = {
+		EDU_REG_LIVENESS, EDU_REG_FACTORIAL, EDU_REG_STATUS, EDU_REG_IRQ_STATUS, EDU_REG_DMA_SRC,
+		EDU_REG_DMA_DST,  EDU_REG_DMA_COUNT, EDU_REG_DMA_CMD, EDU_REG_DMA_FAULTS, EDU_REG_DMA_ERROR,
+	};
+	uint8_t *mem = e->m.bars[EDU_BAR].mem;
+
+	if (!mem)
+		return;
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		edu_mirror_dword(e, mem, live[i]);
 }
 
 static int edu_access_ok(unsigned bar, uint64_t off, unsigned width)
@@ -378,7 +399,7 @@ static int edu_bar_write(struct model *m, unsigned bar, uint64_t off, unsigned w
 	if (width == 4)
 		val &= UINT32_MAX;
 	edu_reg_write(e, off, val);
-	edu_mirror_update(e);
+	edu_mirror_refresh(e);
 	return 0;
 }
 

@@ -77,14 +77,26 @@ int model_msix_notify(struct model *m, struct msix_state *x, unsigned vec)
 
 void model_msix_replay(struct model *m, struct msix_state *x)
 {
-	for (unsigned v = 0; v < x->nvec; v++) {
-		uint64_t bit = 1ull << (v % 64);
+	uint16_t ctl = (uint16_t)cfgspace_get(&m->cfg, x->cap + PCI_MSIX_FLAGS, 2);
 
-		if (!(x->pba[v / 64] & bit) || !msix_deliverable(m, x, v) || !bus_master(m))
-			continue;
-		x->pba[v / 64] &= ~bit;
-		if (m->host && m->host->msi)
-			m->host->msi(m->host->opaque, v);
+	/* Nothing can leave while disabled, function-masked or not bus master:
+	 * check that once, then visit only the latched vectors. */
+	if (!(ctl & PCI_MSIX_FLAGS_ENABLE) || (ctl & PCI_MSIX_FLAGS_MASKALL) || !bus_master(m))
+		return;
+	for (unsigned w = 0; w < (x->nvec + 63) / 64; w++) {
+		uint64_t latched = x->pba[w];
+
+		while (latched) {
+			unsigned v = w * 64 + (unsigned)__builtin_ctzll(latched);
+			uint64_t bit = latched & -latched;
+
+			latched &= latched - 1;
+			if (v >= x->nvec || !msix_deliverable(m, x, v))
+				continue;
+			x->pba[w] &= ~bit;
+			if (m->host && m->host->msi)
+				m->host->msi(m->host->opaque, v);
+		}
 	}
 }
 

@@ -432,7 +432,9 @@ static void td_cfg_written(struct model *m, uint32_t off, unsigned width, uint32
 		else
 			t->pm_state = st;
 	}
-	if (overlaps(off, width, TESTDEV_CAP_MSIX + PCI_MSIX_FLAGS, 2))
+	/* Latched vectors go out once MSI-X is enabled and unmasked, and once
+	 * bus mastering comes on. */
+	if (overlaps(off, width, TESTDEV_CAP_MSIX + PCI_MSIX_FLAGS, 2) || overlaps(off, width, PCI_COMMAND, 2))
 		model_msix_replay(m, &t->msix);
 }
 

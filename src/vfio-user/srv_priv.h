@@ -17,7 +17,7 @@
 
 struct dma_table;
 
-#define SRV_MAX_VECTORS 256u
+#define SRV_MAX_VECTORS UPCI_MAX_VECTORS /* client-chosen start+i indexes efd[] up to irq_count */
 /* SET_IRQS actions, as indexes into the per-vector fd tables. */
 enum { SRV_ACT_TRIGGER = 0, SRV_ACT_MASK = 1, SRV_ACT_UNMASK = 2, SRV_NR_ACTS = 3 };
 

@@ -653,6 +653,27 @@ static void test_fire_timestamp(void **state)
 	model_testdev_ops.destroy(m);
 }
 
+/* A vector latched while masked and unmasked while bus mastering is off
+ * goes out when bus mastering comes on (a COMMAND write). */
+static void test_replay_on_bus_master(void **state)
+{
+	struct model *m = mk("vectors=8");
+
+	(void)state;
+	msix_ctl(m, PCI_MSIX_FLAGS_ENABLE);
+	wr(m, TESTDEV_REG_DOORBELL, 3); /* entry 3 still masked: latched */
+	assert_int_equal(F.msi_calls, 0);
+	cfg_wr(m, PCI_COMMAND, 2, 0);
+	set_mask(m, 3, 0);
+	assert_int_equal(F.msi_calls, 0); /* no bus master: still held */
+	assert_int_equal(rd(m, TESTDEV_MSIX_PBA) & (1u << 3), 1u << 3);
+	cfg_wr(m, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	assert_int_equal(F.msi_calls, 1);
+	assert_true(msi_seen(3));
+	assert_int_equal(rd(m, TESTDEV_MSIX_PBA) & (1u << 3), 0);
+	model_testdev_ops.destroy(m);
+}
+
 static void test_entry_mask_pending(void **state)
 {
 	struct model *m = mk("vectors=256");
@@ -1227,6 +1248,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_table_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_doorbell_delivery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fire_timestamp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_on_bus_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entry_mask_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_function_mask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msix_disabled, setup, teardown),

@@ -44,6 +44,12 @@ static int msix_program(struct sim_inst *si, unsigned nvec)
 
 	if (msix_decode(&c, &x) || !si->m->ops->bar_write)
 		return -ENOTSUP;
+	/* The table writes below bypass core's MMIO checks: the capability
+	 * must place the table inside a BAR the model implements. */
+	if (x.table_bar >= UPCI_NUM_BARS || si->m->bars[x.table_bar].size == 0 ||
+	    x.table_offset > si->m->bars[x.table_bar].size ||
+	    (uint64_t)x.table_size * PCI_MSIX_ENTRY_SIZE > si->m->bars[x.table_bar].size - x.table_offset)
+		return -ENOTSUP;
 	for (unsigned v = 0; v < x.table_size; v++) {
 		uint64_t e = (uint64_t)x.table_offset + (uint64_t)v * PCI_MSIX_ENTRY_SIZE;
 		int ret;

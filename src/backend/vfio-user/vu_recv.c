@@ -183,6 +183,8 @@ int vu_recv_into(struct vu_conn *c, const struct vfu_hdr *req, const struct iove
 	int rc;
 
 	vfu_msg_init(m);
+	if (ninto > VU_INTO_MAX)
+		return -EINVAL; /* iov[] holds VU_INTO_MAX destinations */
 	iov[0].iov_base = &h;
 	iov[0].iov_len = sizeof(h);
 	for (size_t i = 0; i < ninto; i++) {

@@ -92,6 +92,10 @@ static bool areas_cover(struct vu_region *r, uint64_t page)
 
 	if (r->fd < 0 || r->nareas == 0 || r->size == 0 || ((r->size | r->mmap_off) & (page - 1)))
 		return false;
+	/* mmap takes size_t and off_t: a size past either would be cut short
+	 * (32-bit) or make the offset checks below wrap. */
+	if (r->size > SIZE_MAX || r->size > (uint64_t)INT64_MAX)
+		return false;
 	for (unsigned i = 0; i < r->nareas; i++) {
 		const struct vfu_sparse_mmap_area *a = &r->areas[i];
 
@@ -112,6 +116,10 @@ static bool areas_cover(struct vu_region *r, uint64_t page)
 	return end == r->size;
 }
 
+/* find_sparse(): 1 when a sparse-mmap cap was found (even with no areas),
+ * 0 when there is none. */
+#define SPARSE_FOUND 1
+
 /* The sparse-mmap cap, if the chain inside @p[0..len) has one. */
 static int find_sparse(const struct vu_conn *c, const uint8_t *p, size_t len, uint32_t at, struct vu_region *r)
 {
@@ -128,14 +136,16 @@ static int find_sparse(const struct vu_conn *c, const uint8_t *p, size_t len, ui
 			memcpy(&s, p + at, sizeof(s));
 			if (s.nr_areas > (len - at - sizeof(s)) / sizeof(struct vfu_sparse_mmap_area))
 				goto bad;
+			/* Zero areas means nothing may be mapped (VFIO's meaning),
+			 * not "the whole region". */
 			if (s.nr_areas == 0)
-				return 0;
+				return SPARSE_FOUND;
 			r->areas = calloc(s.nr_areas, sizeof(*r->areas));
 			if (!r->areas)
 				return -ENOMEM;
 			memcpy(r->areas, p + at + sizeof(s), s.nr_areas * sizeof(*r->areas));
 			r->nareas = s.nr_areas;
-			return 0;
+			return SPARSE_FOUND;
 		}
 		if (h.next != 0 && h.next <= at)
 			goto bad; /* only forward: no loops */
@@ -190,7 +200,9 @@ static int region_info(struct vu_conn *c, uint32_t index, uint64_t page, struct 
 	}
 	if ((ri.flags & VFU_REGION_INFO_F_CAPS) && ri.cap_offset)
 		rc = find_sparse(c, rep.payload, rep.len, ri.cap_offset, r);
-	if (rc == 0 && r->fd >= 0 && !r->areas) {
+	if (rc == SPARSE_FOUND)
+		rc = 0;
+	else if (rc == 0 && r->fd >= 0 && !r->areas) {
 		/* No sparse cap: the whole region is one area. */
 		r->areas = calloc(1, sizeof(*r->areas));
 		if (!r->areas) {
