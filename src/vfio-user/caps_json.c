@@ -24,6 +24,7 @@
 #define K_TWIN_SUPPORTED "supported"
 #define K_TWIN_FD_INDEX "fd_index"
 #define K_MULTI "write_multiple"
+#define K_BUS "x-upci-dma-bus-addr" /* our extension: see proto.h */
 #define K_MIGR "migration"
 #define K_MIGR_PGSIZE "pgsize"
 #define K_MIGR_BITMAP "max_bitmap_size"
@@ -37,6 +38,7 @@ void vfu_caps_default(struct vfu_caps *c)
 	c->twin_socket = false;
 	c->twin_socket_fd_index = -1;
 	c->write_multiple = false;
+	c->dma_bus_addr = false;
 	c->migration = false;
 	c->mig_pgsize = VFU_DEFAULT_MIG_PGSIZE;
 	c->mig_max_bitmap_size = VFU_DEFAULT_MIG_MAX_BITMAP_SIZE;
@@ -173,6 +175,8 @@ static int parse_caps_object(struct json_object *caps, struct vfu_caps *c)
 		rc = -ERANGE;
 	if (!rc)
 		rc = get_bool(caps, K_MULTI, &c->write_multiple);
+	if (!rc)
+		rc = get_bool(caps, K_BUS, &c->dma_bus_addr);
 	if (!rc)
 		rc = parse_twin(caps, c);
 	if (!rc)
@@ -323,6 +327,8 @@ static int build_caps(struct json_object *caps, const struct vfu_caps *c)
 		rc = add_uint(caps, K_PGSIZES, c->pgsizes);
 	if (!rc && c->write_multiple)
 		rc = add_bool(caps, K_MULTI, true);
+	if (!rc && c->dma_bus_addr)
+		rc = add_bool(caps, K_BUS, true);
 	if (!rc && c->twin_socket)
 		rc = build_twin(caps, c);
 	if (!rc && c->migration)

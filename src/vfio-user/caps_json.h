@@ -3,7 +3,8 @@
  * VFIO_USER_VERSION payload: version numbers and the JSON capabilities
  *   {"capabilities":{"max_msg_fds":N,"max_data_xfer_size":N,
  *    "max_dma_maps":N,"pgsizes":N,"twin_socket":{"supported":B,"fd_index":N},
- *    "write_multiple":B,"migration":{"pgsize":N,"max_bitmap_size":N}}}
+ *    "write_multiple":B,"migration":{"pgsize":N,"max_bitmap_size":N},
+ *    "x-upci-dma-bus-addr":B}}
  * Every member is optional; absent ones take the spec's defaults
  * (vfu_caps_default). Unknown keys are ignored, as the spec asks. A known
  * key with the wrong JSON type (a string, null, 4096.0 for a count) is
@@ -40,6 +41,7 @@ struct vfu_caps {
 	bool twin_socket;             /* twin_socket.supported, default false */
 	int32_t twin_socket_fd_index; /* twin_socket.fd_index (reply only), -1 = absent */
 	bool write_multiple;          /* default false */
+	bool dma_bus_addr;            /* upci extension (proto.h), default false */
 	bool migration;               /* the "migration" object is present */
 	uint64_t mig_pgsize;          /* power of two, 4 KiB..1 GiB, default 4096 */
 	uint64_t mig_max_bitmap_size; /* 1..1 GiB, default 256 MiB */
@@ -76,7 +78,7 @@ int vfu_version_parse(const void *payload, size_t len, uint16_t *major,
 /*
  * Our capabilities as JSON (NUL-terminated, malloc'd; free() it).
  * Always emits max_msg_fds, max_data_xfer_size, max_dma_maps and pgsizes;
- * write_multiple only when true; twin_socket only when supported (with
+ * write_multiple and x-upci-dma-bus-addr only when true; twin_socket only when supported (with
  * fd_index when >= 0); migration only when @c->migration.
  * Return: 0; -ERANGE if @c fails vfu_caps_check; -ENOMEM.
  */

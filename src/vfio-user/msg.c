@@ -19,7 +19,8 @@ static const struct vfu_cmd_info cmd_table[VFU_CMD_MAX + 1] = {
 	[VFU_CMD_VERSION] = { "VERSION", C2S,
 		sizeof(struct vfu_version), VAR, sizeof(struct vfu_version), VAR },
 	[VFU_CMD_DMA_MAP] = { "DMA_MAP", C2S,
-		sizeof(struct vfu_dma_map), sizeof(struct vfu_dma_map), 0, 0 },
+		sizeof(struct vfu_dma_map), sizeof(struct vfu_dma_map),
+		0, sizeof(struct vfu_dma_map_bus) }, /* payload: x-upci-dma-bus-addr only */
 	[VFU_CMD_DMA_UNMAP] = { "DMA_UNMAP", C2S,
 		sizeof(struct vfu_dma_unmap), sizeof(struct vfu_dma_unmap),
 		sizeof(struct vfu_dma_unmap), sizeof(struct vfu_dma_unmap) },
@@ -131,7 +132,12 @@ int vfu_msg_check_size(uint16_t cmd, bool reply, size_t len)
 		return -ENOSYS;
 	lo = reply ? ci->rep_min : ci->req_min;
 	hi = reply ? ci->rep_max : ci->req_max;
-	return (len < lo || len > hi) ? -EINVAL : 0;
+	if (len < lo || len > hi)
+		return -EINVAL;
+	/* a DMA_MAP reply is empty or one whole bus address, nothing between */
+	if (reply && cmd == VFU_CMD_DMA_MAP && len != 0 && len != sizeof(struct vfu_dma_map_bus))
+		return -EINVAL;
+	return 0;
 }
 
 /* count bytes of data must follow a @fixed-byte struct, exactly. */

@@ -98,6 +98,19 @@ _Static_assert(sizeof(struct vfu_dma_map) == 32, "vfu_dma_map");
 #define VFU_DMA_MAP_F_READ (1u << 0)
 #define VFU_DMA_MAP_F_WRITE (1u << 1)
 
+/*
+ * upci extension "x-upci-dma-bus-addr" (a VERSION capability, in force
+ * only when both sides send it true): the DMA_MAP reply carries this
+ * payload, the address the device must be given for the start of the
+ * mapping. It differs from the IOVA when the server's platform IOMMU picks
+ * bus addresses (macOS: the DART behind the dext); without the extension
+ * such a server cannot tell the client, so it refuses the map (ENOTSUP).
+ */
+struct vfu_dma_map_bus {
+	uint64_t bus_addr;
+} VFU_PACKED;
+_Static_assert(sizeof(struct vfu_dma_map_bus) == 8, "vfu_dma_map_bus");
+
 /* ---- VFIO_USER_DMA_UNMAP (request; the reply echoes the entry) ---- */
 struct vfu_dma_unmap {
 	uint32_t argsz; /* max reply payload */

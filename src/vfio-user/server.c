@@ -229,6 +229,7 @@ static int srv_version(struct vfu_session *ss, struct vfu_msg *m, struct srv_rep
 	/* The reply's capabilities must be a subset of the proposal: offer
 	 * WRITE_MULTI only when asked, and never twin sockets. */
 	ours.write_multiple = peer.write_multiple;
+	ours.dma_bus_addr = peer.dma_bus_addr;
 	ret = vfu_version_build(VFU_VERSION_MAJOR, VFU_VERSION_MINOR < minor ? VFU_VERSION_MINOR : minor, &ours,
 				&payload, &len);
 	if (ret)
@@ -240,6 +241,7 @@ static int srv_version(struct vfu_session *ss, struct vfu_msg *m, struct srv_rep
 		return ret;
 	ss->peer = peer;
 	ss->write_multiple = peer.write_multiple;
+	ss->dma_bus_addr = peer.dma_bus_addr;
 	ss->negotiated = true;
 	ret = vfu_tran_set_limits(ss->tran, ss->tran->max_msg_size, ss->tran->max_recv_fds,
 				  peer.max_msg_fds < VFU_MSG_MAX_FDS ? peer.max_msg_fds : VFU_MSG_MAX_FDS);

@@ -3,7 +3,9 @@
  * vfio-user server: the client's memory. DMA_MAP with an fd mmaps it and
  * hands it to the device (upci_dma_map), so the device DMAs straight into
  * client memory; without an fd the device's accesses become in-band
- * DMA_READ/DMA_WRITE requests to the client (upci__dma_map_remote).
+ * DMA_READ/DMA_WRITE requests to the client (upci__dma_map_remote). Where
+ * the backend's bus address differs from the IOVA, the reply says so
+ * (x-upci-dma-bus-addr, proto.h) or the map is refused.
  *
  * While waiting for the client's answer to such a request, commands that
  * arrive are queued (with their fds) and processed, in order, after the
@@ -236,7 +238,6 @@ int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 	uint64_t bus = 0;
 	int ret;
 
-	(void)r;
 	memcpy(&in, m->payload, sizeof(in));
 	if (in.argsz < sizeof(in) || m->nr_fds > 1)
 		return -EINVAL;
@@ -268,9 +269,17 @@ int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 	} else {
 		ret = upci__dma_map_remote(ss->srv->dev, in.addr, in.size, mp->flags, remote_rw, mp, &bus);
 	}
-	/* The guest programs IOVAs: a backend that moves them (a DART) would
-	 * send the device elsewhere. */
-	if (ret == 0 && bus != in.addr) {
+	/*
+	 * A backend whose IOMMU picks bus addresses (the dext's DART) put the
+	 * memory somewhere else than the IOVA. A client that negotiated
+	 * x-upci-dma-bus-addr learns where from the reply and programs that;
+	 * any other client would program the IOVA and send the device to
+	 * memory it does not own, so its map is refused and undone.
+	 */
+	if (ret == 0 && bus != in.addr && !ss->dma_bus_addr) {
+		LOG_WARN("vfio-user server: DMA_MAP IOVA %#llx: the device's IOMMU placed it at bus address %#llx, "
+			 "and this client cannot learn that (no x-upci-dma-bus-addr): refused",
+			 (unsigned long long)in.addr, (unsigned long long)bus);
 		upci_dma_unmap(ss->srv->dev, in.addr);
 		ret = -ENOTSUP;
 	}
@@ -289,8 +298,17 @@ int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 		if (mp->va)
 			munmap(mp->va, mp->size);
 		free(mp);
+		return ret;
 	}
-	return ret;
+	if (ss->dma_bus_addr) {
+		struct vfu_dma_map_bus out = {.bus_addr = bus};
+
+		memcpy(ss->small, &out, sizeof(out));
+		r->iov[0].iov_base = ss->small;
+		r->iov[0].iov_len = sizeof(out);
+		r->niov = 1;
+	}
+	return 0;
 }
 
 int srv_dma_unmap(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)

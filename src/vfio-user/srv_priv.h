@@ -52,6 +52,7 @@ struct vfu_session {
 	bool negotiated;
 	struct vfu_caps peer;     /* the client's capabilities */
 	bool write_multiple;      /* negotiated */
+	bool dma_bus_addr;        /* negotiated: DMA_MAP replies carry the bus address */
 	int dead;                 /* first fatal stream error, 0 while usable */
 	pthread_t thread;         /* the thread handling messages */
 	bool in_handler;

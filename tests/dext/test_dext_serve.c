@@ -18,12 +18,15 @@
  * The server picks that policy by itself for a dext device (no policy in
  * vfu_server_opts), as `upci serve` relies on.
  *
- * DMA_MAP: the DART picks bus addresses that are not the IOVAs, so the
- * server refuses the map with ENOTSUP and nothing stays registered in the
- * driver model (see docs/macos.md, "Serving a Mac's device to a VMM").
+ * DMA_MAP: the DART picks bus addresses that are not the IOVAs. A client
+ * that negotiated x-upci-dma-bus-addr gets the map registered and the bus
+ * address in the reply; any other client is refused with ENOTSUP and
+ * nothing stays registered in the driver model (see docs/macos.md,
+ * "Serving a Mac's device to a VMM").
  */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -298,6 +301,74 @@ static void test_dma_map_refused(void **state)
 	close(fd);
 }
 
+/*
+ * DMA_MAP with x-upci-dma-bus-addr: the client's memory is registered with
+ * the driver (one region, one DART mapping), the reply carries the bus
+ * address the DART chose (not the IOVA), and the device reaches the
+ * client's memory there. DMA_UNMAP and a disconnect release it all.
+ */
+static void test_dma_map_bus_addr(void **state)
+{
+	const uint64_t iova = 0x100000, size = 0x10000;
+	const uint32_t rw = VFU_DMA_MAP_F_READ | VFU_DMA_MAP_F_WRITE;
+	struct vfu_dma_map m = {.argsz = sizeof(m), .flags = rw, .offset = 0, .addr = iova, .size = size};
+	struct vfu_dma_map_bus b;
+	struct iokit_shim_dart dart;
+	struct srv_fx fx;
+	struct vfu_msg rep;
+	uint8_t *va;
+	uint32_t got = 0;
+	int fd;
+
+	(void)state;
+	fd = test_memfd(size);
+	va = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(va != MAP_FAILED);
+	fx_open(&fx, EDU_URI, NULL);
+	assert_int_equal(fx_version(&fx, "{\"capabilities\":{\"max_msg_fds\":8,\"x-upci-dma-bus-addr\":true}}",
+				    &rep), 0);
+	assert_non_null(strstr((const char *)rep.payload + sizeof(struct vfu_version), "\"x-upci-dma-bus-addr\":true"));
+	vfu_msg_release(&rep);
+
+	assert_int_equal(fx_call(&fx, VFU_CMD_DMA_MAP, &m, sizeof(m), &fd, 1, &rep), 0);
+	assert_int_equal(rep.len, sizeof(b));
+	memcpy(&b, rep.payload, sizeof(b));
+	vfu_msg_release(&rep);
+	assert_int_not_equal(b.bus_addr, iova);
+	assert_int_equal(iokit_shim_dma_regions(EDU), 1);
+	assert_int_equal(iokit_shim_dart_info(EDU, &dart), 0);
+	assert_true(dart.mapped >= size);
+
+	/* edu copies 4 bytes from the bus address into its buffer and back
+	 * to another place: both DMAs reach the client's memory. */
+	assert_int_equal(srv_wr(&fx, PCI_COMMAND, 2, srv_rd(&fx, PCI_COMMAND, 2) | PCI_COMMAND_MASTER), 0);
+	memcpy(va + 0x40, "\x11\x22\x33\x44", 4);
+	fx_wr64(&fx, 0, 0x80, b.bus_addr + 0x40); /* src */
+	fx_wr64(&fx, 0, 0x88, 0x40000);           /* dst: edu's buffer */
+	fx_wr64(&fx, 0, 0x90, 4);                 /* count */
+	fx_wr64(&fx, 0, 0x98, 1);                 /* start, RAM -> device */
+	fx_wr64(&fx, 0, 0x80, 0x40000);
+	fx_wr64(&fx, 0, 0x88, b.bus_addr + 0x80);
+	fx_wr64(&fx, 0, 0x98, 3);                 /* start, device -> RAM */
+	assert_int_equal(fx_region_read(&fx, 0, 0xa4, &got, 4), 0);
+	assert_int_equal(got, 0); /* no DMA error */
+	assert_memory_equal(va + 0x80, "\x11\x22\x33\x44", 4);
+
+	/* The IOVA itself is not mapped for the device. */
+	assert_int_equal(fx_dma_unmap(&fx, iova, size, 0), 0);
+	expect_nothing_registered(EDU);
+	assert_int_equal(memfd_maps(), 1); /* ours only */
+
+	/* A disconnect drops a live mapping. */
+	assert_int_equal(fx_call(&fx, VFU_CMD_DMA_MAP, &m, sizeof(m), &fd, 1, NULL), 0);
+	assert_int_equal(iokit_shim_dma_regions(EDU), 1);
+	fx_close(&fx);
+	expect_nothing_registered(EDU);
+	assert_int_equal(munmap(va, size), 0);
+	assert_int_equal(memfd_maps(), 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +379,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_devctl_emulated, shim_setup, shim_teardown),
 		cmocka_unit_test_setup_teardown(test_policy_selection, shim_setup, shim_teardown),
 		cmocka_unit_test_setup_teardown(test_dma_map_refused, shim_setup, shim_teardown),
+		cmocka_unit_test_setup_teardown(test_dma_map_bus_addr, shim_setup, shim_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,6 +95,10 @@ struct fake {
 	uint64_t map_addr, map_size;
 	uint32_t map_flags;
 	int map_fd;               /* the last DMA_MAP's fd, kept */
+	/* x-upci-dma-bus-addr: offered when set and asked for; DMA_MAP replies
+	 * then carry addr + bus_delta (a server behind a DART) */
+	bool bus_ext;
+	uint64_t bus_delta;
 	struct fake_dma dma;
 	int broken;               /* line of the first failed FAKE_OK */
 };
@@ -149,6 +153,7 @@ static int on_version(struct fake *f, struct vfu_msg *m)
 	vfu_caps_default(&c);
 	c.max_msg_fds = f->max_msg_fds;
 	c.max_data_xfer_size = f->max_xfer;
+	c.dma_bus_addr = f->bus_ext && f->client_caps.dma_bus_addr; /* f->lock is held */
 	rc = vfu_version_build(0, 0, &c, &p, &len);
 	FAKE_OK(f, rc == 0);
 	if (rc == 0)
@@ -329,6 +334,11 @@ static int on_dma(struct fake *f, struct vfu_msg *m)
 		if (f->map_fd >= 0)
 			close(f->map_fd);
 		f->map_fd = m->nr_fds ? vfu_msg_take_fd(m, 0) : -1;
+		if (f->bus_ext) {
+			struct vfu_dma_map_bus b = {.bus_addr = d.addr + f->bus_delta};
+
+			return reply(f, m, 0, &b, sizeof(b), -1);
+		}
 		return reply(f, m, 0, NULL, 0, -1);
 	}
 	f->unmaps++;
@@ -1016,6 +1026,61 @@ static void test_dma_alloc_shares_fd(void **state)
 	fake_stop(f);
 }
 
+static void set_bus(struct fake *f, bool ext, uint64_t delta)
+{
+	pthread_mutex_lock(&f->lock);
+	f->bus_ext = ext;
+	f->bus_delta = delta;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/*
+ * x-upci-dma-bus-addr: the client always proposes it; a server that takes
+ * it up names the bus address of every DMA_MAP, and upci_dma_map returns
+ * that address, not the IOVA. A bus address that cannot hold the mapping
+ * is a protocol error, and the map is undone on the server.
+ */
+static void test_dma_bus_addr(void **state)
+{
+	const uint64_t delta = 0x7f0000000ull;
+	struct fake *f = fake_start(8, 1 << 20);
+	upci_dev *d;
+	struct upci_dma_buf b;
+
+	(void)state;
+	set_bus(f, true, delta);
+	d = open_claimed(f);
+	assert_true(f->client_caps.dma_bus_addr);
+	assert_int_equal(upci_dma_alloc(d, UPCI_IOVA_ANY, 8192, &b), 0);
+	assert_int_equal(f->map_addr, b.iova);
+	assert_int_equal(b.bus_addr, b.iova + delta);
+	assert_int_equal(upci_dma_free(d, &b), 0);
+	assert_int_equal(f->unmaps, 1);
+
+	/* bus + size wraps: refused, and the server told to drop it */
+	set_bus(f, true, UINT64_MAX - 4095 - 0x100000); /* bus = 2^64 - 4096 */
+	assert_int_equal(upci_dma_alloc(d, 0x100000, 8192, &b), -EPROTO);
+	assert_int_equal(f->maps, 2);
+	assert_int_equal(f->unmaps, 2);
+	/* the IOVA is free again for a good map */
+	set_bus(f, true, 0x1000);
+	assert_int_equal(upci_dma_alloc(d, UPCI_IOVA_ANY, 8192, &b), 0);
+	assert_int_equal(b.bus_addr, b.iova + 0x1000);
+	assert_int_equal(upci_dma_free(d, &b), 0);
+	upci_close(d);
+	fake_stop(f);
+
+	/* Not taken up: the bus address is the IOVA, and a DMA_MAP reply with
+	 * a payload would be a protocol error. */
+	f = fake_start(8, 1 << 20);
+	d = open_claimed(f);
+	assert_int_equal(upci_dma_alloc(d, UPCI_IOVA_ANY, 8192, &b), 0);
+	assert_int_equal(b.bus_addr, b.iova);
+	assert_int_equal(upci_dma_free(d, &b), 0);
+	upci_close(d);
+	fake_stop(f);
+}
+
 static void test_bar_map_sparse(void **state)
 {
 	struct fake *f = fake_start(8, 1 << 20);
@@ -1063,6 +1128,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dma_inband, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_remote, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_alloc_shares_fd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dma_bus_addr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_map_sparse, setup, teardown),
 	};
 

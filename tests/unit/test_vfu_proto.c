@@ -157,6 +157,7 @@ static void assert_defaults(const struct vfu_caps *c)
 	assert_false(c->twin_socket);
 	assert_int_equal(c->twin_socket_fd_index, -1);
 	assert_false(c->write_multiple);
+	assert_false(c->dma_bus_addr);
 	assert_false(c->migration);
 }
 
@@ -170,6 +171,7 @@ static void assert_caps_equal(const struct vfu_caps *a, const struct vfu_caps *b
 	assert_int_equal(a->twin_socket, b->twin_socket);
 	assert_int_equal(a->twin_socket_fd_index, b->twin_socket_fd_index);
 	assert_int_equal(a->write_multiple, b->write_multiple);
+	assert_int_equal(a->dma_bus_addr, b->dma_bus_addr);
 	assert_int_equal(a->migration, b->migration);
 	assert_int_equal(a->mig_pgsize, b->mig_pgsize);
 	assert_int_equal(a->mig_max_bitmap_size, b->mig_max_bitmap_size);
@@ -260,6 +262,7 @@ static void test_caps_wrong_types(void **state)
 		"{\"capabilities\":{\"pgsizes\":{}}}",
 		"{\"capabilities\":{\"write_multiple\":1}}",
 		"{\"capabilities\":{\"write_multiple\":\"true\"}}",
+		"{\"capabilities\":{\"x-upci-dma-bus-addr\":1}}",
 		"{\"capabilities\":{\"twin_socket\":true}}",
 		"{\"capabilities\":{\"twin_socket\":{\"supported\":1}}}",
 		"{\"capabilities\":{\"migration\":4096}}",
@@ -407,6 +410,7 @@ static void test_caps_emit_roundtrip(void **state)
 	c.twin_socket = true;
 	c.twin_socket_fd_index = 0;
 	c.write_multiple = true;
+	c.dma_bus_addr = true;
 	c.migration = true;
 	c.mig_pgsize = 65536;
 	c.mig_max_bitmap_size = 1u << 20;
@@ -495,6 +499,9 @@ static void test_size_table(void **state)
 	assert_int_equal(vfu_msg_check_size(VFU_CMD_DMA_MAP, false, 33), -EINVAL);
 	assert_int_equal(vfu_msg_check_size(VFU_CMD_DMA_MAP, true, 0), 0);
 	assert_int_equal(vfu_msg_check_size(VFU_CMD_DMA_MAP, true, 1), -EINVAL);
+	assert_int_equal(vfu_msg_check_size(VFU_CMD_DMA_MAP, true, 7), -EINVAL);
+	assert_int_equal(vfu_msg_check_size(VFU_CMD_DMA_MAP, true, 8), 0); /* x-upci-dma-bus-addr */
+	assert_int_equal(vfu_msg_check_size(VFU_CMD_DMA_MAP, true, 9), -EINVAL);
 	assert_int_equal(vfu_msg_check_size(VFU_CMD_DMA_UNMAP, false, 24), 0);
 	assert_int_equal(vfu_msg_check_size(VFU_CMD_DEVICE_GET_INFO, false, 16), 0);
 	assert_int_equal(vfu_msg_check_size(VFU_CMD_DEVICE_GET_INFO, true, 15), -EINVAL);

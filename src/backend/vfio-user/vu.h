@@ -116,6 +116,9 @@ int vu_call_simple(struct vu_conn *c, uint16_t cmd, const void *req, size_t len,
 #define VU_INTO_MAX 2u
 int vu_call_into(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const struct iovec *into,
 		 size_t ninto);
+/* vu_call_into with fds passed along with the request. */
+int vu_call_into_fds(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const int *fds,
+		     size_t nfds, const struct iovec *into, size_t ninto);
 
 /* ---- vu_recv.c ---- */
 

@@ -190,12 +190,18 @@ int vu_call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iov
 	return call(c, cmd, iov, iovcnt, fds, nfds, max_fds, false, NULL, 0, rep);
 }
 
-int vu_call_into(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const struct iovec *into,
-		 size_t ninto)
+int vu_call_into_fds(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const int *fds,
+		     size_t nfds, const struct iovec *into, size_t ninto)
 {
 	struct vfu_msg rep;
 
-	return call(c, cmd, iov, iovcnt, NULL, 0, 0, true, into, ninto, &rep);
+	return call(c, cmd, iov, iovcnt, fds, nfds, 0, true, into, ninto, &rep);
+}
+
+int vu_call_into(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const struct iovec *into,
+		 size_t ninto)
+{
+	return vu_call_into_fds(c, cmd, iov, iovcnt, NULL, 0, into, ninto);
 }
 
 int vu_call_simple(struct vu_conn *c, uint16_t cmd, const void *req, size_t len, const int *fds, size_t nfds)
@@ -226,6 +232,7 @@ static int negotiate(struct vu_conn *c)
 	vfu_caps_default(&ours);
 	ours.max_msg_fds = VU_OUR_MAX_MSG_FDS;
 	ours.max_data_xfer_size = VU_OUR_MAX_XFER;
+	ours.dma_bus_addr = true; /* a server behind a DART can tell us its bus addresses */
 	rc = vfu_version_build(VFU_VERSION_MAJOR, VFU_VERSION_MINOR, &ours, &payload, &len);
 	if (rc)
 		return rc;

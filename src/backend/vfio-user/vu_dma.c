@@ -121,8 +121,14 @@ int vu_dma_serve(struct vu_conn *c, struct vfu_msg *m)
 	return serve_write(c, &m->hdr, &a, m->payload + sizeof(a));
 }
 
-/* DMA_MAP of @r (recorded first: the server may DMA as soon as it has it). */
-static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t fd_off)
+static int unmap_one(struct vu_conn *c, uint64_t iova, uint64_t len);
+
+/*
+ * DMA_MAP of @r (recorded first: the server may DMA as soon as it has it).
+ * *@bus: where the server's device reaches it - the IOVA, unless the
+ * server said otherwise (x-upci-dma-bus-addr, proto.h).
+ */
+static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t fd_off, uint64_t *bus)
 {
 	struct vfu_dma_map m = {
 		.argsz = sizeof(m),
@@ -145,7 +151,23 @@ static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t f
 	rc = dma_table_insert(c->dma, r);
 	if (rc)
 		return rc;
-	rc = vu_call_simple(c, VFU_CMD_DMA_MAP, &m, sizeof(m), nfds ? &fd : NULL, nfds);
+	if (c->peer.dma_bus_addr) {
+		struct vfu_dma_map_bus out;
+		struct iovec req = {.iov_base = &m, .iov_len = sizeof(m)};
+		struct iovec into = {.iov_base = &out, .iov_len = sizeof(out)};
+
+		rc = vu_call_into_fds(c, VFU_CMD_DMA_MAP, &req, 1, nfds ? &fd : NULL, nfds, &into, 1);
+		*bus = out.bus_addr;
+		if (rc == 0 && out.bus_addr > UINT64_MAX - (r->len - 1)) {
+			LOG_ERR("vfio-user %s: DMA_MAP of IOVA 0x%llx: unusable bus address 0x%llx in the reply",
+				c->name, (unsigned long long)r->start, (unsigned long long)out.bus_addr);
+			(void)unmap_one(c, r->start, r->len);
+			rc = -EPROTO;
+		}
+	} else {
+		rc = vu_call_simple(c, VFU_CMD_DMA_MAP, &m, sizeof(m), nfds ? &fd : NULL, nfds);
+		*bus = r->start; /* the server's IOVA space is ours: no translation */
+	}
 	if (rc) {
 		dma_table_remove(c->dma, r->start, NULL);
 		return rc;
@@ -158,11 +180,7 @@ int vu_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, u
 	       uint64_t fd_off, uint64_t *bus)
 {
 	struct dma_region r = {.start = iova, .len = len, .vaddr = vaddr, .flags = flags};
-	int rc = map(&vu_of(dev)->c, &r, fd, fd_off);
-
-	if (rc == 0)
-		*bus = iova; /* the server's IOVA space is ours: no translation */
-	return rc;
+	return map(&vu_of(dev)->c, &r, fd, fd_off, bus);
 }
 
 /* Memory that is not in this process either (`upci serve vfio-user:...`
@@ -172,30 +190,33 @@ int vu_dma_map_remote(struct upci_dev *dev, uint64_t iova, uint64_t len, unsigne
 		      void *opaque, uint64_t *bus)
 {
 	struct dma_region r = {.start = iova, .len = len, .flags = flags, .rw = rw, .rw_opaque = opaque};
-	int rc = map(&vu_of(dev)->c, &r, -1, 0);
+	return map(&vu_of(dev)->c, &r, -1, 0, bus);
+}
 
-	if (rc == 0)
-		*bus = iova;
+/* DMA_UNMAP of one mapping, checking the echo. */
+static int unmap_one(struct vu_conn *c, uint64_t iova, uint64_t len)
+{
+	struct vfu_dma_unmap u = {.argsz = sizeof(u), .flags = 0, .addr = iova, .size = len}, echo;
+	struct iovec iov = {.iov_base = &u, .iov_len = sizeof(u)};
+	struct iovec into = {.iov_base = &echo, .iov_len = sizeof(echo)};
+	int rc;
+
+	rc = vu_call_into(c, VFU_CMD_DMA_UNMAP, &iov, 1, &into, 1);
+	if (rc == 0 && (echo.addr != iova || echo.size != len)) {
+		LOG_ERR("vfio-user %s: DMA_UNMAP reply names 0x%llx+0x%llx, not what was unmapped", c->name,
+			(unsigned long long)echo.addr, (unsigned long long)echo.size);
+		rc = -EPROTO;
+	}
 	return rc;
 }
 
 int vu_dma_unmap(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus)
 {
 	struct vu_conn *c = &vu_of(dev)->c;
-	struct vfu_dma_unmap u = {.argsz = sizeof(u), .flags = 0, .addr = iova, .size = len}, echo;
-	struct iovec iov = {.iov_base = &u, .iov_len = sizeof(u)};
-	struct iovec into = {.iov_base = &echo, .iov_len = sizeof(echo)};
 	int rc;
 
 	(void)bus;
-	rc = vu_call_into(c, VFU_CMD_DMA_UNMAP, &iov, 1, &into, 1);
-	if (rc == 0) {
-		if (echo.addr != iova || echo.size != len) {
-			LOG_ERR("vfio-user %s: DMA_UNMAP reply names 0x%llx+0x%llx, not what was unmapped", c->name,
-				(unsigned long long)echo.addr, (unsigned long long)echo.size);
-			rc = -EPROTO;
-		}
-	}
+	rc = unmap_one(c, iova, len);
 	/* Whatever the server said, the memory is no longer ours to lend. */
 	if (dma_table_remove(c->dma, iova, NULL) == 0)
 		c->nmaps--;
