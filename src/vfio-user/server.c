@@ -340,7 +340,11 @@ static int dispatch(struct vfu_session *ss, struct vfu_msg *m, int rc)
 	} else if (err == 1) {
 		/* the handler replied itself */
 	} else if (hdr_ok && !is_reply(&m->hdr) && (m->hdr.flags & VFU_HDR_F_NO_REPLY)) {
-		/* The spec: no reply at all, even for an error. */
+		/* The spec: no reply at all, even for an error; the log is the
+		 * only trace of a posted write that failed. */
+		if (err < 0)
+			LOG_INFO("vfio-user server: %s (id %u, no reply wanted) failed: %s",
+				 vfu_cmd_name(m->hdr.cmd), m->hdr.msg_id, upci_strerror(err));
 	} else if (err < 0) {
 		ret = vfu_tran_reply(ss->tran, &m->hdr, err, NULL, 0, NULL, 0);
 	} else {

@@ -92,6 +92,7 @@ struct fake {
 	uint32_t max_read_count;
 	int over_xfer;            /* a count above what we advertised */
 	unsigned maps, unmaps, resets;
+	unsigned posted[2], waited[2]; /* REGION_WRITEs: [0] BARs, [1] config */
 	uint64_t map_addr, map_size;
 	uint32_t map_flags;
 	int map_fd;               /* the last DMA_MAP's fd, kept */
@@ -137,6 +138,8 @@ static int64_t now_ms(void)
 
 static int reply(struct fake *f, const struct vfu_msg *m, int err, const void *p, size_t len, int fd)
 {
+	if (m->hdr.flags & VFU_HDR_F_NO_REPLY)
+		return 0; /* the spec: no reply at all, even for an error */
 	return vfu_tran_reply(f->t, &m->hdr, err, p, len, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
 }
 
@@ -308,6 +311,10 @@ static int on_region_rw(struct fake *f, struct vfu_msg *m)
 	if (!mem || a.count > 4096)
 		return reply(f, m, -EINVAL, NULL, 0, -1);
 	if (m->hdr.cmd == VFU_CMD_REGION_WRITE) {
+		if (m->hdr.flags & VFU_HDR_F_NO_REPLY)
+			f->posted[a.region == VFU_PCI_CONFIG_REGION_INDEX]++;
+		else
+			f->waited[a.region == VFU_PCI_CONFIG_REGION_INDEX]++;
 		memcpy(mem, m->payload + sizeof(a), a.count);
 		if (a.region == 0 && a.offset == DOORBELL)
 			do_dma(f);
@@ -577,6 +584,7 @@ static int setup(void **state)
 {
 	(void)state;
 	unsetenv("UPCI_VFU_TIMEOUT_MS");
+	unsetenv("UPCI_VFU_POSTED_WRITES");
 	fds_before = count_fds();
 	return 0;
 }
@@ -1081,6 +1089,59 @@ static void test_dma_bus_addr(void **state)
 	fake_stop(f);
 }
 
+/*
+ * UPCI_VFU_POSTED_WRITES=1: BAR writes go with No_reply and the call does
+ * not wait; a later read sees them (the socket keeps the order). Config
+ * writes always wait, and so does every write while the server may need
+ * an in-band DMA answer. Any other value keeps writes waited for.
+ */
+static void test_posted_writes(void **state)
+{
+	const uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint8_t *mem = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct fake *f = fake_start(8, 1 << 20);
+	upci_dev *d;
+	uint64_t v = 0, bus;
+	uint32_t cv = 0;
+
+	(void)state;
+	assert_true(mem != MAP_FAILED);
+	setenv("UPCI_VFU_POSTED_WRITES", "1", 1);
+	d = open_claimed(f);
+	for (unsigned i = 0; i < 10; i++)
+		assert_int_equal(upci_mmio_write(d, 0, 0x10 + 4 * i, 4, 0x1000 + i), 0);
+	assert_int_equal(upci_mmio_read(d, 0, 0x10 + 4 * 9, 4, &v), 0);
+	assert_int_equal(v, 0x1009); /* ordered behind the posted writes */
+	assert_int_equal(f->posted[0], 10);
+	assert_int_equal(f->waited[0], 0);
+	assert_int_equal(upci_config_write(d, 0x40, 4, 0x12345678), 0);
+	assert_int_equal(upci_config_read(d, 0x40, 4, &cv), 0);
+	assert_int_equal(f->posted[1], 0);
+	assert_int_equal(f->waited[1], 1);
+	/* An in-band mapping: writes wait again, until it is gone. */
+	assert_int_equal(upci_dma_map(d, 0x100000, mem, ps, UPCI_DMA_RW, &bus), 0);
+	assert_int_equal(upci_mmio_write(d, 0, 0x10, 4, 7), 0);
+	assert_int_equal(f->waited[0], 1);
+	assert_int_equal(upci_dma_unmap(d, 0x100000), 0);
+	assert_int_equal(upci_mmio_write(d, 0, 0x10, 4, 8), 0);
+	assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), 0);
+	assert_int_equal(v, 8);
+	assert_int_equal(f->posted[0], 11);
+	upci_close(d);
+	fake_stop(f);
+
+	setenv("UPCI_VFU_POSTED_WRITES", "yes", 1); /* not 0 or 1: warned, off */
+	f = fake_start(8, 1 << 20);
+	d = open_claimed(f);
+	assert_int_equal(upci_mmio_write(d, 0, 0x10, 4, 1), 0);
+	assert_int_equal(f->posted[0], 0);
+	assert_int_equal(f->waited[0], 1);
+	upci_close(d);
+	fake_stop(f);
+	unsetenv("UPCI_VFU_POSTED_WRITES");
+	munmap(mem, ps);
+}
+
 static void test_bar_map_sparse(void **state)
 {
 	struct fake *f = fake_start(8, 1 << 20);
@@ -1129,6 +1190,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dma_remote, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_alloc_shares_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_bus_addr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_posted_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_map_sparse, setup, teardown),
 	};
 

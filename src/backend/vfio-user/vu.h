@@ -32,6 +32,8 @@
 /* Reply timeout, overridable for slow machines with UPCI_VFU_TIMEOUT_MS. */
 #define VU_TIMEOUT_MS_DEFAULT 5000
 #define VU_TIMEOUT_ENV "UPCI_VFU_TIMEOUT_MS"
+/* UPCI_VFU_POSTED_WRITES=1: BAR writes are sent with No_reply (see vu_access.c). */
+#define VU_POSTED_ENV "UPCI_VFU_POSTED_WRITES"
 /* What we can receive: fds per message and data per transfer. */
 #define VU_OUR_MAX_MSG_FDS 8u
 #define VU_OUR_MAX_XFER (1024u * 1024u)
@@ -52,6 +54,8 @@ struct vu_conn {
 	uint64_t min_pgsize;    /* smallest page size the server maps */
 	struct dma_table *dma;  /* what the server may reach in-band (IOVA-keyed) */
 	unsigned nmaps;         /* live DMA_MAPs, bounded by peer.max_dma_maps */
+	unsigned ninband;       /* of those, without an fd (served in-band) */
+	bool posted;            /* BAR writes posted (VU_POSTED_ENV) */
 	const char *name;       /* for log lines: the socket path */
 };
 
@@ -103,6 +107,10 @@ void vu_conn_close(struct vu_conn *c);
  */
 int vu_call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const int *fds,
 	    size_t nfds, size_t max_fds, struct vfu_msg *rep);
+
+/* Send a request with No_reply and do not wait: nothing comes back, not
+ * even an error. Return: 0 once sent; -ENODEV; a lost connection's error. */
+int vu_post(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt);
 
 /* vu_call for a request whose success reply must have no payload and no fds. */
 int vu_call_simple(struct vu_conn *c, uint16_t cmd, const void *req, size_t len, const int *fds, size_t nfds);

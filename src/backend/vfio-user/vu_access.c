@@ -114,11 +114,33 @@ int vu_mmio_read(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned widt
 	return rc;
 }
 
+/*
+ * A posted BAR write (as PCIe posts memory writes, and QEMU's vfio-user
+ * client does): sent with No_reply, so the caller does not wait for the
+ * server. Later requests on the socket are handled after it, so a read
+ * still sees it. The price: a write the server rejects fails silently
+ * (its log says so). Not done while the server may need an in-band DMA
+ * answer - nobody would read its request until our next call.
+ */
+static int post_one(struct vu_conn *c, uint32_t region, uint64_t off, const void *buf, uint32_t count)
+{
+	struct vfu_region_access q = {.offset = off, .region = region, .count = count};
+	struct iovec iov[2] = {
+		{.iov_base = &q, .iov_len = sizeof(q)},
+		{.iov_base = (void *)buf, .iov_len = count},
+	};
+
+	return vu_post(c, VFU_CMD_REGION_WRITE, iov, 2);
+}
+
 int vu_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val)
 {
+	struct vu_conn *c = &vu_of(dev)->c;
 	uint8_t b[8];
 
 	le_put(b, width, val);
-	return write_one(&vu_of(dev)->c, bar, off, b, width);
+	if (c->posted && c->ninband == 0)
+		return post_one(c, bar, off, b, width);
+	return write_one(c, bar, off, b, width);
 }
 

@@ -33,6 +33,18 @@ static int64_t now_ms(void)
 }
 
 /* UPCI_VFU_TIMEOUT_MS if it is a positive number of milliseconds. */
+static bool posted_from_env(void)
+{
+	const char *e = getenv(VU_POSTED_ENV);
+
+	if (!e || !*e || strcmp(e, "0") == 0)
+		return false;
+	if (strcmp(e, "1") == 0)
+		return true;
+	LOG_WARN("%s=\"%s\": expected 0 or 1; BAR writes wait for their reply", VU_POSTED_ENV, e);
+	return false;
+}
+
 static int timeout_from_env(void)
 {
 	const char *e = getenv(VU_TIMEOUT_ENV);
@@ -184,6 +196,20 @@ static int call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t
 	}
 }
 
+int vu_post(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt)
+{
+	struct vfu_hdr req;
+	int rc;
+
+	if (c->dead)
+		return -ENODEV;
+	vfu_hdr_request(&req, c->next_id++, cmd, VFU_HDR_F_NO_REPLY);
+	rc = vfu_tran_send(c->t, &req, iov, iovcnt, NULL, 0);
+	if (rc == -EINVAL)
+		return rc;
+	return rc ? conn_lost(c, rc, "sending a posted request") : 0;
+}
+
 int vu_call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const int *fds,
 	    size_t nfds, size_t max_fds, struct vfu_msg *rep)
 {
@@ -283,6 +309,7 @@ int vu_conn_open(struct vu_conn *c, const char *path)
 
 	c->name = path;
 	c->timeout_ms = timeout_from_env();
+	c->posted = posted_from_env();
 	c->dead = 0;
 	c->next_id = 0;
 	rc = vfu_sock_connect(path, &fd);

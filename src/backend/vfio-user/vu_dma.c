@@ -18,9 +18,13 @@
 #include "msg.h"
 #include "vu.h"
 
+/* Private flag of our table: the server reaches this mapping in-band. */
+#define VU_MAP_INBAND (1u << 16)
+
 int vu_dma_init(struct vu_conn *c)
 {
 	c->nmaps = 0;
+	c->ninband = 0;
 	return dma_table_create(&c->dma);
 }
 
@@ -30,6 +34,7 @@ void vu_dma_fini(struct vu_conn *c)
 		dma_table_destroy(c->dma);
 	c->dma = NULL;
 	c->nmaps = 0;
+	c->ninband = 0;
 }
 
 /*
@@ -140,6 +145,7 @@ static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t f
 	};
 	/* A server that takes no fds still gets the memory, in-band. */
 	size_t nfds = fd >= 0 && c->peer.max_msg_fds > 0 ? 1 : 0;
+	struct dma_region reg;
 	int rc;
 
 	if ((r->start | r->len) & (c->min_pgsize - 1))
@@ -148,7 +154,10 @@ static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t f
 		return -ENOSPC;
 	if (nfds)
 		m.offset = fd_off;
-	rc = dma_table_insert(c->dma, r);
+	reg = *r;
+	if (nfds == 0)
+		reg.flags |= VU_MAP_INBAND;
+	rc = dma_table_insert(c->dma, &reg);
 	if (rc)
 		return rc;
 	if (c->peer.dma_bus_addr) {
@@ -173,6 +182,8 @@ static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t f
 		return rc;
 	}
 	c->nmaps++;
+	if (nfds == 0)
+		c->ninband++;
 	return 0;
 }
 
@@ -213,12 +224,16 @@ static int unmap_one(struct vu_conn *c, uint64_t iova, uint64_t len)
 int vu_dma_unmap(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus)
 {
 	struct vu_conn *c = &vu_of(dev)->c;
+	struct dma_region r;
 	int rc;
 
 	(void)bus;
 	rc = unmap_one(c, iova, len);
 	/* Whatever the server said, the memory is no longer ours to lend. */
-	if (dma_table_remove(c->dma, iova, NULL) == 0)
+	if (dma_table_remove(c->dma, iova, &r) == 0) {
 		c->nmaps--;
+		if (r.flags & VU_MAP_INBAND)
+			c->ninband--;
+	}
 	return rc;
 }
