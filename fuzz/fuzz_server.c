@@ -4,8 +4,10 @@
  * the in-memory transport (the same framing code as the socket), on
  * sim:testdev or sim:edu.
  *
- * Input: byte 0 picks the device (bit 0: edu, else testdev); the rest is a
- * sequence of records, each one "sendmsg" of the client:
+ * Input: byte 0 picks the device (bit 0: edu, else testdev) and the
+ * transport's receive mode (bit 1: read-ahead, so that parsing messages
+ * out of one buffered read is fuzzed too); the rest is a sequence of
+ * records, each one "sendmsg" of the client:
  *     u8 fds   bit 0: a 64 KiB memfd, bit 1: a 4 KiB memfd, bit 2: an
  *              eventfd, bit 3: a pipe (not an eventfd, not mappable),
  *              attached to the record's first byte
@@ -33,6 +35,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NR_DEVS 2
+#define IN_READAHEAD 0x2u /* byte 0 */
 #define FD_MEM64K 0x1u
 #define FD_MEM4K 0x2u
 #define FD_EVENT 0x4u
@@ -162,6 +165,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fds_before = count_fds();
 	dev = data[0] & 1;
 	if (vfu_tran_mem_new(&t) != 0)
+		abort();
+	if ((data[0] & IN_READAHEAD) && vfu_tran_set_readahead(t, true) != 0)
 		abort();
 	feed_records(t, data + 1, size - 1);
 	if (vfu_session_open(servers[dev], t, &ss) != 0)

@@ -13,15 +13,18 @@
  *     starts clean.
  *   - vfu_server_handle(): one received message in, at most one reply out.
  *     The same code runs over the socket and the in-memory transport.
- *   - srv_loop.c: poll/accept loops for `upci serve`.
+ *   - srv_loop.c: accept loop for `upci serve`; a session blocks in its
+ *     reads while a watcher thread polls for stop, newcomers, interrupts.
  *
  * Every input is hostile: a bad message gets an error reply carrying an
  * errno (none when the client set NO_REPLY, as the spec says) and the
  * session continues. Only a broken stream (peer gone, stalled mid-message,
  * framing lost) ends a session.
  *
- * Threading: a server and its session are driven by one thread. The device
- * may be used by other threads through the public API meanwhile.
+ * Threading: a server and its session are driven by one thread, except
+ * that srv_loop.c's watcher thread may relay interrupts (srv_irq_relay,
+ * under the session's irq_lock) while that thread blocks in its reads.
+ * The device may be used by other threads through the public API meanwhile.
  */
 #ifndef UPCI_VFIO_USER_SERVER_H
 #define UPCI_VFIO_USER_SERVER_H
@@ -108,7 +111,8 @@ unsigned vfu_session_queued(const struct vfu_session *sess);
 
 /*
  * Serve one connected transport until the client leaves, the stream
- * breaks, or @stop_fd (-1: none) becomes readable.
+ * breaks, or @stop_fd (-1: none) becomes readable (on a socket the stop
+ * shuts the connection down: the client sees it closed).
  * Return: 0 when the client left or stop was requested; -EBUSY; -ENOMEM;
  * the transport's error when the stream broke.
  */

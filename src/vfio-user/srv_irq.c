@@ -51,6 +51,18 @@ void srv_irq_init(struct vfu_session *ss)
 			for (unsigned v = 0; v < SRV_MAX_VECTORS; v++)
 				ss->efd[i][a][v] = -1;
 	ss->irq_index = -1;
+	ss->kick_fd = -1;
+	pthread_mutex_init(&ss->irq_lock, NULL);
+}
+
+/* The loop's watcher polls srv_irq_pollfd(): tell it the answer changed. */
+static void kick(struct vfu_session *ss)
+{
+	if (ss->kick_fd >= 0) {
+		char b = 1;
+
+		(void)!write(ss->kick_fd, &b, 1); /* full: a wake-up is pending anyway */
+	}
 }
 
 /*
@@ -119,6 +131,7 @@ static int enable_index(struct vfu_session *ss, int idx)
 	return 0;
 }
 
+/* After the loop stopped relaying (its watcher is gone). */
 void srv_irq_fini(struct vfu_session *ss)
 {
 	for (int i = 0; i < (int)VFU_PCI_NUM_IRQS; i++)
@@ -126,9 +139,19 @@ void srv_irq_fini(struct vfu_session *ss)
 	if (ss->irq_index >= 0)
 		upci_irq_disable(ss->srv->dev);
 	ss->irq_index = -1;
+	pthread_mutex_destroy(&ss->irq_lock);
 }
 
+static void reapply_locked(struct vfu_session *ss);
+
 void srv_irq_reapply(struct vfu_session *ss)
+{
+	pthread_mutex_lock(&ss->irq_lock);
+	reapply_locked(ss);
+	pthread_mutex_unlock(&ss->irq_lock);
+}
+
+static void reapply_locked(struct vfu_session *ss)
 {
 	int idx = ss->irq_index;
 
@@ -290,12 +313,28 @@ static int set_mask(struct vfu_session *ss, const struct irq_req *q)
 	return 0;
 }
 
+static int set_irqs_locked(struct vfu_session *ss, struct vfu_msg *m);
+
+/* Under irq_lock: the loop's watcher may be relaying meanwhile. */
 int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
+{
+	int before, ret;
+
+	(void)r;
+	pthread_mutex_lock(&ss->irq_lock);
+	before = ss->irq_index;
+	ret = set_irqs_locked(ss, m);
+	if (ss->irq_index != before)
+		kick(ss);
+	pthread_mutex_unlock(&ss->irq_lock);
+	return ret;
+}
+
+static int set_irqs_locked(struct vfu_session *ss, struct vfu_msg *m)
 {
 	struct irq_req q;
 	int idx, act, ret;
 
-	(void)r;
 	ret = check_set_irqs(ss, m, &q);
 	if (ret)
 		return ret;
@@ -335,15 +374,26 @@ int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 
 int srv_irq_pollfd(struct vfu_session *ss)
 {
-	int fd;
+	int fd = -1;
 
-	if (ss->irq_index < 0)
-		return -1;
-	fd = upci_irq_fd(ss->srv->dev);
+	pthread_mutex_lock(&ss->irq_lock);
+	if (ss->irq_index >= 0)
+		fd = upci_irq_fd(ss->srv->dev);
+	pthread_mutex_unlock(&ss->irq_lock);
 	return fd >= 0 ? fd : -1;
 }
 
+static void relay_locked(struct vfu_session *ss);
+
+/* Under irq_lock: SET_IRQS may be closing the fds meanwhile. */
 void srv_irq_relay(struct vfu_session *ss)
+{
+	pthread_mutex_lock(&ss->irq_lock);
+	relay_locked(ss);
+	pthread_mutex_unlock(&ss->irq_lock);
+}
+
+static void relay_locked(struct vfu_session *ss)
 {
 	uint64_t pending[UPCI_IRQ_WORDS];
 	int idx = ss->irq_index;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* POLLRDHUP */
 /*
  * vfio-user server loops: serve one transport until the client leaves, and
  * accept clients one after another on a listening socket. Both stop when
@@ -9,10 +10,20 @@
  * is hung up on), so it learns at once instead of waiting in the backlog.
  * That never blocks the client being served: a newcomer's bytes are only
  * read once poll says they are there, and it gets a short deadline.
+ *
+ * On a socket the session's thread blocks in recvmsg (one read and one
+ * send per request, as a raw ping-pong) while a watcher thread polls the
+ * rest: stop, newcomers, interrupts to relay. Without a socket (the
+ * memory transport) or a thread, one thread polls everything.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -111,6 +122,13 @@ static void reject_answer(struct loop *l, unsigned i)
 #define SLOT_LISTEN 2
 #define SLOT_IRQ 3
 #define SLOT_RJ 4
+/* The watcher (below): the client's slot watches for its hang-up only,
+ * the kick pipe comes before the newcomers. */
+#define SLOT_KICK SLOT_RJ
+
+#ifndef POLLRDHUP
+#define POLLRDHUP 0 /* not Linux: POLLHUP alone tells */
+#endif
 
 /*
  * Wait until the client (@pfd) has input. Returns 1 when it has, 0 when a
@@ -160,6 +178,171 @@ static int wait_client(struct loop *l, struct vfu_session *ss, int pfd)
 	}
 }
 
+/*
+ * The watcher: while a session thread blocks in recvmsg on the client's
+ * socket (no poll per message: one recvmsg and one sendmsg, as a raw
+ * socket ping-pong), this thread polls everything else - the stop fd,
+ * newcomers, the device's interrupts to relay - and the kick pipe, by
+ * which the session asks it to re-read srv_irq_pollfd() or to quit. A stop
+ * shuts the client's socket down, which ends the session thread's recvmsg.
+ * The newcomer state (l->rj) is the watcher's until it is joined.
+ */
+struct watcher {
+	struct loop *l;
+	struct vfu_session *ss;
+	int client_fd;
+	int kick[2];         /* pipe: [0] polled here, [1] written by kick/quit */
+	atomic_bool quit;
+	atomic_bool stopped; /* the stop fd fired: the session was cut off */
+	pthread_t th;
+};
+
+static void *watch(void *arg)
+{
+	struct watcher *w = arg;
+	struct loop *l = w->l;
+	bool gone = false; /* the client hung up: newcomers are next, not turned away */
+
+	while (!atomic_load(&w->quit)) {
+		struct pollfd p[SLOT_RJ + 1 + REJECT_MAX];
+		int64_t now = now_ms(), first = -1;
+		unsigned nrj = gone ? 0 : l->nrj;
+		int n, to = -1;
+
+		for (unsigned i = nrj; i-- > 0;)
+			if (l->rj[i].deadline <= now)
+				reject_drop(l, i);
+		nrj = gone ? 0 : l->nrj;
+		/* The session reads the client; we only watch for its hang-up
+		 * (HUP/ERR are always reported), once. */
+		p[SLOT_CLIENT] = (struct pollfd){.fd = gone ? -1 : w->client_fd, .events = POLLRDHUP};
+		p[SLOT_STOP] = (struct pollfd){.fd = l->stop_fd, .events = POLLIN};
+		p[SLOT_LISTEN] = (struct pollfd){.fd = gone ? -1 : l->listen_fd, .events = POLLIN};
+		p[SLOT_IRQ] = (struct pollfd){.fd = srv_irq_pollfd(w->ss), .events = POLLIN};
+		p[SLOT_KICK] = (struct pollfd){.fd = w->kick[0], .events = POLLIN};
+		for (unsigned i = 0; i < nrj; i++) {
+			p[SLOT_KICK + 1 + i] = (struct pollfd){.fd = l->rj[i].fd, .events = POLLIN};
+			if (first < 0 || l->rj[i].deadline < first)
+				first = l->rj[i].deadline;
+		}
+		if (first >= 0)
+			to = (int)(first - now);
+		n = poll(p, SLOT_KICK + 1 + nrj, to);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			LOG_WARN("vfio-user server: poll: %s", upci_strerror(-errno));
+			usleep(10 * 1000); /* never spin */
+			continue;
+		}
+		if (p[SLOT_STOP].revents) {
+			atomic_store(&w->stopped, true);
+			shutdown(w->client_fd, SHUT_RDWR);
+			break;
+		}
+		if (p[SLOT_KICK].revents) {
+			char buf[64];
+
+			while (read(w->kick[0], buf, sizeof(buf)) > 0)
+				;
+		}
+		if (p[SLOT_IRQ].revents)
+			srv_irq_relay(w->ss);
+		if (p[SLOT_CLIENT].revents) {
+			gone = true; /* whoever connects now is the next client */
+			continue;
+		}
+		for (unsigned i = nrj; i-- > 0;)
+			if (p[SLOT_KICK + 1 + i].revents)
+				reject_answer(l, i);
+		if (p[SLOT_LISTEN].revents)
+			reject_accept(l);
+	}
+	return NULL;
+}
+
+static int pipe_nb(int fds[2])
+{
+	if (pipe(fds) != 0)
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		if (fcntl(fds[i], F_SETFL, O_NONBLOCK) != 0 || fcntl(fds[i], F_SETFD, FD_CLOEXEC) != 0) {
+			int err = -errno;
+
+			close(fds[0]);
+			close(fds[1]);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int watcher_start(struct watcher *w, struct loop *l, struct vfu_session *ss, int client_fd)
+{
+	sigset_t all, old;
+	int ret;
+
+	w->l = l;
+	w->ss = ss;
+	w->client_fd = client_fd;
+	atomic_init(&w->quit, false);
+	atomic_init(&w->stopped, false);
+	ret = pipe_nb(w->kick);
+	if (ret)
+		return ret;
+	ss->kick_fd = w->kick[1];
+	/* Signals go to the threads that expect them, not to the watcher. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = -pthread_create(&w->th, NULL, watch, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		ss->kick_fd = -1;
+		close(w->kick[0]);
+		close(w->kick[1]);
+	}
+	return ret;
+}
+
+/* Returns whether the watcher saw a stop. */
+static bool watcher_stop(struct watcher *w)
+{
+	char b = 0;
+
+	atomic_store(&w->quit, true);
+	(void)!write(w->kick[1], &b, 1);
+	pthread_join(w->th, NULL);
+	w->ss->kick_fd = -1;
+	close(w->kick[0]);
+	close(w->kick[1]);
+	return atomic_load(&w->stopped);
+}
+
+/*
+ * The session on this thread, blocking in its reads (see struct watcher).
+ * Returns false, having done nothing, when no watcher could be started.
+ */
+static bool serve_blocking(struct vfu_session *ss, struct loop *l, int pfd, struct vfu_tran *t, int *ret)
+{
+	struct watcher w;
+	int rc;
+
+	rc = watcher_start(&w, l, ss, pfd);
+	if (rc) {
+		LOG_WARN("vfio-user server: no watcher thread (%s): polling instead", upci_strerror(rc));
+		return false;
+	}
+	/* One recvmsg per message where the byte source allows it. */
+	(void)vfu_tran_set_readahead(t, true);
+	do
+		rc = vfu_session_step(ss, -1);
+	while (rc == 0 || rc == -EAGAIN);
+	if (watcher_stop(&w))
+		rc = 0; /* we cut the client off: a stop, not a failure */
+	*ret = rc;
+	return true;
+}
+
 static int serve(struct vfu_server *s, struct vfu_tran *t, struct loop *l)
 {
 	struct vfu_session *ss;
@@ -169,6 +352,9 @@ static int serve(struct vfu_server *s, struct vfu_tran *t, struct loop *l)
 	ret = vfu_session_open(s, t, &ss);
 	if (ret)
 		return ret;
+	if (pfd >= 0 && serve_blocking(ss, l, pfd, t, &ret))
+		goto done;
+	/* No socket (memory transport) or no watcher: poll here. */
 	for (;;) {
 		/* Queued commands first: their bytes are no longer in the socket. */
 		if (pfd >= 0 && vfu_session_queued(ss) == 0) {
@@ -182,6 +368,7 @@ static int serve(struct vfu_server *s, struct vfu_tran *t, struct loop *l)
 		if (ret)
 			break;
 	}
+done:
 	vfu_session_close(ss);
 	if (ret == -ENOTCONN)
 		ret = 0; /* the client hung up between messages: normal */

@@ -64,6 +64,10 @@ struct vfu_session {
 	/* IRQs: eventfds per index, action and vector (-1: none) */
 	int efd[VFU_PCI_NUM_IRQS][SRV_NR_ACTS][SRV_MAX_VECTORS];
 	int irq_index;            /* index we enabled on the device, or -1 */
+	/* efd and irq_index: the loop's watcher thread relays interrupts
+	 * while the session thread handles SET_IRQS */
+	pthread_mutex_t irq_lock;
+	int kick_fd;              /* written when srv_irq_pollfd's answer changes; -1 */
 
 	/* FIFO of commands received during a DMA wait */
 	struct srv_queued queue[VFU_SRV_QUEUE_MAX];
@@ -112,7 +116,9 @@ void srv_irq_fini(struct vfu_session *ss);
 /* Point the device at the session's eventfds again (after a reset). */
 void srv_irq_reapply(struct vfu_session *ss);
 /* The device's upci_irq_fd() while the client has interrupts set up, else
- * -1; when it is readable, srv_irq_relay() forwards what was taken. */
+ * -1; when it is readable, srv_irq_relay() forwards what was taken. Both
+ * may run on another thread than the one handling messages (they take
+ * irq_lock); a change of the answer is signalled on kick_fd. */
 int srv_irq_pollfd(struct vfu_session *ss);
 void srv_irq_relay(struct vfu_session *ss);
 

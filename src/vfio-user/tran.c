@@ -2,7 +2,7 @@
 /*
  * Message framing shared by every vfio-user transport: the byte sources
  * (socket, memory) only move bytes and fds; all header checks, size
- * limits and fd bookkeeping live here, once.
+ * limits and fd bookkeeping live here, once, read-ahead included.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -75,6 +75,145 @@ static struct vfu_rxbuf *rxbuf_get(struct vfu_tran *t, size_t len)
 	return b;
 }
 
+/*
+ * Read-ahead state. The unread bytes are buf[head, tail); @pos is the
+ * stream position of buf[head] (counted from when read-ahead was turned on).
+ *
+ * fds: those one read returns belong to the message holding the read's
+ * last byte (see tran.h), so each read's fds are kept as a group with the
+ * position of that byte, and a message [start, end) taken out gets the
+ * groups positioned in it. Invariant: a read happens only while less
+ * than a header is buffered, i.e. the buffer holds nothing but the start
+ * of the head message (the one at @pos). Every group positioned before
+ * @pos went to a message already taken out, and every kept group is
+ * positioned inside the buffer, so at that moment every kept group
+ * belongs to the head message: they are folded into @head_fds before the
+ * read. So besides @head_fds only one group is ever unplaced: @grp, from
+ * the last read, at @grp_pos (>= the start of whatever message is taken
+ * out next); that message gets @head_fds, and @grp too if grp_pos < end.
+ */
+struct vfu_readahead {
+	size_t head, tail;
+	uint64_t pos;
+	struct vfu_fd_sink head_fds; /* the head message's, known so far */
+	struct vfu_fd_sink grp;      /* the last read's, if not placed yet */
+	uint64_t grp_pos;
+	int head_fd_slots[VFU_MSG_MAX_FDS];
+	int grp_fd_slots[VFU_MSG_MAX_FDS];
+	uint8_t buf[VFU_TRAN_READAHEAD_SIZE];
+};
+
+static void close_sink(struct vfu_fd_sink *s);
+
+/* Move the fds of @src into @dst, which keeps or closes each as for a read. */
+static void sink_move(struct vfu_fd_sink *dst, struct vfu_fd_sink *src)
+{
+	for (size_t i = 0; i < src->nr; i++) {
+		vfu_fd_sink_put(dst, src->fds[i]);
+		src->fds[i] = -1;
+	}
+	if (src->rejected)
+		dst->rejected = true;
+	src->nr = 0;
+	src->rejected = false;
+}
+
+/* Forget everything buffered, closing the fds kept with it. */
+static void ra_discard(struct vfu_readahead *ra)
+{
+	close_sink(&ra->head_fds);
+	close_sink(&ra->grp);
+	ra->head_fds.rejected = false;
+	ra->grp.rejected = false;
+	ra->head = ra->tail = 0;
+}
+
+/* Take up to @len buffered bytes into @dst (NULL: drop them). Return: bytes taken. */
+static size_t ra_take(struct vfu_readahead *ra, uint8_t *dst, size_t len)
+{
+	size_t n = ra->tail - ra->head;
+
+	if (n > len)
+		n = len;
+	if (dst && n)
+		memcpy(dst, ra->buf + ra->head, n);
+	ra->head += n;
+	ra->pos += n;
+	if (ra->head == ra->tail)
+		ra->head = ra->tail = 0;
+	return n;
+}
+
+/* Give the head message, which ends at stream position @end, its fds. */
+static void ra_claim_fds(struct vfu_readahead *ra, uint64_t end, struct vfu_fd_sink *sink)
+{
+	sink_move(sink, &ra->head_fds);
+	if (ra->grp_pos < end)
+		sink_move(sink, &ra->grp);
+}
+
+/*
+ * Read ahead until a whole header is buffered: one read takes whatever the
+ * source has, up to the free space. The first read of a message waits
+ * @first_timeout_ms, later ones io_timeout_ms. fds arriving go to
+ * @grp, limited to @max_fds as for a message.
+ * Return: 0; -EAGAIN (nothing of a message arrived, nothing consumed);
+ * -ETIMEDOUT, -ECONNRESET, -ENOTCONN, -errno: the stream is lost.
+ */
+static int ra_fill_header(struct vfu_tran *t, size_t max_fds, int first_timeout_ms)
+{
+	struct vfu_readahead *ra = t->ra;
+
+	while (ra->tail - ra->head < VFU_HDR_SIZE) {
+		size_t have = ra->tail - ra->head, room;
+		bool started = have > 0;
+		ssize_t n;
+
+		/* By the invariant above, a kept group is the head message's. */
+		sink_move(&ra->head_fds, &ra->grp);
+		if (ra->head > 0) { /* less than a header: a cheap move */
+			memmove(ra->buf, ra->buf + ra->head, have);
+			ra->head = 0;
+			ra->tail = have;
+		}
+		room = sizeof(ra->buf) - ra->tail;
+		ra->grp.max = max_fds;
+		n = t->ops->read(t, ra->buf + ra->tail, room, &ra->grp,
+				 started ? t->io_timeout_ms : first_timeout_ms);
+		if (n <= 0 || (size_t)n > room) {
+			close_sink(&ra->grp); /* fds without bytes have no message */
+			ra->grp.rejected = false;
+			if (n == -EAGAIN)
+				return started ? -ETIMEDOUT : -EAGAIN;
+			if (n == 0)
+				return started ? -ECONNRESET : -ENOTCONN;
+			if (n < 0) /* -EINVAL means "message dropped, in sync" to our callers */
+				return n == -EINVAL ? -EIO : (int)n;
+			return -EIO; /* a byte source bug; never trust it */
+		}
+		ra->tail += (size_t)n;
+		ra->grp_pos = ra->pos + (ra->tail - ra->head) - 1; /* the read's last byte */
+	}
+	return 0;
+}
+
+static void ra_free(struct vfu_tran *t)
+{
+	if (t->ra == NULL)
+		return;
+	ra_discard(t->ra);
+	free(t->ra);
+	t->ra = NULL;
+}
+
+/* A fatal receive error: remember it, and drop what can no longer be parsed. */
+static void recv_fail(struct vfu_tran *t, int err)
+{
+	t->recv_err = err;
+	if (t->ra)
+		ra_discard(t->ra);
+}
+
 void vfu_msg_init(struct vfu_msg *m)
 {
 	memset(&m->hdr, 0, sizeof(m->hdr));
@@ -134,6 +273,7 @@ void vfu_tran_init(struct vfu_tran *t, const struct vfu_tran_ops *ops)
 	t->recv_err = 0;
 	t->send_err = 0;
 	t->rxbuf = NULL;
+	t->ra = NULL;
 }
 
 void vfu_tran_fini(struct vfu_tran *t)
@@ -141,6 +281,7 @@ void vfu_tran_fini(struct vfu_tran *t)
 	if (t->rxbuf)
 		rxbuf_put(t->rxbuf);
 	t->rxbuf = NULL;
+	ra_free(t);
 }
 
 int vfu_tran_set_limits(struct vfu_tran *t, size_t max_msg_size,
@@ -158,6 +299,37 @@ int vfu_tran_set_limits(struct vfu_tran *t, size_t max_msg_size,
 void vfu_tran_set_io_timeout(struct vfu_tran *t, int timeout_ms)
 {
 	t->io_timeout_ms = timeout_ms < 0 ? -1 : timeout_ms;
+}
+
+int vfu_tran_set_readahead(struct vfu_tran *t, bool on)
+{
+	struct vfu_readahead *ra;
+
+	if (!on) {
+		if (vfu_tran_buffered(t) > 0)
+			return -EBUSY; /* those bytes would be lost */
+		ra_free(t);
+		return 0;
+	}
+	if (t->ra)
+		return 0;
+	if (!t->ops->readahead_ok)
+		return -ENOTSUP;
+	ra = malloc(sizeof(*ra));
+	if (ra == NULL)
+		return -ENOMEM;
+	ra->head = ra->tail = 0;
+	ra->pos = 0;
+	ra->grp_pos = 0;
+	ra->head_fds = (struct vfu_fd_sink){ .fds = ra->head_fd_slots, .max = VFU_MSG_MAX_FDS };
+	ra->grp = (struct vfu_fd_sink){ .fds = ra->grp_fd_slots, .max = VFU_MSG_MAX_FDS };
+	t->ra = ra;
+	return 0;
+}
+
+size_t vfu_tran_buffered(const struct vfu_tran *t)
+{
+	return t->ra ? t->ra->tail - t->ra->head : 0;
 }
 
 int vfu_tran_send(struct vfu_tran *t, const struct vfu_hdr *hdr,
@@ -291,10 +463,12 @@ static void drop_keep_hdr(struct vfu_msg *msg, struct vfu_fd_sink *sink)
 
 int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms)
 {
+	struct vfu_readahead *ra = t->ra;
 	struct vfu_fd_sink sink;
 	struct vfu_rxbuf *b;
 	uint8_t raw[VFU_HDR_SIZE];
 	bool started = false, bad_flags = false;
+	uint64_t start = 0;
 	int rc;
 
 	vfu_msg_init(msg);
@@ -305,28 +479,46 @@ int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms)
 	sink.max = t->max_recv_fds < VFU_MSG_MAX_FDS ? t->max_recv_fds : VFU_MSG_MAX_FDS;
 	sink.rejected = false;
 
-	/* Exactly the header: the next bytes may be another message's. */
-	rc = read_full(t, raw, sizeof(raw), &sink, timeout_ms, &started);
-	if (rc == -EAGAIN)
-		return rc;
-	if (rc)
-		goto fatal;
+	if (ra) {
+		rc = ra_fill_header(t, sink.max, timeout_ms);
+		if (rc == -EAGAIN)
+			return rc;
+		if (rc)
+			goto fatal;
+		start = ra->pos;
+		ra_take(ra, raw, sizeof(raw));
+		started = true;
+	} else {
+		/* Exactly the header: the next bytes may be another message's. */
+		rc = read_full(t, raw, sizeof(raw), &sink, timeout_ms, &started);
+		if (rc == -EAGAIN)
+			return rc;
+		if (rc)
+			goto fatal;
+	}
 	memcpy(&msg->hdr, raw, sizeof(raw));
 
 	rc = vfu_hdr_check(&msg->hdr, t->max_msg_size);
 	if (rc == -EPROTO) {
 		/* No size to skip by: framing is lost for good. */
 		drop_keep_hdr(msg, &sink);
-		t->recv_err = rc;
+		recv_fail(t, rc);
 		return rc;
 	}
+	/* Now the end is known; from here on whatever is read is the message's. */
+	if (ra)
+		ra_claim_fds(ra, start + msg->hdr.msg_size, &sink);
 	if (rc == -EMSGSIZE) {
 		/* Skip it whole (msg_size is below 4 GiB) to stay in sync. */
-		int err = skip_payload(t, msg->hdr.msg_size - VFU_HDR_SIZE, &sink);
+		size_t skip = msg->hdr.msg_size - VFU_HDR_SIZE;
+		int err;
 
+		if (ra)
+			skip -= ra_take(ra, NULL, skip);
+		err = skip > 0 ? skip_payload(t, skip, &sink) : 0;
 		drop_keep_hdr(msg, &sink);
 		if (err)
-			t->recv_err = err;
+			recv_fail(t, err);
 		return rc;
 	}
 	if (rc == -EINVAL)
@@ -336,6 +528,8 @@ int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms)
 
 	msg->len = msg->hdr.msg_size - VFU_HDR_SIZE;
 	if (msg->len > 0) {
+		size_t got;
+
 		b = rxbuf_get(t, msg->len);
 		if (b) {
 			atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
@@ -348,9 +542,14 @@ int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms)
 				goto fatal;
 			}
 		}
-		rc = read_full(t, msg->payload, msg->len, &sink, timeout_ms, &started);
-		if (rc)
-			goto fatal;
+		/* The buffered part, then exactly the rest: never past its end. */
+		got = ra ? ra_take(ra, msg->payload, msg->len) : 0;
+		if (got < msg->len) {
+			rc = read_full(t, msg->payload + got, msg->len - got, &sink,
+				       timeout_ms, &started);
+			if (rc)
+				goto fatal;
+		}
 	}
 
 	if (bad_flags || sink.rejected) {
@@ -363,7 +562,7 @@ int vfu_tran_recv(struct vfu_tran *t, struct vfu_msg *msg, int timeout_ms)
 fatal:
 	close_sink(&sink);
 	vfu_msg_release(msg);
-	t->recv_err = rc;
+	recv_fail(t, rc);
 	return rc;
 }
 

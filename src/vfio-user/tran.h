@@ -14,16 +14,18 @@
  *     max_msg_size, flags as the spec allows (vfu_hdr_check);
  *   - exactly msg_size bytes are consumed, never a byte of the next message:
  *     every read asks for at most the rest of the current header or
- *     payload, so nothing is ever buffered between calls (poll on the
- *     socket tells the whole truth, and whoever reads the socket directly
- *     between two vfu_tran_recv calls finds it at a message boundary);
+ *     payload, so nothing is buffered between calls (poll on the socket
+ *     tells the whole truth, and whoever reads the socket directly between
+ *     two vfu_tran_recv calls finds it at a message boundary). The one
+ *     exception is read-ahead mode (vfu_tran_set_readahead), off by default;
  *   - an fd belongs to the message in whose bytes it arrives (the kernel
  *     attaches SCM_RIGHTS to the first byte of the sender's sendmsg); fds are
  *     received close-on-exec. This needs the rule above: Linux lets one
  *     stream recvmsg return bytes of several sendmsgs, stopping only AFTER
  *     the first one that carries fds, and does not say at which byte that
  *     one began. A read that crossed a message boundary could therefore
- *     not tell which message its fds belong to, so no read ever does;
+ *     not tell which message its fds belong to, so no read ever does
+ *     (read-ahead mode relies on a rule about the sender instead, below);
  *   - more fds than max_recv_fds, or control data truncated by the kernel:
  *     the message is read to its end, every fd it carried is closed and the
  *     call fails with -EINVAL; the stream stays usable;
@@ -41,6 +43,27 @@
  * two system calls (header, payload; one for a header-only message); a
  * caller that waits forever (@timeout_ms -1) blocks in the first of them
  * rather than in poll.
+ *
+ * Read-ahead mode (opt-in, vfu_tran_set_readahead) makes that one system
+ * call for a small message, or none when it is already buffered: when no
+ * complete header is buffered, one read takes whatever the source has (up
+ * to VFU_TRAN_READAHEAD_SIZE bytes, possibly several messages) into a
+ * buffer of the transport, and messages are parsed out of it. A message
+ * not wholly buffered gets the buffered part and then exact reads of the
+ * rest, as above, so nothing past its end is read then. Every rule above
+ * still holds, except that bytes (and fds) may now wait in the transport
+ * between calls:
+ *   - whoever polls the socket for input must first check that
+ *     vfu_tran_buffered() is 0 (else call vfu_tran_recv without polling),
+ *     and nobody may read the socket directly;
+ *   - fds: the fds one read returns are given to the message that holds the
+ *     LAST byte of that read. On Linux a read that returns fds ends inside
+ *     the sendmsg that carried them, so this is exact as long as every
+ *     sendmsg of the peer that carries fds carries bytes of ONE message
+ *     only (QEMU and our client: a message's fds go with its first
+ *     sendmsg, which never reaches into the next message). A peer that
+ *     packs the end of one message and a later one into one sendmsg with
+ *     fds has them given to the later message.
  *
  * Threading: on a socket transport one thread may recv while another sends;
  * two concurrent sends (or recvs) on one transport are not allowed. A
@@ -72,6 +95,8 @@
 #define VFU_TRAN_MAX_IOV 16u
 /* Payloads up to this size are received into the transport's reusable buffer. */
 #define VFU_TRAN_RXBUF_SIZE (64u * 1024u)
+/* Read-ahead buffer: the most one read takes in read-ahead mode. */
+#define VFU_TRAN_READAHEAD_SIZE (64u * 1024u)
 
 /* The transport's reusable receive buffer (opaque, reference counted). */
 struct vfu_rxbuf;
@@ -115,9 +140,18 @@ struct vfu_fd_sink {
 void vfu_fd_sink_put(struct vfu_fd_sink *s, int fd);
 
 struct vfu_tran;
+/* Read-ahead state (tran.c); NULL while read-ahead is off. */
+struct vfu_readahead;
 
 struct vfu_tran_ops {
 	const char *name;
+	/*
+	 * Read-ahead may be turned on: a read that returns fds always ends
+	 * inside the sender's write that carried them (its last byte is one of
+	 * that write's bytes), whatever @len. Linux stream sockets do this;
+	 * BSD/macOS ones attach control data differently, so not there.
+	 */
+	bool readahead_ok;
 	/*
 	 * Read 1..@len bytes, waiting at most @timeout_ms (-1: forever) for the
 	 * first; with 0, never wait. fds that arrive with them go to @sink.
@@ -148,6 +182,7 @@ struct vfu_tran {
 	int recv_err;        /* first fatal receive error (stream lost sync) */
 	int send_err;        /* first fatal send error */
 	struct vfu_rxbuf *rxbuf; /* reusable payload buffer; NULL until needed */
+	struct vfu_readahead *ra; /* read-ahead buffer and fds; NULL: off */
 };
 
 /* Set defaults (1 MiB + overhead, 1 fd each way, 5 s). For implementations. */
@@ -169,6 +204,23 @@ int vfu_tran_set_limits(struct vfu_tran *t, size_t max_msg_size,
 
 /* Wait bound inside a message and for send; -1 waits forever. */
 void vfu_tran_set_io_timeout(struct vfu_tran *t, int timeout_ms);
+
+/*
+ * Turn read-ahead mode on or off (see the top of this file; off by
+ * default). Call it on the receiving thread, between receives. Turning it
+ * on again, or off while it is off, does nothing.
+ * Return: 0; -ENOTSUP (only when turning on) where the byte source cannot
+ * say which message fds belong to (readahead_ok); -EBUSY when turning off
+ * while bytes are buffered (receive them first); -ENOMEM.
+ */
+int vfu_tran_set_readahead(struct vfu_tran *t, bool on);
+
+/*
+ * Bytes received from the byte source but not yet returned as messages
+ * (always 0 with read-ahead off). Before polling the socket for input,
+ * check that this is 0: buffered bytes do not make the socket readable.
+ */
+size_t vfu_tran_buffered(const struct vfu_tran *t);
 
 /*
  * Send one message: @hdr, then @iovcnt payload pieces, with @fds attached.
@@ -198,7 +250,8 @@ int vfu_tran_reply(struct vfu_tran *t, const struct vfu_hdr *req, int err,
  * Receive one message into @msg (initialised here; release it with
  * vfu_msg_release, whatever the result). @timeout_ms bounds the wait for
  * the first byte (-1: forever; 0: only what is already there); later bytes
- * wait at most io_timeout_ms each.
+ * wait at most io_timeout_ms each (in read-ahead mode, also the rest of a
+ * message whose first bytes are already buffered).
  * Return:
  *   0          @msg holds a message with a valid header (vfu_hdr_check).
  *   -EAGAIN    nothing arrived within @timeout_ms; nothing consumed.
@@ -266,7 +319,8 @@ int vfu_sock_pair(int fds[2]);
 int vfu_tran_mem_new(struct vfu_tran **out);
 /*
  * Queue @len bytes as one "sendmsg" of the peer, with @fds attached to its
- * first byte (delivered with the message that byte belongs to). The
+ * first byte (delivered with the message that byte belongs to; a read
+ * glues chunks but ends with one whose fds it delivered, as on Linux). The
  * transport owns @fds from now on, even on failure. When the queue runs
  * dry, recv sees end of stream.
  * Return: 0; -EINVAL for fds on an empty chunk or @t not a memory

@@ -4,9 +4,11 @@
  *
  * Input is a queue of chunks, each standing for one sendmsg of the peer:
  * bytes plus fds attached to the chunk's first byte, the same rule the
- * kernel applies to SCM_RIGHTS on a stream socket. A read never crosses a
- * chunk, and a chunk's fds are delivered when its first byte is read, so
- * the framing in tran.c sees exactly what a socket would give it.
+ * kernel applies to SCM_RIGHTS on a stream socket. As on Linux, a read
+ * glues successive chunks up to its length but ends right after a chunk
+ * whose fds it delivered (a chunk's fds are delivered when its first byte
+ * is read), so the framing in tran.c, read-ahead included, sees exactly
+ * what a socket would give it.
  *
  * Output is captured in one growing buffer; sent fds are duplicated, as
  * the kernel would, so the sender may close its own copies.
@@ -130,28 +132,35 @@ static ssize_t mem_read(struct vfu_tran *t, void *buf, size_t len,
 			struct vfu_fd_sink *sink, int timeout_ms)
 {
 	struct tran_mem *m = to_mem(t);
-	struct mem_chunk *c = m->head;
-	size_t n;
+	size_t got = 0;
 
 	(void)timeout_ms; /* data is either here or never comes: EOF */
-	if (c == NULL || len == 0)
-		return 0;
-	if (c->off == 0 && c->fds) {
-		for (size_t i = 0; i < c->nr_fds; i++)
-			vfu_fd_sink_put(sink, c->fds[i]);
-		free(c->fds);
-		c->fds = NULL;
+	while (got < len && m->head) {
+		struct mem_chunk *c = m->head;
+		bool had_fds = false;
+		size_t n;
+
+		if (c->off == 0 && c->fds) {
+			for (size_t i = 0; i < c->nr_fds; i++)
+				vfu_fd_sink_put(sink, c->fds[i]);
+			free(c->fds);
+			c->fds = NULL;
+			had_fds = true;
+		}
+		n = c->len - c->off < len - got ? c->len - c->off : len - got;
+		memcpy((uint8_t *)buf + got, c->data + c->off, n);
+		c->off += n;
+		got += n;
+		if (c->off == c->len) {
+			m->head = c->next;
+			if (m->head == NULL)
+				m->tail = NULL;
+			free_chunk(c);
+		}
+		if (had_fds)
+			break; /* Linux stops after the skb whose fds it passed */
 	}
-	n = c->len - c->off < len ? c->len - c->off : len;
-	memcpy(buf, c->data + c->off, n);
-	c->off += n;
-	if (c->off == c->len) {
-		m->head = c->next;
-		if (m->head == NULL)
-			m->tail = NULL;
-		free_chunk(c);
-	}
-	return (ssize_t)n;
+	return (ssize_t)got;
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -230,6 +239,7 @@ static void mem_destroy(struct vfu_tran *t)
 
 static const struct vfu_tran_ops mem_ops = {
 	.name = "mem",
+	.readahead_ok = true,
 	.read = mem_read,
 	.write = mem_write,
 	.pollfd = NULL,

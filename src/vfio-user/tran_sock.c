@@ -36,6 +36,17 @@
 #define RECV_FLAGS 0
 #endif
 
+/*
+ * Linux ends a stream recvmsg right after the first skb that carried
+ * SCM_RIGHTS (fds ride on the first skb of the sender's sendmsg), which
+ * read-ahead needs; BSD and macOS attach control data differently.
+ */
+#ifdef __linux__
+#define SOCK_READAHEAD_OK true
+#else
+#define SOCK_READAHEAD_OK false
+#endif
+
 #ifdef MSG_NOSIGNAL
 #define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL)
 #else
@@ -265,6 +276,7 @@ static void sock_destroy(struct vfu_tran *t)
 
 static const struct vfu_tran_ops sock_ops = {
 	.name = "sock",
+	.readahead_ok = SOCK_READAHEAD_OK,
 	.read = sock_read,
 	.write = sock_write,
 	.pollfd = sock_pollfd,

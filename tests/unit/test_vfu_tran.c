@@ -5,8 +5,10 @@
  * oversized messages skipped whole, too many fds, vanishing or stalling
  * mid-message), fd attribution with pipelined and split writes, the
  * reusable receive buffer (lent to one message at a time, released on any
- * thread), waiting for the first byte, and the in-memory transport the
- * fuzzer uses.
+ * thread), waiting for the first byte, the in-memory transport the
+ * fuzzer uses, and read-ahead mode on both (several messages per read,
+ * every split, fds placed by the last byte of their read, the error
+ * paths, one recvmsg per small message, and the same results as without).
  *
  * fds are memfds tagged with one byte, so a received fd is identified by
  * reading its tag; leaks are caught by counting /proc/self/fd.
@@ -1097,9 +1099,8 @@ static void *flood_main(void *arg)
 	return NULL;
 }
 
-static void test_rxbuf_release_elsewhere(void **state)
+static void release_elsewhere(struct pair *p)
 {
-	struct pair *p = *state;
 	struct handoff h = { .head = 0 };
 	struct flood f = { .t = p->a };
 	pthread_t checker, flood;
@@ -1133,6 +1134,11 @@ static void test_rxbuf_release_elsewhere(void **state)
 	assert_true(h.lent > 0); /* the buffer was used, and given back */
 	pthread_mutex_destroy(&h.mu);
 	pthread_cond_destroy(&h.cv);
+}
+
+static void test_rxbuf_release_elsewhere(void **state)
+{
+	release_elsewhere(*state);
 }
 
 /* ---- waiting for the first byte ---- */
@@ -1506,6 +1512,882 @@ static void test_mem_write_failure(void **state)
 	vfu_tran_close(NULL);
 }
 
+/* ---- read-ahead ---- */
+
+/*
+ * Counting the byte source's reads: the transport's ops are swapped for a
+ * copy whose read counts and forwards (one transport at a time).
+ */
+static struct {
+	const struct vfu_tran_ops *orig;
+	struct vfu_tran_ops ops;
+	unsigned reads;
+} ctr;
+
+static ssize_t counting_read(struct vfu_tran *t, void *buf, size_t len,
+			     struct vfu_fd_sink *sink, int timeout_ms)
+{
+	ctr.reads++;
+	return ctr.orig->read(t, buf, len, sink, timeout_ms);
+}
+
+static void count_reads(struct vfu_tran *t)
+{
+	ctr.orig = t->ops;
+	ctr.ops = *t->ops;
+	ctr.ops.read = counting_read;
+	ctr.reads = 0;
+	t->ops = &ctr.ops;
+}
+
+static void uncount_reads(struct vfu_tran *t)
+{
+	if (t->ops == &ctr.ops)
+		t->ops = ctr.orig;
+}
+
+/*
+ * Where a read-ahead scenario's bytes come from: a memory transport (raw
+ * -1), or a socketpair whose other end is written raw. Either way the
+ * receiver has read-ahead on and at most 8 fds per message.
+ */
+struct src {
+	struct vfu_tran *rx;
+	int raw;
+};
+
+static struct src mem_src(void)
+{
+	struct src s = { .raw = -1 };
+
+	assert_int_equal(vfu_tran_mem_new(&s.rx), 0);
+	assert_int_equal(vfu_tran_set_limits(s.rx, VFU_TRAN_DEFAULT_MAX_MSG_SIZE, 8, 8), 0);
+	assert_int_equal(vfu_tran_set_readahead(s.rx, true), 0);
+	return s;
+}
+
+static struct src sock_src(struct pair *p)
+{
+	struct src s = { .rx = p->b, .raw = p->raw_a };
+
+	assert_int_equal(vfu_tran_set_readahead(s.rx, true), 0);
+	return s;
+}
+
+/* One "sendmsg" of the peer: @len bytes, fds tagged @tags on the first byte. */
+static void chunk(struct src *s, const void *buf, size_t len, const uint8_t *tags, size_t nr)
+{
+	int fds[8];
+
+	assert_true(nr <= 8);
+	for (size_t i = 0; i < nr; i++)
+		fds[i] = tagged_fd(tags[i]);
+	if (s->raw >= 0) {
+		raw_send(s->raw, buf, len, fds, nr);
+		close_all(fds, nr); /* the receiver's copies must stand alone */
+	} else {
+		const struct vfu_tran_ops *ops = s->rx->ops;
+
+		uncount_reads(s->rx); /* feed checks that it is a memory transport */
+		assert_int_equal(vfu_tran_mem_feed(s->rx, buf, len, fds, nr), 0);
+		s->rx->ops = ops;
+	}
+}
+
+/* Receive message @id: @len payload bytes of @fill, fds tagged @tags in order. */
+static void expect_full(struct vfu_tran *t, uint16_t id, size_t len, uint8_t fill,
+			const uint8_t *tags, size_t nr)
+{
+	struct vfu_msg m;
+
+	assert_int_equal(vfu_tran_recv(t, &m, 1000), 0);
+	assert_int_equal(m.hdr.msg_id, id);
+	assert_int_equal(m.len, len);
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(m.payload[i], fill);
+	assert_int_equal(m.nr_fds, nr);
+	for (size_t i = 0; i < nr; i++)
+		assert_int_equal(tag_of(m.fds[i]), tags[i]);
+	vfu_msg_release(&m);
+}
+
+/* Nothing left: the memory source has ended (fatal), the socket is empty. */
+static void expect_end(struct src *s)
+{
+	struct vfu_msg m;
+
+	assert_int_equal(vfu_tran_buffered(s->rx), 0);
+	assert_int_equal(vfu_tran_recv(s->rx, &m, 0), s->raw >= 0 ? -EAGAIN : -ENOTCONN);
+	vfu_msg_release(&m);
+}
+
+/* fds the memory source still holds are in our table; the socket's are in the kernel. */
+static int in_table(const struct src *s, int n)
+{
+	return s->raw >= 0 ? 0 : n;
+}
+
+/* Several messages in one sendmsg: one read, then one message per recv. */
+static void ra_batch(struct src *s)
+{
+	static const size_t lens[] = { 0, 7, 100, 0, 33 };
+	uint8_t b[512];
+	size_t n = 0, left;
+
+	for (size_t i = 0; i < 5; i++)
+		n += raw_msg(b + n, (uint16_t)(i + 1), lens[i], (uint8_t)(0x30 + i));
+	chunk(s, b, n, NULL, 0);
+	count_reads(s->rx);
+	left = n;
+	for (size_t i = 0; i < 5; i++) {
+		expect_full(s->rx, (uint16_t)(i + 1), lens[i], (uint8_t)(0x30 + i), NULL, 0);
+		left -= 16 + lens[i];
+		assert_int_equal(ctr.reads, 1);
+		assert_int_equal(vfu_tran_buffered(s->rx), left);
+	}
+	uncount_reads(s->rx);
+	expect_end(s);
+}
+
+/* Four messages without fds, as bytes. */
+static size_t split_stream(uint8_t *b)
+{
+	size_t n = raw_msg(b, 1, 5, 0x11);
+
+	n += raw_msg(b + n, 2, 0, 0);
+	n += raw_msg(b + n, 3, 40, 0x33);
+	n += raw_msg(b + n, 4, 3, 0x44);
+	return n;
+}
+
+/* The stream cut at @i and @j (0 < i <= j < n; i == j: one cut). */
+static void ra_split(struct src *s, const uint8_t *b, size_t n, size_t i, size_t j)
+{
+	chunk(s, b, i, NULL, 0);
+	if (j > i)
+		chunk(s, b + i, j - i, NULL, 0);
+	chunk(s, b + j, n - j, NULL, 0);
+	expect_full(s->rx, 1, 5, 0x11, NULL, 0);
+	expect_full(s->rx, 2, 0, 0, NULL, 0);
+	expect_full(s->rx, 3, 40, 0x33, NULL, 0);
+	expect_full(s->rx, 4, 3, 0x44, NULL, 0);
+	expect_end(s);
+}
+
+/*
+ * Message 2 cut at @k; its first part carries fds A (if @fa), the rest fd B
+ * (if @fb). Around it: (c) message 1 without fds, read together with
+ * message 2's first part; (d) message 3 with its own fd right after; (a)
+ * message 3 whole in one sendmsg with its fd; messages 4, 5 and 6's header
+ * in one sendmsg without fds, (b) 6's payload alone with fd D.
+ * k == 16 is (b) the other way round: a header-only sendmsg with fds.
+ */
+static void ra_fds_split(struct src *s, size_t k, bool fa, bool fb)
+{
+	static const uint8_t ta[] = { 0x21, 0x22 }, tb[] = { 0x23 }, tc[] = { 0x31 };
+	static const uint8_t td[] = { 0x41 };
+	uint8_t b[256], m2[16 + 10], want[3];
+	size_t n, n6, nw = 0;
+
+	n = raw_msg(b, 1, 6, 0x01);
+	chunk(s, b, n, NULL, 0);
+	raw_msg(m2, 2, 10, 0x02);
+	chunk(s, m2, k, fa ? ta : NULL, fa ? 2 : 0);
+	chunk(s, m2 + k, sizeof(m2) - k, fb ? tb : NULL, fb ? 1 : 0);
+	n = raw_msg(b, 3, 4, 0x03);
+	chunk(s, b, n, tc, 1);
+	n = raw_msg(b, 4, 0, 0);
+	n += raw_msg(b + n, 5, 9, 0x05);
+	n6 = raw_msg(b + n, 6, 12, 0x06);
+	chunk(s, b, n + 16, NULL, 0);
+	chunk(s, b + n + 16, n6 - 16, td, 1);
+
+	if (fa) {
+		want[nw++] = 0x21;
+		want[nw++] = 0x22;
+	}
+	if (fb)
+		want[nw++] = 0x23;
+	expect_full(s->rx, 1, 6, 0x01, NULL, 0);
+	expect_full(s->rx, 2, 10, 0x02, want, nw);
+	expect_full(s->rx, 3, 4, 0x03, tc, 1);
+	expect_full(s->rx, 4, 0, 0, NULL, 0);
+	expect_full(s->rx, 5, 9, 0x05, NULL, 0);
+	expect_full(s->rx, 6, 12, 0x06, td, 1);
+	expect_end(s);
+}
+
+/* A message not wholly buffered: the rest is read exactly, never past its end. */
+static void ra_exact_rest(struct src *s)
+{
+	static const uint8_t tx[] = { 0x51 };
+	uint8_t b[512], peek[512];
+	size_t n1 = raw_msg(b, 1, 200, 0x61), n2 = raw_msg(b + n1, 2, 20, 0x62);
+
+	chunk(s, b, 50, tx, 1); /* a read ends with the bytes that carried fds */
+	chunk(s, b + 50, n1 + n2 - 50, NULL, 0);
+	count_reads(s->rx);
+	expect_full(s->rx, 1, 200, 0x61, tx, 1);
+	assert_int_equal(ctr.reads, 2); /* 50 bytes, then exactly the other 166 */
+	assert_int_equal(vfu_tran_buffered(s->rx), 0);
+	if (s->raw >= 0) /* message 2 still whole in the socket */
+		assert_int_equal(recv(vfu_tran_pollfd(s->rx), peek, sizeof(peek),
+				      MSG_PEEK | MSG_DONTWAIT), (ssize_t)n2);
+	expect_full(s->rx, 2, 20, 0x62, NULL, 0);
+	assert_int_equal(ctr.reads, 3);
+	uncount_reads(s->rx);
+	expect_end(s);
+}
+
+/*
+ * -EMSGSIZE: (i) an oversized message wholly buffered with the next one
+ * (no read for either); (ii) one larger than the read-ahead buffer, fds on
+ * its header and in its middle (closed), skipped to its end; the messages
+ * after it keep their own fds.
+ */
+static void ra_oversized(struct src *s)
+{
+	static const uint8_t t3[] = { 0x73 }, tx[] = { 0x7a }, ty[] = { 0x7b }, tz[] = { 0x7c };
+	const size_t big = 70000;
+	uint8_t *b = calloc(1, 16 + big);
+	uint8_t small[64];
+	struct vfu_msg m;
+	size_t n1, n2;
+	int base;
+
+	assert_non_null(b);
+	assert_int_equal(vfu_tran_set_limits(s->rx, 256, 8, 8), 0);
+	n1 = raw_msg(b, 1, 300, 0x71);
+	n2 = raw_msg(b + n1, 2, 5, 0x72);
+	chunk(s, b, n1 + n2, NULL, 0);
+	chunk(s, small, raw_msg(small, 3, 4, 0x73), t3, 1);
+	count_reads(s->rx);
+	assert_int_equal(vfu_tran_recv(s->rx, &m, 1000), -EMSGSIZE);
+	assert_int_equal(m.hdr.msg_id, 1);
+	assert_int_equal(m.hdr.msg_size, 316);
+	assert_null(m.payload);
+	assert_int_equal(m.nr_fds, 0);
+	assert_int_equal(vfu_tran_recv_error(s->rx), 0);
+	vfu_msg_release(&m);
+	assert_int_equal(vfu_tran_buffered(s->rx), n2 + 20);
+	expect_full(s->rx, 2, 5, 0x72, NULL, 0);
+	expect_full(s->rx, 3, 4, 0x73, t3, 1);
+	assert_int_equal(ctr.reads, 1);
+	uncount_reads(s->rx);
+
+	raw_hdr(b, 4, VFU_CMD_REGION_WRITE, (uint32_t)(16 + big), 0);
+	memset(b + 16, 0xee, big);
+	chunk(s, b, 10, tx, 1);
+	chunk(s, b + 10, 30000, ty, 1);
+	chunk(s, b + 30010, 16 + big - 30010, NULL, 0);
+	chunk(s, small, raw_msg(small, 5, 2, 0x75), tz, 1);
+	base = count_fds();
+	assert_int_equal(vfu_tran_recv(s->rx, &m, 1000), -EMSGSIZE);
+	assert_int_equal(m.hdr.msg_id, 4);
+	assert_int_equal(m.nr_fds, 0);
+	assert_int_equal(vfu_tran_recv_error(s->rx), 0);
+	vfu_msg_release(&m);
+	assert_int_equal(count_fds(), base - in_table(s, 2)); /* x and y closed */
+	assert_int_equal(vfu_tran_buffered(s->rx), 0); /* skipped exactly to its end */
+	expect_full(s->rx, 5, 2, 0x75, tz, 1);
+	expect_end(s);
+	free(b);
+}
+
+/*
+ * Dropped whole with -EINVAL, in sync: bad flags (with an fd) after a clean
+ * message in the same read; 3 fds in one sendmsg; 2 on the header and 1
+ * on the payload; 2 on the first half of a header (kept over a read) and
+ * 1 on the rest. Limit: 2 fds a message.
+ */
+static void ra_dropped(struct src *s)
+{
+	static const uint8_t t1[] = { 0x91 }, t3[] = { 0x92, 0x93, 0x94 };
+	static const uint8_t t2[] = { 0x95, 0x96 }, tl[] = { 0x97 }, tok[] = { 0x98 };
+	uint8_t b[128];
+	struct vfu_msg m;
+	size_t n;
+	int base;
+
+	assert_int_equal(vfu_tran_set_limits(s->rx, VFU_TRAN_DEFAULT_MAX_MSG_SIZE, 2, 2), 0);
+	chunk(s, b, raw_msg(b, 1, 3, 0x81), NULL, 0);
+	raw_msg(b, 2, 4, 0);
+	raw_hdr(b, 2, VFU_CMD_DMA_MAP, 16 + 4, 0x2 /* type 2 */);
+	chunk(s, b, 20, t1, 1);
+	chunk(s, b, raw_msg(b, 3, 2, 0x83), NULL, 0);
+	chunk(s, b, raw_msg(b, 4, 8, 0x84), t3, 3);
+	n = raw_msg(b, 5, 8, 0x85);
+	chunk(s, b, 16, t2, 2);
+	chunk(s, b + 16, n - 16, tl, 1);
+	n = raw_msg(b, 6, 8, 0x86);
+	chunk(s, b, 8, t2, 2);
+	chunk(s, b + 8, n - 8, tl, 1);
+	chunk(s, b, raw_msg(b, 7, 1, 0x87), tok, 1);
+	base = count_fds();
+
+	expect_full(s->rx, 1, 3, 0x81, NULL, 0);
+	for (uint16_t id = 2; id <= 6; id++) {
+		if (id == 3) {
+			expect_full(s->rx, 3, 2, 0x83, NULL, 0);
+			continue;
+		}
+		assert_int_equal(vfu_tran_recv(s->rx, &m, 1000), -EINVAL);
+		assert_int_equal(m.hdr.msg_id, id);
+		assert_int_equal(m.nr_fds, 0);
+		assert_null(m.payload);
+		assert_null(m.loan);
+		vfu_msg_release(&m);
+	}
+	assert_int_equal(vfu_tran_recv_error(s->rx), 0);
+	assert_int_equal(count_fds(), base - in_table(s, 1 + 3 + 3 + 3));
+	expect_full(s->rx, 7, 1, 0x87, tok, 1);
+	expect_end(s);
+}
+
+/* -EPROTO with bytes and an fd buffered behind it: all dropped, fd closed. */
+static void ra_eproto(struct src *s)
+{
+	static const uint8_t tx[] = { 0xa1 };
+	uint8_t b[128] = { 0 };
+	struct vfu_msg m;
+	size_t n = raw_msg(b, 1, 4, 0x01);
+	int base;
+
+	raw_hdr(b + n, 2, VFU_CMD_DEVICE_RESET, 3, 0);
+	chunk(s, b, n + 16 + 20, NULL, 0);
+	chunk(s, b, 10, tx, 1);
+	base = count_fds();
+	expect_full(s->rx, 1, 4, 0x01, NULL, 0);
+	assert_int_equal(vfu_tran_buffered(s->rx), 16 + 20 + 10);
+	assert_int_equal(vfu_tran_recv(s->rx, &m, 1000), -EPROTO);
+	assert_int_equal(m.hdr.msg_id, 2);
+	assert_int_equal(m.hdr.msg_size, 3);
+	assert_int_equal(m.nr_fds, 0);
+	vfu_msg_release(&m);
+	assert_int_equal(vfu_tran_buffered(s->rx), 0);
+	assert_int_equal(count_fds(), base - in_table(s, 1));
+	assert_int_equal(vfu_tran_recv_error(s->rx), -EPROTO);
+	assert_int_equal(vfu_tran_recv(s->rx, &m, 0), -EPIPE);
+	vfu_msg_release(&m);
+	assert_int_equal(vfu_tran_set_readahead(s->rx, false), 0);
+}
+
+/* A message of @len pattern bytes (seeded by @id). */
+static size_t pattern_msg(uint8_t *b, uint16_t id, size_t len)
+{
+	raw_hdr(b, id, VFU_CMD_REGION_WRITE, (uint32_t)(16 + len), 0);
+	fill_pattern(b + 16, len, id);
+	return 16 + len;
+}
+
+/*
+ * Payloads are copied into the reusable receive buffer (or one of their
+ * own), never lent from the read-ahead buffer: a held payload survives
+ * later reads into it.
+ */
+static void ra_loan(struct src *s)
+{
+	uint8_t b[2048];
+	struct vfu_msg m1, m2;
+	size_t n = 0;
+
+	for (uint16_t id = 1; id <= 3; id++)
+		n += pattern_msg(b + n, id, 300);
+	chunk(s, b, n, NULL, 0);
+	assert_int_equal(vfu_tran_recv(s->rx, &m1, 1000), 0);
+	assert_non_null(m1.loan);
+	assert_int_equal(vfu_tran_recv(s->rx, &m2, 1000), 0);
+	assert_null(m2.loan);
+	vfu_msg_release(&m2);
+	assert_int_equal(vfu_tran_recv(s->rx, &m2, 1000), 0);
+	vfu_msg_release(&m2);
+	n = 0;
+	for (uint16_t id = 4; id <= 6; id++)
+		n += pattern_msg(b + n, id, 300);
+	chunk(s, b, n, NULL, 0);
+	for (uint16_t id = 4; id <= 6; id++) {
+		assert_int_equal(vfu_tran_recv(s->rx, &m2, 1000), 0);
+		assert_int_equal(m2.hdr.msg_id, id);
+		assert_true(check_pattern(m2.payload, m2.len, id));
+		vfu_msg_release(&m2);
+	}
+	assert_int_equal(m1.hdr.msg_id, 1);
+	assert_true(check_pattern(m1.payload, m1.len, 1));
+	vfu_msg_release(&m1);
+	expect_end(s);
+}
+
+/* Run @fn on a fresh memory source; no fd may be left behind. */
+static void on_mem(void (*fn)(struct src *))
+{
+	int base = count_fds();
+	struct src s = mem_src();
+
+	fn(&s);
+	vfu_tran_close(s.rx);
+	assert_int_equal(count_fds(), base);
+}
+
+static void test_ra_mem_batch(void **state)
+{
+	(void)state;
+	on_mem(ra_batch);
+}
+
+static void test_ra_mem_split_everywhere(void **state)
+{
+	uint8_t b[256];
+	size_t n = split_stream(b);
+	int base = count_fds();
+
+	(void)state;
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = i; j < n; j++) {
+			struct src s = mem_src();
+
+			ra_split(&s, b, n, i, j);
+			vfu_tran_close(s.rx);
+		}
+	}
+	assert_int_equal(count_fds(), base);
+}
+
+static void test_ra_mem_fds_split(void **state)
+{
+	int base = count_fds();
+
+	(void)state;
+	for (size_t k = 1; k < 16 + 10; k++) {
+		for (int v = 0; v < 4; v++) {
+			struct src s = mem_src();
+
+			ra_fds_split(&s, k, v & 1, v & 2);
+			vfu_tran_close(s.rx);
+		}
+	}
+	assert_int_equal(count_fds(), base);
+}
+
+static void test_ra_mem_exact_rest(void **state)
+{
+	(void)state;
+	on_mem(ra_exact_rest);
+}
+
+static void test_ra_mem_oversized(void **state)
+{
+	struct src s;
+	uint8_t b[200] = { 0 };
+	struct vfu_msg m;
+	int base;
+
+	(void)state;
+	on_mem(ra_oversized);
+	/* input ends inside a skipped message: reported, and fatal */
+	base = count_fds();
+	s = mem_src();
+	assert_int_equal(vfu_tran_set_limits(s.rx, 64, 8, 8), 0);
+	raw_hdr(b, 9, VFU_CMD_REGION_WRITE, 16 + 300, 0);
+	chunk(&s, b, sizeof(b), NULL, 0);
+	assert_int_equal(vfu_tran_recv(s.rx, &m, 0), -EMSGSIZE);
+	assert_int_equal(m.hdr.msg_id, 9);
+	assert_int_equal(vfu_tran_recv_error(s.rx), -ECONNRESET);
+	vfu_msg_release(&m);
+	assert_int_equal(vfu_tran_recv(s.rx, &m, 0), -EPIPE);
+	vfu_msg_release(&m);
+	vfu_tran_close(s.rx);
+	assert_int_equal(count_fds(), base);
+}
+
+static void test_ra_mem_dropped(void **state)
+{
+	(void)state;
+	on_mem(ra_dropped);
+}
+
+static void test_ra_mem_eproto(void **state)
+{
+	(void)state;
+	on_mem(ra_eproto);
+}
+
+static void test_ra_mem_loan(void **state)
+{
+	(void)state;
+	on_mem(ra_loan);
+}
+
+/* Turning it on and off; unsupported sources refuse it; off means exact reads again. */
+static void test_ra_set(void **state)
+{
+	struct src s;
+	uint8_t b[128];
+	size_t n;
+	int base = count_fds();
+
+	(void)state;
+	s = mem_src();
+	assert_int_equal(vfu_tran_set_readahead(s.rx, true), 0); /* again: no-op */
+	n = raw_msg(b, 1, 4, 0x01);
+	n += raw_msg(b + n, 2, 6, 0x02);
+	chunk(&s, b, n, NULL, 0);
+	assert_int_equal(vfu_tran_buffered(s.rx), 0);
+	expect_full(s.rx, 1, 4, 0x01, NULL, 0);
+	assert_int_equal(vfu_tran_buffered(s.rx), 22);
+	assert_int_equal(vfu_tran_set_readahead(s.rx, false), -EBUSY);
+	expect_full(s.rx, 2, 6, 0x02, NULL, 0);
+	assert_int_equal(vfu_tran_set_readahead(s.rx, false), 0);
+	assert_int_equal(vfu_tran_set_readahead(s.rx, false), 0);
+
+	/* off: header, then payload, and the next message stays in the source */
+	n = raw_msg(b, 3, 4, 0x03);
+	n += raw_msg(b + n, 4, 6, 0x04);
+	chunk(&s, b, n, NULL, 0);
+	count_reads(s.rx);
+	expect_full(s.rx, 3, 4, 0x03, NULL, 0);
+	assert_int_equal(ctr.reads, 2);
+	assert_int_equal(vfu_tran_buffered(s.rx), 0);
+	expect_full(s.rx, 4, 6, 0x04, NULL, 0);
+	assert_int_equal(ctr.reads, 4);
+
+	/* a source that cannot say where fds belong */
+	ctr.ops.readahead_ok = false;
+	assert_int_equal(vfu_tran_set_readahead(s.rx, true), -ENOTSUP);
+	assert_int_equal(vfu_tran_set_readahead(s.rx, false), 0);
+	uncount_reads(s.rx);
+	vfu_tran_close(s.rx);
+	assert_int_equal(count_fds(), base);
+}
+
+static void test_ra_sock_batch(void **state)
+{
+	struct src s = sock_src(*state);
+
+	ra_batch(&s);
+}
+
+static void test_ra_sock_split_everywhere(void **state)
+{
+	struct src s = sock_src(*state);
+	uint8_t b[256];
+	size_t n = split_stream(b);
+
+	for (size_t i = 1; i < n; i++)
+		ra_split(&s, b, n, i, i);
+}
+
+static void test_ra_sock_fds_split(void **state)
+{
+	struct src s = sock_src(*state);
+
+	for (size_t k = 1; k < 16 + 10; k++)
+		for (int v = 0; v < 4; v++)
+			ra_fds_split(&s, k, v & 1, v & 2);
+}
+
+static void test_ra_sock_exact_rest(void **state)
+{
+	struct src s = sock_src(*state);
+
+	ra_exact_rest(&s);
+}
+
+static void test_ra_sock_oversized(void **state)
+{
+	struct src s = sock_src(*state);
+
+	ra_oversized(&s);
+}
+
+static void test_ra_sock_dropped(void **state)
+{
+	struct src s = sock_src(*state);
+
+	ra_dropped(&s);
+}
+
+static void test_ra_sock_eproto(void **state)
+{
+	struct src s = sock_src(*state);
+
+	ra_eproto(&s);
+}
+
+static void test_ra_sock_loan(void **state)
+{
+	struct src s = sock_src(*state);
+
+	ra_loan(&s);
+}
+
+/*
+ * With a real kernel: a small request costs one recvmsg (two without
+ * read-ahead); of two messages sent in one sendmsg the second is then
+ * buffered, and the socket no longer shows it to poll.
+ */
+static void test_ra_sock_one_recvmsg(void **state)
+{
+	struct pair *p = *state;
+	struct pollfd pfd = { .fd = vfu_tran_pollfd(p->b), .events = POLLIN };
+	uint8_t req[16] = { 0 }, b[128];
+	size_t n;
+
+	count_reads(p->b);
+	assert_int_equal(send_req(p->a, 1, VFU_CMD_REGION_READ, req, sizeof(req), NULL, 0), 0);
+	expect_full(p->b, 1, 16, 0, NULL, 0);
+	assert_int_equal(ctr.reads, 2);
+
+	assert_int_equal(vfu_tran_set_readahead(p->b, true), 0);
+	ctr.reads = 0;
+	assert_int_equal(send_req(p->a, 2, VFU_CMD_REGION_READ, req, sizeof(req), NULL, 0), 0);
+	expect_full(p->b, 2, 16, 0, NULL, 0);
+	assert_int_equal(ctr.reads, 1);
+	assert_int_equal(vfu_tran_buffered(p->b), 0);
+
+	n = raw_msg(b, 3, 16, 0x33);
+	n += raw_msg(b + n, 4, 8, 0x44);
+	raw_send(p->raw_a, b, n, NULL, 0);
+	ctr.reads = 0;
+	expect_full(p->b, 3, 16, 0x33, NULL, 0);
+	assert_int_equal(ctr.reads, 1);
+	assert_int_equal(vfu_tran_buffered(p->b), 16 + 8);
+	assert_int_equal(poll(&pfd, 1, 0), 0); /* why pollers check buffered first */
+	expect_full(p->b, 4, 8, 0x44, NULL, 0);
+	assert_int_equal(ctr.reads, 1);
+	assert_int_equal(vfu_tran_buffered(p->b), 0);
+	uncount_reads(p->b);
+}
+
+/* @timeout_ms for the first byte of a message, io_timeout_ms once part of it is buffered. */
+static void test_ra_sock_timeouts(void **state)
+{
+	struct pair *p = *state;
+	uint8_t b[128];
+	struct vfu_msg m;
+	size_t n;
+	int64_t t0, dt;
+
+	assert_int_equal(vfu_tran_set_readahead(p->b, true), 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 0), -EAGAIN);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 20), -EAGAIN);
+	assert_int_equal(vfu_tran_recv_error(p->b), 0);
+	n = raw_msg(b, 1, 4, 0x01);
+	raw_msg(b + n, 2, 4, 0x02);
+	raw_send(p->raw_a, b, n + 5, NULL, 0);
+	expect_full(p->b, 1, 4, 0x01, NULL, 0);
+	assert_int_equal(vfu_tran_buffered(p->b), 5);
+	vfu_tran_set_io_timeout(p->b, 100);
+	t0 = now_ms();
+	assert_int_equal(vfu_tran_recv(p->b, &m, 0), -ETIMEDOUT);
+	dt = now_ms() - t0;
+	assert_true(dt >= 90 && dt < 2000);
+	assert_int_equal(vfu_tran_buffered(p->b), 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 0), -EPIPE);
+	vfu_msg_release(&m);
+}
+
+/* A message far larger than the read-ahead buffer, while the sender still writes. */
+static void test_ra_sock_large_message(void **state)
+{
+	struct pair *p = *state;
+	struct big_send s = { .t = p->a, .len = VFU_DEFAULT_MAX_DATA_XFER_SIZE + 16 };
+	struct vfu_msg m;
+	pthread_t th;
+
+	assert_int_equal(vfu_tran_set_readahead(p->b, true), 0);
+	s.buf = malloc(s.len);
+	assert_non_null(s.buf);
+	for (size_t i = 0; i < s.len; i++)
+		s.buf[i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(pthread_create(&th, NULL, big_sender, &s), 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 5000), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(s.rc, 0);
+	assert_int_equal(m.len, s.len);
+	assert_memory_equal(m.payload, s.buf, s.len);
+	vfu_msg_release(&m);
+	assert_int_equal(vfu_tran_buffered(p->b), 0);
+	free(s.buf);
+}
+
+static void test_ra_release_elsewhere(void **state)
+{
+	struct pair *p = *state;
+
+	assert_int_equal(vfu_tran_set_readahead(p->b, true), 0);
+	release_elsewhere(p);
+}
+
+/*
+ * fds through a real kernel under load: a sender thread pipelines messages
+ * (partial writes whenever the socket fills), some with one or two fds,
+ * while the receiver reads ahead; every fd must land on its message.
+ */
+#define FLOOD_FDS 16
+#define FLOOD_MSGS 3000
+
+struct fd_flood {
+	struct vfu_tran *t;
+	int fds[FLOOD_FDS];
+	int rc;
+};
+
+static size_t flood_nr_fds(unsigned i)
+{
+	return i % 3 == 0 ? 1 : i % 7 == 0 ? 2 : 0;
+}
+
+static void *fd_flood_main(void *arg)
+{
+	struct fd_flood *f = arg;
+	static uint8_t buf[3000];
+
+	f->rc = 0;
+	for (unsigned i = 0; i < FLOOD_MSGS && f->rc == 0; i++) {
+		size_t len = (i * 977u) % sizeof(buf);
+		int fds[2] = { f->fds[i % FLOOD_FDS], f->fds[(i + 1) % FLOOD_FDS] };
+
+		fill_pattern(buf, len, (uint16_t)i);
+		f->rc = send_req(f->t, (uint16_t)i, VFU_CMD_DMA_MAP, buf, len, fds,
+				 flood_nr_fds(i));
+	}
+	return NULL;
+}
+
+static void test_ra_sock_fd_flood(void **state)
+{
+	struct pair *p = *state;
+	struct fd_flood f = { .t = p->a };
+	pthread_t th;
+
+	for (int i = 0; i < FLOOD_FDS; i++)
+		f.fds[i] = tagged_fd((uint8_t)(0xc0 + i));
+	assert_int_equal(vfu_tran_set_readahead(p->b, true), 0);
+	assert_int_equal(pthread_create(&th, NULL, fd_flood_main, &f), 0);
+	for (unsigned i = 0; i < FLOOD_MSGS; i++) {
+		struct vfu_msg m;
+		size_t nr = flood_nr_fds(i);
+
+		assert_int_equal(vfu_tran_recv(p->b, &m, 5000), 0);
+		assert_int_equal(m.hdr.msg_id, (uint16_t)i);
+		assert_int_equal(m.len, (i * 977u) % 3000);
+		assert_true(check_pattern(m.payload, m.len, (uint16_t)i));
+		assert_int_equal(m.nr_fds, nr);
+		for (size_t k = 0; k < nr; k++)
+			assert_int_equal(tag_of(m.fds[k]), 0xc0 + (int)((i + k) % FLOOD_FDS));
+		vfu_msg_release(&m);
+	}
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(f.rc, 0);
+	assert_int_equal(vfu_tran_buffered(p->b), 0);
+	close_all(f.fds, FLOOD_FDS);
+}
+
+/*
+ * Read-ahead must not change what is received. Random streams (good
+ * messages, bad flags, oversized, msg_size < 16, a cut-off end) cut into
+ * random sendmsgs, fds only on sendmsgs within one message (the rule
+ * read-ahead relies on), fed to two memory transports, one reading ahead:
+ * every result, header, payload and fd must be the same.
+ */
+static uint32_t rnd_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state % n;
+}
+
+static void diff_round(void)
+{
+	uint8_t b[4096];
+	size_t starts[16], n = 0, nmsg = 1 + rnd(8);
+	struct vfu_tran *t[2];
+
+	for (size_t i = 0; i < nmsg && n + 16 + 400 <= sizeof(b); i++) {
+		size_t len = rnd(4) == 0 ? 0 : rnd(300);
+		uint32_t size = (uint32_t)(16 + len), flags = 0;
+		uint32_t r = rnd(16);
+
+		if (r == 0)
+			flags = 0x2; /* bad type: dropped */
+		else if (r == 1 && i + 1 == nmsg)
+			size = rnd(16); /* fatal, so last */
+		starts[i] = n;
+		raw_hdr(b + n, (uint16_t)i, VFU_CMD_REGION_WRITE, size, flags);
+		fill_pattern(b + n + 16, len, (uint32_t)i);
+		n += 16 + len;
+	}
+	if (rnd(8) == 0)
+		n -= rnd((uint32_t)n); /* the peer leaves half way */
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(vfu_tran_mem_new(&t[k]), 0);
+		assert_int_equal(vfu_tran_set_limits(t[k], 200, 3, 3), 0);
+	}
+	assert_int_equal(vfu_tran_set_readahead(t[1], true), 0);
+
+	for (size_t off = 0; off < n;) {
+		size_t len = 1 + rnd(rnd(2) ? 40 : 400), nr = 0;
+		uint8_t tag = (uint8_t)rnd(256);
+
+		if (len > n - off)
+			len = n - off;
+		/* fds only where the sendmsg lies within one message */
+		for (size_t i = 0; i < nmsg; i++) {
+			size_t end = i + 1 < nmsg ? starts[i + 1] : n;
+
+			if (off >= starts[i] && off + len <= end && rnd(3) == 0)
+				nr = 1 + rnd(2);
+		}
+		for (int k = 0; k < 2; k++) {
+			int fds[2];
+
+			for (size_t i = 0; i < nr; i++)
+				fds[i] = tagged_fd((uint8_t)(tag + i));
+			assert_int_equal(vfu_tran_mem_feed(t[k], b + off, len, fds, nr), 0);
+		}
+		off += len;
+	}
+
+	for (;;) {
+		struct vfu_msg m[2];
+		int rc[2];
+
+		for (int k = 0; k < 2; k++)
+			rc[k] = vfu_tran_recv(t[k], &m[k], 0);
+		assert_int_equal(rc[0], rc[1]);
+		assert_memory_equal(&m[0].hdr, &m[1].hdr, sizeof(m[0].hdr));
+		assert_int_equal(m[0].len, m[1].len);
+		if (m[0].len)
+			assert_memory_equal(m[0].payload, m[1].payload, m[0].len);
+		assert_int_equal(m[0].nr_fds, m[1].nr_fds);
+		for (size_t i = 0; i < m[0].nr_fds; i++)
+			assert_int_equal(tag_of(m[0].fds[i]), tag_of(m[1].fds[i]));
+		assert_int_equal(vfu_tran_recv_error(t[0]), vfu_tran_recv_error(t[1]));
+		vfu_msg_release(&m[0]);
+		vfu_msg_release(&m[1]);
+		if (rc[0] != 0 && rc[0] != -EINVAL && rc[0] != -EMSGSIZE)
+			break;
+		if (vfu_tran_recv_error(t[0]))
+			break;
+	}
+	vfu_tran_close(t[0]);
+	vfu_tran_close(t[1]);
+}
+
+static void test_ra_mem_same_results(void **state)
+{
+	int base = count_fds();
+
+	(void)state;
+	rnd_state = 0x1234567u;
+	for (int i = 0; i < 3000; i++)
+		diff_round();
+	assert_int_equal(count_fds(), base);
+}
+
 #define PAIR_TEST(f) cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
 
 int main(void)
@@ -1549,6 +2431,29 @@ int main(void)
 		cmocka_unit_test(test_mem_hostile),
 		cmocka_unit_test(test_mem_oversized),
 		cmocka_unit_test(test_mem_write_failure),
+		cmocka_unit_test(test_ra_mem_batch),
+		cmocka_unit_test(test_ra_mem_split_everywhere),
+		cmocka_unit_test(test_ra_mem_fds_split),
+		cmocka_unit_test(test_ra_mem_exact_rest),
+		cmocka_unit_test(test_ra_mem_oversized),
+		cmocka_unit_test(test_ra_mem_dropped),
+		cmocka_unit_test(test_ra_mem_eproto),
+		cmocka_unit_test(test_ra_mem_loan),
+		cmocka_unit_test(test_ra_set),
+		cmocka_unit_test(test_ra_mem_same_results),
+		PAIR_TEST(test_ra_sock_batch),
+		PAIR_TEST(test_ra_sock_split_everywhere),
+		PAIR_TEST(test_ra_sock_fds_split),
+		PAIR_TEST(test_ra_sock_exact_rest),
+		PAIR_TEST(test_ra_sock_oversized),
+		PAIR_TEST(test_ra_sock_dropped),
+		PAIR_TEST(test_ra_sock_eproto),
+		PAIR_TEST(test_ra_sock_loan),
+		PAIR_TEST(test_ra_sock_one_recvmsg),
+		PAIR_TEST(test_ra_sock_timeouts),
+		PAIR_TEST(test_ra_sock_large_message),
+		PAIR_TEST(test_ra_release_elsewhere),
+		PAIR_TEST(test_ra_sock_fd_flood),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
