@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build a test initramfs for run-guest.sh:
 #
-#   scripts/vm/mkinitramfs.sh [--test SCRIPT] [--module NAME]... OUT.cpio.gz [FILE[=/guest/path]]...
+#   scripts/vm/mkinitramfs.sh [--test SCRIPT] [--module NAME]... [--no-modules] OUT.cpio.gz [FILE[=/guest/path]]...
 #
 # It holds busybox (/bin/busybox), /init (scripts/vm/guest-init.sh), the vfio
 # modules of the cached guest kernel in load order (irqbypass, vfio,
@@ -9,7 +9,8 @@
 # depend on; modules a kernel lacks or has built in are skipped), every FILE
 # (static binaries: into /bin/<name>, or at /guest/path if given), and SCRIPT
 # as /test.sh, which /init runs after binding the devices (see guest-init.sh).
-# --module NAME adds one more module of the cached kernel (e.g. mdev).
+# --module NAME adds one more module of the cached kernel (e.g. mdev);
+# --no-modules packs none (a kernel with VFIO built in, build-kernel.sh's).
 # Runs fetch-guest.sh first if the guest files are not cached yet.
 # Exit status: 0 ok, 77 skip (guest files cannot be downloaded), 1 error.
 set -euo pipefail
@@ -19,7 +20,7 @@ CACHE=${UPCI_CACHE:-$HOME/.cache/upci}
 
 say() { echo "mkinitramfs: $*" >&2; }
 die() { say "error: $*"; exit 1; }
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 TEST=""
 MODS=(irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci)
@@ -27,6 +28,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--test) TEST=${2:?--test needs a file}; shift 2 ;;
 	--module) MODS+=("${2:?--module needs a name}"); shift 2 ;;
+	--no-modules) MODS=(); shift ;;
 	-h | --help) usage ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
@@ -79,7 +81,7 @@ visit() {
 	for d in ${deps//,/ }; do visit "$d"; done
 	order+=("$m")
 }
-for m in "${MODS[@]}"; do visit "$m"; done
+for m in ${MODS[@]+"${MODS[@]}"}; do visit "$m"; done
 for m in "${order[@]}"; do cp "$MD/$m.ko" "$S/lib/modules/upci/"; done
 printf '%s\n' "${order[@]}" >"$S/lib/modules/upci/order"
 

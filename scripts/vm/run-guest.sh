@@ -103,6 +103,8 @@ esac
 QVER=$("$Q" --version 2>/dev/null | sed -n '1s/.*version \([0-9][0-9.]*\).*/\1/p')
 
 # Kernel and initramfs.
+KLABEL=$UPCI_GUEST_KVER
+[ -z "$KERNEL" ] || KLABEL=$KERNEL
 if [ -z "$KERNEL" ]; then
 	KERNEL=$UPCI_GUEST_VMLINUZ
 	[ "$PVH" != 0 ] && [ -n "${UPCI_GUEST_VMLINUX:-}" ] && [ -f "$UPCI_GUEST_VMLINUX" ] && KERNEL=$UPCI_GUEST_VMLINUX
@@ -148,7 +150,7 @@ fi
 mkdir -p "$(dirname "$LOG")"
 : >"$LOG"
 
-say "QEMU $QVER, $KIND kernel $UPCI_GUEST_KVER, timeout ${TIMEOUT}s, log $LOG"
+say "QEMU $QVER, $KIND kernel $KLABEL, timeout ${TIMEOUT}s, log $LOG"
 t0=$(date +%s%N)
 # QEMU runs in the background so a signal to us can stop it; timeout(1)
 # enforces the limit (TERM, then KILL 5 s later).

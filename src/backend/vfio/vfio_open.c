@@ -5,7 +5,8 @@
  *   - iommufd + the device's cdev (/dev/iommu, /dev/vfio/devices/vfioN:
  *     Linux 6.6+ built with VFIO_DEVICE_CDEV), or
  *   - the type1 container/group (/dev/vfio/vfio, /dev/vfio/N), everywhere.
- * UPCI_VFIO_PATH=iommufd|group forces one of them.
+ * The first when the kernel has it (and we may open its nodes, or may not
+ * open the group's either); UPCI_VFIO_PATH=iommufd|group forces one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +38,11 @@ static int open_dev(const char *path, const char *bdf)
 		return -e;
 	}
 	return fd;
+}
+
+static int rw_ok(const char *path)
+{
+	return access(path, R_OK | W_OK) == 0;
 }
 
 static int get_path(enum vfio_path *out)
@@ -236,7 +242,7 @@ int vfio_dev_open(struct vfio_dev *v, const char *bdf)
 	struct sysfs_pci_dev self;
 	enum vfio_path want;
 	char cdev[64] = "";
-	int ret, have_cdev;
+	int ret, have_cdev, use_iommufd;
 
 	v->container = v->group_fd = v->iommufd = v->device = -1;
 	ret = get_path(&want);
@@ -270,14 +276,26 @@ int vfio_dev_open(struct vfio_dev *v, const char *bdf)
 			"and iommufd)", v->bdf, self.vfio_cdev < 0 ? "VFIO cdev for the device" : DEV_IOMMU " or cdev node");
 		return -ENOTSUP;
 	}
-	if (want == VFIO_PATH_IOMMUFD || (want == VFIO_PATH_AUTO && have_cdev))
+	use_iommufd = want == VFIO_PATH_IOMMUFD || (want == VFIO_PATH_AUTO && have_cdev);
+	/* A user given only the group's node (the usual set-up before cdevs)
+	 * must keep working on a kernel that also has the cdev. */
+	if (want == VFIO_PATH_AUTO && have_cdev && !(rw_ok(cdev) && rw_ok(DEV_IOMMU))) {
+		char group[32];
+
+		snprintf(group, sizeof(group), "/dev/vfio/%d", v->group);
+		if (rw_ok(DEV_CONTAINER) && rw_ok(group)) {
+			LOG_DBG("%s: no access to %s or %s, but to %s: using the group", v->bdf, cdev, DEV_IOMMU, group);
+			use_iommufd = 0;
+		}
+	}
+	if (use_iommufd)
 		ret = open_iommufd(v, cdev);
 	else
 		ret = open_group(v, &self);
 	if (ret == 0)
 		ret = device_info(v);
-	LOG_DBG("%s: opened through %s (IOMMU group %d): %s", v->bdf, v->path == VFIO_PATH_IOMMUFD ? "iommufd" : "group",
-		v->group, ret ? strerror(-ret) : "ok");
+	LOG_DBG("%s: opened through %s (IOMMU group %d): %s", v->bdf, use_iommufd ? "iommufd" : "group", v->group,
+		ret ? strerror(-ret) : "ok");
 	return ret;
 }
 

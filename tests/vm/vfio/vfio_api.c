@@ -5,6 +5,9 @@
  *   - a second open of the device fails with -EBUSY (VFIO's exclusivity);
  *   - UPCI_VFIO_PATH: a bad value is -EINVAL; "iommufd" works where the
  *     kernel has /dev/iommu and VFIO cdevs, else -ENOTSUP; "group" works;
+ *     where both work, a device held through one path cannot be opened
+ *     through the other (-EBUSY: the kernel blocks the group while a cdev
+ *     is open, and the cdev while the group is);
  *   - DMA respects the IOVA ranges the kernel reports: the x86 MSI window
  *     (0xfee00000) and addresses beyond the IOMMU's width are refused with
  *     -ERANGE before the kernel is asked; elsewhere bus address == IOVA;
@@ -76,6 +79,37 @@ static void test_path_env(const char *uri)
 	       upci_strerror(rc), upci_strerror(want));
 	upci_close(d);
 	unsetenv("UPCI_VFIO_PATH");
+}
+
+/* Open through @first, then try @second while the first handle is held. */
+static void cross_open(const char *uri, const char *first, const char *second)
+{
+	upci_dev *a = NULL, *b = NULL;
+	int rc;
+
+	setenv("UPCI_VFIO_PATH", first, 1);
+	rc = upci_open(&a, uri);
+	EXPECT(rc == 0, "open through %s: %s", first, upci_strerror(rc));
+	setenv("UPCI_VFIO_PATH", second, 1);
+	rc = upci_open(&b, uri);
+	EXPECT(rc == -EBUSY, "open through %s while held through %s: %s (want -EBUSY)", second, first,
+	       upci_strerror(rc));
+	upci_close(b);
+	upci_close(a);
+	rc = upci_open(&b, uri);
+	EXPECT(rc == 0, "open through %s once the %s handle is closed: %s", second, first, upci_strerror(rc));
+	upci_close(b);
+	unsetenv("UPCI_VFIO_PATH");
+}
+
+static void test_cross_path(const char *uri)
+{
+	if (access("/dev/iommu", F_OK) != 0) {
+		printf("skip - group vs iommufd exclusivity: no /dev/iommu\n");
+		return;
+	}
+	cross_open(uri, "iommufd", "group");
+	cross_open(uri, "group", "iommufd");
 }
 
 static void test_iova_ranges(const char *uri)
@@ -186,6 +220,7 @@ int main(int argc, char **argv)
 	}
 	test_exclusive(argv[1]);
 	test_path_env(argv[1]);
+	test_cross_path(argv[1]);
 	test_iova_ranges(argv[1]);
 	test_intx_event_loop(argv[1]);
 	printf("vfio_api: %s\n", failed ? "FAILED" : "ok");
