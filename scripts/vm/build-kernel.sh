@@ -120,27 +120,8 @@ CONFIG_KERNEL_GZIP=y
 RECIPE=1
 HASH=$(printf '%s\n%s\n' "$RECIPE" "$FRAGMENT" | sha256sum | cut -c1-12)
 
-# The Debian archive apt already uses (as in fetch-qemu11.sh).
-debian_mirror() {
-	local m="" f=/etc/apt/sources.list.d/debian.sources
-	if [ -n "${UPCI_DEBIAN_MIRROR:-}" ]; then
-		echo "$UPCI_DEBIAN_MIRROR"
-		return
-	fi
-	if [ -r "$f" ]; then
-		m=$(awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
-	fi
-	if [ -z "$m" ] && [ -r /etc/apt/sources.list ]; then
-		m=$(awk '$1 == "deb" {
-			for (i = 2; i <= NF; i++) {
-				if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; continue }
-				if ($i !~ /security/) { print $i; exit }
-				break
-			}
-		}' /etc/apt/sources.list)
-	fi
-	echo "$m"
-}
+# debian_mirror, private_apt
+. "$(dirname "$0")/apt-private.sh"
 
 # A finished build of this configuration (newest source version first).
 cached_build() {
@@ -191,27 +172,10 @@ if [ "${UPCI_KERNEL_REFRESH:-0}" != 1 ] && k=$(cached_build) && [ -n "$k" ]; the
 	exit 0
 fi
 
-command -v apt-get >/dev/null && command -v dpkg >/dev/null || skip "apt-get/dpkg not found (need Debian)"
-M=$(debian_mirror)
-[ -n "$M" ] || skip "no Debian archive found in /etc/apt (set UPCI_DEBIAN_MIRROR)"
-
 # Private apt state: only the suite's package lists, nothing installed.
 A=$D/apt
-mkdir -p "$A/lists/partial" "$A/cache/archives/partial" "$A/state"
-[ -f "$A/state/status" ] || : >"$A/state/status"
-printf 'deb %s %s main\n' "$M" "$SUITE" >"$A/src.list"
-APT=(-o "Dir::Etc::SourceList=$A/src.list" -o Dir::Etc::SourceParts=/dev/null
-	-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
-	-o "Dir::State::Lists=$A/lists" -o "Dir::Cache=$A/cache"
-	-o "Dir::State::status=$A/state/status" -o APT::Architectures=amd64
-	-o Debug::NoLocking=1 -o quiet=2)
-[ "$(id -u)" -eq 0 ] && APT+=(-o APT::Sandbox::User=root)
-
-say "apt-get update ($SUITE from $M)"
-if ! out=$(apt-get "${APT[@]}" update 2>&1) || grep -q '^[WE]: Failed to fetch' <<<"$out"; then
-	printf '%s\n' "$out" | tail -n 5 >&2
-	skip "cannot download package lists from $M"
-fi
+private_apt "$A" "$SUITE"
+APT=("${PRIVATE_APT[@]}")
 VER=$(apt-cache "${APT[@]}" policy "$SRCPKG" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
 [ -n "$VER" ] && [ "$VER" != "(none)" ] || skip "$SUITE has no $SRCPKG"
 K=$D/$VER-$HASH

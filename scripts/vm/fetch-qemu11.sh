@@ -24,28 +24,8 @@ say() { echo "fetch-qemu11: $*" >&2; }
 skip() { say "skip: $*"; exit 77; }
 die() { say "error: $*"; exit 1; }
 
-# The Debian archive apt already uses: first non-security URI of
-# debian.sources (deb822), else of sources.list.
-debian_mirror() {
-	local m="" f=/etc/apt/sources.list.d/debian.sources
-	if [ -n "${UPCI_DEBIAN_MIRROR:-}" ]; then
-		echo "$UPCI_DEBIAN_MIRROR"
-		return
-	fi
-	if [ -r "$f" ]; then
-		m=$(awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
-	fi
-	if [ -z "$m" ] && [ -r /etc/apt/sources.list ]; then
-		m=$(awk '$1 == "deb" {
-			for (i = 2; i <= NF; i++) {
-				if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; continue }
-				if ($i !~ /security/) { print $i; exit }
-				break
-			}
-		}' /etc/apt/sources.list)
-	fi
-	echo "$m"
-}
+# debian_mirror, private_apt
+. "$(dirname "$0")/apt-private.sh"
 
 # Checks the wrapper; prints the version line.
 verify() {
@@ -107,27 +87,8 @@ if [ -f "$D/.ok" ] && [ -d "$D/root" ] && make_wrapper && v=$(verify); then
 fi
 rm -f "$D/.ok"
 
-if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
-	skip "apt-get/dpkg not found (need Debian)"
-fi
-M=$(debian_mirror)
-[ -n "$M" ] || skip "no Debian archive found in /etc/apt (set UPCI_DEBIAN_MIRROR)"
-
-mkdir -p "$D/lists/partial" "$D/cache/archives/partial" "$D/state"
-[ -f "$D/state/status" ] || : >"$D/state/status"
-printf 'deb %s trixie main\ndeb %s %s main\n' "$M" "$M" "$SUITE" >"$D/src.list"
-A=(-o "Dir::Etc::SourceList=$D/src.list" -o Dir::Etc::SourceParts=/dev/null
-	-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
-	-o "Dir::State::Lists=$D/lists" -o "Dir::Cache=$D/cache"
-	-o "Dir::State::status=$D/state/status" -o APT::Architectures=amd64
-	-o Debug::NoLocking=1 -o quiet=2)
-[ "$(id -u)" -eq 0 ] && A+=(-o APT::Sandbox::User=root)
-
-say "apt-get update (trixie, $SUITE from $M)"
-if ! out=$(apt-get "${A[@]}" update 2>&1) || grep -q '^[WE]: Failed to fetch' <<<"$out"; then
-	printf '%s\n' "$out" | tail -n 5 >&2
-	skip "cannot download package lists from $M"
-fi
+private_apt "$D" trixie "$SUITE"
+A=("${PRIVATE_APT[@]}")
 say "download qemu-system-x86 from $SUITE and its dependencies"
 if ! out=$(apt-get "${A[@]}" -y -t "$SUITE" install --download-only --no-install-recommends qemu-system-x86 2>&1); then
 	printf '%s\n' "$out" | tail -n 5 >&2

@@ -188,6 +188,14 @@ void srv_queue_push(struct vfu_session *ss, struct vfu_msg *m, int rc)
 	vfu_msg_init(m); /* ownership moved */
 }
 
+void srv_reply_fixed(struct vfu_session *ss, struct srv_reply *r, const void *p, size_t len)
+{
+	memcpy(ss->small, p, len);
+	r->iov[0].iov_base = ss->small;
+	r->iov[0].iov_len = len;
+	r->niov = 1;
+}
+
 uint8_t *srv_scratch(struct vfu_session *ss, size_t len)
 {
 	uint8_t *p;

@@ -303,10 +303,7 @@ int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 	if (ss->dma_bus_addr) {
 		struct vfu_dma_map_bus out = {.bus_addr = bus};
 
-		memcpy(ss->small, &out, sizeof(out));
-		r->iov[0].iov_base = ss->small;
-		r->iov[0].iov_len = sizeof(out);
-		r->niov = 1;
+		srv_reply_fixed(ss, r, &out, sizeof(out));
 	}
 	return 0;
 }
@@ -336,9 +333,6 @@ int srv_dma_unmap(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r
 		map_release(ss, reg.owner);
 	}
 	/* The reply echoes the request's entry. */
-	memcpy(ss->small, &in, sizeof(in));
-	r->iov[0].iov_base = ss->small;
-	r->iov[0].iov_len = sizeof(in);
-	r->niov = 1;
+	srv_reply_fixed(ss, r, &in, sizeof(in));
 	return 0;
 }

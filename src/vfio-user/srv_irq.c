@@ -179,10 +179,7 @@ int srv_irq_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 		out.flags |= VFU_IRQ_INFO_F_MASKABLE | VFU_IRQ_INFO_F_AUTOMASKED; /* what vfio-pci says */
 	else if (has_type((int)in.index))
 		out.flags |= VFU_IRQ_INFO_F_MASKABLE; /* vectors are assigned one by one: no NORESIZE */
-	memcpy(ss->small, &out, sizeof(out));
-	r->iov[0].iov_base = ss->small;
-	r->iov[0].iov_len = sizeof(out);
-	r->niov = 1;
+	srv_reply_fixed(ss, r, &out, sizeof(out));
 	return 0;
 }
 

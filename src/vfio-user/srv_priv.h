@@ -126,6 +126,9 @@ void srv_irq_relay(struct vfu_session *ss);
 void srv_queue_push(struct vfu_session *ss, struct vfu_msg *m, int rc);
 bool srv_queue_full(const struct vfu_session *ss);
 
+/* Reply with a copy of @len (<= sizeof(ss->small)) bytes at @p. */
+void srv_reply_fixed(struct vfu_session *ss, struct srv_reply *r, const void *p, size_t len);
+
 /* A reply buffer of at least @len bytes (reused across messages). */
 uint8_t *srv_scratch(struct vfu_session *ss, size_t len);
 

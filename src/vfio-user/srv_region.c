@@ -32,10 +32,7 @@ int srv_get_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 	out.flags = VFU_DEVICE_F_PCI | (ss->srv->can_reset ? VFU_DEVICE_F_RESET : 0);
 	out.num_regions = VFU_PCI_NUM_REGIONS;
 	out.num_irqs = VFU_PCI_NUM_IRQS;
-	memcpy(ss->small, &out, sizeof(out));
-	r->iov[0].iov_base = ss->small;
-	r->iov[0].iov_len = sizeof(out);
-	r->niov = 1;
+	srv_reply_fixed(ss, r, &out, sizeof(out));
 	return 0;
 }
 
@@ -151,10 +148,7 @@ int srv_region_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply 
 	if (in.argsz < need) {
 		/* Too small for the capabilities: say how much is needed, and
 		 * keep the fd for the full reply the client asks for next. */
-		memcpy(ss->small, &out, sizeof(out));
-		r->iov[0].iov_base = ss->small;
-		r->iov[0].iov_len = sizeof(out);
-		r->niov = 1;
+		srv_reply_fixed(ss, r, &out, sizeof(out));
 		return 0;
 	}
 	if (fd >= 0) {
@@ -189,10 +183,7 @@ int srv_region_io_fds(struct vfu_session *ss, struct vfu_msg *m, struct srv_repl
 	memset(&out, 0, sizeof(out));
 	out.argsz = sizeof(out);
 	out.index = in.index;
-	memcpy(ss->small, &out, sizeof(out));
-	r->iov[0].iov_base = ss->small;
-	r->iov[0].iov_len = sizeof(out);
-	r->niov = 1;
+	srv_reply_fixed(ss, r, &out, sizeof(out));
 	return 0;
 }
 
@@ -340,10 +331,7 @@ int srv_region_write(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply
 	ret = region_write(ss->srv, a.region, a.offset, m->payload + sizeof(a), a.count);
 	if (ret)
 		return ret;
-	memcpy(ss->small, &a, sizeof(a));
-	r->iov[0].iov_base = ss->small;
-	r->iov[0].iov_len = sizeof(a);
-	r->niov = 1;
+	srv_reply_fixed(ss, r, &a, sizeof(a));
 	return 0;
 }
 
@@ -369,10 +357,7 @@ int srv_region_write_multi(struct vfu_session *ss, struct vfu_msg *m, struct srv
 			return ret;
 	}
 	out.wr_cnt = n;
-	memcpy(ss->small, &out, sizeof(out));
-	r->iov[0].iov_base = ss->small;
-	r->iov[0].iov_len = sizeof(out);
-	r->niov = 1;
+	srv_reply_fixed(ss, r, &out, sizeof(out));
 	return 0;
 }
 
