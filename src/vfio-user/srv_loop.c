@@ -33,7 +33,10 @@
 
 #define REJECT_MAX 4          /* newcomers waited for at once; more: hung up */
 #define REJECT_WAIT_MS 1000   /* for a newcomer's VERSION */
-#define REJECT_IO_MS 50       /* for the rest of it, once it started */
+/* For the rest of it, once it started: none. A VERSION is one sendmsg,
+ * so it is whole when poll says it is there; waiting per read would let a
+ * newcomer that trickles bytes hold the loop (stop, interrupt relay). */
+#define REJECT_IO_MS 0
 #define REJECT_MAX_MSG 4096u  /* a VERSION is small */
 
 struct reject {

@@ -489,6 +489,21 @@ static void test_busy(void **state)
 	cl_connect(b, fd);
 	assert_int_equal(cl_call(b, VFU_CMD_VERSION, &v, sizeof(v), NULL, 0, NULL), -EBUSY);
 	vfu_tran_close(b->t);
+	/* d: half a header, then nothing: hung up on at once (a newcomer
+	 * that trickles bytes must not hold the loop), a unaffected */
+	{
+		uint8_t half[8] = {0};
+		struct pollfd p;
+		char byte;
+
+		assert_int_equal(vfu_sock_connect(path, &fd), 0);
+		assert_int_equal(write(fd, half, sizeof(half)), (ssize_t)sizeof(half));
+		p = (struct pollfd){.fd = fd, .events = POLLIN};
+		assert_int_equal(poll(&p, 1, 2000), 1);
+		assert_int_equal(read(fd, &byte, 1), 0);
+		close(fd);
+		cl_wr32(a, 0, TESTDEV_REG_SCRATCH, 0x98);
+	}
 	/* c: connected, silent; a keeps working meanwhile */
 	assert_int_equal(vfu_sock_connect(path, &fd), 0);
 	cl_connect(c, fd);
