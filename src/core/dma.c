@@ -37,15 +37,11 @@ static int map_locked(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t
 		ret = dev->ops->dma_map_remote(dev, iova, len, flags & UPCI_DMA_RW, rw, rw_opaque, &b);
 	else
 		ret = dev->ops->dma_map(dev, iova, vaddr, len, flags & UPCI_DMA_RW, owner ? owner->fd : -1, 0, &b);
-	dma_table_remove(dev->dma, iova, NULL);
-	if (ret)
-		return ret;
-	r.other = b;
-	ret = dma_table_insert(dev->dma, &r);
-	if (ret) { /* cannot happen: the slot was just free */
-		dev->ops->dma_unmap(dev, iova, len, b);
+	if (ret) {
+		dma_table_remove(dev->dma, iova, NULL);
 		return ret;
 	}
+	(void)dma_table_set_other(dev->dma, iova, b); /* the entry inserted above */
 	if (bus)
 		*bus = b;
 	return 0;

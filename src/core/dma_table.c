@@ -346,6 +346,19 @@ const struct dma_region *dma_table_find_exact(const struct dma_table *t, uint64_
 	return &n->r;
 }
 
+int dma_table_set_other(struct dma_table *t, uint64_t start, uint64_t other)
+{
+	struct dma_node *n;
+
+	if (!t)
+		return -ENOENT;
+	n = (struct dma_node *)floor_node(t, start);
+	if (!n || n->r.start != start)
+		return -ENOENT;
+	n->r.other = other; /* not a key: the tree's order is unchanged */
+	return 0;
+}
+
 void *dma_table_translate(const struct dma_table *t, uint64_t addr, uint64_t len, unsigned need)
 {
 	const struct dma_region *r;

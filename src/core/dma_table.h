@@ -51,6 +51,9 @@ const struct dma_region *dma_table_find(const struct dma_table *t, uint64_t addr
 /* The range that starts exactly at @start, or NULL. */
 const struct dma_region *dma_table_find_exact(const struct dma_table *t, uint64_t start);
 
+/* Set ->other of the range that starts exactly at @start. 0 or -ENOENT. */
+int dma_table_set_other(struct dma_table *t, uint64_t start, uint64_t other);
+
 /*
  * Translate [addr, addr+len) to a process pointer: succeeds only when the
  * whole range lies inside ONE region whose flags include every bit of

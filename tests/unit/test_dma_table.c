@@ -428,6 +428,24 @@ static void test_remove_unknown(void **state)
 	assert_int_equal(dma_table_count(t), 0);
 }
 
+/* set_other changes only ->other of the range starting exactly there. */
+static void test_set_other(void **state)
+{
+	struct dma_table *t = *state;
+
+	assert_int_equal(dma_table_set_other(t, 0x1000, 7), -ENOENT);
+	assert_int_equal(ins(t, 0x1000, 0x1000), 0);
+	assert_int_equal(ins(t, 0x3000, 0x1000), 0);
+	assert_int_equal(dma_table_set_other(t, 0x1800, 7), -ENOENT); /* inside, not the start */
+	assert_int_equal(dma_table_set_other(t, 0x3000, 0xfeed000), 0);
+	assert_int_equal(dma_table_find_exact(t, 0x3000)->other, 0xfeed000);
+	assert_int_equal(dma_table_find_exact(t, 0x1000)->other, 0x1000 ^ 0xabcdef);
+	assert_int_equal(dma_table_find(t, 0x3fff)->other, 0xfeed000);
+	assert_int_equal(dma_table_count(t), 2);
+	assert_int_equal(dma_table_debug_check(t), 0);
+	assert_int_equal(dma_table_set_other(NULL, 0x3000, 1), -ENOENT);
+}
+
 struct walk {
 	uint64_t last_start;
 	size_t seen;
@@ -556,6 +574,7 @@ int main(void)
 		T(test_find_gap_many),
 		T(test_pop_first),
 		T(test_remove_unknown),
+		T(test_set_other),
 		T(test_foreach),
 		T(test_balanced),
 		cmocka_unit_test(test_null_args),
