@@ -219,8 +219,8 @@ static int edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt,
 		return edu_dma_walk(e, off, bus, cnt, to_ram, 1);
 	}
 	if (to_ram)
-		return h->dma_write && h->dma_write(h->opaque, bus, e->buf + off, cnt) == 0 ? 0 : -EFAULT;
-	if (!h->dma_read || h->dma_read(h->opaque, bus, e->bounce, cnt) != 0)
+		return model_dma_write(h, bus, e->buf + off, cnt);
+	if (model_dma_read(h, bus, e->bounce, cnt) != 0)
 		return -EFAULT;
 	memcpy(e->buf + off, e->bounce, cnt);
 	return 0;

@@ -107,3 +107,29 @@ void model_bar_free_mem(struct model_bar *b)
 	b->mem = NULL;
 	b->fd = -1;
 }
+
+int model_dma_read(const struct model_host *h, uint64_t bus, void *buf, uint64_t len)
+{
+	void *p = h->dma_translate ? h->dma_translate(h->opaque, bus, len, UPCI_DMA_READ) : NULL;
+
+	if (p) {
+		memcpy(buf, p, len);
+		return 0;
+	}
+	if (h->dma_read && h->dma_read(h->opaque, bus, buf, len) == 0)
+		return 0;
+	return -EFAULT;
+}
+
+int model_dma_write(const struct model_host *h, uint64_t bus, const void *buf, uint64_t len)
+{
+	void *p = h->dma_translate ? h->dma_translate(h->opaque, bus, len, UPCI_DMA_WRITE) : NULL;
+
+	if (p) {
+		memcpy(p, buf, len);
+		return 0;
+	}
+	if (h->dma_write && h->dma_write(h->opaque, bus, buf, len) == 0)
+		return 0;
+	return -EFAULT;
+}

@@ -47,6 +47,13 @@ struct model_host {
 	void (*intx)(void *opaque, int level);
 };
 
+/*
+ * Device DMA of @len bytes at @bus: through dma_translate when the range is
+ * one mapped region, else through the copying callback. 0 or -EFAULT.
+ */
+int model_dma_read(const struct model_host *h, uint64_t bus, void *buf, uint64_t len);
+int model_dma_write(const struct model_host *h, uint64_t bus, const void *buf, uint64_t len);
+
 /* Model parameters from the URI query (sim:testdev?vectors=64,...). */
 #define MODEL_MAX_PARAMS 16
 struct model_param {

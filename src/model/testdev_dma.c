@@ -27,32 +27,6 @@ struct side {
 	int bar2;
 };
 
-static int dma_get(const struct model_host *h, uint64_t bus, void *buf, uint64_t len)
-{
-	void *p = h->dma_translate ? h->dma_translate(h->opaque, bus, len, UPCI_DMA_READ) : NULL;
-
-	if (p) {
-		memcpy(buf, p, len);
-		return 0;
-	}
-	if (h->dma_read && h->dma_read(h->opaque, bus, buf, len) == 0)
-		return 0;
-	return -EFAULT;
-}
-
-static int dma_put(const struct model_host *h, uint64_t bus, const void *buf, uint64_t len)
-{
-	void *p = h->dma_translate ? h->dma_translate(h->opaque, bus, len, UPCI_DMA_WRITE) : NULL;
-
-	if (p) {
-		memcpy(p, buf, len);
-		return 0;
-	}
-	if (h->dma_write && h->dma_write(h->opaque, bus, buf, len) == 0)
-		return 0;
-	return -EFAULT;
-}
-
 /* Resolve one end; returns 0 or the fault code to report. */
 static uint32_t resolve(const struct testdev_dma_ctx *c, uint64_t addr, int bar2, uint32_t len, unsigned need,
 			struct side *s)
@@ -168,7 +142,7 @@ void testdev_dma_run(const struct testdev_dma_ctx *c, uint64_t list, uint32_t co
 		struct testdev_desc d;
 		uint32_t f, st;
 
-		if (dma_get(c->host, at, &d, sizeof(d)) != 0) {
+		if (model_dma_read(c->host, at, &d, sizeof(d)) != 0) {
 			r->fault = TESTDEV_FAULT_DESC_ADDR;
 			r->fault_desc = i;
 			return;
@@ -177,14 +151,14 @@ void testdev_dma_run(const struct testdev_dma_ctx *c, uint64_t list, uint32_t co
 		if (f) {
 			/* Best effort: the list may be read-only or gone. */
 			st = TESTDEV_DESC_ST_ERROR | (f << TESTDEV_DESC_ST_FAULT_SHIFT);
-			(void)dma_put(c->host, at + TESTDEV_DESC_STATUS, &st, sizeof(st));
+			(void)model_dma_write(c->host, at + TESTDEV_DESC_STATUS, &st, sizeof(st));
 			r->fault = f;
 			r->fault_desc = i;
 			return;
 		}
 		r->bytes += d.len;
 		st = TESTDEV_DESC_ST_DONE;
-		if (dma_put(c->host, at + TESTDEV_DESC_STATUS, &st, sizeof(st)) != 0) {
+		if (model_dma_write(c->host, at + TESTDEV_DESC_STATUS, &st, sizeof(st)) != 0) {
 			/* The copy happened but the driver cannot learn it. */
 			r->fault = TESTDEV_FAULT_WRITEBACK;
 			r->fault_desc = i;
