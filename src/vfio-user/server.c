@@ -248,8 +248,6 @@ static int srv_version(struct vfu_session *ss, struct vfu_msg *m, struct srv_rep
 	if (ret)
 		return ret;
 	ss->peer = peer;
-	ss->write_multiple = peer.write_multiple;
-	ss->dma_bus_addr = peer.dma_bus_addr;
 	ss->negotiated = true;
 	ret = vfu_tran_set_limits(ss->tran, ss->tran->max_msg_size, ss->tran->max_recv_fds,
 				  peer.max_msg_fds < VFU_MSG_MAX_FDS ? peer.max_msg_fds : VFU_MSG_MAX_FDS);

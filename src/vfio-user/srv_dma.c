@@ -276,7 +276,7 @@ int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 	 * any other client would program the IOVA and send the device to
 	 * memory it does not own, so its map is refused and undone.
 	 */
-	if (ret == 0 && bus != in.addr && !ss->dma_bus_addr) {
+	if (ret == 0 && bus != in.addr && !ss->peer.dma_bus_addr) {
 		LOG_WARN("vfio-user server: DMA_MAP IOVA %#llx: the device's IOMMU placed it at bus address %#llx, "
 			 "and this client cannot learn that (no x-upci-dma-bus-addr): refused",
 			 (unsigned long long)in.addr, (unsigned long long)bus);
@@ -300,10 +300,10 @@ int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 		free(mp);
 		return ret;
 	}
-	if (ss->dma_bus_addr) {
+	if (ss->peer.dma_bus_addr) {
 		struct vfu_dma_map_bus out = {.bus_addr = bus};
 
-		srv_reply_fixed(ss, r, &out, sizeof(out));
+		SRV_REPLY_FIXED(ss, r, out);
 	}
 	return 0;
 }
@@ -333,6 +333,6 @@ int srv_dma_unmap(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r
 		map_release(ss, reg.owner);
 	}
 	/* The reply echoes the request's entry. */
-	srv_reply_fixed(ss, r, &in, sizeof(in));
+	SRV_REPLY_FIXED(ss, r, in);
 	return 0;
 }

@@ -142,24 +142,17 @@ void srv_irq_fini(struct vfu_session *ss)
 	pthread_mutex_destroy(&ss->irq_lock);
 }
 
-static void reapply_locked(struct vfu_session *ss);
-
+/* Under irq_lock: the loop's watcher may be relaying meanwhile. */
 void srv_irq_reapply(struct vfu_session *ss)
 {
+	int idx;
+
 	pthread_mutex_lock(&ss->irq_lock);
-	reapply_locked(ss);
-	pthread_mutex_unlock(&ss->irq_lock);
-}
-
-static void reapply_locked(struct vfu_session *ss)
-{
-	int idx = ss->irq_index;
-
-	if (idx < 0)
-		return;
-	for (unsigned v = 0; v < SRV_MAX_VECTORS; v++)
+	idx = ss->irq_index;
+	for (unsigned v = 0; idx >= 0 && v < SRV_MAX_VECTORS; v++)
 		if (ss->efd[idx][SRV_ACT_TRIGGER][v] >= 0)
 			(void)upci__irq_set_eventfd(ss->srv->dev, v, ss->efd[idx][SRV_ACT_TRIGGER][v]);
+	pthread_mutex_unlock(&ss->irq_lock);
 }
 
 /* ---- GET_IRQ_INFO ---- */
@@ -179,7 +172,7 @@ int srv_irq_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 		out.flags |= VFU_IRQ_INFO_F_MASKABLE | VFU_IRQ_INFO_F_AUTOMASKED; /* what vfio-pci says */
 	else if (has_type((int)in.index))
 		out.flags |= VFU_IRQ_INFO_F_MASKABLE; /* vectors are assigned one by one: no NORESIZE */
-	srv_reply_fixed(ss, r, &out, sizeof(out));
+	SRV_REPLY_FIXED(ss, r, out);
 	return 0;
 }
 
@@ -310,23 +303,6 @@ static int set_mask(struct vfu_session *ss, const struct irq_req *q)
 	return 0;
 }
 
-static int set_irqs_locked(struct vfu_session *ss, struct vfu_msg *m);
-
-/* Under irq_lock: the loop's watcher may be relaying meanwhile. */
-int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
-{
-	int before, ret;
-
-	(void)r;
-	pthread_mutex_lock(&ss->irq_lock);
-	before = ss->irq_index;
-	ret = set_irqs_locked(ss, m);
-	if (ss->irq_index != before)
-		kick(ss);
-	pthread_mutex_unlock(&ss->irq_lock);
-	return ret;
-}
-
 static int set_irqs_locked(struct vfu_session *ss, struct vfu_msg *m)
 {
 	struct irq_req q;
@@ -367,6 +343,21 @@ static int set_irqs_locked(struct vfu_session *ss, struct vfu_msg *m)
 	return 0;
 }
 
+/* Under irq_lock: the loop's watcher may be relaying meanwhile. */
+int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
+{
+	int before, ret;
+
+	(void)r;
+	pthread_mutex_lock(&ss->irq_lock);
+	before = ss->irq_index;
+	ret = set_irqs_locked(ss, m);
+	if (ss->irq_index != before)
+		kick(ss);
+	pthread_mutex_unlock(&ss->irq_lock);
+	return ret;
+}
+
 /* ---- relay for vectors the backend latches only on a take ---- */
 
 int srv_irq_pollfd(struct vfu_session *ss)
@@ -380,30 +371,23 @@ int srv_irq_pollfd(struct vfu_session *ss)
 	return fd >= 0 ? fd : -1;
 }
 
-static void relay_locked(struct vfu_session *ss);
-
 /* Under irq_lock: SET_IRQS may be closing the fds meanwhile. */
 void srv_irq_relay(struct vfu_session *ss)
 {
-	pthread_mutex_lock(&ss->irq_lock);
-	relay_locked(ss);
-	pthread_mutex_unlock(&ss->irq_lock);
-}
-
-static void relay_locked(struct vfu_session *ss)
-{
 	uint64_t pending[UPCI_IRQ_WORDS];
-	int idx = ss->irq_index;
+	int idx;
 
+	pthread_mutex_lock(&ss->irq_lock);
+	idx = ss->irq_index;
 	/* Masked vectors stay latched in the device's state; an unmask
 	 * replays them to their eventfd (irq_state_set_mask). */
-	if (idx < 0 || upci_irq_take_pending(ss->srv->dev, pending) <= 0)
-		return;
-	for (unsigned w = 0; w < UPCI_IRQ_WORDS; w++)
-		while (pending[w]) {
-			unsigned v = w * 64u + (unsigned)__builtin_ctzll(pending[w]);
+	if (idx >= 0 && upci_irq_take_pending(ss->srv->dev, pending) > 0)
+		for (unsigned w = 0; w < UPCI_IRQ_WORDS; w++)
+			while (pending[w]) {
+				unsigned v = w * 64u + (unsigned)__builtin_ctzll(pending[w]);
 
-			pending[w] &= pending[w] - 1;
-			signal_fd(ss->efd[idx][SRV_ACT_TRIGGER][v]);
-		}
+				pending[w] &= pending[w] - 1;
+				signal_fd(ss->efd[idx][SRV_ACT_TRIGGER][v]);
+			}
+	pthread_mutex_unlock(&ss->irq_lock);
 }

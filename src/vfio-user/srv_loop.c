@@ -13,8 +13,9 @@
  *
  * On a socket the session's thread blocks in recvmsg (one read and one
  * send per request, as a raw ping-pong) while a watcher thread polls the
- * rest: stop, newcomers, interrupts to relay. Without a socket (the
- * memory transport) or a thread, one thread polls everything.
+ * rest: stop, newcomers, interrupts to relay; a client for whom no such
+ * thread can be started is hung up on. The memory transport has nothing to
+ * watch: its messages are handled until it runs dry.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -118,68 +119,19 @@ static void reject_answer(struct loop *l, unsigned i)
 	LOG_INFO("vfio-user server: busy, turned a client away");
 }
 
-/* Poll slots: the client, stop, listen, the device's interrupts (see
- * srv_irq_relay), newcomers. */
+/* The watcher's poll slots (see struct watcher): the client's hang-up,
+ * stop, listen, the device's interrupts (srv_irq_relay), the kick pipe,
+ * newcomers. */
 #define SLOT_CLIENT 0
 #define SLOT_STOP 1
 #define SLOT_LISTEN 2
 #define SLOT_IRQ 3
-#define SLOT_RJ 4
-/* The watcher (below): the client's slot watches for its hang-up only,
- * the kick pipe comes before the newcomers. */
-#define SLOT_KICK SLOT_RJ
+#define SLOT_KICK 4
+#define SLOT_RJ 5
 
 #ifndef POLLRDHUP
 #define POLLRDHUP 0 /* not Linux: POLLHUP alone tells */
 #endif
-
-/*
- * Wait until the client (@pfd) has input. Returns 1 when it has, 0 when a
- * stop was requested, -errno. Newcomers and interrupts to relay are
- * handled meanwhile.
- */
-static int wait_client(struct loop *l, struct vfu_session *ss, int pfd)
-{
-	for (;;) {
-		struct pollfd p[SLOT_RJ + REJECT_MAX];
-		int64_t now = now_ms(), first = -1;
-		int n, to = -1;
-
-		for (unsigned i = l->nrj; i-- > 0;)
-			if (l->rj[i].deadline <= now)
-				reject_drop(l, i); /* silent too long: hang up */
-		p[SLOT_CLIENT] = (struct pollfd){.fd = pfd, .events = POLLIN};
-		p[SLOT_STOP] = (struct pollfd){.fd = l->stop_fd, .events = POLLIN};
-		p[SLOT_LISTEN] = (struct pollfd){.fd = l->listen_fd, .events = POLLIN};
-		p[SLOT_IRQ] = (struct pollfd){.fd = srv_irq_pollfd(ss), .events = POLLIN};
-		for (unsigned i = 0; i < l->nrj; i++) {
-			p[SLOT_RJ + i] = (struct pollfd){.fd = l->rj[i].fd, .events = POLLIN};
-			if (first < 0 || l->rj[i].deadline < first)
-				first = l->rj[i].deadline;
-		}
-		if (first >= 0)
-			to = (int)(first - now);
-		/* negative fds (no stop fd, no listener) are ignored by poll */
-		n = poll(p, SLOT_RJ + l->nrj, to);
-		if (n < 0 && errno == EINTR)
-			continue; /* a signal's handler writes the stop fd: look again */
-		if (n < 0)
-			return -errno;
-		if (p[SLOT_STOP].revents)
-			return 0;
-		if (p[SLOT_IRQ].revents)
-			srv_irq_relay(ss);
-		/* The client first: when it hung up, whoever connected right
-		 * after it is the next client, not a newcomer to turn away. */
-		if (p[SLOT_CLIENT].revents)
-			return 1;
-		for (unsigned i = l->nrj; i-- > 0;)
-			if (p[SLOT_RJ + i].revents)
-				reject_answer(l, i);
-		if (p[SLOT_LISTEN].revents)
-			reject_accept(l);
-	}
-}
 
 /*
  * The watcher: while a session thread blocks in recvmsg on the client's
@@ -207,7 +159,7 @@ static void *watch(void *arg)
 	bool gone = false; /* the client hung up: newcomers are next, not turned away */
 
 	while (!atomic_load(&w->quit)) {
-		struct pollfd p[SLOT_RJ + 1 + REJECT_MAX];
+		struct pollfd p[SLOT_RJ + REJECT_MAX];
 		int64_t now = now_ms(), first = -1;
 		unsigned nrj = gone ? 0 : l->nrj;
 		int n, to = -1;
@@ -224,13 +176,13 @@ static void *watch(void *arg)
 		p[SLOT_IRQ] = (struct pollfd){.fd = srv_irq_pollfd(w->ss), .events = POLLIN};
 		p[SLOT_KICK] = (struct pollfd){.fd = w->kick[0], .events = POLLIN};
 		for (unsigned i = 0; i < nrj; i++) {
-			p[SLOT_KICK + 1 + i] = (struct pollfd){.fd = l->rj[i].fd, .events = POLLIN};
+			p[SLOT_RJ + i] = (struct pollfd){.fd = l->rj[i].fd, .events = POLLIN};
 			if (first < 0 || l->rj[i].deadline < first)
 				first = l->rj[i].deadline;
 		}
 		if (first >= 0)
 			to = (int)(first - now);
-		n = poll(p, SLOT_KICK + 1 + nrj, to);
+		n = poll(p, SLOT_RJ + nrj, to);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -256,7 +208,7 @@ static void *watch(void *arg)
 			continue;
 		}
 		for (unsigned i = nrj; i-- > 0;)
-			if (p[SLOT_KICK + 1 + i].revents)
+			if (p[SLOT_RJ + i].revents)
 				reject_answer(l, i);
 		if (p[SLOT_LISTEN].revents)
 			reject_accept(l);
@@ -321,19 +273,16 @@ static bool watcher_stop(struct watcher *w)
 	return atomic_load(&w->stopped);
 }
 
-/*
- * The session on this thread, blocking in its reads (see struct watcher).
- * Returns false, having done nothing, when no watcher could be started.
- */
-static bool serve_blocking(struct vfu_session *ss, struct loop *l, int pfd, struct vfu_tran *t, int *ret)
+/* The session on this thread, blocking in its reads (see struct watcher). */
+static int serve_blocking(struct vfu_session *ss, struct loop *l, int pfd, struct vfu_tran *t)
 {
 	struct watcher w;
 	int rc;
 
 	rc = watcher_start(&w, l, ss, pfd);
 	if (rc) {
-		LOG_WARN("vfio-user server: no watcher thread (%s): polling instead", upci_strerror(rc));
-		return false;
+		LOG_WARN("vfio-user server: no watcher thread for the client (%s): hanging up", upci_strerror(rc));
+		return rc;
 	}
 	/* One recvmsg per message where the byte source allows it. */
 	(void)vfu_tran_set_readahead(t, true);
@@ -342,8 +291,7 @@ static bool serve_blocking(struct vfu_session *ss, struct loop *l, int pfd, stru
 	while (rc == 0 || rc == -EAGAIN);
 	if (watcher_stop(&w))
 		rc = 0; /* we cut the client off: a stop, not a failure */
-	*ret = rc;
-	return true;
+	return rc;
 }
 
 static int serve(struct vfu_server *s, struct vfu_tran *t, struct loop *l)
@@ -355,23 +303,14 @@ static int serve(struct vfu_server *s, struct vfu_tran *t, struct loop *l)
 	ret = vfu_session_open(s, t, &ss);
 	if (ret)
 		return ret;
-	if (pfd >= 0 && serve_blocking(ss, l, pfd, t, &ret))
-		goto done;
-	/* No socket (memory transport) or no watcher: poll here. */
-	for (;;) {
-		/* Queued commands first: their bytes are no longer in the socket. */
-		if (pfd >= 0 && vfu_session_queued(ss) == 0) {
-			ret = wait_client(l, ss, pfd);
-			if (ret <= 0)
-				break;
-		}
-		ret = vfu_session_step(ss, pfd >= 0 ? 0 : -1);
-		if (ret == -EAGAIN)
-			continue;
-		if (ret)
-			break;
+	if (pfd >= 0) {
+		ret = serve_blocking(ss, l, pfd, t);
+	} else {
+		/* No fd to watch (the memory transport): messages until it ends. */
+		do
+			ret = vfu_session_step(ss, -1);
+		while (ret == 0 || ret == -EAGAIN);
 	}
-done:
 	vfu_session_close(ss);
 	if (ret == -ENOTCONN)
 		ret = 0; /* the client hung up between messages: normal */

@@ -50,9 +50,9 @@ struct vfu_session {
 	struct vfu_server *srv;
 	struct vfu_tran *tran;
 	bool negotiated;
-	struct vfu_caps peer;     /* the client's capabilities */
-	bool write_multiple;      /* negotiated */
-	bool dma_bus_addr;        /* negotiated: DMA_MAP replies carry the bus address */
+	struct vfu_caps peer;     /* the client's capabilities; what we accepted of
+				   * write_multiple and dma_bus_addr (we offer
+				   * exactly what was asked) */
 	int dead;                 /* first fatal stream error, 0 while usable */
 	pthread_t thread;         /* the thread handling messages */
 	bool in_handler;
@@ -126,8 +126,14 @@ void srv_irq_relay(struct vfu_session *ss);
 void srv_queue_push(struct vfu_session *ss, struct vfu_msg *m, int rc);
 bool srv_queue_full(const struct vfu_session *ss);
 
-/* Reply with a copy of @len (<= sizeof(ss->small)) bytes at @p. */
+/* Reply with a copy of @len (<= sizeof(ss->small)) bytes at @p; use
+ * SRV_REPLY_FIXED, which checks the size when compiling. */
 void srv_reply_fixed(struct vfu_session *ss, struct srv_reply *r, const void *p, size_t len);
+#define SRV_REPLY_FIXED(ss, r, obj)                                                             \
+	do {                                                                                    \
+		_Static_assert(sizeof(obj) <= sizeof(((struct vfu_session *)0)->small), #obj); \
+		srv_reply_fixed((ss), (r), &(obj), sizeof(obj));                                \
+	} while (0)
 
 /* A reply buffer of at least @len bytes (reused across messages). */
 uint8_t *srv_scratch(struct vfu_session *ss, size_t len);

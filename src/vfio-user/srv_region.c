@@ -32,7 +32,7 @@ int srv_get_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 	out.flags = VFU_DEVICE_F_PCI | (ss->srv->can_reset ? VFU_DEVICE_F_RESET : 0);
 	out.num_regions = VFU_PCI_NUM_REGIONS;
 	out.num_irqs = VFU_PCI_NUM_IRQS;
-	srv_reply_fixed(ss, r, &out, sizeof(out));
+	SRV_REPLY_FIXED(ss, r, out);
 	return 0;
 }
 
@@ -148,7 +148,7 @@ int srv_region_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply 
 	if (in.argsz < need) {
 		/* Too small for the capabilities: say how much is needed, and
 		 * keep the fd for the full reply the client asks for next. */
-		srv_reply_fixed(ss, r, &out, sizeof(out));
+		SRV_REPLY_FIXED(ss, r, out);
 		return 0;
 	}
 	if (fd >= 0) {
@@ -183,7 +183,7 @@ int srv_region_io_fds(struct vfu_session *ss, struct vfu_msg *m, struct srv_repl
 	memset(&out, 0, sizeof(out));
 	out.argsz = sizeof(out);
 	out.index = in.index;
-	srv_reply_fixed(ss, r, &out, sizeof(out));
+	SRV_REPLY_FIXED(ss, r, out);
 	return 0;
 }
 
@@ -331,7 +331,7 @@ int srv_region_write(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply
 	ret = region_write(ss->srv, a.region, a.offset, m->payload + sizeof(a), a.count);
 	if (ret)
 		return ret;
-	srv_reply_fixed(ss, r, &a, sizeof(a));
+	SRV_REPLY_FIXED(ss, r, a);
 	return 0;
 }
 
@@ -341,7 +341,7 @@ int srv_region_write_multi(struct vfu_session *ss, struct vfu_msg *m, struct srv
 	uint64_t n;
 	int ret;
 
-	if (!ss->write_multiple)
+	if (!ss->peer.write_multiple)
 		return -ENOTSUP; /* not negotiated */
 	memcpy(&n, m->payload, sizeof(n));
 	/* Applied in order; the first failure stops the batch and is the
@@ -357,7 +357,7 @@ int srv_region_write_multi(struct vfu_session *ss, struct vfu_msg *m, struct srv
 			return ret;
 	}
 	out.wr_cnt = n;
-	srv_reply_fixed(ss, r, &out, sizeof(out));
+	SRV_REPLY_FIXED(ss, r, out);
 	return 0;
 }
 

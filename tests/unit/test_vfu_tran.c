@@ -1928,11 +1928,22 @@ static void on_mem(void (*fn)(struct src *))
 	assert_int_equal(count_fds(), base);
 }
 
-static void test_ra_mem_batch(void **state)
-{
-	(void)state;
-	on_mem(ra_batch);
-}
+/* One read-ahead case on a fresh memory transport, or on the fixture's socketpair. */
+#define RA_ON_MEM(name)                                 \
+	static void test_ra_mem_##name(void **state)    \
+	{                                               \
+		(void)state;                            \
+		on_mem(ra_##name);                      \
+	}
+#define RA_ON_SOCK(name)                                \
+	static void test_ra_sock_##name(void **state)   \
+	{                                               \
+		struct src s = sock_src(*state);        \
+                                                        \
+		ra_##name(&s);                          \
+	}
+
+RA_ON_MEM(batch)
 
 static void test_ra_mem_split_everywhere(void **state)
 {
@@ -1968,11 +1979,7 @@ static void test_ra_mem_fds_split(void **state)
 	assert_int_equal(count_fds(), base);
 }
 
-static void test_ra_mem_exact_rest(void **state)
-{
-	(void)state;
-	on_mem(ra_exact_rest);
-}
+RA_ON_MEM(exact_rest)
 
 static void test_ra_mem_oversized(void **state)
 {
@@ -1999,23 +2006,10 @@ static void test_ra_mem_oversized(void **state)
 	assert_int_equal(count_fds(), base);
 }
 
-static void test_ra_mem_dropped(void **state)
-{
-	(void)state;
-	on_mem(ra_dropped);
-}
+RA_ON_MEM(dropped)
+RA_ON_MEM(eproto)
 
-static void test_ra_mem_eproto(void **state)
-{
-	(void)state;
-	on_mem(ra_eproto);
-}
-
-static void test_ra_mem_loan(void **state)
-{
-	(void)state;
-	on_mem(ra_loan);
-}
+RA_ON_MEM(loan)
 
 /* Turning it on and off; unsupported sources refuse it; off means exact reads again. */
 static void test_ra_set(void **state)
@@ -2059,12 +2053,7 @@ static void test_ra_set(void **state)
 	assert_int_equal(count_fds(), base);
 }
 
-static void test_ra_sock_batch(void **state)
-{
-	struct src s = sock_src(*state);
-
-	ra_batch(&s);
-}
+RA_ON_SOCK(batch)
 
 static void test_ra_sock_split_everywhere(void **state)
 {
@@ -2085,40 +2074,13 @@ static void test_ra_sock_fds_split(void **state)
 			ra_fds_split(&s, k, v & 1, v & 2);
 }
 
-static void test_ra_sock_exact_rest(void **state)
-{
-	struct src s = sock_src(*state);
+RA_ON_SOCK(exact_rest)
+RA_ON_SOCK(oversized)
 
-	ra_exact_rest(&s);
-}
+RA_ON_SOCK(dropped)
+RA_ON_SOCK(eproto)
 
-static void test_ra_sock_oversized(void **state)
-{
-	struct src s = sock_src(*state);
-
-	ra_oversized(&s);
-}
-
-static void test_ra_sock_dropped(void **state)
-{
-	struct src s = sock_src(*state);
-
-	ra_dropped(&s);
-}
-
-static void test_ra_sock_eproto(void **state)
-{
-	struct src s = sock_src(*state);
-
-	ra_eproto(&s);
-}
-
-static void test_ra_sock_loan(void **state)
-{
-	struct src s = sock_src(*state);
-
-	ra_loan(&s);
-}
+RA_ON_SOCK(loan)
 
 /*
  * With a real kernel: a small request costs one recvmsg (two without

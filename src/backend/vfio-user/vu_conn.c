@@ -15,8 +15,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,6 +121,21 @@ static int scatter(struct vu_conn *c, struct vfu_msg *rep, const struct iovec *i
  * @into[0..ninto) (no fds); it is then received in place when it comes
  * first, and scattered there when it comes after server requests.
  */
+/* Send one request (header in *@req); a failure of the link loses it. */
+static int send_request(struct vu_conn *c, struct vfu_hdr *req, uint16_t cmd, uint32_t flags,
+			const struct iovec *iov, size_t iovcnt, const int *fds, size_t nfds)
+{
+	int rc;
+
+	if (c->dead)
+		return -ENODEV;
+	vfu_hdr_request(req, c->next_id++, cmd, flags);
+	rc = vfu_tran_send(c->t, req, iov, iovcnt, fds, nfds);
+	if (rc == -EINVAL || rc == -EBADF)
+		return rc; /* refused before anything was sent: our bug, not the link's */
+	return rc ? conn_lost(c, rc, "sending a request") : 0;
+}
+
 static int call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const int *fds,
 		size_t nfds, size_t max_fds, bool exact, const struct iovec *into, size_t ninto, struct vfu_msg *rep)
 {
@@ -132,14 +145,9 @@ static int call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t
 	int rc;
 
 	vfu_msg_init(rep);
-	if (c->dead)
-		return -ENODEV;
-	vfu_hdr_request(&req, c->next_id++, cmd, 0);
-	rc = vfu_tran_send(c->t, &req, iov, iovcnt, fds, nfds);
-	if (rc == -EINVAL || rc == -EBADF)
-		return rc; /* refused before anything was sent: our bug, not the link's */
+	rc = send_request(c, &req, cmd, 0, iov, iovcnt, fds, nfds);
 	if (rc)
-		return conn_lost(c, rc, "sending a request");
+		return rc;
 	deadline = now_ms() + c->timeout_ms;
 	for (;;) {
 		int64_t left = deadline - now_ms();
@@ -199,15 +207,8 @@ static int call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t
 int vu_post(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt)
 {
 	struct vfu_hdr req;
-	int rc;
 
-	if (c->dead)
-		return -ENODEV;
-	vfu_hdr_request(&req, c->next_id++, cmd, VFU_HDR_F_NO_REPLY);
-	rc = vfu_tran_send(c->t, &req, iov, iovcnt, NULL, 0);
-	if (rc == -EINVAL)
-		return rc;
-	return rc ? conn_lost(c, rc, "sending a posted request") : 0;
+	return send_request(c, &req, cmd, VFU_HDR_F_NO_REPLY, iov, iovcnt, NULL, 0);
 }
 
 int vu_call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const int *fds,
@@ -295,14 +296,6 @@ static int negotiate(struct vu_conn *c)
 	return rc;
 }
 
-/* Bounds the blocking recvmsg of vu_recv.c (the transport polls itself). */
-static int set_recv_timeout(int fd, int ms)
-{
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-
-	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ? -errno : 0;
-}
-
 int vu_conn_open(struct vu_conn *c, const char *path)
 {
 	int fd = -1, rc;
@@ -322,9 +315,7 @@ int vu_conn_open(struct vu_conn *c, const char *path)
 	}
 	/* Until VERSION is answered we receive no fds and send none. */
 	rc = vfu_tran_set_limits(c->t, VU_OUR_MAX_XFER + VFU_MSG_OVERHEAD, 0, 0);
-	if (rc == 0)
-		rc = set_recv_timeout(fd, c->timeout_ms);
-	if (rc == 0) {
+	if (rc == 0) { /* every wait polls with the reply timeout: no SO_RCVTIMEO */
 		vfu_tran_set_io_timeout(c->t, c->timeout_ms);
 		rc = vu_dma_init(c);
 	}

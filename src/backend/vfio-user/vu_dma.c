@@ -166,7 +166,8 @@ static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t f
 		struct iovec into = {.iov_base = &out, .iov_len = sizeof(out)};
 
 		rc = vu_call_into_fds(c, VFU_CMD_DMA_MAP, &req, 1, nfds ? &fd : NULL, nfds, &into, 1);
-		*bus = out.bus_addr;
+		if (rc == 0)
+			*bus = out.bus_addr;
 		if (rc == 0 && out.bus_addr > UINT64_MAX - (r->len - 1)) {
 			LOG_ERR("vfio-user %s: DMA_MAP of IOVA 0x%llx: unusable bus address 0x%llx in the reply",
 				c->name, (unsigned long long)r->start, (unsigned long long)out.bus_addr);
