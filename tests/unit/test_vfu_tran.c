@@ -1143,8 +1143,8 @@ static void test_rxbuf_release_elsewhere(void **state)
 
 /* ---- waiting for the first byte ---- */
 
-/* Waiting forever blocks in recvmsg; SO_RCVTIMEO (the client sets it for
- * its own reads) must not turn that into a timeout. */
+/* Waiting forever blocks in recvmsg; SO_RCVTIMEO set on the socket by
+ * whoever owns it must not turn that into a timeout. */
 static void test_sock_forever_with_rcvtimeo(void **state)
 {
 	struct pair *p = *state;
