@@ -17,6 +17,7 @@
 #include "bench_pingpong.h"
 #include "bench_util.h"
 #include "bench_vfu_proc.h"
+#include "vu_poll.h"
 
 #define HDR 16u /* the vfio-user header: what RAW_SPLIT reads first */
 
@@ -50,6 +51,52 @@ static int recv_all(int fd, uint8_t *p, size_t len)
 				continue;
 			return -errno;
 		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+struct try_recv {
+	int fd;
+	uint8_t *p;
+	size_t len;
+};
+
+static ssize_t try_recv(void *ctx)
+{
+	struct try_recv *t = ctx;
+	ssize_t n = recv(t->fd, t->p, t->len, MSG_DONTWAIT);
+
+	if (n == 0)
+		return -ECONNRESET;
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN : -errno;
+	return n;
+}
+
+/* recv_all with upci's client's adaptive polling (vu_poll.c) before each sleep. */
+static int recv_polled(int fd, uint8_t *p, size_t len, struct vu_poll *poll)
+{
+	int64_t t0 = vu_poll_now_ns();
+
+	while (len) {
+		struct try_recv t = {.fd = fd, .p = p, .len = len};
+		ssize_t n = vu_poll_spin(poll, t0, try_recv, &t);
+
+		if (n == -EAGAIN) {
+			int rc = bench_poll_in(fd, -1);
+
+			if (rc)
+				return rc;
+			n = try_recv(&t);
+			if (n >= 0)
+				vu_poll_slept(poll, t0);
+			if (n == -EAGAIN)
+				continue;
+		}
+		if (n < 0)
+			return (int)n;
 		p += n;
 		len -= (size_t)n;
 	}
@@ -157,7 +204,9 @@ int raw_sock_loop(void *ctx, uint64_t iters)
 		for (unsigned i = 0; i < r->nshape; i++) {
 			int rc = send_all(r->fd, r->buf, r->req[i]);
 
-			if (rc == 0)
+			if (rc == 0 && r->poll)
+				rc = recv_polled(r->fd, r->buf, r->rep[i], r->poll);
+			else if (rc == 0)
 				rc = recv_msg(r->fd, RAW_PLAIN, r->buf, r->rep[i]);
 			if (rc)
 				return rc;

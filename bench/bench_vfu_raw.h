@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct vu_poll;
+
 #define RAW_MAX_SHAPES 4
 
 /* How the peer reads a request (the benchmark's side always reads plain). */
@@ -39,6 +41,8 @@ struct raw_sock {
 	unsigned nshape;  /* one op = one round trip per shape, in order */
 	size_t req[RAW_MAX_SHAPES], rep[RAW_MAX_SHAPES];
 	uint8_t *buf;     /* the largest message */
+	struct vu_poll *poll; /* set after start: our side polls for replies as
+			       * upci's client does (vu_poll.h); NULL: it sleeps */
 };
 
 /*

@@ -36,6 +36,7 @@
 #include "msg.h"
 #include "tran.h"
 #include "upci/upci.h"
+#include "vu.h" /* the connection's reply-polling counters */
 
 #define BAR0_SIZE 4096u
 #define BAR2_SIZE 65536u
@@ -1142,6 +1143,58 @@ static void test_posted_writes(void **state)
 	munmap(mem, ps);
 }
 
+/*
+ * UPCI_VFU_POLL_US: replies are first polled for without sleeping. Against
+ * the fake (a thread that answers at once) some of 200 reads are taken
+ * while polling with a 1 ms window; with 0 none is, every wait sleeps.
+ * A bad value is warned about and means the default.
+ */
+static void test_reply_polling(void **state)
+{
+	struct fake *f;
+	upci_dev *d;
+	uint64_t v;
+	struct vu_poll *p;
+
+	(void)state;
+	if (vu_poll_cpus() < 2)
+		skip(); /* one CPU: the client never polls (test_vu_poll) */
+	setenv("UPCI_VFU_POLL_US", "1000", 1);
+	f = fake_start(8, 1 << 20);
+	d = open_claimed(f);
+	p = &vu_of(d)->c.poll;
+	assert_int_equal(p->max_ns, 1000000);
+	for (unsigned i = 0; i < 200; i++) {
+		assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), 0);
+		assert_int_equal(upci_mmio_write(d, 0, 0x10, 4, i + 1), 0);
+	}
+	assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), 0);
+	assert_int_equal(v, 200); /* polled replies land where slept ones do */
+	assert_true(p->hits > 0);
+	assert_true(p->hits + p->sleeps >= 401);
+	upci_close(d);
+	fake_stop(f);
+
+	setenv("UPCI_VFU_POLL_US", "0", 1);
+	f = fake_start(8, 1 << 20);
+	d = open_claimed(f);
+	p = &vu_of(d)->c.poll;
+	for (unsigned i = 0; i < 50; i++)
+		assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), 0);
+	assert_int_equal(p->hits, 0);
+	assert_true(p->sleeps >= 50);
+	upci_close(d);
+	fake_stop(f);
+
+	setenv("UPCI_VFU_POLL_US", "fast", 1);
+	f = fake_start(8, 1 << 20);
+	d = open_claimed(f);
+	assert_int_equal(vu_of(d)->c.poll.max_ns, VU_POLL_US_DEFAULT * 1000);
+	upci_close(d);
+	fake_stop(f);
+	unsetenv("UPCI_VFU_POLL_US");
+}
+
 static void test_bar_map_sparse(void **state)
 {
 	struct fake *f = fake_start(8, 1 << 20);
@@ -1191,6 +1244,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dma_alloc_shares_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_bus_addr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_posted_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_polling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_map_sparse, setup, teardown),
 	};
 

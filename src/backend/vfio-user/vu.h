@@ -6,6 +6,7 @@
  *   vu_conn.c    connect, VERSION, one request/reply with a deadline, and
  *                the server's DMA_READ/DMA_WRITE answered while we wait
  *   vu_recv.c    a reply of known size received straight into place
+ *   vu_poll.c    adaptive polling for replies before the client sleeps
  *   vu_access.c  config space and BAR access by REGION_READ/WRITE
  *   vu_region.c  GET_INFO, region infos (identity, BARs), BAR mmap
  *   vu_dma.c     DMA_MAP/UNMAP; in-band DMA served from memory or a callback
@@ -28,6 +29,7 @@
 #include "caps_json.h"
 #include "device.h"
 #include "tran.h"
+#include "vu_poll.h"
 
 /* Reply timeout, overridable for slow machines with UPCI_VFU_TIMEOUT_MS. */
 #define VU_TIMEOUT_MS_DEFAULT 5000
@@ -56,6 +58,7 @@ struct vu_conn {
 	unsigned nmaps;         /* live DMA_MAPs, bounded by peer.max_dma_maps */
 	unsigned ninband;       /* of those, without an fd (served in-band) */
 	bool posted;            /* BAR writes posted (VU_POSTED_ENV) */
+	struct vu_poll poll;    /* the reply-polling window (VU_POLL_ENV) */
 	const char *name;       /* for log lines: the socket path */
 };
 

@@ -30,7 +30,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* UPCI_VFU_TIMEOUT_MS if it is a positive number of milliseconds. */
+/* UPCI_VFU_POSTED_WRITES: 1 on, 0 or unset off. */
 static bool posted_from_env(void)
 {
 	const char *e = getenv(VU_POSTED_ENV);
@@ -43,6 +43,7 @@ static bool posted_from_env(void)
 	return false;
 }
 
+/* UPCI_VFU_TIMEOUT_MS if it is a positive number of milliseconds. */
 static int timeout_from_env(void)
 {
 	const char *e = getenv(VU_TIMEOUT_ENV);
@@ -59,6 +60,18 @@ static int timeout_from_env(void)
 		return VU_TIMEOUT_MS_DEFAULT;
 	}
 	return (int)v;
+}
+
+/* UPCI_VFU_POLL_US, or the default when unset or out of range. */
+static uint32_t poll_from_env(void)
+{
+	const char *e = getenv(VU_POLL_ENV);
+	uint32_t us = VU_POLL_US_DEFAULT;
+
+	if (e && *e && vu_poll_parse_us(e, &us) != 0)
+		LOG_WARN("%s=\"%s\" is not a number of microseconds from 0 to %u; using %u", VU_POLL_ENV, e,
+			 VU_POLL_US_MAX, VU_POLL_US_DEFAULT);
+	return us;
 }
 
 /* The transport's errors, in upci's terms. */
@@ -303,6 +316,7 @@ int vu_conn_open(struct vu_conn *c, const char *path)
 	c->name = path;
 	c->timeout_ms = timeout_from_env();
 	c->posted = posted_from_env();
+	vu_poll_init(&c->poll, poll_from_env(), vu_poll_cpus());
 	c->dead = 0;
 	c->next_id = 0;
 	rc = vfu_sock_connect(path, &fd);

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* Adaptive polling for replies: the window and its rule (see vu_poll.h). */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include "vu_poll.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sched.h>
+#endif
+
+int vu_poll_parse_us(const char *s, uint32_t *us)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > (long)VU_POLL_US_MAX)
+		return -EINVAL;
+	*us = (uint32_t)v;
+	return 0;
+}
+
+void vu_poll_init(struct vu_poll *p, uint32_t max_us, unsigned ncpus)
+{
+	if (max_us > VU_POLL_US_MAX)
+		max_us = VU_POLL_US_MAX;
+	p->max_ns = ncpus >= 2 ? max_us * 1000u : 0;
+	p->win_ns = p->max_ns;
+	p->hits = 0;
+	p->sleeps = 0;
+}
+
+unsigned vu_poll_cpus(void)
+{
+#ifdef __linux__
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		return (unsigned)CPU_COUNT(&set);
+#endif
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1;
+}
+
+int64_t vu_poll_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+ssize_t vu_poll_spin(struct vu_poll *p, int64_t t0, ssize_t (*attempt)(void *ctx), void *ctx)
+{
+	if (p->win_ns == 0)
+		return -EAGAIN;
+	for (;;) {
+		ssize_t r = attempt(ctx);
+
+		if (r != -EAGAIN) {
+			p->hits++;
+			return r;
+		}
+		if (vu_poll_now_ns() - t0 >= (int64_t)p->win_ns)
+			return -EAGAIN;
+	}
+}
+
+void vu_poll_slept(struct vu_poll *p, int64_t t0)
+{
+	int64_t waited = vu_poll_now_ns() - t0;
+
+	p->sleeps++;
+	if (p->max_ns == 0)
+		return;
+	if (waited <= (int64_t)p->max_ns) {
+		/* A longer window would have caught it. */
+		uint32_t w = p->win_ns < VU_POLL_START_NS ? VU_POLL_START_NS : p->win_ns * 2u;
+
+		p->win_ns = w < p->max_ns ? w : p->max_ns;
+	} else {
+		/* Slower than any window: polling only burns CPU. */
+		p->win_ns /= 2u;
+		if (p->win_ns < VU_POLL_START_NS)
+			p->win_ns = 0;
+	}
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Adaptive polling for replies (vu_poll.c): before the client sleeps on
+ * its socket, it tries the socket without blocking for a short window.
+ * A reply that comes within the window is taken without the sleep and
+ * the cross-CPU wake-up that ends it, which on a VM cost more than the
+ * server's whole answer. The window adapts as KVM's halt-polling does:
+ * a reply that came soon after the window closed doubles it (up to the
+ * maximum); one that came later than the maximum halves it, so a slow
+ * server soon costs no polling at all.
+ *
+ * Polling only pays when the server can run on another CPU meanwhile: a
+ * process that may use one CPU never polls.
+ */
+#ifndef UPCI_BACKEND_VFIO_USER_VU_POLL_H
+#define UPCI_BACKEND_VFIO_USER_VU_POLL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* UPCI_VFU_POLL_US: the longest window, 0 (off) to VU_POLL_US_MAX. */
+#define VU_POLL_ENV "UPCI_VFU_POLL_US"
+#define VU_POLL_US_DEFAULT 50u
+#define VU_POLL_US_MAX 1000u
+/* Where a window that grows from 0 starts; a window halved below it is 0. */
+#define VU_POLL_START_NS 10000u
+
+struct vu_poll {
+	uint32_t max_ns; /* 0: never poll */
+	uint32_t win_ns; /* the current window, 0..max_ns */
+	uint64_t hits;   /* waits that ended while polling */
+	uint64_t sleeps; /* waits that went on to sleep and got their answer */
+};
+
+/* @s as a window in microseconds, 0..VU_POLL_US_MAX. 0 or -EINVAL
+ * (@us untouched). */
+int vu_poll_parse_us(const char *s, uint32_t *us);
+
+/* Windows of at most @max_us (clamped to VU_POLL_US_MAX), starting at the
+ * maximum; none at all when @ncpus < 2. */
+void vu_poll_init(struct vu_poll *p, uint32_t max_us, unsigned ncpus);
+
+/* CPUs this thread may run on (its affinity mask where the OS has one). */
+unsigned vu_poll_cpus(void);
+
+/* CLOCK_MONOTONIC in ns: the clock windows are measured on. */
+int64_t vu_poll_now_ns(void);
+
+/*
+ * Call @attempt until it returns anything but -EAGAIN, or until the window
+ * has passed since @t0. Return: @attempt's last result (-EAGAIN: the
+ * window passed; sleep now). A result other than -EAGAIN counts as a hit.
+ */
+ssize_t vu_poll_spin(struct vu_poll *p, int64_t t0, ssize_t (*attempt)(void *ctx), void *ctx);
+
+/* The wait that began at @t0 slept and has now got its answer: adapt the
+ * window. Not called for a wait that failed (a timeout says nothing). */
+void vu_poll_slept(struct vu_poll *p, int64_t t0);
+
+#endif /* UPCI_BACKEND_VFIO_USER_VU_POLL_H */

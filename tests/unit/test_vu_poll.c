@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vfio-user client's adaptive reply polling (vu_poll.c): the window's
+ * rule (grow when a reply came soon after it, shrink when replies are
+ * slower than the maximum), the spin itself, the one-CPU rule and the
+ * UPCI_VFU_POLL_US parser.
+ */
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "vu_poll.h"
+
+#define US 1000
+
+static void test_init(void **state)
+{
+	struct vu_poll p;
+
+	(void)state;
+	vu_poll_init(&p, 50, 2);
+	assert_int_equal(p.max_ns, 50 * US);
+	assert_int_equal(p.win_ns, 50 * US); /* starts wide open */
+	assert_int_equal(p.hits, 0);
+	assert_int_equal(p.sleeps, 0);
+	vu_poll_init(&p, 50, 1); /* one CPU: the server needs it, never poll */
+	assert_int_equal(p.max_ns, 0);
+	assert_int_equal(p.win_ns, 0);
+	vu_poll_init(&p, 5000, 4); /* clamped */
+	assert_int_equal(p.max_ns, VU_POLL_US_MAX * US);
+	vu_poll_init(&p, 0, 4);
+	assert_int_equal(p.win_ns, 0);
+}
+
+/* Counts calls; answers -EAGAIN until call number @ready, then @result. */
+struct script {
+	unsigned calls, ready;
+	ssize_t result;
+};
+
+static ssize_t attempt(void *ctx)
+{
+	struct script *s = ctx;
+
+	return ++s->calls >= s->ready ? s->result : -EAGAIN;
+}
+
+static void test_spin(void **state)
+{
+	struct vu_poll p;
+	struct script s = {.ready = 5, .result = 36};
+	int64_t t0;
+
+	(void)state;
+	vu_poll_init(&p, 1000, 2);
+	assert_int_equal(vu_poll_spin(&p, vu_poll_now_ns(), attempt, &s), 36);
+	assert_int_equal(s.calls, 5);
+	assert_int_equal(p.hits, 1);
+
+	/* An error ends the spin too: it is the caller's to report. */
+	s = (struct script){.ready = 1, .result = -ECONNRESET};
+	assert_int_equal(vu_poll_spin(&p, vu_poll_now_ns(), attempt, &s), -ECONNRESET);
+	assert_int_equal(p.hits, 2);
+
+	/* Nothing comes: -EAGAIN once the window has passed, not before. */
+	vu_poll_init(&p, 200, 2);
+	s = (struct script){.ready = UINT32_MAX};
+	t0 = vu_poll_now_ns();
+	assert_int_equal(vu_poll_spin(&p, t0, attempt, &s), -EAGAIN);
+	assert_true(vu_poll_now_ns() - t0 >= 200 * US);
+	assert_true(s.calls >= 1);
+	assert_int_equal(p.hits, 0);
+
+	/* A closed window does not even try. */
+	vu_poll_init(&p, 200, 1);
+	s = (struct script){.ready = 1, .result = 4};
+	assert_int_equal(vu_poll_spin(&p, vu_poll_now_ns(), attempt, &s), -EAGAIN);
+	assert_int_equal(s.calls, 0);
+}
+
+static void test_adapt(void **state)
+{
+	struct vu_poll p;
+	const int64_t now = vu_poll_now_ns();
+
+	(void)state;
+	vu_poll_init(&p, 100, 2);
+	/* A reply much slower than the maximum: halve, then close. */
+	vu_poll_slept(&p, now - 10 * 100 * US);
+	assert_int_equal(p.win_ns, 50 * US);
+	vu_poll_slept(&p, now - 10 * 100 * US);
+	assert_int_equal(p.win_ns, 25 * US);
+	vu_poll_slept(&p, now - 10 * 100 * US);
+	assert_int_equal(p.win_ns, 12500);
+	vu_poll_slept(&p, now - 10 * 100 * US);
+	assert_int_equal(p.win_ns, 0); /* 6250 ns is below the start */
+	assert_int_equal(p.sleeps, 4);
+
+	/* A reply that came soon after the window: open from the start,
+	 * double, up to the maximum. The waits are timed from a t0 just
+	 * before now, so "soon" holds on any machine. */
+	vu_poll_slept(&p, vu_poll_now_ns());
+	assert_int_equal(p.win_ns, VU_POLL_START_NS);
+	vu_poll_slept(&p, vu_poll_now_ns());
+	assert_int_equal(p.win_ns, 2 * VU_POLL_START_NS);
+	for (int i = 0; i < 8; i++)
+		vu_poll_slept(&p, vu_poll_now_ns());
+	assert_int_equal(p.win_ns, 100 * US);
+
+	/* Off stays off. */
+	vu_poll_init(&p, 0, 2);
+	vu_poll_slept(&p, vu_poll_now_ns());
+	assert_int_equal(p.win_ns, 0);
+	assert_int_equal(p.sleeps, 1);
+
+	/* A maximum below the start is still the maximum. */
+	vu_poll_init(&p, 4, 2);
+	vu_poll_slept(&p, now - 1000 * US);
+	assert_int_equal(p.win_ns, 0);
+	vu_poll_slept(&p, vu_poll_now_ns());
+	assert_int_equal(p.win_ns, 4 * US);
+}
+
+static void test_parse(void **state)
+{
+	static const char *const bad[] = {"", "-1", "1001", "5us", "x", " ", "99999999999999999999"};
+	uint32_t us = 7;
+
+	(void)state;
+	assert_int_equal(vu_poll_parse_us("0", &us), 0);
+	assert_int_equal(us, 0);
+	assert_int_equal(vu_poll_parse_us("1000", &us), 0);
+	assert_int_equal(us, 1000);
+	assert_int_equal(vu_poll_parse_us("25", &us), 0);
+	assert_int_equal(us, 25);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(vu_poll_parse_us(bad[i], &us), -EINVAL);
+		assert_int_equal(us, 25); /* untouched */
+	}
+}
+
+/* The count follows this thread's affinity: pinned to one CPU, it is 1. */
+static void test_cpus(void **state)
+{
+	cpu_set_t all, one;
+	int first = -1;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	assert_int_equal(vu_poll_cpus(), CPU_COUNT(&all));
+	for (int i = 0; i < CPU_SETSIZE && first < 0; i++)
+		if (CPU_ISSET(i, &all))
+			first = i;
+	CPU_ZERO(&one);
+	CPU_SET(first, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	assert_int_equal(vu_poll_cpus(), 1);
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init),   cmocka_unit_test(test_spin), cmocka_unit_test(test_adapt),
+		cmocka_unit_test(test_parse),  cmocka_unit_test(test_cpus),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
