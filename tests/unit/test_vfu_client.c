@@ -1145,7 +1145,7 @@ static void test_posted_writes(void **state)
 
 /*
  * UPCI_VFU_POLL_US: replies are first polled for without sleeping. Against
- * the fake (a thread that answers at once) some of 200 reads are taken
+ * the fake (a thread that answers at once) some of 400 calls are taken
  * while polling with a 1 ms window; with 0 none is, every wait sleeps.
  * A bad value is warned about and means the default.
  */
@@ -1155,6 +1155,8 @@ static void test_reply_polling(void **state)
 	upci_dev *d;
 	uint64_t v;
 	struct vu_poll *p;
+	unsigned i;
+	int64_t t0;
 
 	(void)state;
 	if (vu_poll_cpus() < 2)
@@ -1164,14 +1166,17 @@ static void test_reply_polling(void **state)
 	d = open_claimed(f);
 	p = &vu_of(d)->c.poll;
 	assert_int_equal(p->max_ns, 1000000);
-	for (unsigned i = 0; i < 200; i++) {
+	/* 200 rounds at least; more while none was polled (a busy machine
+	 * may preempt the polls, which then back off for a while). */
+	t0 = now_ms();
+	for (i = 0; i < 200 || (p->hits == 0 && now_ms() - t0 < 5000); i++) {
 		assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), 0);
 		assert_int_equal(upci_mmio_write(d, 0, 0x10, 4, i + 1), 0);
 	}
 	assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), 0);
-	assert_int_equal(v, 200); /* polled replies land where slept ones do */
+	assert_int_equal(v, i); /* polled replies land where slept ones do */
 	assert_true(p->hits > 0);
-	assert_true(p->hits + p->sleeps >= 401);
+	assert_true(p->hits + p->sleeps >= 2 * i + 1);
 	upci_close(d);
 	fake_stop(f);
 
@@ -1179,7 +1184,7 @@ static void test_reply_polling(void **state)
 	f = fake_start(8, 1 << 20);
 	d = open_claimed(f);
 	p = &vu_of(d)->c.poll;
-	for (unsigned i = 0; i < 50; i++)
+	for (i = 0; i < 50; i++)
 		assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), 0);
 	assert_int_equal(p->hits, 0);
 	assert_true(p->sleeps >= 50);

@@ -33,6 +33,8 @@ void vu_poll_init(struct vu_poll *p, uint32_t max_us, unsigned ncpus)
 	p->win_ns = p->max_ns;
 	p->hits = 0;
 	p->sleeps = 0;
+	p->preempted = 0;
+	p->backoff_end = 0;
 }
 
 unsigned vu_poll_cpus(void)
@@ -58,26 +60,38 @@ int64_t vu_poll_now_ns(void)
 
 ssize_t vu_poll_spin(struct vu_poll *p, int64_t t0, ssize_t (*attempt)(void *ctx), void *ctx)
 {
+	int64_t prev = t0;
+
 	if (p->win_ns == 0)
 		return -EAGAIN;
 	for (;;) {
 		ssize_t r = attempt(ctx);
+		int64_t now;
 
 		if (r != -EAGAIN) {
 			p->hits++;
 			return r;
 		}
-		if (vu_poll_now_ns() - t0 >= (int64_t)p->win_ns)
+		now = vu_poll_now_ns();
+		if (now - prev >= VU_POLL_GAP_NS) {
+			/* Someone else needed this CPU: polling costs the server. */
+			p->preempted++;
+			p->win_ns = 0;
+			p->backoff_end = now + VU_POLL_BACKOFF_NS;
 			return -EAGAIN;
+		}
+		if (now - t0 >= (int64_t)p->win_ns)
+			return -EAGAIN;
+		prev = now;
 	}
 }
 
 void vu_poll_slept(struct vu_poll *p, int64_t t0)
 {
-	int64_t waited = vu_poll_now_ns() - t0;
+	int64_t now = vu_poll_now_ns(), waited = now - t0;
 
 	p->sleeps++;
-	if (p->max_ns == 0)
+	if (p->max_ns == 0 || now < p->backoff_end)
 		return;
 	if (waited <= (int64_t)p->max_ns) {
 		/* A longer window would have caught it. */

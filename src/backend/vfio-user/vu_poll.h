@@ -10,7 +10,10 @@
  * server soon costs no polling at all.
  *
  * Polling only pays when the server can run on another CPU meanwhile: a
- * process that may use one CPU never polls.
+ * process that may use one CPU never polls, and a poll that was
+ * preempted (a gap of VU_POLL_GAP_NS between two tries: the CPUs are
+ * busy, and a spinning client only takes the server's CPU time away)
+ * closes the window for VU_POLL_BACKOFF_NS.
  */
 #ifndef UPCI_BACKEND_VFIO_USER_VU_POLL_H
 #define UPCI_BACKEND_VFIO_USER_VU_POLL_H
@@ -24,12 +27,18 @@
 #define VU_POLL_US_MAX 1000u
 /* Where a window that grows from 0 starts; a window halved below it is 0. */
 #define VU_POLL_START_NS 10000u
+/* Two tries this far apart: we were preempted while polling. */
+#define VU_POLL_GAP_NS 100000
+/* ... and then no polling for this long. */
+#define VU_POLL_BACKOFF_NS 100000000
 
 struct vu_poll {
 	uint32_t max_ns; /* 0: never poll */
 	uint32_t win_ns; /* the current window, 0..max_ns */
 	uint64_t hits;   /* waits that ended while polling */
 	uint64_t sleeps; /* waits that went on to sleep and got their answer */
+	uint64_t preempted;  /* polls cut short by preemption */
+	int64_t backoff_end; /* no polling before this time (ns) */
 };
 
 /* @s as a window in microseconds, 0..VU_POLL_US_MAX. 0 or -EINVAL
@@ -48,8 +57,10 @@ int64_t vu_poll_now_ns(void);
 
 /*
  * Call @attempt until it returns anything but -EAGAIN, or until the window
- * has passed since @t0. Return: @attempt's last result (-EAGAIN: the
- * window passed; sleep now). A result other than -EAGAIN counts as a hit.
+ * has passed since @t0, or until a gap between two tries shows that we
+ * were preempted (the window then closes for a while). Return:
+ * @attempt's last result (-EAGAIN: sleep now). A result other than
+ * -EAGAIN counts as a hit.
  */
 ssize_t vu_poll_spin(struct vu_poll *p, int64_t t0, ssize_t (*attempt)(void *ctx), void *ctx);
 
