@@ -332,6 +332,32 @@ size_t vfu_tran_buffered(const struct vfu_tran *t)
 	return t->ra ? t->ra->tail - t->ra->head : 0;
 }
 
+int vfu_tran_unread(struct vfu_tran *t, const struct iovec *iov, size_t iovcnt, size_t len,
+		    struct vfu_fd_sink *fds)
+{
+	struct vfu_readahead *ra = t->ra;
+	size_t at = 0;
+
+	if (!ra || len == 0 || len > sizeof(ra->buf))
+		return -EINVAL;
+	if (ra->tail != ra->head || ra->head_fds.nr || ra->grp.nr)
+		return -EBUSY;
+	for (size_t i = 0; i < iovcnt && at < len; i++) {
+		size_t n = iov[i].iov_len < len - at ? iov[i].iov_len : len - at;
+
+		memcpy(ra->buf + at, iov[i].iov_base, n);
+		at += n;
+	}
+	ra->head = 0;
+	ra->tail = at;
+	/* As if ra_fill_header had read them: one read, its fds one group. */
+	ra->grp.max = t->max_recv_fds < VFU_MSG_MAX_FDS ? t->max_recv_fds : VFU_MSG_MAX_FDS;
+	ra->grp.rejected = false;
+	sink_move(&ra->grp, fds);
+	ra->grp_pos = ra->pos + at - 1;
+	return 0;
+}
+
 int vfu_tran_send(struct vfu_tran *t, const struct vfu_hdr *hdr,
 		  const struct iovec *iov, size_t iovcnt,
 		  const int *fds, size_t nr_fds)

@@ -55,7 +55,8 @@
  * between calls:
  *   - whoever polls the socket for input must first check that
  *     vfu_tran_buffered() is 0 (else call vfu_tran_recv without polling),
- *     and nobody may read the socket directly;
+ *     and whoever reads the socket directly (only then) gives back what
+ *     it does not want with vfu_tran_unread;
  *   - fds: the fds one read returns are given to the message that holds the
  *     LAST byte of that read. On Linux a read that returns fds ends inside
  *     the sendmsg that carried them, so this is exact as long as every
@@ -223,6 +224,20 @@ int vfu_tran_set_readahead(struct vfu_tran *t, bool on);
 size_t vfu_tran_buffered(const struct vfu_tran *t);
 
 /*
+ * Give back bytes someone else read from the source, with the fds that
+ * came with them (@fds: emptied, what it held is the transport's now), so
+ * that vfu_tran_recv parses them first, then reads on. For a receiver
+ * that reads the socket itself for the reply it expects (the client's
+ * fast path) and got something else. Read-ahead must be on and nothing
+ * buffered; the bytes are @len bytes gathered from @iov. The fds go with
+ * the read-ahead rule: to the message that holds the last byte.
+ * Return: 0; -EINVAL (read-ahead off, @len 0 or more than
+ * VFU_TRAN_READAHEAD_SIZE; fds untouched); -EBUSY (bytes buffered).
+ */
+int vfu_tran_unread(struct vfu_tran *t, const struct iovec *iov, size_t iovcnt, size_t len,
+		    struct vfu_fd_sink *fds);
+
+/*
  * Send one message: @hdr, then @iovcnt payload pieces, with @fds attached.
  * msg_size is computed here (the caller's value is ignored).
  * Return: 0; -EINVAL for a bad header, more than VFU_TRAN_MAX_IOV pieces,
@@ -292,6 +307,12 @@ int vfu_tran_pollfd(struct vfu_tran *t);
 void vfu_tran_close(struct vfu_tran *t);
 
 /* ---- socket transport (tran_sock.c) ---- */
+
+/* Hand every SCM_RIGHTS fd a recvmsg returned in @mh to @sink (which
+ * keeps or closes each, close-on-exec); truncated control data marks the
+ * sink rejected. For whoever reads the socket itself. */
+struct msghdr;
+void vfu_sock_collect_fds(struct msghdr *mh, struct vfu_fd_sink *sink);
 
 /*
  * Wrap a connected AF_UNIX stream socket. On success the transport owns

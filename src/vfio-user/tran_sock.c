@@ -110,8 +110,7 @@ static void set_cloexec(int fd)
 #endif
 }
 
-/* Hand every SCM_RIGHTS fd of @mh to @sink (which keeps or closes it). */
-static void collect_fds(struct msghdr *mh, struct vfu_fd_sink *sink)
+void vfu_sock_collect_fds(struct msghdr *mh, struct vfu_fd_sink *sink)
 {
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		size_t n;
@@ -156,7 +155,7 @@ static ssize_t sock_read(struct vfu_tran *t, void *buf, size_t len,
 		int rc;
 
 		if (n >= 0) {
-			collect_fds(&mh, sink);
+			vfu_sock_collect_fds(&mh, sink);
 			return n;
 		}
 		if (errno == EINTR)

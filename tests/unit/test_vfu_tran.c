@@ -2120,6 +2120,56 @@ static void test_ra_sock_one_recvmsg(void **state)
 	uncount_reads(p->b);
 }
 
+/*
+ * vfu_tran_unread: bytes and fds a receiver read itself are parsed first,
+ * then the socket is read on; the fds go to the message that holds the
+ * last given-back byte. Refused without read-ahead, for nothing or too
+ * much, and while bytes are buffered (leaving the caller's fds alone).
+ */
+static void test_ra_sock_unread(void **state)
+{
+	struct pair *p = *state;
+	static const uint8_t tags[2] = {0xa1, 0xa2};
+	uint8_t b[64], big;
+	int fdv[2];
+	struct vfu_fd_sink f = {.fds = fdv, .max = 2};
+	struct iovec iov[2];
+	size_t n;
+
+	n = raw_msg(b, 5, 16, 0x55);
+	n += raw_msg(b + n, 6, 8, 0x66);
+	iov[0] = (struct iovec){.iov_base = b, .iov_len = 7}; /* split mid-header */
+	iov[1] = (struct iovec){.iov_base = b + 7, .iov_len = n - 7};
+	fdv[0] = tagged_fd(tags[0]);
+	fdv[1] = tagged_fd(tags[1]);
+	f.nr = 2;
+	assert_int_equal(vfu_tran_unread(p->b, iov, 2, 42, &f), -EINVAL); /* read-ahead off */
+	assert_int_equal(vfu_tran_set_readahead(p->b, true), 0);
+	assert_int_equal(vfu_tran_unread(p->b, iov, 2, 0, &f), -EINVAL);
+	iov[0].iov_base = &big;
+	assert_int_equal(vfu_tran_unread(p->b, iov, 1, VFU_TRAN_READAHEAD_SIZE + 1, &f), -EINVAL);
+	assert_int_equal(f.nr, 2);
+	iov[0].iov_base = b;
+
+	/* Message 5 and 10 bytes of message 6 (its header and no more). */
+	assert_int_equal(vfu_tran_unread(p->b, iov, 2, 32 + 10, &f), 0);
+	assert_int_equal(f.nr, 0);
+	assert_int_equal(vfu_tran_buffered(p->b), 42);
+	assert_int_equal(vfu_tran_unread(p->b, iov, 2, 4, &f), -EBUSY);
+	raw_send(p->raw_a, b + 42, n - 42, NULL, 0);
+	expect_full(p->b, 5, 16, 0x55, NULL, 0);
+	expect_full(p->b, 6, 8, 0x66, tags, 2);
+	assert_int_equal(vfu_tran_buffered(p->b), 0);
+
+	/* Less than a header given back: the read-ahead completes it. */
+	f.fds[0] = tagged_fd(tags[0]);
+	f.nr = 1;
+	assert_int_equal(vfu_tran_unread(p->b, iov, 1, 5, &f), 0);
+	raw_send(p->raw_a, b + 5, 32 - 5, NULL, 0);
+	expect_full(p->b, 5, 16, 0x55, tags, 1);
+	assert_int_equal(vfu_tran_buffered(p->b), 0);
+}
+
 /* @timeout_ms for the first byte of a message, io_timeout_ms once part of it is buffered. */
 static void test_ra_sock_timeouts(void **state)
 {
@@ -2412,6 +2462,7 @@ int main(void)
 		PAIR_TEST(test_ra_sock_eproto),
 		PAIR_TEST(test_ra_sock_loan),
 		PAIR_TEST(test_ra_sock_one_recvmsg),
+		PAIR_TEST(test_ra_sock_unread),
 		PAIR_TEST(test_ra_sock_timeouts),
 		PAIR_TEST(test_ra_sock_large_message),
 		PAIR_TEST(test_ra_release_elsewhere),

@@ -329,6 +329,8 @@ int vu_conn_open(struct vu_conn *c, const char *path)
 	}
 	/* Until VERSION is answered we receive no fds and send none. */
 	rc = vfu_tran_set_limits(c->t, VU_OUR_MAX_XFER + VFU_MSG_OVERHEAD, 0, 0);
+	if (rc == 0) /* the fast path gives back what it did not expect (vu_recv.c) */
+		rc = vfu_tran_set_readahead(c->t, true);
 	if (rc == 0) { /* every wait polls with the reply timeout: no SO_RCVTIMEO */
 		vfu_tran_set_io_timeout(c->t, c->timeout_ms);
 		rc = vu_dma_init(c);
