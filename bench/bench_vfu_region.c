@@ -94,18 +94,6 @@ static int block_loop(void *c, uint64_t n)
 	return 0;
 }
 
-/* The client's reply polling, as it read UPCI_VFU_POLL_US at open (it
- * warned about a bad value and took the default). */
-static uint32_t client_poll_us(void)
-{
-	const char *e = getenv(VU_POLL_ENV);
-	uint32_t us = VU_POLL_US_DEFAULT;
-
-	if (e && *e)
-		(void)vu_poll_parse_us(e, &us);
-	return us;
-}
-
 /* A raw ping-pong peer for one request/reply size pair. */
 static int add_floor(struct vfu_tab *t, struct raw_sock *r, enum raw_mode mode, const char *what, size_t req,
 		     size_t rep, int floor)
@@ -122,6 +110,7 @@ int vfu_fig_region(const struct vfu_args *a)
 	struct vfu_tab t = {0};
 	size_t block = d->id.config_size < BLOCK_MAX ? d->id.config_size : BLOCK_MAX;
 	struct vu_poll fpoll;
+	uint32_t poll_us;
 	int f_rd, f_poll, f_wr, f_blk, r_rd, nraw = 0;
 	double ratio;
 
@@ -151,7 +140,8 @@ int vfu_fig_region(const struct vfu_args *a)
 
 	f_rd = add_floor(&t, &raw[nraw++], RAW_PLAIN, "raw socket ping-pong", ACCESS_BYTES, ACCESS_BYTES + 4, -1);
 	add_floor(&t, &raw[nraw++], RAW_SPLIT, "raw socket ping-pong, split", ACCESS_BYTES, ACCESS_BYTES + 4, f_rd);
-	vu_poll_init(&fpoll, client_poll_us(), vu_poll_cpus());
+	(void)vu_poll_env_us(&poll_us); /* as the client read it at open (it warned) */
+	vu_poll_init(&fpoll, poll_us, vu_poll_cpus());
 	f_poll = add_floor(&t, &raw[nraw++], RAW_PLAIN, "raw socket ping-pong, polled", ACCESS_BYTES, ACCESS_BYTES + 4,
 			   f_rd);
 	raw[nraw - 1].poll = &fpoll;

@@ -1231,13 +1231,14 @@ static void *big_sender(void *arg)
 	return NULL;
 }
 
-static void test_sock_large_message(void **state)
+/* A 1 MiB message from a sending thread, with read-ahead @ra on or off. */
+static void large_message(struct pair *p, bool ra)
 {
-	struct pair *p = *state;
 	struct big_send s = { .t = p->a, .len = VFU_DEFAULT_MAX_DATA_XFER_SIZE + 16 };
 	struct vfu_msg m;
 	pthread_t th;
 
+	assert_int_equal(vfu_tran_set_readahead(p->b, ra), 0);
 	s.buf = malloc(s.len);
 	assert_non_null(s.buf);
 	for (size_t i = 0; i < s.len; i++)
@@ -1249,7 +1250,13 @@ static void test_sock_large_message(void **state)
 	assert_int_equal(m.len, s.len);
 	assert_memory_equal(m.payload, s.buf, s.len);
 	vfu_msg_release(&m);
+	assert_int_equal(vfu_tran_buffered(p->b), 0);
 	free(s.buf);
+}
+
+static void test_sock_large_message(void **state)
+{
+	large_message(*state, false);
 }
 
 /* ---- listen / accept / connect ---- */
@@ -2201,25 +2208,7 @@ static void test_ra_sock_timeouts(void **state)
 /* A message far larger than the read-ahead buffer, while the sender still writes. */
 static void test_ra_sock_large_message(void **state)
 {
-	struct pair *p = *state;
-	struct big_send s = { .t = p->a, .len = VFU_DEFAULT_MAX_DATA_XFER_SIZE + 16 };
-	struct vfu_msg m;
-	pthread_t th;
-
-	assert_int_equal(vfu_tran_set_readahead(p->b, true), 0);
-	s.buf = malloc(s.len);
-	assert_non_null(s.buf);
-	for (size_t i = 0; i < s.len; i++)
-		s.buf[i] = (uint8_t)(i * 7 + 1);
-	assert_int_equal(pthread_create(&th, NULL, big_sender, &s), 0);
-	assert_int_equal(vfu_tran_recv(p->b, &m, 5000), 0);
-	assert_int_equal(pthread_join(th, NULL), 0);
-	assert_int_equal(s.rc, 0);
-	assert_int_equal(m.len, s.len);
-	assert_memory_equal(m.payload, s.buf, s.len);
-	vfu_msg_release(&m);
-	assert_int_equal(vfu_tran_buffered(p->b), 0);
-	free(s.buf);
+	large_message(*state, true);
 }
 
 static void test_ra_release_elsewhere(void **state)

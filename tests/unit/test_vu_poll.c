@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -181,6 +182,28 @@ static void test_parse(void **state)
 	}
 }
 
+/* UPCI_VFU_POLL_US: the default when unset or empty, the value when good,
+ * the default and -EINVAL when bad. */
+static void test_env(void **state)
+{
+	uint32_t us = 7;
+
+	(void)state;
+	unsetenv(VU_POLL_ENV);
+	assert_int_equal(vu_poll_env_us(&us), 0);
+	assert_int_equal(us, VU_POLL_US_DEFAULT);
+	setenv(VU_POLL_ENV, "", 1);
+	assert_int_equal(vu_poll_env_us(&us), 0);
+	assert_int_equal(us, VU_POLL_US_DEFAULT);
+	setenv(VU_POLL_ENV, "0", 1);
+	assert_int_equal(vu_poll_env_us(&us), 0);
+	assert_int_equal(us, 0);
+	setenv(VU_POLL_ENV, "2000", 1);
+	assert_int_equal(vu_poll_env_us(&us), -EINVAL);
+	assert_int_equal(us, VU_POLL_US_DEFAULT);
+	unsetenv(VU_POLL_ENV);
+}
+
 /* The count follows this thread's affinity: pinned to one CPU, it is 1. */
 static void test_cpus(void **state)
 {
@@ -205,7 +228,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init),   cmocka_unit_test(test_spin), cmocka_unit_test(test_preempted),
 		cmocka_unit_test(test_adapt),
-		cmocka_unit_test(test_parse),  cmocka_unit_test(test_cpus),
+		cmocka_unit_test(test_parse),  cmocka_unit_test(test_env),  cmocka_unit_test(test_cpus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,15 +62,14 @@ static int timeout_from_env(void)
 	return (int)v;
 }
 
-/* UPCI_VFU_POLL_US, or the default when unset or out of range. */
+/* UPCI_VFU_POLL_US, or the default (warned about when the value is bad). */
 static uint32_t poll_from_env(void)
 {
-	const char *e = getenv(VU_POLL_ENV);
-	uint32_t us = VU_POLL_US_DEFAULT;
+	uint32_t us;
 
-	if (e && *e && vu_poll_parse_us(e, &us) != 0)
-		LOG_WARN("%s=\"%s\" is not a number of microseconds from 0 to %u; using %u", VU_POLL_ENV, e,
-			 VU_POLL_US_MAX, VU_POLL_US_DEFAULT);
+	if (vu_poll_env_us(&us) != 0)
+		LOG_WARN("%s=\"%s\" is not a number of microseconds from 0 to %u; using %u", VU_POLL_ENV,
+			 getenv(VU_POLL_ENV), VU_POLL_US_MAX, us);
 	return us;
 }
 

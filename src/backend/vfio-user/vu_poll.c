@@ -25,6 +25,14 @@ int vu_poll_parse_us(const char *s, uint32_t *us)
 	return 0;
 }
 
+int vu_poll_env_us(uint32_t *us)
+{
+	const char *e = getenv(VU_POLL_ENV);
+
+	*us = VU_POLL_US_DEFAULT;
+	return e && *e ? vu_poll_parse_us(e, us) : 0;
+}
+
 void vu_poll_init(struct vu_poll *p, uint32_t max_us, unsigned ncpus)
 {
 	if (max_us > VU_POLL_US_MAX)
@@ -88,10 +96,14 @@ ssize_t vu_poll_spin(struct vu_poll *p, int64_t t0, ssize_t (*attempt)(void *ctx
 
 void vu_poll_slept(struct vu_poll *p, int64_t t0)
 {
-	int64_t now = vu_poll_now_ns(), waited = now - t0;
+	int64_t now, waited;
 
 	p->sleeps++;
-	if (p->max_ns == 0 || now < p->backoff_end)
+	if (p->max_ns == 0)
+		return; /* off: no clock to read */
+	now = vu_poll_now_ns();
+	waited = now - t0;
+	if (now < p->backoff_end)
 		return;
 	if (waited <= (int64_t)p->max_ns) {
 		/* A longer window would have caught it. */

@@ -45,6 +45,10 @@ struct vu_poll {
  * (@us untouched). */
 int vu_poll_parse_us(const char *s, uint32_t *us);
 
+/* UPCI_VFU_POLL_US into @us, VU_POLL_US_DEFAULT when it is unset or
+ * empty. Return: 0; -EINVAL for a bad value (@us holds the default). */
+int vu_poll_env_us(uint32_t *us);
+
 /* Windows of at most @max_us (clamped to VU_POLL_US_MAX), starting at the
  * maximum; none at all when @ncpus < 2. */
 void vu_poll_init(struct vu_poll *p, uint32_t max_us, unsigned ncpus);
