@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,21 +326,24 @@ static void device_row(struct bench_dev *d, const char *what, unsigned warm, uns
  * setting is read at open: reconnect with it (the server keeps the device
  * state and takes the next client), then go back to waited writes.
  */
-static void posted_row(struct bench_dev *d, unsigned warm, unsigned n, double floor_p50, double *ratio)
+static void reconnect(struct bench_dev *d, bool posted)
 {
 	const char *uri = d->uri;
 
 	bench_ok(upci_irq_disable(d->dev), uri, "disable interrupts");
 	bench_dev_close(d);
-	setenv("UPCI_VFU_POSTED_WRITES", "1", 1);
+	if (posted)
+		setenv("UPCI_VFU_POSTED_WRITES", "1", 1);
 	bench_dev_open(d, uri);
 	unsetenv("UPCI_VFU_POSTED_WRITES");
 	bench_ok(upci_irq_enable(d->dev, UPCI_IRQ_MSIX, 1), uri, "enable MSI-X");
+}
+
+static void posted_row(struct bench_dev *d, unsigned warm, unsigned n, double floor_p50, double *ratio)
+{
+	reconnect(d, true);
 	device_row(d, "device fired, doorbell posted -> poll+take", warm, n, floor_p50, 1, ratio);
-	bench_ok(upci_irq_disable(d->dev), uri, "disable interrupts");
-	bench_dev_close(d);
-	bench_dev_open(d, uri);
-	bench_ok(upci_irq_enable(d->dev, UPCI_IRQ_MSIX, 1), uri, "enable MSI-X");
+	reconnect(d, false);
 }
 
 int vfu_fig_irq(const struct vfu_args *a)

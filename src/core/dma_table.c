@@ -348,14 +348,12 @@ const struct dma_region *dma_table_find_exact(const struct dma_table *t, uint64_
 
 int dma_table_set_other(struct dma_table *t, uint64_t start, uint64_t other)
 {
-	struct dma_node *n;
+	/* The table owns its nodes: the const is only find_exact's promise. */
+	struct dma_region *r = (struct dma_region *)dma_table_find_exact(t, start);
 
-	if (!t)
+	if (!r)
 		return -ENOENT;
-	n = (struct dma_node *)floor_node(t, start);
-	if (!n || n->r.start != start)
-		return -ENOENT;
-	n->r.other = other; /* not a key: the tree's order is unchanged */
+	r->other = other; /* not a key: the tree's order is unchanged */
 	return 0;
 }
 

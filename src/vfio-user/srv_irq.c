@@ -343,16 +343,27 @@ static int set_irqs_locked(struct vfu_session *ss, struct vfu_msg *m)
 	return 0;
 }
 
-/* Under irq_lock: the loop's watcher may be relaying meanwhile. */
+/* srv_irq_pollfd's answer; irq_lock held. */
+static int pollfd_locked(struct vfu_session *ss)
+{
+	int fd = ss->irq_index >= 0 ? upci_irq_fd(ss->srv->dev) : -1;
+
+	return fd >= 0 ? fd : -1;
+}
+
+/* Under irq_lock: the loop's watcher may be relaying meanwhile. It is
+ * kicked whenever the fd it should poll changes: the index, or the
+ * device's irq fd itself (it changes when the first event source is
+ * attached). */
 int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 {
 	int before, ret;
 
 	(void)r;
 	pthread_mutex_lock(&ss->irq_lock);
-	before = ss->irq_index;
+	before = pollfd_locked(ss);
 	ret = set_irqs_locked(ss, m);
-	if (ss->irq_index != before)
+	if (pollfd_locked(ss) != before)
 		kick(ss);
 	pthread_mutex_unlock(&ss->irq_lock);
 	return ret;
@@ -362,13 +373,12 @@ int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 
 int srv_irq_pollfd(struct vfu_session *ss)
 {
-	int fd = -1;
+	int fd;
 
 	pthread_mutex_lock(&ss->irq_lock);
-	if (ss->irq_index >= 0)
-		fd = upci_irq_fd(ss->srv->dev);
+	fd = pollfd_locked(ss);
 	pthread_mutex_unlock(&ss->irq_lock);
-	return fd >= 0 ? fd : -1;
+	return fd;
 }
 
 /* Under irq_lock: SET_IRQS may be closing the fds meanwhile. */

@@ -309,11 +309,8 @@ int srv_region_read(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply 
 	ret = region_read(ss->srv, a.region, a.offset, data, a.count);
 	if (ret)
 		return ret;
-	memcpy(ss->small, &a, sizeof(a));
-	r->iov[0].iov_base = ss->small;
-	r->iov[0].iov_len = sizeof(a);
-	r->iov[1].iov_base = data;
-	r->iov[1].iov_len = a.count;
+	SRV_REPLY_FIXED(ss, r, a); /* the echoed access, then its data */
+	r->iov[1] = (struct iovec){.iov_base = data, .iov_len = a.count};
 	r->niov = 2;
 	return 0;
 }

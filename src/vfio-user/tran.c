@@ -118,6 +118,22 @@ static void sink_move(struct vfu_fd_sink *dst, struct vfu_fd_sink *src)
 	src->rejected = false;
 }
 
+/*
+ * What a byte source's read result @n (for a buffer of @room bytes) means
+ * for a message: 0 when it delivered bytes, else the receive error.
+ * @started: bytes of this message were already consumed.
+ */
+static int read_result(ssize_t n, size_t room, bool started)
+{
+	if (n == -EAGAIN)
+		return started ? -ETIMEDOUT : -EAGAIN;
+	if (n == 0)
+		return started ? -ECONNRESET : -ENOTCONN;
+	if (n < 0) /* -EINVAL means "message dropped, in sync" to our callers */
+		return n == -EINVAL ? -EIO : (int)n;
+	return (size_t)n > room ? -EIO : 0; /* more than asked: a byte source bug */
+}
+
 /* Forget everything buffered, closing the fds kept with it. */
 static void ra_discard(struct vfu_readahead *ra)
 {
@@ -168,6 +184,7 @@ static int ra_fill_header(struct vfu_tran *t, size_t max_fds, int first_timeout_
 		size_t have = ra->tail - ra->head, room;
 		bool started = have > 0;
 		ssize_t n;
+		int rc;
 
 		/* By the invariant above, a kept group is the head message's. */
 		sink_move(&ra->head_fds, &ra->grp);
@@ -180,16 +197,11 @@ static int ra_fill_header(struct vfu_tran *t, size_t max_fds, int first_timeout_
 		ra->grp.max = max_fds;
 		n = t->ops->read(t, ra->buf + ra->tail, room, &ra->grp,
 				 started ? t->io_timeout_ms : first_timeout_ms);
-		if (n <= 0 || (size_t)n > room) {
+		rc = read_result(n, room, started);
+		if (rc) {
 			close_sink(&ra->grp); /* fds without bytes have no message */
 			ra->grp.rejected = false;
-			if (n == -EAGAIN)
-				return started ? -ETIMEDOUT : -EAGAIN;
-			if (n == 0)
-				return started ? -ECONNRESET : -ENOTCONN;
-			if (n < 0) /* -EINVAL means "message dropped, in sync" to our callers */
-				return n == -EINVAL ? -EIO : (int)n;
-			return -EIO; /* a byte source bug; never trust it */
+			return rc;
 		}
 		ra->tail += (size_t)n;
 		ra->grp_pos = ra->pos + (ra->tail - ra->head) - 1; /* the read's last byte */
@@ -428,15 +440,10 @@ static int read_full(struct vfu_tran *t, uint8_t *buf, size_t len,
 	while (got < len) {
 		int to = *started ? t->io_timeout_ms : first_timeout_ms;
 		ssize_t n = t->ops->read(t, buf + got, len - got, sink, to);
+		int rc = read_result(n, len - got, *started);
 
-		if (n == -EAGAIN)
-			return *started ? -ETIMEDOUT : -EAGAIN;
-		if (n == 0)
-			return *started ? -ECONNRESET : -ENOTCONN;
-		if (n < 0) /* -EINVAL means "message dropped, in sync" to our callers */
-			return n == -EINVAL ? -EIO : (int)n;
-		if ((size_t)n > len - got)
-			return -EIO; /* a byte source bug; never trust it */
+		if (rc)
+			return rc;
 		got += (size_t)n;
 		*started = true;
 	}

@@ -1067,8 +1067,9 @@ static void set_bus(struct fake *f, bool ext, uint64_t delta)
 /*
  * x-upci-dma-bus-addr: the client always proposes it; a server that takes
  * it up names the bus address of every DMA_MAP, and upci_dma_map returns
- * that address, not the IOVA. A bus address that cannot hold the mapping
- * is a protocol error, and the map is undone on the server.
+ * that address, not the IOVA. A bus address that cannot hold the mapping,
+ * or a reply without one, is a protocol error, and the map is undone on
+ * the server.
  */
 static void test_dma_bus_addr(void **state)
 {
@@ -1092,6 +1093,11 @@ static void test_dma_bus_addr(void **state)
 	assert_int_equal(upci_dma_alloc(d, 0x100000, 8192, &b), -EPROTO);
 	assert_int_equal(f->maps, 2);
 	assert_int_equal(f->unmaps, 2);
+	/* negotiated, but the reply has no bus address: refused and undone too */
+	set_bus(f, false, 0);
+	assert_int_equal(upci_dma_alloc(d, 0x100000, 8192, &b), -EPROTO);
+	assert_int_equal(f->maps, 3);
+	assert_int_equal(f->unmaps, 3);
 	/* the IOVA is free again for a good map */
 	set_bus(f, true, 0x1000);
 	assert_int_equal(upci_dma_alloc(d, UPCI_IOVA_ANY, 8192, &b), 0);

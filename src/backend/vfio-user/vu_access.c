@@ -34,7 +34,12 @@ static int read_one(struct vu_conn *c, uint32_t region, uint64_t off, void *buf,
 	return rc ? rc : echo_ok(c, &a, region, off, count);
 }
 
-static int write_one(struct vu_conn *c, uint32_t region, uint64_t off, const void *buf, uint32_t count)
+/*
+ * @posted: sent with No_reply (see vu_mmio_write), and the call does not
+ * wait; a write the server rejects then fails silently (its log says so).
+ */
+static int write_one(struct vu_conn *c, uint32_t region, uint64_t off, const void *buf, uint32_t count,
+		     bool posted)
 {
 	struct vfu_region_access q = {.offset = off, .region = region, .count = count}, a;
 	struct iovec iov[2] = {
@@ -44,6 +49,8 @@ static int write_one(struct vu_conn *c, uint32_t region, uint64_t off, const voi
 	struct iovec into = {.iov_base = &a, .iov_len = sizeof(a)};
 	int rc;
 
+	if (posted)
+		return vu_post(c, VFU_CMD_REGION_WRITE, iov, 2);
 	rc = vu_call_into(c, VFU_CMD_REGION_WRITE, iov, 2, &into, 1);
 	return rc ? rc : echo_ok(c, &a, region, off, count);
 }
@@ -96,7 +103,7 @@ int vu_config_write(struct upci_dev *dev, uint32_t off, unsigned width, uint32_t
 	uint8_t b[4];
 
 	le_put(b, width, val);
-	return write_one(&vu_of(dev)->c, VFU_PCI_CONFIG_REGION_INDEX, off, b, width);
+	return write_one(&vu_of(dev)->c, VFU_PCI_CONFIG_REGION_INDEX, off, b, width, false);
 }
 
 int vu_config_read_block(struct upci_dev *dev, uint32_t off, void *buf, size_t len)
@@ -115,32 +122,18 @@ int vu_mmio_read(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned widt
 }
 
 /*
- * A posted BAR write (as PCIe posts memory writes, and QEMU's vfio-user
- * client does): sent with No_reply, so the caller does not wait for the
- * server. Later requests on the socket are handled after it, so a read
- * still sees it. The price: a write the server rejects fails silently
- * (its log says so). Not done while the server may need an in-band DMA
- * answer - nobody would read its request until our next call.
+ * A BAR write is posted (as PCIe posts memory writes, and QEMU's
+ * vfio-user client does) when UPCI_VFU_POSTED_WRITES asks for it: later
+ * requests on the socket are handled after it, so a read still sees it.
+ * Not while the server may need an in-band DMA answer - nobody would read
+ * its request until our next call.
  */
-static int post_one(struct vu_conn *c, uint32_t region, uint64_t off, const void *buf, uint32_t count)
-{
-	struct vfu_region_access q = {.offset = off, .region = region, .count = count};
-	struct iovec iov[2] = {
-		{.iov_base = &q, .iov_len = sizeof(q)},
-		{.iov_base = (void *)buf, .iov_len = count},
-	};
-
-	return vu_post(c, VFU_CMD_REGION_WRITE, iov, 2);
-}
-
 int vu_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val)
 {
 	struct vu_conn *c = &vu_of(dev)->c;
 	uint8_t b[8];
 
 	le_put(b, width, val);
-	if (c->posted && c->ninband == 0)
-		return post_one(c, bar, off, b, width);
-	return write_one(c, bar, off, b, width);
+	return write_one(c, bar, off, b, width, c->posted && c->ninband == 0);
 }
 

@@ -128,11 +128,6 @@ static int scatter(struct vu_conn *c, struct vfu_msg *rep, const struct iovec *i
 	return 0;
 }
 
-/*
- * The request/reply loop. @exact: the success reply's payload is exactly
- * @into[0..ninto) (no fds); it is then received in place when it comes
- * first, and scattered there when it comes after server requests.
- */
 /* Send one request (header in *@req); a failure of the link loses it. */
 static int send_request(struct vu_conn *c, struct vfu_hdr *req, uint16_t cmd, uint32_t flags,
 			const struct iovec *iov, size_t iovcnt, const int *fds, size_t nfds)
@@ -148,6 +143,12 @@ static int send_request(struct vu_conn *c, struct vfu_hdr *req, uint16_t cmd, ui
 	return rc ? conn_lost(c, rc, "sending a request") : 0;
 }
 
+/*
+ * The request/reply loop. @exact: the success reply's payload is exactly
+ * @into[0..ninto) (no fds); it is then received in place when it comes
+ * first, and scattered there when it comes another way (after server
+ * requests, or given back to the transport by vu_recv_into).
+ */
 static int call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const int *fds,
 		size_t nfds, size_t max_fds, bool exact, const struct iovec *into, size_t ninto, struct vfu_msg *rep)
 {

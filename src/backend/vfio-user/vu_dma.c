@@ -146,6 +146,9 @@ static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t f
 	/* A server that takes no fds still gets the memory, in-band. */
 	size_t nfds = fd >= 0 && c->peer.max_msg_fds > 0 ? 1 : 0;
 	struct dma_region reg;
+	struct vfu_dma_map_bus out = {.bus_addr = r->start};
+	struct iovec req = {.iov_base = &m, .iov_len = sizeof(m)};
+	struct iovec into = {.iov_base = &out, .iov_len = sizeof(out)};
 	int rc;
 
 	if ((r->start | r->len) & (c->min_pgsize - 1))
@@ -160,24 +163,20 @@ static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t f
 	rc = dma_table_insert(c->dma, &reg);
 	if (rc)
 		return rc;
-	if (c->peer.dma_bus_addr) {
-		struct vfu_dma_map_bus out;
-		struct iovec req = {.iov_base = &m, .iov_len = sizeof(m)};
-		struct iovec into = {.iov_base = &out, .iov_len = sizeof(out)};
-
-		rc = vu_call_into_fds(c, VFU_CMD_DMA_MAP, &req, 1, nfds ? &fd : NULL, nfds, &into, 1);
-		if (rc == 0)
-			*bus = out.bus_addr;
-		if (rc == 0 && out.bus_addr > UINT64_MAX - (r->len - 1)) {
-			LOG_ERR("vfio-user %s: DMA_MAP of IOVA 0x%llx: unusable bus address 0x%llx in the reply",
-				c->name, (unsigned long long)r->start, (unsigned long long)out.bus_addr);
-			(void)unmap_one(c, r->start, r->len);
-			rc = -EPROTO;
-		}
-	} else {
-		rc = vu_call_simple(c, VFU_CMD_DMA_MAP, &m, sizeof(m), nfds ? &fd : NULL, nfds);
-		*bus = r->start; /* the server's IOVA space is ours: no translation */
+	/* Without x-upci-dma-bus-addr the reply is empty: out keeps the IOVA. */
+	rc = vu_call_into_fds(c, VFU_CMD_DMA_MAP, &req, 1, nfds ? &fd : NULL, nfds, &into,
+			      c->peer.dma_bus_addr ? 1 : 0);
+	if (rc == 0 && out.bus_addr > UINT64_MAX - (r->len - 1)) {
+		LOG_ERR("vfio-user %s: DMA_MAP of IOVA 0x%llx: unusable bus address 0x%llx in the reply", c->name,
+			(unsigned long long)r->start, (unsigned long long)out.bus_addr);
+		rc = -EPROTO;
 	}
+	/* A reply we cannot use (wrong size, bad address) still means the
+	 * server mapped it: undo that; the connection stays up. */
+	if (rc == -EPROTO)
+		(void)unmap_one(c, r->start, r->len);
+	if (rc == 0)
+		*bus = out.bus_addr;
 	if (rc) {
 		dma_table_remove(c->dma, r->start, NULL);
 		return rc;

@@ -71,10 +71,18 @@ static ssize_t recv_iov(int sock, struct iovec *iov, size_t n, struct vfu_fd_sin
 	int64_t t0 = pp->max_ns ? vu_poll_now_ns() : 0; /* off: no clock to read */
 	ssize_t r = vu_poll_spin(pp, t0, try_recv, &t);
 
+	int64_t end = 0;
+
 	while (r == -EAGAIN) {
 		struct pollfd p = {.fd = sock, .events = POLLIN};
-		int k = poll(&p, 1, timeout_ms);
+		int64_t now = vu_poll_now_ns(), left;
+		int k;
 
+		/* One bound for the whole wait, however often it is interrupted. */
+		if (end == 0)
+			end = now + (int64_t)timeout_ms * 1000000;
+		left = end - now;
+		k = poll(&p, 1, left > 0 ? (int)((left + 999999) / 1000000) : 0);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
