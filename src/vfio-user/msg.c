@@ -14,7 +14,11 @@
 #define C2S VFU_DIR_CLIENT_TO_SERVER
 #define S2C VFU_DIR_SERVER_TO_CLIENT
 
-/* Indexed by command number; a NULL name marks a hole (0, 14). */
+/* Indexed by command number; a NULL name marks a hole (0, 14).
+ * Messages that carry argsz may be longer than their fixed part: a
+ * client sends its whole reply buffer (QEMU sends argsz bytes, and
+ * libvfio-user's client a 64-byte region info), a server may answer
+ * with more than was asked. The bytes past the fixed part are ignored. */
 static const struct vfu_cmd_info cmd_table[VFU_CMD_MAX + 1] = {
 	[VFU_CMD_VERSION] = { "VERSION", C2S,
 		sizeof(struct vfu_version), VAR, sizeof(struct vfu_version), VAR },
@@ -25,17 +29,17 @@ static const struct vfu_cmd_info cmd_table[VFU_CMD_MAX + 1] = {
 		sizeof(struct vfu_dma_unmap), sizeof(struct vfu_dma_unmap),
 		sizeof(struct vfu_dma_unmap), sizeof(struct vfu_dma_unmap) },
 	[VFU_CMD_DEVICE_GET_INFO] = { "DEVICE_GET_INFO", C2S,
-		sizeof(struct vfu_device_info), sizeof(struct vfu_device_info),
+		sizeof(struct vfu_device_info), VAR,
 		sizeof(struct vfu_device_info), VAR },
 	[VFU_CMD_DEVICE_GET_REGION_INFO] = { "DEVICE_GET_REGION_INFO", C2S,
-		sizeof(struct vfu_region_info), sizeof(struct vfu_region_info),
+		sizeof(struct vfu_region_info), VAR,
 		sizeof(struct vfu_region_info), VAR },
 	[VFU_CMD_DEVICE_GET_REGION_IO_FDS] = { "DEVICE_GET_REGION_IO_FDS", C2S,
-		sizeof(struct vfu_region_io_fds), sizeof(struct vfu_region_io_fds),
+		sizeof(struct vfu_region_io_fds), VAR,
 		sizeof(struct vfu_region_io_fds), VAR },
 	[VFU_CMD_DEVICE_GET_IRQ_INFO] = { "DEVICE_GET_IRQ_INFO", C2S,
-		sizeof(struct vfu_irq_info), sizeof(struct vfu_irq_info),
-		sizeof(struct vfu_irq_info), sizeof(struct vfu_irq_info) },
+		sizeof(struct vfu_irq_info), VAR,
+		sizeof(struct vfu_irq_info), VAR },
 	[VFU_CMD_DEVICE_SET_IRQS] = { "DEVICE_SET_IRQS", C2S,
 		sizeof(struct vfu_irq_set), VAR, 0, 0 },
 	[VFU_CMD_REGION_READ] = { "REGION_READ", C2S,

@@ -140,18 +140,22 @@ int srv_region_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply 
 	}
 	need = sizeof(out);
 	if (fd >= 0) {
-		out.flags |= VFU_REGION_INFO_F_MMAP | VFU_REGION_INFO_F_CAPS;
+		out.flags |= VFU_REGION_INFO_F_MMAP;
 		out.offset = fd_off;
 		need += sizeof(cap) + nareas * sizeof(areas[0]);
 	}
 	out.argsz = (uint32_t)need;
 	if (in.argsz < need) {
 		/* Too small for the capabilities: say how much is needed, and
-		 * keep the fd for the full reply the client asks for next. */
+		 * keep the fd for the full reply the client asks for next.
+		 * CAPS says capabilities are in this reply (QEMU refuses CAPS
+		 * with a cap_offset inside the fixed struct), so it stays off;
+		 * MMAP tells the client why argsz grew. */
 		SRV_REPLY_FIXED(ss, r, out);
 		return 0;
 	}
 	if (fd >= 0) {
+		out.flags |= VFU_REGION_INFO_F_CAPS;
 		out.cap_offset = sizeof(out);
 		cap.hdr.id = VFU_REGION_INFO_CAP_SPARSE_MMAP;
 		cap.hdr.version = VFU_REGION_INFO_CAP_SPARSE_MMAP_VERSION;

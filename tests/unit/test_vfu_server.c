@@ -221,6 +221,10 @@ static void test_region_info_testdev(void **state)
 	assert_int_equal(r.ri.argsz, sizeof(r.ri) + sizeof(struct vfu_region_cap_sparse_mmap) + sizeof(r.areas[0]));
 	assert_int_equal(r.len, sizeof(r.ri)); /* too small: no caps, no fd */
 	assert_int_equal(r.fd, -1);
+	/* CAPS means "capabilities in this reply": QEMU 11.1 refuses a reply
+	 * with CAPS whose cap_offset lies inside the fixed struct */
+	assert_int_equal(r.ri.flags, rw | VFU_REGION_INFO_F_MMAP);
+	assert_int_equal(r.ri.cap_offset, 0);
 	assert_int_equal(region_info(&fx, 2, 256, &r), 0);
 	assert_int_equal(r.ri.flags, rw | VFU_REGION_INFO_F_MMAP | VFU_REGION_INFO_F_CAPS);
 	assert_int_equal(r.ri.size, TESTDEV_MEM_DEFAULT);
@@ -247,6 +251,70 @@ static void test_region_info_testdev(void **state)
 	assert_int_equal(region_info(&fx, 9, 256, &r), -EINVAL);
 	assert_int_equal(region_info(&fx, 0xffffffffu, 256, &r), -EINVAL);
 	assert_int_equal(region_info(&fx, 0, 16, &r), -EINVAL);
+	assert_alive(&fx);
+	fx_close(&fx);
+}
+
+/* GET_REGION_INFO as QEMU 11.1 asks it: argsz 32 first, then a request
+ * whose payload is the whole argsz-byte buffer (zeros after the fixed
+ * part); libvfio-user's client sends 64 bytes with argsz 64. The spec's
+ * rule: a larger buffer is fine, the reply says the size it needs. */
+static void test_region_info_qemu_argsz(void **state)
+{
+	struct srv_fx fx;
+	uint8_t q[256] = {0};
+	struct vfu_region_info ri = {.argsz = sizeof(ri), .index = 2}, got;
+	struct vfu_msg rep;
+	uint32_t need;
+
+	(void)state;
+	fx_open(&fx, TESTDEV, NULL);
+	fx_negotiate(&fx);
+	assert_int_equal(fx_call(&fx, VFU_CMD_DEVICE_GET_REGION_INFO, &ri, sizeof(ri), NULL, 0, &rep), 0);
+	memcpy(&got, rep.payload, sizeof(got));
+	vfu_msg_release(&rep);
+	/* what QEMU checks: CAPS only with cap_offset in [32, argsz] */
+	assert_false((got.flags & VFU_REGION_INFO_F_CAPS) && (got.cap_offset < sizeof(got) || got.cap_offset > got.argsz));
+	need = got.argsz;
+	assert_true(need > sizeof(ri) && need <= sizeof(q));
+	/* QEMU's retry: argsz bytes of payload */
+	ri.argsz = need;
+	memcpy(q, &ri, sizeof(ri));
+	assert_int_equal(fx_call(&fx, VFU_CMD_DEVICE_GET_REGION_INFO, q, need, NULL, 0, &rep), 0);
+	assert_int_equal(rep.len, need);
+	assert_int_equal(rep.nr_fds, 1);
+	memcpy(&got, rep.payload, sizeof(got));
+	vfu_msg_release(&rep);
+	assert_true(got.flags & VFU_REGION_INFO_F_CAPS);
+	assert_true(got.cap_offset >= sizeof(got) && got.cap_offset <= got.argsz);
+	/* libvfio-user's client: 64 bytes, argsz 64; and a buffer larger
+	 * than needed gets exactly what is needed */
+	for (uint32_t len = 64; len <= sizeof(q); len += sizeof(q) - 64) {
+		memset(q, 0, sizeof(q));
+		ri.argsz = len;
+		memcpy(q, &ri, sizeof(ri));
+		assert_int_equal(fx_call(&fx, VFU_CMD_DEVICE_GET_REGION_INFO, q, len, NULL, 0, &rep), 0);
+		memcpy(&got, rep.payload, sizeof(got));
+		assert_int_equal(got.argsz, need);
+		assert_int_equal(rep.len, len >= need ? need : sizeof(got));
+		vfu_msg_release(&rep);
+	}
+	/* the same rule for the other queries that carry argsz */
+	{
+		struct vfu_device_info di = {.argsz = 64};
+		struct vfu_irq_info ii = {.argsz = 64, .index = VFU_PCI_MSIX_IRQ_INDEX};
+		struct vfu_irq_info iout;
+
+		memset(q, 0, sizeof(q));
+		memcpy(q, &di, sizeof(di));
+		assert_int_equal(fx_call(&fx, VFU_CMD_DEVICE_GET_INFO, q, 64, NULL, 0, NULL), 0);
+		memcpy(q, &ii, sizeof(ii));
+		assert_int_equal(fx_call(&fx, VFU_CMD_DEVICE_GET_IRQ_INFO, q, 64, NULL, 0, &rep), 0);
+		memcpy(&iout, rep.payload, sizeof(iout));
+		assert_int_equal(iout.argsz, sizeof(iout));
+		assert_int_equal(iout.count, 64);
+		vfu_msg_release(&rep);
+	}
 	assert_alive(&fx);
 	fx_close(&fx);
 }
@@ -1227,6 +1295,7 @@ int main(void)
 		cmocka_unit_test(test_version_bad),
 		cmocka_unit_test(test_get_info),
 		cmocka_unit_test(test_region_info_testdev),
+		cmocka_unit_test(test_region_info_qemu_argsz),
 		cmocka_unit_test(test_sparse_areas),
 		cmocka_unit_test(test_region_info_no_fds),
 		cmocka_unit_test(test_region_info_edu),
