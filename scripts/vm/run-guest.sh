@@ -12,6 +12,7 @@
 #                        "vfio_iommu_type1.allow_unsafe_interrupts=1")
 #     --timeout S        kill QEMU after S seconds (default 120, env UPCI_VM_TIMEOUT)
 #     --mem MB           guest RAM (default 512)
+#     --smp N            guest CPUs (default 1; 256 MSI-X vectors need more)
 #     --memfd            back guest RAM with a shared memfd (vfio-user DMA with fds)
 #     --kernel FILE      kernel image (default: the PVH vmlinux if fetch-guest.sh
 #                        made one, else vmlinuz)
@@ -32,11 +33,11 @@ CACHE=${UPCI_CACHE:-$HOME/.cache/upci}
 
 say() { echo "run-guest: $*" >&2; }
 die() { say "error: $*"; exit 125; }
-usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 QSEL=${UPCI_VM_QEMU:-}
 TIMEOUT=${UPCI_VM_TIMEOUT:-120}
-INITRD="" KERNEL="" APPEND="" BIND="" LOG="" MEM=512 MEMFD=0 VERBOSE=0 SHELL_MODE=0
+INITRD="" KERNEL="" APPEND="" BIND="" LOG="" MEM=512 SMP=1 MEMFD=0 VERBOSE=0 SHELL_MODE=0
 PVH=${UPCI_VM_PVH:-1}
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -46,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--append) APPEND="$APPEND ${2:?}"; shift 2 ;;
 	--timeout) TIMEOUT=${2:?}; shift 2 ;;
 	--mem) MEM=${2:?}; shift 2 ;;
+	--smp) SMP=${2:?}; shift 2 ;;
 	--memfd) MEMFD=1; shift ;;
 	--kernel) KERNEL=${2:?}; shift 2 ;;
 	--no-pvh) PVH=0; shift ;;
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
 done
 EXTRA=("$@")
 case "$TIMEOUT" in '' | *[!0-9]*) die "--timeout wants whole seconds, not '$TIMEOUT'" ;; esac
+case "$SMP" in '' | *[!0-9]* | 0) die "--smp wants a CPU count, not '$SMP'" ;; esac
 
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/upci-guest.XXXXXX")
 QPID=""
@@ -130,7 +133,7 @@ fi
 # caching-mode=on: QEMU refuses any vfio device (vfio-user-pci included)
 # behind intel-iommu without it; kernel VFIO in the guest works either way.
 # shellcheck disable=SC2054 # commas belong to QEMU options
-QARGS=(-machine "$MACHINE" -accel tcg "${MEMARGS[@]}" -smp 1 -nographic -no-reboot -net none
+QARGS=(-machine "$MACHINE" -accel tcg "${MEMARGS[@]}" -smp "$SMP" -nographic -no-reboot -net none
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -device intel-iommu,intremap=on,caching-mode=on
 	-kernel "$KERNEL" -initrd "$INITRD")
 

@@ -93,6 +93,7 @@ struct conf {
 	const char *uri;
 	int verbose;
 	int edu_dma_4096;          /* --edu-dma-4096: QEMU 7.2's edu aborts on it */
+	int via_qemu;              /* --via-qemu-vfio-user: see conf_expected() */
 	int open_rc;               /* upci_open() of the URI at start */
 	struct upci_identity id;   /* valid when open_rc == 0 */
 	enum conf_kind kind;
@@ -104,6 +105,7 @@ struct conf {
 	int failed;
 	int skipped;
 	char msg[512];
+	char expected[512];        /* the differences conf_expected() named */
 };
 
 struct conf_case {
@@ -124,6 +126,13 @@ extern const size_t conf_testdev_count;
 /* Record the first failure of the case; later ones are dropped. */
 void conf_fail(struct conf *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void conf_skip(struct conf *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * A difference from the model's own behaviour that the path to the device
+ * explains, named where it shows (the case still passes, and its line
+ * says why). Only with --via-qemu-vfio-user: the device is a upci-served
+ * model reached through QEMU's vfio-user-pci and a guest's kernel VFIO.
+ */
+void conf_expected(struct conf *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A "# ..." line, printed only with -v. */
 void conf_note(const struct conf *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "0", "5" or "-EBUSY": a return code as a word. Rotating static buffers,

@@ -28,6 +28,8 @@
 #   vfio-user-host   on the host: upci serve sim:edu; QEMU 11 vfio-user-pci
 #                    with shared memory; the guest binds it to vfio-pci and
 #                    runs conformance with vfio: (needs 'upci serve')
+#   vfio-user-testdev  the same with upci serve 'sim:testdev?vectors=256'
+#                    (a BAR offered by fd, 256 MSI-X vectors; 4 guest CPUs)
 #
 # --static DIR: where the static build of upci lives (meson passes
 # BUILD/vm-static; by hand: $UPCI_VM_STATIC, else
@@ -47,7 +49,7 @@ TIMEOUT=${UPCI_VM_TIMEOUT:-300}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--static) STATIC=${2:?}; shift 2 ;;
-	-h | --help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) break ;;
 	esac
 done
@@ -57,7 +59,7 @@ skip() { say "SKIP: $*"; exit 77; }
 die() { say "FAIL: $*"; exit 1; }
 
 case "$CASE" in
-edu | nvme | host | iommufd | bench | vfio-user-guest | vfio-user-host) ;;
+edu | nvme | host | iommufd | bench | vfio-user-guest | vfio-user-host | vfio-user-testdev) ;;
 *) echo "run.sh: unknown case '$CASE' (see --help)" >&2; exit 2 ;;
 esac
 
@@ -196,18 +198,25 @@ vfio-user-guest)
 	account $st 7
 	result
 	;;
-vfio-user-host)
+vfio-user-host | vfio-user-testdev)
 	have_serve || skip "'upci serve' is not built in this tree yet"
-	SOCK=$W/edu.sock
+	# edu: no mappable BAR; testdev: a mappable BAR2 (offered by fd) and
+	# 256 MSI-X vectors, which need more than one guest CPU.
+	if [ "$CASE" = vfio-user-host ]; then
+		URI=sim:edu IDS=1234:11e8 GUEST=guest-vfio-user-host.sh SMP=1
+	else
+		URI='sim:testdev?vectors=256' IDS=1af4:10f0 GUEST=guest-vfio-user-testdev.sh SMP=4
+	fi
+	SOCK=$W/dev.sock
 	# The host side runs the normal build's upci if given, else the static one.
 	UPCI_HOST=${UPCI_HOST_BIN:-$B/tools/upci}
-	"$UPCI_HOST" serve sim:edu --socket "$SOCK" >"$W/serve.log" 2>&1 &
+	"$UPCI_HOST" serve "$URI" --socket "$SOCK" >"$W/serve.log" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-	[ -S "$SOCK" ] || { cat "$W/serve.log" >&2; die "upci serve sim:edu did not create $SOCK"; }
-	initrd vuh guest-vfio-user-host.sh
+	[ -S "$SOCK" ] || { cat "$W/serve.log" >&2; die "upci serve $URI did not create $SOCK"; }
+	initrd vuh "$GUEST"
 	st=0
-	boot 11 vuh --memfd --bind 1234:11e8 -- \
+	boot 11 vuh --memfd --smp "$SMP" --bind "$IDS" -- \
 		-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$SOCK\",\"type\":\"unix\"}}" || st=$?
 	kill -0 "$SERVER_PID" 2>/dev/null || { cat "$W/serve.log" >&2; say "upci serve exited during the test"; }
 	[ $st -eq 77 ] && skip "QEMU 11 (vfio-user-pci) is not available"
