@@ -2,7 +2,9 @@
 # Fetch what a Linux test guest needs, from Debian's archive through apt:
 #   - the kernel linux-image-amd64 points to (ABI resolved with apt-cache
 #     depends): ./boot/vmlinuz-*, the vfio modules, irqbypass.ko (and iommufd
-#     if the kernel has it as a module), decompressed to plain .ko files;
+#     if the kernel has it as a module), the NVMe host driver and the CRC
+#     modules it needs (to compare upci's example NVMe driver with the
+#     kernel's), decompressed to plain .ko files;
 #   - an ELF vmlinux taken out of the bzImage, for a faster PVH boot (only if
 #     it carries the PVH ELF note; otherwise run-guest.sh boots the bzImage);
 #   - busybox-static's /bin/busybox;
@@ -110,7 +112,8 @@ extract_vmlinux() {
 
 fetch_kernel() {
 	local pkg kver tmp k list f base
-	if [ "${UPCI_GUEST_REFRESH:-0}" != 1 ] && [ -f "$G/current/.ok" ]; then
+	# .ok2: the module set with the NVMe driver (an older cache has .ok only)
+	if [ "${UPCI_GUEST_REFRESH:-0}" != 1 ] && [ -f "$G/current/.ok2" ]; then
 		return 0
 	fi
 	command -v apt-get >/dev/null || skip "apt-get not found (need Debian)"
@@ -124,17 +127,17 @@ fetch_kernel() {
 	[ -n "$pkg" ] || skip "apt-cache cannot resolve linux-image-amd64 (no package lists$([ $apt_updated = 1 ] && echo ', and apt-get update failed'))"
 	kver=${pkg#linux-image-}
 	k=$G/kernel/$kver
-	if [ -f "$k/.ok" ]; then
+	if [ -f "$k/.ok2" ]; then
 		ln -sfn "kernel/$kver" "$G/current"
 		return 0
 	fi
 	say "download $pkg"
 	tmp=$(mktemp -d "$G/tmp.XXXXXX")
 	apt_download "$tmp" "$pkg" || { rm -rf "$tmp"; skip "cannot download $pkg"; }
-	say "extract vmlinuz and the vfio modules"
+	say "extract vmlinuz, the vfio and the NVMe modules"
 	list=$tmp/list
 	dpkg --fsys-tarfile "$tmp"/*.deb | tar -t | grep -E \
-		'^\./boot/vmlinuz-|^\./(usr/)?lib/modules/[^/]+/(kernel/drivers/vfio/.*\.ko|kernel/drivers/iommu/iommufd/.*\.ko|kernel/virt/lib/irqbypass\.ko)(\.xz|\.zst|\.gz)?$|^\./(usr/)?lib/modules/[^/]+/modules\.builtin$' \
+		'^\./boot/vmlinuz-|^\./(usr/)?lib/modules/[^/]+/(kernel/drivers/vfio/.*\.ko|kernel/drivers/iommu/iommufd/.*\.ko|kernel/virt/lib/irqbypass\.ko|kernel/drivers/nvme/host/nvme(-core)?\.ko|kernel/block/t10-pi\.ko|kernel/lib/crc(64|64-rocksoft|-t10dif)\.ko|kernel/crypto/(crct10dif_common|crct10dif_generic|crc64_rocksoft_generic)\.ko)(\.xz|\.zst|\.gz)?$|^\./(usr/)?lib/modules/[^/]+/modules\.builtin$' \
 		>"$list" || true
 	grep -q '^\./boot/vmlinuz-' "$list" || { rm -rf "$tmp"; die "$pkg has no ./boot/vmlinuz-*"; }
 	mkdir -p "$tmp/x"
@@ -156,7 +159,7 @@ fetch_kernel() {
 	if extract_vmlinux "$k/vmlinuz" "$k/vmlinux"; then
 		say "PVH image: $k/vmlinux"
 	fi
-	touch "$k/.ok"
+	touch "$k/.ok" "$k/.ok2"
 	ln -sfn "kernel/$kver" "$G/current"
 }
 

@@ -23,6 +23,10 @@
 #                    bus reset, upci serve, NVMe MSI-X queues and FLR, all
 #                    through iommufd
 #   bench            bench-vfio on edu (figures printed; never a timed test)
+#   nvme-driver      examples/nvme (upci-nvme) on QEMU's NVMe through vfio:
+#                    and through upci serve + vfio-user:, every byte of a
+#                    disk image the host wrote checked, and its bench next
+#                    to the guest kernel's nvme driver on a second controller
 #   vfio-user-guest  in the guest: upci serve vfio:<edu> + conformance with
 #                    vfio-user: (needs 'upci serve')
 #   vfio-user-host   on the host: upci serve sim:edu; QEMU 11 vfio-user-pci
@@ -49,7 +53,7 @@ TIMEOUT=${UPCI_VM_TIMEOUT:-300}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--static) STATIC=${2:?}; shift 2 ;;
-	-h | --help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) break ;;
 	esac
 done
@@ -59,7 +63,7 @@ skip() { say "SKIP: $*"; exit 77; }
 die() { say "FAIL: $*"; exit 1; }
 
 case "$CASE" in
-edu | nvme | host | iommufd | bench | vfio-user-guest | vfio-user-host | vfio-user-testdev) ;;
+edu | nvme | nvme-driver | host | iommufd | bench | vfio-user-guest | vfio-user-host | vfio-user-testdev) ;;
 *) echo "run.sh: unknown case '$CASE' (see --help)" >&2; exit 2 ;;
 esac
 
@@ -95,6 +99,7 @@ initrd() {
 		die "cannot build read_resource"
 	"$VM/mkinitramfs.sh" ${MKINITRAMFS_ARGS[@]+"${MKINITRAMFS_ARGS[@]}"} --test "$W/$name.sh" "$W/$name.gz" "$B/guest_exit" "$B/tools/upci" "$W/read_resource" \
 		"$B/tests/conformance/upci-conformance" "$B/tests/vm/vfio/vfio_api" "$B/tests/vm/vfio/nvme_msix" \
+		"$B/examples/upci-nvme" "$B/tests/vm/vfio/nvme_kbench" \
 		"$B/bench/bench-vfio" "$HERE/guest-lib.sh=/lib/upci-guest-lib.sh" 2>"$W/mk.log" ||
 		{ cat "$W/mk.log" >&2; die "mkinitramfs.sh failed"; }
 }
@@ -146,6 +151,33 @@ nvme)
 	initrd nvme guest-nvme.sh
 	st=0; boot 7 nvme --bind 1b36:0010 -- -device nvme,serial=upci0 || st=$?
 	[ $st -eq 77 ] && { st=0; boot 11 nvme --bind 1b36:0010 -- -device nvme,serial=upci0 || st=$?; }
+	account $st any
+	result
+	;;
+nvme-driver)
+	# Two controllers on copies of one image the host filled with pattern
+	# seed 1 (64 MiB of 512-byte blocks): 04.0 for examples/nvme, 05.0 for
+	# the kernel's nvme driver (bench). After the guest: the first image
+	# holds pattern 1 but for what the guest wrote (2 and 3).
+	NBLOCKS=131072
+	"$B/examples/upci-nvme" pattern 1 0 $NBLOCKS 512 >"$W/a.img"
+	cp "$W/a.img" "$W/k.img"
+	cp "$W/a.img" "$W/want.img"
+	"$B/examples/upci-nvme" pattern 2 1000 256 512 | dd of="$W/want.img" bs=512 seek=1000 conv=notrunc status=none
+	"$B/examples/upci-nvme" pattern 3 5000 128 512 | dd of="$W/want.img" bs=512 seek=5000 conv=notrunc status=none
+	MKINITRAMFS_ARGS=(--module crct10dif_generic --module crc64_rocksoft_generic --module nvme)
+	initrd nvmed guest-nvme-driver.sh NBLOCKS=$NBLOCKS BENCH_S="${UPCI_NVME_BENCH_S:-3}"
+	# shellcheck disable=SC2054 # commas belong to QEMU options
+	dev=(-drive file="$W/a.img",if=none,id=nva,format=raw -device nvme,serial=upcia,drive=nva,addr=04.0
+		-drive file="$W/k.img",if=none,id=nvk,format=raw -device nvme,serial=upcik,drive=nvk,addr=05.0)
+	st=0; boot 7 nvmed -- "${dev[@]}" || st=$?
+	[ $st -eq 77 ] && { st=0; boot 11 nvmed -- "${dev[@]}" || st=$?; }
+	if [ $st -eq 0 ] && ! cmp "$W/a.img" "$W/want.img"; then
+		say "the disk image is not what the guest wrote (cmp above)"
+		st=1
+	elif [ $st -eq 0 ]; then
+		say "the disk image holds exactly patterns 1, 2 and 3 where they were written"
+	fi
 	account $st any
 	result
 	;;
