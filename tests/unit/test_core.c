@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -365,9 +366,15 @@ static void test_bar_map(void **state)
 	assert_int_equal(v, 0xfeedf00d);
 	assert_int_equal(upci_mmio_write(t, TESTDEV_BAR_MEM, len - 8, 8, 0x0123456789abcdefull), 0);
 	assert_int_equal(((volatile uint64_t *)a)[len / 8 - 1], 0x0123456789abcdefull);
-	/* Mapping twice returns the same mapping. */
+	/* Mapping twice returns the same mapping, counted: one unmap leaves
+	 * it to the other user. */
 	assert_int_equal(upci_bar_map(t, TESTDEV_BAR_MEM, &a2, NULL), 0);
 	assert_ptr_equal(a, a2);
+	assert_int_equal(upci_bar_unmap(t, TESTDEV_BAR_MEM), 0);
+	assert_int_equal(((volatile uint32_t *)a)[4], 0xfeedf00d); /* SIGSEGV if unmapped */
+	assert_int_equal(upci_bar_map(t, TESTDEV_BAR_MEM, &a2, NULL), 0);
+	assert_ptr_equal(a, a2);
+	assert_int_equal(upci_bar_unmap(t, TESTDEV_BAR_MEM), 0);
 	/* Trapped, absent and invalid BARs */
 	assert_int_equal(upci_bar_map(t, TESTDEV_BAR_REGS, &a2, &len), -ENOTSUP);
 	assert_int_equal(upci_bar_map(t, 1, &a2, &len), -EINVAL);
@@ -579,13 +586,20 @@ static void test_release_drops_state(void **state)
 	assert_int_equal(upci_bar_map(d, TESTDEV_BAR_MEM, &a, NULL), 0);
 	assert_int_equal(upci_irq_enable(d, UPCI_IRQ_MSIX, 4), 4);
 	assert_int_equal(upci_irq_set_mask(d, mask), 0);
+	/* Memory the caller holds pointers and an fd to: refused, untouched. */
+	assert_int_equal(upci_release(d), -EBUSY);
+	assert_int_equal(fcntl(buf.fd, F_GETFD) >= 0, 1);
+	memset(buf.vaddr, 0x5a, page_size());
+	((volatile uint8_t *)a)[0] = 1;
+	assert_int_equal(upci_bar_unmap(d, TESTDEV_BAR_MEM), 0);
+	assert_int_equal(upci_release(d), -EBUSY); /* the buffer still */
+	assert_int_equal(upci_dma_free(d, &buf), 0);
 	assert_int_equal(upci_release(d), 0);
 	assert_int_equal(upci_irq_info(d, &type, &nvec), 0);
 	assert_int_equal(type, UPCI_IRQ_NONE);
 	assert_int_equal(nvec, 0);
 	assert_int_equal(upci_claim(d), 0);
 	assert_int_equal(upci_dma_unmap(d, 0x40000000), -ENOENT);
-	assert_int_equal(upci_dma_free(d, &buf), -ENOENT);
 	assert_int_equal(upci_bar_unmap(d, TESTDEV_BAR_MEM), -ENOENT);
 	/* The device no longer signals: MSI-X is off. */
 	doorbell(d, 0);
