@@ -1299,9 +1299,42 @@ static void test_strerror(void **state)
 	/* Negative and positive name the same thing. */
 	assert_string_equal(upci_strerror(-EBUSY), upci_strerror(EBUSY));
 	assert_string_equal(upci_strerror(-ETIMEDOUT), upci_strerror(ETIMEDOUT));
-	/* upci's own words where the generic text would mislead */
 	assert_string_not_equal(upci_strerror(-EPERM), upci_strerror(-EBUSY));
 	assert_string_not_equal(upci_strerror(-EINVAL), upci_strerror(-ERANGE));
+}
+
+/*
+ * Standard codes keep their standard meaning for every caller: a stale
+ * vfio-user socket is "connection refused", a missing socket directory
+ * "no such file or directory", not upci's reading of the code for one call.
+ */
+static void test_strerror_standard(void **state)
+{
+	static const struct {
+		int code;
+		const char *words;
+	} std[] = {
+		{ECONNREFUSED, "connection refused"}, {ENAMETOOLONG, "file name too long"},
+		{ENOENT, "no such file or directory"}, {EFAULT, "bad address"},
+		{EPERM, "operation not permitted"}, {EBUSY, "device or resource busy"},
+		{ECONNRESET, "connection reset by peer"}, {EACCES, "permission denied"},
+		{ECANCELED, "operation canceled"}, {ENOTSOCK, "not a socket"},
+	};
+	/* What opening, serving and driving a device can meet. */
+	static const int seen[] = {
+		EPERM, ENOENT, EINTR, EIO, ENXIO, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENODEV,
+		ENOTDIR, EISDIR, EINVAL, ENFILE, EMFILE, ENOTTY, EFBIG, ENOSPC, ESPIPE, EROFS, EPIPE, ERANGE,
+		ENAMETOOLONG, ENOSYS, ELOOP, ENOTSUP, EPROTO, EBADMSG, EOVERFLOW, ENOTSOCK, EMSGSIZE, EPROTOTYPE,
+		EAFNOSUPPORT, EADDRINUSE, ECONNABORTED, ECONNRESET, ENOBUFS, EISCONN, ENOTCONN, ETIMEDOUT,
+		ECONNREFUSED, EHOSTUNREACH, EALREADY, EINPROGRESS, ECANCELED, EDEADLK, E2BIG,
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++)
+		assert_string_equal(upci_strerror(-std[i].code), std[i].words);
+	for (size_t i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
+		if (strcmp(upci_strerror(-seen[i]), "unknown error") == 0)
+			fail_msg("errno %d reads \"unknown error\"", seen[i]);
 }
 
 /*
@@ -1541,6 +1574,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_reset_bar_mapping, teardown),
 		cmocka_unit_test_teardown(test_threads_one_handle, teardown),
 		cmocka_unit_test_teardown(test_strerror, teardown),
+		cmocka_unit_test_teardown(test_strerror_standard, teardown),
 		cmocka_unit_test_teardown(test_backend_available, teardown),
 		cmocka_unit_test_teardown(test_null_args, teardown),
 		cmocka_unit_test_teardown(test_concurrent_wait, teardown),

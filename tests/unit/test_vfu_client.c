@@ -659,7 +659,8 @@ static void test_no_server(void **state)
 	assert_null(d);
 }
 
-/* A server busy with another client refuses VERSION or hangs up. */
+/* A server busy with another client refuses VERSION with EBUSY: -EBUSY.
+ * One that hangs up says nothing about being busy: -ECONNRESET. */
 static void test_busy_server(void **state)
 {
 	upci_dev *d = NULL;
@@ -669,7 +670,7 @@ static void test_busy_server(void **state)
 		struct fake *f = fake_start(8, 1 << 20);
 
 		set_bad(f, hang_up ? BAD_VANISH : BAD_ERRNO, VFU_CMD_VERSION, EBUSY);
-		assert_int_equal(upci_open(&d, uri_of(f)), -EBUSY);
+		assert_int_equal(upci_open(&d, uri_of(f)), hang_up ? -ECONNRESET : -EBUSY);
 		assert_null(d);
 		fake_stop(f);
 	}
