@@ -292,9 +292,10 @@ UPCI_API int upci_bar_unmap(upci_dev *dev, unsigned bar);
  * @val: value read
  *
  * Return: 0, -EPERM, -EINVAL (bad BAR or width, or a width the device
- * itself refuses: a device model or a vfio-user server says so; hardware
- * behind VFIO cannot refuse and reads what the bus returns), -EFAULT
- * (misaligned), -ERANGE (outside the BAR), or the backend's error.
+ * itself refuses: a device model says so, in-process or behind a vfio-user
+ * server; hardware behind VFIO or the dext cannot refuse and reads what the
+ * bus returns), -EFAULT (misaligned), -ERANGE (outside the BAR), or the
+ * backend's error.
  */
 UPCI_API int upci_mmio_read(upci_dev *dev, unsigned bar, uint64_t offset, unsigned width, uint64_t *val);
 

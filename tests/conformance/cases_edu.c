@@ -222,6 +222,43 @@ out:
 	upci_close(d);
 }
 
+/* upci.h (upci_mmio_read): a width the device refuses is -EINVAL where the
+ * device can refuse - a model in-process, or behind a vfio-user server
+ * (whose EINVAL must reach the caller as it is) - while hardware behind
+ * VFIO or the dext cannot refuse and completes (QEMU's edu: all ones).
+ * Never another code. */
+static void edu_refused_errno(struct conf *c)
+{
+	static const struct {
+		uint64_t off;
+		unsigned width;
+		int write;
+	} refused[] = {
+		{EDU_REG_ID, 2, 0}, {EDU_REG_ID, 1, 0}, {EDU_REG_ID, 8, 0}, {EDU_REG_LIVENESS, 2, 1},
+		{EDU_REG_DMA_SRC, 2, 0}, {EDU_REG_DMA_SRC, 1, 1},
+	};
+	/* 1: must refuse, 0: cannot, -1: depends on the server's device */
+	const int refuses = c->is_sim ? 1 : strcmp(c->id.backend, "vfio-user") == 0 ? -1 : 0;
+	upci_dev *d = NULL;
+	uint64_t v;
+
+	OPEN_CLAIMED(c, &d);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		int rc = refused[i].write ? upci_mmio_write(d, EDU_BAR, refused[i].off, refused[i].width, 0)
+					  : upci_mmio_read(d, EDU_BAR, refused[i].off, refused[i].width, &v);
+
+		CHECK(c, refuses < 0 ? (rc == -EINVAL || rc == 0) : rc == (refuses ? -EINVAL : 0),
+		      "%u-byte %s at 0x%02" PRIx64 " on %s: expected %s, got %s", refused[i].width,
+		      refused[i].write ? "write" : "read", refused[i].off, c->id.backend,
+		      refuses < 0 ? "-EINVAL or 0" : conf_rc(refuses ? -EINVAL : 0), conf_rc(rc));
+	}
+	/* The refusals changed nothing: the device still answers. */
+	MMIO_RD(c, d, EDU_BAR, EDU_REG_ID, 4, v);
+	CHECK_EQ(c, "ID after refused accesses", v, EDU_ID_VALUE);
+out:
+	upci_close(d);
+}
+
 /* ---- factorial ---- */
 
 static void edu_factorial(struct conf *c)
@@ -750,6 +787,7 @@ const struct conf_case conf_edu_cases[] = {
 	{"edu.id_via_mapping", CONF_NEED_EDU, edu_id_via_mapping},
 	{"edu.liveness", CONF_NEED_EDU, edu_liveness},
 	{"edu.access_widths", CONF_NEED_EDU, edu_access_widths},
+	{"edu.refused_errno", CONF_NEED_EDU, edu_refused_errno},
 	{"edu.factorial", CONF_NEED_EDU, edu_factorial},
 	{"edu.factorial_irq", CONF_NEED_EDU, edu_factorial_irq},
 	{"edu.irq_raise_ack", CONF_NEED_EDU, edu_irq_raise_ack},

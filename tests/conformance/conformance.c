@@ -1453,6 +1453,109 @@ out:
 		munmap(mem, 2 * g);
 }
 
+/* ---- error parity: the same mistake, the same code, on every backend ---- */
+
+/* upci.h conventions: a NULL handle or a NULL result/input pointer is
+ * -EINVAL, whatever the call and the backend. */
+static void gen_errors_null(struct conf *c)
+{
+	uint64_t pend[UPCI_IRQ_WORDS], v64, bus;
+	struct upci_bar_info bi;
+	struct upci_identity id;
+	struct upci_dma_buf buf;
+	upci_dev *d = NULL;
+	void *addr, *mem = MAP_FAILED;
+	uint64_t len;
+	uint32_t v;
+	int bar;
+
+	CHECK_RC(c, upci_open(NULL, c->uri), -EINVAL);
+	CHECK_RC(c, upci_open(&d, NULL), -EINVAL);
+	CHECK(c, d == NULL, "a failed upci_open left a handle");
+	CHECK_RC(c, upci_claim(NULL), -EINVAL);
+	CHECK_RC(c, upci_release(NULL), -EINVAL);
+	CHECK_RC(c, upci_identity(NULL, &id), -EINVAL);
+	CHECK_RC(c, upci_config_read(NULL, 0, 4, &v), -EINVAL);
+	CHECK_RC(c, upci_config_write(NULL, 0, 4, 0), -EINVAL);
+	CHECK_RC(c, upci_config_read_block(NULL, 0, &v, 4), -EINVAL);
+	CHECK_RC(c, upci_bar_info(NULL, 0, &bi), -EINVAL);
+	CHECK_RC(c, upci_bar_map(NULL, 0, &addr, &len), -EINVAL);
+	CHECK_RC(c, upci_bar_unmap(NULL, 0), -EINVAL);
+	CHECK_RC(c, upci_mmio_read(NULL, 0, 0, 4, &v64), -EINVAL);
+	CHECK_RC(c, upci_mmio_write(NULL, 0, 0, 4, 0), -EINVAL);
+	CHECK_RC(c, upci_dma_unmap(NULL, 0), -EINVAL);
+	CHECK_RC(c, upci_dma_free(NULL, &buf), -EINVAL);
+	CHECK_RC(c, upci_irq_enable(NULL, UPCI_IRQ_AUTO, 0), -EINVAL);
+	CHECK_RC(c, upci_irq_disable(NULL), -EINVAL);
+	CHECK_RC(c, upci_irq_count(NULL, UPCI_IRQ_MSI), -EINVAL);
+	CHECK_RC(c, upci_irq_info(NULL, NULL, NULL), -EINVAL);
+	CHECK_RC(c, upci_irq_fd(NULL), -EINVAL);
+	CHECK_RC(c, upci_irq_wait(NULL, 0, pend), -EINVAL);
+	CHECK_RC(c, upci_irq_take_pending(NULL, pend), -EINVAL);
+	CHECK_RC(c, upci_reset(NULL), -EINVAL);
+	OPEN_CLAIMED(c, &d);
+	CHECK_RC(c, upci_identity(d, NULL), -EINVAL);
+	CHECK_RC(c, upci_config_read(d, 0, 4, NULL), -EINVAL);
+	CHECK_RC(c, upci_bar_info(d, 0, NULL), -EINVAL);
+	bar = first_present_bar(d, &bi);
+	if (bar >= 0) {
+		CHECK_RC(c, upci_mmio_read(d, (unsigned)bar, 0, 4, NULL), -EINVAL);
+		CHECK_RC(c, upci_bar_map(d, (unsigned)bar, NULL, &len), -EINVAL);
+	}
+	mem = mmap(NULL, c->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(c, mem != MAP_FAILED, "mmap failed");
+	CHECK_RC(c, upci_dma_map(d, 0x100000, mem, c->page, UPCI_DMA_RW, NULL), -EINVAL);
+	CHECK_RC(c, upci_dma_map(d, 0x100000, NULL, c->page, UPCI_DMA_RW, &bus), -EINVAL);
+	CHECK_RC(c, upci_dma_alloc(d, UPCI_IOVA_ANY, c->page, NULL), -EINVAL);
+	CHECK_RC(c, upci_dma_free(d, NULL), -EINVAL);
+	CHECK_RC(c, upci_irq_wait(d, 0, NULL), -EINVAL);
+	CHECK_RC(c, upci_irq_wait(d, -2, pend), -EINVAL);
+	CHECK_RC(c, upci_irq_count(d, UPCI_IRQ_NONE), -EINVAL);
+	CHECK_RC(c, upci_irq_count(d, UPCI_IRQ_AUTO), -EINVAL);
+	CHECK_RC(c, upci_irq_count(d, (enum upci_irq_type)99), -EINVAL);
+out:
+	upci_close(d);
+	if (mem != MAP_FAILED)
+		munmap(mem, c->page);
+}
+
+/* DMA mistakes that every backend must call the same, including those
+ * that cannot reach plain process memory (dma.map_args skips there):
+ * overlap with a buffer, a buffer unmapped instead of freed, an IOVA the
+ * IOMMU cannot map (-ERANGE, or it maps). */
+static void gen_errors_dma(struct conf *c)
+{
+	struct upci_dma_buf buf = {0}, x = {0};
+	upci_dev *d = NULL;
+	void *mem = MAP_FAILED;
+	uint64_t bus;
+	int rc;
+
+	mem = mmap(NULL, c->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(c, mem != MAP_FAILED, "mmap failed");
+	OPEN_CLAIMED(c, &d);
+	CHECK_RC(c, upci_dma_alloc(d, UPCI_IOVA_ANY, 2 * c->page, &buf), 0);
+	CHECK_RC(c, upci_dma_map(d, buf.iova, mem, c->page, UPCI_DMA_RW, &bus), -EEXIST);
+	CHECK_RC(c, upci_dma_map(d, buf.iova + c->page, mem, c->page, UPCI_DMA_RW, &bus), -EEXIST);
+	CHECK_RC(c, upci_dma_alloc(d, buf.iova + c->page, c->page, &x), -EEXIST);
+	CHECK_RC(c, upci_dma_unmap(d, buf.iova), -EINVAL);
+	CHECK_RC(c, upci_dma_unmap(d, buf.iova + c->page), -ENOENT);
+	/* x86's interrupt window: Linux VFIO excludes it from the usable IOVA
+	 * ranges (-ERANGE); IOMMUs without such a hole map it. */
+	rc = upci_dma_alloc(d, 0xfee00000, c->page, &x);
+	CHECK(c, rc == 0 || rc == -ERANGE, "upci_dma_alloc at IOVA 0xfee00000: expected 0 or -ERANGE, got %s",
+	      conf_rc(rc));
+	conf_note(c, "IOVA 0xfee00000: %s", conf_rc(rc));
+	if (rc == 0)
+		CHECK_RC(c, upci_dma_free(d, &x), 0);
+	CHECK_RC(c, upci_dma_free(d, &buf), 0);
+	CHECK_RC(c, upci_dma_free(d, &buf), -ENOENT); /* zeroed descriptor */
+out:
+	upci_close(d);
+	if (mem != MAP_FAILED)
+		munmap(mem, c->page);
+}
+
 static void gen_strerror(struct conf *c)
 {
 	static const int codes[] = {0, -EPERM, -ENOENT, -EINVAL, -EBUSY, -ERANGE, -ETIMEDOUT, -ENOTSUP, -123456};
@@ -1497,6 +1600,8 @@ const struct conf_case conf_generic_cases[] = {
 	{"irq.wait_woken", CONF_NEED_DEV, gen_irq_wake},
 	{"reset.state_kept", CONF_NEED_DEV, gen_reset},
 	{"close.with_everything_live", CONF_NEED_DEV, gen_close_busy},
+	{"errors.null_args", CONF_NEED_DEV, gen_errors_null},
+	{"errors.dma", CONF_NEED_DEV, gen_errors_dma},
 };
 const size_t conf_generic_count = sizeof(conf_generic_cases) / sizeof(conf_generic_cases[0]);
 
