@@ -203,9 +203,9 @@ static int edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt,
 /*
  * Move the checked range, all or nothing. With dma_translate (the normal
  * case) the whole range is proven mapped before a byte moves, even when it
- * spans adjacent regions. A host without it offers only copying callbacks:
- * RAM -> EDU goes through a bounce buffer so a failure leaves the device
- * buffer unchanged; for EDU -> RAM the host's dma_write decides.
+ * spans adjacent regions. Memory translation cannot reach goes through the
+ * copying callbacks: RAM -> EDU through a bounce buffer so a failure leaves
+ * the device buffer unchanged; for EDU -> RAM the host's dma_write decides.
  */
 static int edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram)
 {
@@ -213,11 +213,11 @@ static int edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt,
 
 	if (!h)
 		return -EFAULT;
-	if (h->dma_translate) {
-		if (edu_dma_walk(e, off, bus, cnt, to_ram, 0) != 0)
-			return -EFAULT;
+	if (h->dma_translate && edu_dma_walk(e, off, bus, cnt, to_ram, 0) == 0)
 		return edu_dma_walk(e, off, bus, cnt, to_ram, 1);
-	}
+	/* Not all of it is memory of this process (a vfio-user client's
+	 * memory lent without an fd is reached in-band, by the copying
+	 * callbacks), or not mapped at all: the copying callbacks decide. */
 	if (to_ram)
 		return model_dma_write(h, bus, e->buf + off, cnt);
 	if (model_dma_read(h, bus, e->bounce, cnt) != 0)
