@@ -549,8 +549,11 @@ void irq_state_get_mask(struct irq_state *s, uint64_t mask[IRQ_WORDS])
 {
 	if (!s || !mask)
 		return;
+	/* Under the lock: a mask set concurrently is seen whole or not at all. */
+	pthread_mutex_lock(&s->lock);
 	for (unsigned w = 0; w < IRQ_WORDS; w++)
 		mask[w] = atomic_load(&s->mask[w]);
+	pthread_mutex_unlock(&s->lock);
 }
 
 int irq_state_take(struct irq_state *s, uint64_t out[IRQ_WORDS])
