@@ -213,11 +213,16 @@ static int edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt,
 
 	if (!h)
 		return -EFAULT;
-	if (h->dma_translate && edu_dma_walk(e, off, bus, cnt, to_ram, 0) == 0)
+	/* A range that starts in memory translation reaches must lie in such
+	 * memory as a whole (all or nothing). One that does not start there -
+	 * memory that is not in this process, like a vfio-user client's lent
+	 * without an fd and reached in-band, or nothing mapped at all - is the
+	 * copying callbacks' to move or refuse. */
+	if (h->dma_translate && h->dma_translate(h->opaque, bus, 1, to_ram ? UPCI_DMA_WRITE : UPCI_DMA_READ)) {
+		if (edu_dma_walk(e, off, bus, cnt, to_ram, 0) != 0)
+			return -EFAULT;
 		return edu_dma_walk(e, off, bus, cnt, to_ram, 1);
-	/* Not all of it is memory of this process (a vfio-user client's
-	 * memory lent without an fd is reached in-band, by the copying
-	 * callbacks), or not mapped at all: the copying callbacks decide. */
+	}
 	if (to_ram)
 		return model_dma_write(h, bus, e->buf + off, cnt);
 	if (model_dma_read(h, bus, e->bounce, cnt) != 0)
