@@ -32,7 +32,8 @@
  *   - A thread blocked in upci_irq_wait() is woken with -ECANCELED by
  *     upci_irq_disable(), by an upci_irq_enable() that replaces the set-up,
  *     by upci_release() and by upci_close() from another thread; those
- *     return only once every woken waiter has left the library.
+ *     return only once every woken waiter has left the library. A wait
+ *     that starts afterwards is an ordinary wait.
  *   - upci_close() may run while other threads are blocked in
  *     upci_irq_wait() on the handle (see above); no other call may be in
  *     progress or start on the handle once upci_close() has begun.
@@ -146,7 +147,9 @@ enum upci_irq_type {
  *
  * Return: 0, -EINVAL for a malformed URI, -ENOTSUP when the URI's backend
  * is not built into this library, -ENOENT when no such device exists,
- * -ENOMEM, or the backend's error.
+ * -EBUSY when the device is held exclusively already (a VFIO device open
+ * elsewhere, a vfio-user server busy with another client), -ENOMEM, or the
+ * backend's error (e.g. -ECONNREFUSED: nobody listens on the socket).
  */
 UPCI_API int upci_open(upci_dev **out, const char *uri);
 
