@@ -5,11 +5,16 @@
 int main(void)
 {
 	upci_dev *dev;
-	uint64_t id, pending[UPCI_IRQ_WORDS];
+	uint64_t id = 0, pending[UPCI_IRQ_WORDS];
 	int ret = upci_open(&dev, "sim:edu");          /* or "vfio:0000:03:00.0" */
 
-	if (ret < 0 || (ret = upci_claim(dev)) < 0) {
-		fprintf(stderr, "sim:edu: %s\n", upci_strerror(ret));
+	if (ret < 0) {
+		fprintf(stderr, "sim:edu: open: %s\n", upci_strerror(ret));
+		return 1;
+	}
+	if ((ret = upci_claim(dev)) < 0) {             /* another user has it */
+		fprintf(stderr, "sim:edu: claim: %s\n", upci_strerror(ret));
+		upci_close(dev);
 		return 1;
 	}
 	upci_mmio_read(dev, 0, 0x00, 4, &id);            /* BAR0 ID register */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian 12 machine and run every test: a -Werror build under
-# AddressSanitizer + UndefinedBehaviorSanitizer, then all meson suites.
+# AddressSanitizer + UndefinedBehaviorSanitizer, then all meson suites, then
+# bounded fuzzing (scripts/fuzz.sh) and ThreadSanitizer (scripts/tsan.sh).
 # Ends with one line "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,9 +25,19 @@ if [ "${UPCI_FUZZ_SECONDS:-60}" != 0 ]; then
 	bash scripts/fuzz.sh "${UPCI_FUZZ_SECONDS:-60}" || fuzz_rc=1
 fi
 
-# meson's own summary is verbose; give the one-line count CI reads.
+# ThreadSanitizer: the stress program on every backend (sim, vfio-user
+# against serve, dext under the shim), in its own lean build; any report
+# fails. UPCI_TSAN_SECONDS=0 skips it.
+tsan_rc=0
+if [ "${UPCI_TSAN_SECONDS:-3}" != 0 ]; then
+	bash scripts/tsan.sh "${UPCI_TSAN_SECONDS:-3}" || tsan_rc=1
+fi
+
+# meson's own summary is verbose; give the one-line count CI reads. Fuzzing
+# and the TSan run count as one test each when they ran.
 ran_fuzz=0; [ "${UPCI_FUZZ_SECONDS:-60}" != 0 ] && ran_fuzz=1
-python3 - "$B/meson-logs/testlog.json" "$fuzz_rc" "$ran_fuzz" <<'PY'
+ran_tsan=0; [ "${UPCI_TSAN_SECONDS:-3}" != 0 ] && ran_tsan=1
+python3 - "$B/meson-logs/testlog.json" "$fuzz_rc" "$ran_fuzz" "$tsan_rc" "$ran_tsan" <<'PY'
 import json, sys
 p = f = s = 0
 for line in open(sys.argv[1]):
@@ -34,8 +45,12 @@ for line in open(sys.argv[1]):
     if r in ("OK", "EXPECTEDFAIL"): p += 1
     elif r == "SKIP": s += 1
     else: f += 1
-fuzz_failed = int(sys.argv[2])
-print(f"{p + 1 - fuzz_failed if sys.argv[3] == '1' else p} passed, {f + fuzz_failed} failed, {s} skipped")
+for failed, ran in ((int(sys.argv[2]), sys.argv[3] == "1"), (int(sys.argv[4]), sys.argv[5] == "1")):
+    if ran:
+        p += 1 - failed
+        f += failed
+print(f"{p} passed, {f} failed, {s} skipped")
 PY
 [ "$fuzz_rc" -eq 0 ] || rc=1
+[ "$tsan_rc" -eq 0 ] || rc=1
 exit $rc

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Single accesses: config hex dump, BAR register read/write, reset. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -133,6 +134,17 @@ int cmd_config(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* What an MMIO error means for this command: upci_strerror() gives a
+ * code's general meaning, the header what it means for the call. */
+static int access_error(const char *uri, const char *op, int rc)
+{
+	if (rc == -EFAULT)
+		return op_errorf(EXIT_FAIL, uri, op, "offset not aligned to the width (%s)", upci_strerror(rc));
+	if (rc == -ERANGE)
+		return op_errorf(EXIT_FAIL, uri, op, "outside the BAR (%s)", upci_strerror(rc));
+	return op_error(uri, op, rc);
+}
+
 /* Name an absent BAR plainly instead of "invalid argument". */
 static int bar_absent(upci_dev *dev, const char *uri, unsigned bar)
 {
@@ -192,7 +204,7 @@ int cmd_read(int argc, char **argv)
 	rc = upci_mmio_read(dev, bar, off, width, &val);
 	upci_close(dev);
 	if (rc)
-		return op_error(args[0], op, rc);
+		return access_error(args[0], op, rc);
 	printf("0x%0*" PRIx64 "\n", (int)width * 2, val);
 	return EXIT_OK;
 }
@@ -233,7 +245,7 @@ int cmd_write(int argc, char **argv)
 	rc = upci_mmio_write(dev, bar, off, width, val);
 	upci_close(dev);
 	if (rc)
-		return op_error(args[0], op, rc);
+		return access_error(args[0], op, rc);
 	return EXIT_OK;
 }
 

@@ -222,7 +222,7 @@ static enum st step_claim(struct demo *d, char *msg, size_t len)
 	if (rc != -EBUSY)
 		return say(ST_FAIL, msg, len, "a second handle's claim returned %d (%s), expected -EBUSY", rc,
 			   upci_strerror(rc));
-	return say(ST_OK, msg, len, "claimed; a second handle's claim fails with -EBUSY: %s", upci_strerror(rc));
+	return say(ST_OK, msg, len, "claimed; a second handle's claim fails with -EBUSY (%s)", upci_strerror(rc));
 }
 
 static enum st step_identity(struct demo *d, char *msg, size_t len)
@@ -803,7 +803,7 @@ static enum st step_release(struct demo *d, char *msg, size_t len)
 		if (rc != -EPERM)
 			return say(ST_FAIL, msg, len, "MMIO on BAR%u after release returned %d (%s), expected -EPERM", b, rc,
 				   upci_strerror(rc));
-		return say(ST_OK, msg, len, "claim dropped, interrupts off; MMIO now fails: %s", upci_strerror(rc));
+		return say(ST_OK, msg, len, "claim dropped, interrupts off; MMIO now fails with -EPERM (not claimed)");
 	}
 	return say(ST_OK, msg, len, "claim dropped, interrupts off");
 }

@@ -10,19 +10,44 @@
  *   - Every function that can fail returns 0 (or a documented non-negative
  *     count) on success and a negative errno value on failure. Nothing
  *     sets errno, prints, exits or aborts. upci_strerror() names a code.
+ *   - A NULL handle, or NULL where the call stores a result or reads its
+ *     input, gives -EINVAL (listed below only where it is not obvious).
+ *   - The same mistake gives the same code on every backend: the codes
+ *     listed for a call are what every backend returns for those mistakes.
+ *     Other codes come from the backend (the OS, the server) and keep
+ *     their standard meaning.
  *   - Objects are created by functions that return int and hand the object
  *     out through a pointer argument.
  *
  * Threading
- *   - All calls on one device handle are serialized by the library: it is
- *     safe to call any function from several threads at once.
- *   - The interrupt calls upci_irq_fd(), upci_irq_take_pending(),
- *     upci_irq_peek_pending() and upci_irq_wait() never take that lock, so
- *     one thread may block in upci_irq_wait() while another drives the
- *     device (MMIO, DMA, config) and makes it raise interrupts.
- *   - upci_close() must not race with any other call on the same handle.
- *   - Memory returned by upci_bar_map() and upci_dma_alloc() may be used
- *     from any thread until it is unmapped or freed.
+ *   - All calls on one device handle are serialized by the library (the
+ *     handle lock): it is safe to call any function from several threads
+ *     at once.
+ *   - upci_irq_fd(), upci_irq_take_pending(), upci_irq_peek_pending(),
+ *     upci_irq_wait(), upci_irq_set_mask() and upci_irq_get_mask() never
+ *     wait for the handle lock (they share a short internal one, never held
+ *     across a wait), so one thread may block in upci_irq_wait() while
+ *     another drives the device (MMIO, DMA, config) and makes it raise
+ *     interrupts.
+ *   - A thread blocked in upci_irq_wait() is woken with -ECANCELED by
+ *     upci_irq_disable(), by an upci_irq_enable() that replaces the set-up,
+ *     by upci_release() and by upci_close() from another thread; those
+ *     return only once every woken waiter has left the library. A wait
+ *     that starts afterwards is an ordinary wait.
+ *   - upci_close() may run while other threads are blocked in
+ *     upci_irq_wait() on the handle (see above); no other call may be in
+ *     progress or start on the handle once upci_close() has begun.
+ *
+ * Lifetimes: nothing the library hands out dies before the caller's own
+ * call that ends it.
+ *   - A pointer from upci_bar_map() is valid until the matching
+ *     upci_bar_unmap() (maps are counted) or upci_close().
+ *   - A buffer from upci_dma_alloc() (its memory and its fd) is valid until
+ *     upci_dma_free() or upci_close(); upci_release() refuses (-EBUSY)
+ *     while any buffer or BAR mapping of the handle is live.
+ *   - The fd from upci_irq_fd() and the string from upci_uri() are valid
+ *     until upci_close().
+ *   - All of it may be used from any thread.
  */
 #ifndef UPCI_UPCI_H
 #define UPCI_UPCI_H
@@ -122,7 +147,9 @@ enum upci_irq_type {
  *
  * Return: 0, -EINVAL for a malformed URI, -ENOTSUP when the URI's backend
  * is not built into this library, -ENOENT when no such device exists,
- * -ENOMEM, or the backend's error.
+ * -EBUSY when the device is held exclusively already (a VFIO device open
+ * elsewhere, a vfio-user server busy with another client), -ENOMEM, or the
+ * backend's error (e.g. -ECONNREFUSED: nobody listens on the socket).
  */
 UPCI_API int upci_open(upci_dev **out, const char *uri);
 
@@ -130,8 +157,10 @@ UPCI_API int upci_open(upci_dev **out, const char *uri);
  * upci_close() - release everything and free the handle
  * @dev: handle (NULL is ignored)
  *
- * Unmaps BARs, frees DMA buffers, removes DMA mappings, disables
- * interrupts and releases the claim, in that order.
+ * Unmaps BARs (whatever their map counts), disables interrupts (waking
+ * threads blocked in upci_irq_wait() with -ECANCELED and waiting until they
+ * have left), frees DMA buffers, removes DMA mappings and releases the
+ * claim. Every pointer and fd the handle gave out is invalid afterwards.
  *
  * Return: nothing; closing cannot fail.
  */
@@ -158,9 +187,14 @@ UPCI_API int upci_claim(upci_dev *dev);
  * upci_release() - give up the claim
  * @dev: handle
  *
- * Drops this handle's DMA mappings, BAR mappings and interrupts first.
+ * Refused while this handle has a BAR mapped or a DMA buffer allocated
+ * (memory the caller holds pointers and fds to): upci_bar_unmap() and
+ * upci_dma_free() them first. Otherwise drops this handle's interrupts
+ * (waking upci_irq_wait() as upci_irq_disable() does) and DMA mappings
+ * (the device no longer reaches the caller's memory), then the claim.
  *
- * Return: 0, -EPERM when this handle does not hold the claim.
+ * Return: 0, -EPERM when this handle does not hold the claim, -EBUSY when
+ * a BAR mapping or a DMA buffer is live (nothing is changed).
  */
 UPCI_API int upci_release(upci_dev *dev);
 
@@ -226,24 +260,29 @@ UPCI_API int upci_bar_info(upci_dev *dev, unsigned bar, struct upci_bar_info *in
  * @dev: handle (claimed)
  * @bar: 0..5
  * @addr: receives the address of offset 0
- * @len: receives the mapped length (the BAR size)
+ * @len: receives the mapped length (the BAR size); may be NULL
  *
  * Prefetchable BARs are mapped write-combining where the platform can.
- * Mapping twice returns the same mapping. A UPCI_BAR_MAP_RDONLY mapping
- * must only be read.
+ * Mapping again returns the same address and counts: each upci_bar_map()
+ * needs its own upci_bar_unmap(), and the mapping stays until the last one
+ * (or upci_close()), so one user's unmap never pulls it from another. A
+ * UPCI_BAR_MAP_RDONLY mapping must only be read.
  *
  * Return: 0, -EPERM when not claimed, -EINVAL for a bad @bar or a BAR
  * that is not present, -ENOTSUP when the BAR cannot be mapped (use
- * upci_mmio_read/write).
+ * upci_mmio_read/write), -EOVERFLOW when the map count is at UINT_MAX.
  */
 UPCI_API int upci_bar_map(upci_dev *dev, unsigned bar, void **addr, uint64_t *len);
 
 /**
- * upci_bar_unmap() - undo upci_bar_map()
+ * upci_bar_unmap() - undo one upci_bar_map()
  * @dev: handle
  * @bar: 0..5
  *
- * Return: 0, -EINVAL for a bad @bar, -ENOENT when the BAR is not mapped.
+ * The mapping goes away with the unmap that matches the first map.
+ *
+ * Return: 0, -EINVAL for a bad @bar, -ENOENT when the BAR is not mapped
+ * (more unmaps than maps).
  */
 UPCI_API int upci_bar_unmap(upci_dev *dev, unsigned bar);
 
@@ -255,8 +294,11 @@ UPCI_API int upci_bar_unmap(upci_dev *dev, unsigned bar);
  * @width: 1, 2, 4 or 8
  * @val: value read
  *
- * Return: 0, -EPERM, -EINVAL (bad BAR or width), -EFAULT (misaligned),
- * -ERANGE (outside the BAR), or the backend's error.
+ * Return: 0, -EPERM, -EINVAL (bad BAR or width, or a width the device
+ * itself refuses: a device model says so, in-process or behind a vfio-user
+ * server; hardware behind VFIO or the dext cannot refuse and reads what the
+ * bus returns), -EFAULT (misaligned), -ERANGE (outside the BAR), or the
+ * backend's error.
  */
 UPCI_API int upci_mmio_read(upci_dev *dev, unsigned bar, uint64_t offset, unsigned width, uint64_t *val);
 
@@ -283,9 +325,14 @@ UPCI_API int upci_mmio_write(upci_dev *dev, unsigned bar, uint64_t offset, unsig
  *            on Linux VFIO and the simulated IOMMU, but not on macOS
  *            (the DART chooses it): always program @bus_addr.
  *
- * Return: 0, -EPERM, -EINVAL (alignment, zero length, bad flags),
- * -EOVERFLOW (@iova + @len wraps), -EEXIST (overlaps a mapping),
- * -ENOSPC (IOMMU limits reached), or the backend's error.
+ * Return: 0, -EPERM, -EINVAL (alignment, zero length, bad flags, NULL
+ * @vaddr or @bus_addr), -EOVERFLOW (@iova + @len wraps), -EEXIST (overlaps
+ * a mapping or a buffer), -ENOSPC (IOMMU limits reached: mapping count or
+ * size), -ERANGE (the IOMMU cannot map this range: outside the IOVA ranges
+ * the Linux kernel reports usable, or no single bus segment from the macOS
+ * DART), -ENOTSUP when memory without an fd cannot be reached (a
+ * vfio-user server whose device sits behind a real IOMMU; use
+ * upci_dma_alloc()), or the backend's error.
  */
 UPCI_API int upci_dma_map(upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags,
 			  uint64_t *bus_addr);
@@ -311,8 +358,8 @@ UPCI_API int upci_dma_unmap(upci_dev *dev, uint64_t iova);
  * @buf: filled in; the memory is zeroed and backed by a memfd where the
  *       platform has one (so it can be shared with another process)
  *
- * Return: 0, -EPERM, -EINVAL, -ENOMEM, -ENOSPC, -EEXIST, -EOVERFLOW as
- * upci_dma_map().
+ * Return: 0, -EPERM, -EINVAL, -ENOMEM, -ENOSPC, -EEXIST, -EOVERFLOW,
+ * -ERANGE as upci_dma_map().
  */
 UPCI_API int upci_dma_alloc(upci_dev *dev, uint64_t iova, uint64_t size, struct upci_dma_buf *buf);
 
@@ -320,6 +367,9 @@ UPCI_API int upci_dma_alloc(upci_dev *dev, uint64_t iova, uint64_t size, struct 
  * upci_dma_free() - unmap and free a buffer from upci_dma_alloc()
  * @dev: handle
  * @buf: the buffer; zeroed on return, with fd set to -1
+ *
+ * The device no longer reaches the memory, and the memory and its fd are
+ * gone (a dup() of the fd keeps the memory file alive for its holder).
  *
  * Return: 0, -ENOENT when @buf is not a live buffer of @dev.
  */
@@ -336,7 +386,8 @@ UPCI_API int upci_dma_free(upci_dev *dev, struct upci_dma_buf *buf);
  * the library. A device may still hold an interrupt it latched itself (an
  * MSI-X PBA bit of a vector that was not enabled): it is delivered as soon
  * as its vector is enabled, as on real hardware. Enabling again replaces
- * the previous set-up. For MSI and MSI-X, bus mastering (COMMAND bit 2) is
+ * the previous set-up, waking threads blocked in upci_irq_wait() as
+ * upci_irq_disable() does. For MSI and MSI-X, bus mastering (COMMAND bit 2) is
  * turned on: a device sends no message without it. Clearing it later
  * silences MSI/MSI-X, as on real hardware.
  *
@@ -360,6 +411,10 @@ UPCI_API int upci_irq_count(upci_dev *dev, enum upci_irq_type type);
  * upci_irq_disable() - tear interrupts down
  * @dev: handle
  *
+ * Threads blocked in upci_irq_wait() on this handle return -ECANCELED;
+ * this call returns once they have left the library. Pending bits are
+ * cleared and the mask is back to all ones.
+ *
  * Return: 0 (also when none were enabled).
  */
 UPCI_API int upci_irq_disable(upci_dev *dev);
@@ -377,11 +432,16 @@ UPCI_API int upci_irq_info(upci_dev *dev, enum upci_irq_type *type, unsigned *nv
 /**
  * upci_irq_set_mask() - choose which vectors are delivered
  * @dev: handle
- * @mask: UPCI_IRQ_WORDS words, bit v of word v/64 set = vector v enabled
+ * @mask: UPCI_IRQ_WORDS words, bit v of word v/64 set = vector v ENABLED
+ *
+ * NOTE: this is an enable mask, the opposite of PCI's mask bits: a SET
+ * bit lets the vector through, a CLEAR bit holds it back; all ones (the
+ * state after upci_irq_enable()) delivers everything.
  *
  * A vector that fires while its bit is clear is latched, not lost: it is
  * not returned by upci_irq_take_pending() nor signalled on the fd until
  * it is enabled again, and then it is. upci_irq_peek_pending() sees it.
+ * Concurrent calls apply one after the other, each whole.
  *
  * Return: 0, -EINVAL for a NULL @mask.
  */
@@ -423,7 +483,7 @@ UPCI_API int upci_irq_peek_pending(upci_dev *dev, uint64_t pending[UPCI_IRQ_WORD
  * The fd becomes readable when an enabled vector is pending. Do not read
  * it: call upci_irq_take_pending(), which also re-arms it. A wake-up may
  * occasionally find nothing pending. The fd belongs to the handle and is
- * valid until upci_close().
+ * valid until upci_close() (which closes it: stop polling it first).
  *
  * Return: the fd (>= 0) or a negative errno.
  */
@@ -435,9 +495,13 @@ UPCI_API int upci_irq_fd(upci_dev *dev);
  * @timeout_ms: milliseconds to wait; -1 waits for ever, 0 polls
  * @pending: receives what upci_irq_take_pending() would
  *
- * Return: the number of vectors taken (>= 1), -ETIMEDOUT, -EINTR, -EINVAL
- * (NULL @pending, @timeout_ms < -1), -EBADF or -EIO when the notifier fd
- * is broken.
+ * Several threads may wait at once; each vector is taken by one of them.
+ *
+ * Return: the number of vectors taken (>= 1), -ETIMEDOUT, -EINTR,
+ * -ECANCELED when upci_irq_disable(), a replacing upci_irq_enable(),
+ * upci_release() or upci_close() ran in another thread during the wait
+ * (nothing is taken), -EINVAL (NULL @pending, @timeout_ms < -1), -EBADF or
+ * -EIO when the notifier fd is broken.
  */
 UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_IRQ_WORDS]);
 
@@ -446,10 +510,14 @@ UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_
  * @dev: handle (claimed)
  *
  * Function-level reset, else whatever the backend has (hot reset, PM
- * reset, a model's reset). Registers return to their defaults and bus
- * mastering is off afterwards; DMA mappings stay; the interrupt set-up is
- * re-established by the library with the same type, vectors and mask (which
- * for MSI/MSI-X turns bus mastering back on, see upci_irq_enable()).
+ * reset, a model's reset, a vfio-user server's DEVICE_RESET). Registers
+ * return to their defaults as far as that reset reaches them (a vfio-user
+ * server's reset may leave config space alone). On every backend bus
+ * mastering is off afterwards: the library clears COMMAND bit 2 when the
+ * reset left it set. DMA mappings, BAR mappings and buffers stay; the
+ * interrupt set-up is re-established by the library with the same type,
+ * vectors and mask (which for MSI/MSI-X turns bus mastering back on, see
+ * upci_irq_enable()), and waiters are not woken.
  *
  * Return: 0, -EPERM, -ENOTSUP when the device has no way to reset.
  */
@@ -458,6 +526,10 @@ UPCI_API int upci_reset(upci_dev *dev);
 /**
  * upci_strerror() - words for an error code
  * @err: a negative errno returned by upci (a positive one works too)
+ *
+ * The code's standard meaning ("connection refused", "bad address"), the
+ * same for every call; what a code means for one call is that call's
+ * Return: section. Codes it has no words for read "unknown error".
  *
  * Return: a static string; never NULL.
  */

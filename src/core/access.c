@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Config space, BAR info, BAR mapping and MMIO: checks, then dispatch. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "backend.h"
@@ -115,12 +116,17 @@ UPCI_API int upci_bar_map(upci_dev *dev, unsigned bar, void **addr, uint64_t *le
 		ret = -EINVAL;
 	} else if (!(dev->bars[bar].flags & UPCI_BAR_MAPPABLE) || !dev->ops->bar_map) {
 		ret = -ENOTSUP;
+	} else if (dev->bar_refs[bar] == UINT_MAX) {
+		ret = -EOVERFLOW;
 	} else if (!dev->bar_addr[bar]) {
 		ret = dev->ops->bar_map(dev, bar, &dev->bar_addr[bar]);
 		if (ret)
 			dev->bar_addr[bar] = NULL;
 	}
 	if (ret == 0) {
+		/* Counted: each map needs its unmap, so one user's unmap never
+		 * pulls the mapping from under another. */
+		dev->bar_refs[bar]++;
 		*addr = dev->bar_addr[bar];
 		if (len)
 			*len = dev->bars[bar].size;
@@ -129,24 +135,26 @@ UPCI_API int upci_bar_map(upci_dev *dev, unsigned bar, void **addr, uint64_t *le
 	return ret;
 }
 
-int core_bar_unmap_locked(struct upci_dev *dev, unsigned bar)
+/* Whatever the count: for upci_close. */
+void core_bar_unmap_locked(struct upci_dev *dev, unsigned bar)
 {
-	if (!dev->bar_addr[bar])
-		return -ENOENT;
-	if (dev->ops->bar_unmap)
+	if (dev->bar_addr[bar] && dev->ops->bar_unmap)
 		dev->ops->bar_unmap(dev, bar, dev->bar_addr[bar]);
 	dev->bar_addr[bar] = NULL;
-	return 0;
+	dev->bar_refs[bar] = 0;
 }
 
 UPCI_API int upci_bar_unmap(upci_dev *dev, unsigned bar)
 {
-	int ret;
+	int ret = 0;
 
 	if (!dev || bar >= UPCI_NUM_BARS)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->lock);
-	ret = core_bar_unmap_locked(dev, bar);
+	if (dev->bar_refs[bar] == 0)
+		ret = -ENOENT;
+	else if (--dev->bar_refs[bar] == 0)
+		core_bar_unmap_locked(dev, bar);
 	pthread_mutex_unlock(&dev->lock);
 	return ret;
 }

@@ -19,7 +19,7 @@ extern const struct upci_backend_ops upci_dext_ops;
 
 /* Each takes the handle's lock as held. */
 void core_drop_claimed_state(struct upci_dev *dev);
-int core_bar_unmap_locked(struct upci_dev *dev, unsigned bar);
+void core_bar_unmap_locked(struct upci_dev *dev, unsigned bar);
 void core_irq_disable_locked(struct upci_dev *dev);
 int core_irq_bus_master_locked(struct upci_dev *dev);
 void core_dma_drop_all_locked(struct upci_dev *dev);

@@ -9,6 +9,7 @@
 #include "backend.h"
 #include "core.h"
 #include "log.h"
+#include "pci_regs.h"
 
 struct backend_entry {
 	enum uri_scheme scheme;
@@ -187,6 +188,15 @@ UPCI_API int upci_claim(upci_dev *dev)
 	return ret;
 }
 
+/* A BAR mapping or a DMA buffer handed out and not given back. */
+static int holds_memory(const struct upci_dev *dev)
+{
+	for (unsigned b = 0; b < UPCI_NUM_BARS; b++)
+		if (dev->bar_refs[b])
+			return 1;
+	return dev->nbufs != 0;
+}
+
 UPCI_API int upci_release(upci_dev *dev)
 {
 	int ret = 0;
@@ -196,6 +206,10 @@ UPCI_API int upci_release(upci_dev *dev)
 	pthread_mutex_lock(&dev->lock);
 	if (!dev->claimed) {
 		ret = -EPERM;
+	} else if (holds_memory(dev)) {
+		/* Releasing would unmap memory the caller still holds pointers
+		 * and fds to: the caller unmaps and frees it first. */
+		ret = -EBUSY;
 	} else {
 		core_drop_claimed_state(dev);
 		if (dev->ops->release)
@@ -216,6 +230,21 @@ UPCI_API int upci_identity(upci_dev *dev, struct upci_identity *id)
 	return 0;
 }
 
+static int bus_master_off_locked(struct upci_dev *dev)
+{
+	uint32_t cmd;
+	int ret;
+
+	if (!dev->ops->config_write)
+		return 0;
+	ret = dev->ops->config_read(dev, PCI_COMMAND, 2, &cmd);
+	if (ret == 0 && (cmd & PCI_COMMAND_MASTER))
+		ret = dev->ops->config_write(dev, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MASTER & 0xffffu);
+	if (ret)
+		LOG_ERR("%s: turning bus mastering off after reset: %s", dev->uri, upci_strerror(ret));
+	return ret;
+}
+
 UPCI_API int upci_reset(upci_dev *dev)
 {
 	int ret;
@@ -229,6 +258,11 @@ UPCI_API int upci_reset(upci_dev *dev)
 		ret = -ENOTSUP;
 	} else {
 		ret = dev->ops->reset(dev);
+		/* The header promises bus mastering off after a reset whatever
+		 * the backend's reset did to config space (a vfio-user server's
+		 * DEVICE_RESET may only reset the device's own state). */
+		if (ret == 0)
+			ret = bus_master_off_locked(dev);
 		/* A reset clears the device's interrupt set-up; restore it so the
 		 * caller's view (type, vectors, mask) stays true. */
 		if (ret == 0 && dev->irq_type != UPCI_IRQ_NONE && dev->ops->irq_enable) {

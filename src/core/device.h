@@ -28,7 +28,9 @@ struct upci_dev {
 	struct upci_identity ident;
 	struct upci_bar_info bars[UPCI_NUM_BARS];
 	void *bar_addr[UPCI_NUM_BARS];
+	unsigned bar_refs[UPCI_NUM_BARS]; /* upci_bar_map calls not yet unmapped */
 	struct dma_table *dma;      /* keyed by IOVA; other = bus address */
+	unsigned nbufs;             /* live upci_dma_alloc buffers */
 	struct irq_state irq;
 	enum upci_irq_type irq_type;
 	unsigned irq_nvec;

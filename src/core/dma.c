@@ -99,6 +99,7 @@ static void release_region(struct upci_dev *dev, const struct dma_region *r)
 		if (a->fd >= 0)
 			close(a->fd);
 		free(a);
+		dev->nbufs--;
 	}
 }
 
@@ -189,6 +190,8 @@ UPCI_API int upci_dma_alloc(upci_dev *dev, uint64_t iova, uint64_t size, struct 
 		ret = dma_table_find_gap(dev->dma, DMA_ANY_MIN, size, dev->page_size, &iova);
 	if (ret == 0)
 		ret = map_locked(dev, iova, a->vaddr, size, UPCI_DMA_RW | DMA_FLAG_ALLOC, a, NULL, NULL, &bus);
+	if (ret == 0)
+		dev->nbufs++; /* upci_release refuses while any is live */
 	pthread_mutex_unlock(&dev->lock);
 	if (ret) {
 		munmap(a->vaddr, size);

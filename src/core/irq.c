@@ -11,6 +11,13 @@
  * All atomics are sequentially consistent on purpose: set_mask (store mask,
  * load pending) and raise (set pending, load mask) then cannot both miss
  * each other's write, so an unmask racing a raise always signals.
+ *
+ * The event sources (per-vector fds of VFIO and the vfio-user client) are
+ * read by take/peek/wait in any thread while the handle's owner attaches,
+ * detaches and closes them: s->lock guards them, and is held around their
+ * read()s, so a detached fd is out of use when the detach returns (a closed
+ * number reused by another file must never be read). Mask changes take the
+ * same lock, so two set_mask calls apply one after the other, whole.
  */
 #include "irq.h"
 
@@ -61,8 +68,11 @@ int irq_state_init(struct irq_state *s)
 	}
 	s->rfd = -1;
 	s->wfd = -1;
-	s->epfd = -1;
-	s->nsources = 0;
+	atomic_init(&s->epfd, -1);
+	atomic_init(&s->nsources, 0);
+	atomic_init(&s->epoch, 0);
+	atomic_init(&s->waiting[0], 0);
+	atomic_init(&s->waiting[1], 0);
 	atomic_init(&s->raisers, 0);
 	atomic_init(&s->direct_used, false);
 	for (unsigned v = 0; v < IRQ_VECTORS; v++) {
@@ -74,7 +84,7 @@ int irq_state_init(struct irq_state *s)
 		atomic_init(&s->rearm_due[w], 0);
 		s->src_armed[w] = 0;
 	}
-	pthread_mutex_init(&s->src_lock, NULL);
+	pthread_mutex_init(&s->lock, NULL);
 #ifdef __linux__
 	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
@@ -107,10 +117,10 @@ void irq_state_fini(struct irq_state *s)
 {
 	if (!s)
 		return;
-	if (s->epfd >= 0)
-		close(s->epfd);
-	s->epfd = -1;
-	pthread_mutex_destroy(&s->src_lock);
+	if (atomic_load(&s->epfd) >= 0)
+		close(atomic_load(&s->epfd));
+	atomic_store(&s->epfd, -1);
+	pthread_mutex_destroy(&s->lock);
 	if (s->wfd >= 0 && s->wfd != s->rfd)
 		close(s->wfd);
 	if (s->rfd >= 0)
@@ -210,6 +220,7 @@ void irq_state_clear(struct irq_state *s)
 	for (unsigned v = 0; v < IRQ_VECTORS; v++)
 		atomic_store(&s->direct[v], -1);
 	quiesce(s);
+	pthread_mutex_lock(&s->lock);
 	for (unsigned w = 0; w < IRQ_WORDS; w++) {
 		uint64_t due;
 
@@ -226,6 +237,7 @@ void irq_state_clear(struct irq_state *s)
 		}
 	}
 	sync_sources(s);
+	pthread_mutex_unlock(&s->lock);
 	drain(s);
 }
 
@@ -272,6 +284,7 @@ void irq_state_set_mask(struct irq_state *s, const uint64_t mask[IRQ_WORDS])
 
 	if (!s || !mask)
 		return;
+	pthread_mutex_lock(&s->lock);
 	for (unsigned w = 0; w < IRQ_WORDS; w++)
 		atomic_store(&s->mask[w], mask[w]);
 	atomic_fetch_add(&s->raisers, 1);
@@ -306,6 +319,7 @@ void irq_state_set_mask(struct irq_state *s, const uint64_t mask[IRQ_WORDS])
 		}
 	}
 	sync_sources(s);
+	pthread_mutex_unlock(&s->lock);
 	if (hit)
 		notify(s);
 }
@@ -323,40 +337,55 @@ int irq_state_set_direct(struct irq_state *s, unsigned vec, int fd)
 
 int irq_state_pollfd(const struct irq_state *s)
 {
+	int ep;
+
 	if (!s)
 		return -EINVAL;
-	return s->epfd >= 0 ? s->epfd : s->rfd;
+	ep = atomic_load(&s->epfd);
+	return ep >= 0 ? ep : s->rfd;
 }
 
 #ifdef __linux__
-int irq_state_enable_sources(struct irq_state *s)
+static int enable_sources_locked(struct irq_state *s)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
+	int ep;
 
-	if (!s || s->rfd < 0)
-		return -EINVAL;
-	if (s->epfd >= 0)
+	if (atomic_load(&s->epfd) >= 0)
 		return 0;
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->epfd < 0)
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
 		return -errno;
 	ev.data.u32 = NOTIFIER_TAG;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->rfd, &ev) < 0) {
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, s->rfd, &ev) < 0) {
 		int e = -errno;
 
-		close(s->epfd);
-		s->epfd = -1;
+		close(ep);
 		return e;
 	}
+	atomic_store(&s->epfd, ep);
 	return 0;
 }
 
-/* Keep exactly the enabled vectors' sources in the epoll set. */
+int irq_state_enable_sources(struct irq_state *s)
+{
+	int ret;
+
+	if (!s || s->rfd < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	ret = enable_sources_locked(s);
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+/* Keep exactly the enabled vectors' sources in the epoll set. Lock held. */
 static void sync_sources(struct irq_state *s)
 {
-	if (s->epfd < 0 || s->nsources == 0)
+	int ep = atomic_load(&s->epfd);
+
+	if (ep < 0 || atomic_load(&s->nsources) == 0)
 		return;
-	pthread_mutex_lock(&s->src_lock);
 	for (unsigned v = 0; v < IRQ_VECTORS; v++) {
 		unsigned w = v / 64u;
 		uint64_t bit = UINT64_C(1) << (v % 64u);
@@ -365,10 +394,9 @@ static void sync_sources(struct irq_state *s)
 
 		if (s->source[v] < 0 || want == ((s->src_armed[w] & bit) != 0))
 			continue;
-		if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->source[v], &ev) == 0)
+		if (epoll_ctl(ep, EPOLL_CTL_MOD, s->source[v], &ev) == 0)
 			s->src_armed[w] ^= bit;
 	}
-	pthread_mutex_unlock(&s->src_lock);
 }
 
 int irq_state_attach_source(struct irq_state *s, unsigned vec, int fd)
@@ -376,47 +404,57 @@ int irq_state_attach_source(struct irq_state *s, unsigned vec, int fd)
 	return irq_state_attach_source_rearm(s, vec, fd, -1);
 }
 
-int irq_state_attach_source_rearm(struct irq_state *s, unsigned vec, int fd, int rearm_fd)
+static int attach_locked(struct irq_state *s, unsigned vec, int fd, int rearm_fd)
 {
-	struct epoll_event ev = {.events = EPOLLIN};
-	int ret;
+	const unsigned w = vec / 64u;
+	const uint64_t bit = UINT64_C(1) << (vec % 64u);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = vec};
+	int ret, ep;
 
-	if (!s || vec >= IRQ_VECTORS || fd < -1 || rearm_fd < -1)
-		return -EINVAL;
-	ret = irq_state_enable_sources(s);
+	ret = enable_sources_locked(s);
 	if (ret)
 		return ret;
+	ep = atomic_load(&s->epfd);
 	if (s->source[vec] >= 0) {
 		/* The old fd may already be closed by its owner: ignore EBADF. */
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->source[vec], NULL);
+		epoll_ctl(ep, EPOLL_CTL_DEL, s->source[vec], NULL);
 		s->source[vec] = -1;
-		s->nsources--;
+		atomic_fetch_sub(&s->nsources, 1);
 	}
 	s->rearm[vec] = -1;
-	atomic_fetch_and(&s->rearm_due[vec / 64u], ~(UINT64_C(1) << (vec % 64u)));
+	s->src_armed[w] &= ~bit;
+	atomic_fetch_and(&s->rearm_due[w], ~bit);
 	if (fd < 0)
 		return 0;
-	ev.data.u32 = vec;
-	pthread_mutex_lock(&s->src_lock);
-	s->src_armed[vec / 64u] &= ~(UINT64_C(1) << (vec % 64u));
-	if (atomic_load(&s->mask[vec / 64u]) & (UINT64_C(1) << (vec % 64u))) {
-		s->src_armed[vec / 64u] |= UINT64_C(1) << (vec % 64u);
-	} else {
+	if (!(atomic_load(&s->mask[w]) & bit))
 		ev.events = 0; /* masked: out of the interest set until enabled */
-	}
-	ret = epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-	if (ret)
-		s->src_armed[vec / 64u] &= ~(UINT64_C(1) << (vec % 64u));
-	pthread_mutex_unlock(&s->src_lock);
-	if (ret)
+	/* Counted before it can fire, so a take woken by it looks. */
+	atomic_fetch_add(&s->nsources, 1);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		ret = -errno;
+		atomic_fetch_sub(&s->nsources, 1);
 		return ret;
+	}
+	if (ev.events)
+		s->src_armed[w] |= bit;
 	s->rearm[vec] = rearm_fd;
 	s->source[vec] = fd;
-	s->nsources++;
 	return 0;
 }
 
-/* Read source @v once; latch it when it had fired. */
+int irq_state_attach_source_rearm(struct irq_state *s, unsigned vec, int fd, int rearm_fd)
+{
+	int ret;
+
+	if (!s || s->rfd < 0 || vec >= IRQ_VECTORS || fd < -1 || rearm_fd < -1)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	ret = attach_locked(s, vec, fd, rearm_fd);
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+/* Read source @v once; latch it when it had fired. Lock held. */
 static void latch_source(struct irq_state *s, unsigned v)
 {
 	uint64_t bit = UINT64_C(1) << (v % 64u), cnt;
@@ -437,23 +475,29 @@ static void latch_source(struct irq_state *s, unsigned v)
 /* Masked sources are not in the epoll set: read them directly (peek). */
 static void collect_masked(struct irq_state *s)
 {
-	if (s->epfd < 0 || s->nsources == 0)
-		return;
+	if (atomic_load(&s->nsources) == 0)
+		return; /* no lock for handles without sources (sim, dext) */
+	pthread_mutex_lock(&s->lock);
 	for (unsigned v = 0; v < IRQ_VECTORS; v++)
 		if (s->source[v] >= 0 && !(atomic_load(&s->mask[v / 64u]) & (UINT64_C(1) << (v % 64u))))
 			latch_source(s, v);
+	pthread_mutex_unlock(&s->lock);
 }
 
-/* Latch every enabled vector whose source is readable; never blocks. */
+/* Latch every enabled vector whose source is readable; never blocks. An
+ * event may name a vector whose source was replaced since: latch_source
+ * reads whatever is attached now, which is harmless. */
 static void collect(struct irq_state *s)
 {
 	struct epoll_event evs[64];
-	int n;
+	int n, ep;
 
-	if (s->epfd < 0 || s->nsources == 0)
+	if (atomic_load(&s->nsources) == 0)
 		return;
+	pthread_mutex_lock(&s->lock);
+	ep = atomic_load(&s->epfd);
 	do {
-		n = epoll_wait(s->epfd, evs, 64, 0);
+		n = ep >= 0 ? epoll_wait(ep, evs, 64, 0) : 0;
 		for (int i = 0; i < n; i++) {
 			uint32_t v = evs[i].data.u32;
 
@@ -462,6 +506,7 @@ static void collect(struct irq_state *s)
 			latch_source(s, v);
 		}
 	} while (n == 64);
+	pthread_mutex_unlock(&s->lock);
 }
 #else
 int irq_state_enable_sources(struct irq_state *s)
@@ -504,8 +549,11 @@ void irq_state_get_mask(struct irq_state *s, uint64_t mask[IRQ_WORDS])
 {
 	if (!s || !mask)
 		return;
+	/* Under the lock: a mask set concurrently is seen whole or not at all. */
+	pthread_mutex_lock(&s->lock);
 	for (unsigned w = 0; w < IRQ_WORDS; w++)
 		mask[w] = atomic_load(&s->mask[w]);
+	pthread_mutex_unlock(&s->lock);
 }
 
 int irq_state_take(struct irq_state *s, uint64_t out[IRQ_WORDS])
@@ -563,17 +611,19 @@ static int remaining_ms(int64_t deadline)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
-int irq_state_wait(struct irq_state *s, int timeout_ms, uint64_t out[IRQ_WORDS])
+static int wait_in(struct irq_state *s, int timeout_ms, uint64_t out[IRQ_WORDS], unsigned epoch)
 {
 	int64_t deadline = 0;
 	struct pollfd pfd;
 	int n, r;
 
-	if (!s || !out || s->rfd < 0)
-		return -EINVAL;
 	if (timeout_ms >= 0)
 		deadline = now_ns() + (int64_t)timeout_ms * 1000000;
 	for (;;) {
+		/* Before the take: a cancelled wait must not take what a new
+		 * set-up raised after the cancel. */
+		if (atomic_load(&s->epoch) != epoch)
+			return -ECANCELED;
 		n = irq_state_take(s, out);
 		if (n != 0)
 			return n;
@@ -584,6 +634,8 @@ int irq_state_wait(struct irq_state *s, int timeout_ms, uint64_t out[IRQ_WORDS])
 		if (r < 0)
 			return errno == EINTR ? -EINTR : -errno;
 		if (r == 0) {
+			if (atomic_load(&s->epoch) != epoch)
+				return -ECANCELED;
 			/* One last look so a raise racing the deadline is not
 			 * reported as a timeout. */
 			n = irq_state_take(s, out);
@@ -596,5 +648,52 @@ int irq_state_wait(struct irq_state *s, int timeout_ms, uint64_t out[IRQ_WORDS])
 			return -EIO;
 		/* Readable: loop to take; a spurious wake-up just polls again
 		 * with the time that is left. */
+	}
+}
+
+int irq_state_wait(struct irq_state *s, int timeout_ms, uint64_t out[IRQ_WORDS])
+{
+	unsigned e;
+	int ret;
+
+	if (!s || !out || s->rfd < 0)
+		return -EINVAL;
+	/* Count ourselves under the epoch we will compare against: a cancel
+	 * that moved it on between the load and the count is seen by the
+	 * re-check, and we count again under the new one. */
+	for (;;) {
+		e = atomic_load(&s->epoch);
+		atomic_fetch_add(&s->waiting[e & 1u], 1);
+		if (atomic_load(&s->epoch) == e)
+			break;
+		atomic_fetch_sub(&s->waiting[e & 1u], 1);
+	}
+	ret = wait_in(s, timeout_ms, out, e);
+	atomic_fetch_sub(&s->waiting[e & 1u], 1);
+	return ret;
+}
+
+/*
+ * Waiters sleep in poll() on the notifier: writing it wakes them, and each
+ * sees the new epoch and leaves. A waiter about to poll whose wake-up a
+ * concurrent take drained is caught by writing again until the count of
+ * the old epoch is zero. Waits of the new epoch count in the other slot;
+ * callers are serialized, so that slot is not the next cancel's until this
+ * one has returned.
+ */
+void irq_state_cancel_waits(struct irq_state *s)
+{
+	unsigned e;
+
+	if (!s)
+		return;
+	e = atomic_fetch_add(&s->epoch, 1);
+	while (atomic_load(&s->waiting[e & 1u]) != 0) {
+		notify(s);
+		/* A woken waiter leaves within a time slice; then rewrite. */
+		for (int i = 0; i < 100 && atomic_load(&s->waiting[e & 1u]) != 0; i++)
+			sched_yield();
+		if (atomic_load(&s->waiting[e & 1u]) != 0)
+			poll(NULL, 0, 1);
 	}
 }

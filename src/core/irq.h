@@ -13,6 +13,12 @@
  *     whenever an enabled vector is pending (spurious wake-ups possible).
  *   - A vector raised while masked stays latched until unmasked; unmasking
  *     a latched vector makes the fd readable.
+ *   - Every other function may run concurrently with any other, from any
+ *     thread (except init/fini). The event sources, the re-arm fds and mask
+ *     changes are guarded by one internal lock that is held only around
+ *     non-blocking system calls, never while waiting; so a source detached
+ *     by irq_state_attach_source(vec, -1) is no longer read by anyone when
+ *     that call returns, and its owner may close it.
  */
 #ifndef UPCI_CORE_IRQ_H
 #define UPCI_CORE_IRQ_H
@@ -35,14 +41,20 @@ struct irq_state {
 	_Atomic int direct[IRQ_VECTORS];
 	_Atomic unsigned raisers;
 	_Atomic bool direct_used;          /* sticky: a direct fd was ever set */
-	/* Event sources: epoll set (or -1) and per-vector source fd. */
-	int epfd;
+	/* Event sources: epoll set (or -1, created once) and per-vector
+	 * source fd. Everything below epfd is under @lock, except that
+	 * nsources may be read without it as a hint ("any sources at all?"). */
+	_Atomic int epfd;
+	pthread_mutex_t lock;               /* sources, re-arm fds, mask changes */
 	int source[IRQ_VECTORS];
 	int rearm[IRQ_VECTORS];             /* eventfd written after a latch, or -1 */
 	_Atomic uint64_t rearm_due[IRQ_WORDS]; /* latched while masked: re-arm on unmask */
 	uint64_t src_armed[IRQ_WORDS];      /* sources in the epoll interest set */
-	pthread_mutex_t src_lock;           /* interest-set changes */
-	unsigned nsources;
+	_Atomic unsigned nsources;
+	/* Waking waiters: irq_state_cancel_waits() moves the epoch on; a wait
+	 * counts itself in waiting[epoch & 1] while it runs. */
+	_Atomic unsigned epoch;
+	_Atomic unsigned waiting[2];
 };
 
 /* Creates the notifier; pending clear, mask all ones. 0 or -errno. */
@@ -108,7 +120,17 @@ int irq_state_enable_sources(struct irq_state *s);
 int irq_state_pollfd(const struct irq_state *s);
 
 /* Wait up to timeout_ms (-1 forever) for an enabled vector, then take.
- * Returns count >= 1, -ETIMEDOUT, -EINTR or another -errno from poll. */
+ * Returns count >= 1, -ETIMEDOUT, -EINTR, -ECANCELED (woken by
+ * irq_state_cancel_waits()) or another -errno from poll. */
 int irq_state_wait(struct irq_state *s, int timeout_ms, uint64_t out[IRQ_WORDS]);
+
+/*
+ * Wake every irq_state_wait() that started before this call: each returns
+ * -ECANCELED. Returns once none of them is still inside irq_state_wait(),
+ * so the caller may then tear the state down (upci_close). Waits that
+ * start later are not affected. Callers must not run it concurrently with
+ * itself (core holds the handle lock).
+ */
+void irq_state_cancel_waits(struct irq_state *s);
 
 #endif /* UPCI_CORE_IRQ_H */

@@ -40,6 +40,9 @@ void core_irq_disable_locked(struct upci_dev *dev)
 	dev->irq_type = UPCI_IRQ_NONE;
 	dev->irq_nvec = 0;
 	irq_state_clear(&dev->irq);
+	/* Whoever waits on the set-up that is gone returns -ECANCELED, and is
+	 * out of irq_state_wait() before we go on (upci_close frees it). */
+	irq_state_cancel_waits(&dev->irq);
 }
 
 UPCI_API int upci_irq_enable(upci_dev *dev, enum upci_irq_type type, unsigned nvec)

@@ -203,9 +203,9 @@ static int edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt,
 /*
  * Move the checked range, all or nothing. With dma_translate (the normal
  * case) the whole range is proven mapped before a byte moves, even when it
- * spans adjacent regions. A host without it offers only copying callbacks:
- * RAM -> EDU goes through a bounce buffer so a failure leaves the device
- * buffer unchanged; for EDU -> RAM the host's dma_write decides.
+ * spans adjacent regions. Memory translation cannot reach goes through the
+ * copying callbacks: RAM -> EDU through a bounce buffer so a failure leaves
+ * the device buffer unchanged; for EDU -> RAM the host's dma_write decides.
  */
 static int edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram)
 {
@@ -213,7 +213,12 @@ static int edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt,
 
 	if (!h)
 		return -EFAULT;
-	if (h->dma_translate) {
+	/* A range that starts in memory translation reaches must lie in such
+	 * memory as a whole (all or nothing). One that does not start there -
+	 * memory that is not in this process, like a vfio-user client's lent
+	 * without an fd and reached in-band, or nothing mapped at all - is the
+	 * copying callbacks' to move or refuse. */
+	if (h->dma_translate && h->dma_translate(h->opaque, bus, 1, to_ram ? UPCI_DMA_WRITE : UPCI_DMA_READ)) {
 		if (edu_dma_walk(e, off, bus, cnt, to_ram, 0) != 0)
 			return -EFAULT;
 		return edu_dma_walk(e, off, bus, cnt, to_ram, 1);

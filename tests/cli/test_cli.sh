@@ -65,6 +65,21 @@ check_error() {
 	fi
 }
 
+# A failing invocation whose one stderr line matches a regex: the words a
+# user reads for a code keep the code's standard meaning, with the
+# operation's own context where the CLI knows it.
+check_error_says() {
+	local regex=$1
+	shift
+	run "$@"
+	local rc=$?
+	if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -Eq -- "$regex" "$tmp/err"; then
+		ok "error: upci $* says /$regex/"
+	else
+		bad "error: upci $* (exit $rc; expected stderr /$regex/)"
+	fi
+}
+
 # A successful invocation whose stdout matches a regex (empty: anything).
 check_ok() {
 	local regex=$1
@@ -138,6 +153,15 @@ check_error read sim:edu 0 0x10000000000000000
 check_error read sim:edu 0 -1
 check_error read sim:edu 0 0 4 extra
 check_error read sim:edu 1 0
+check_error_says 'read BAR0\+0x2 width 4: offset not aligned to the width' read sim:edu 0 2
+check_error_says 'read BAR0\+0x200000 width 4: outside the BAR' read sim:edu 0 0x200000
+if [ "$(uname -s)" = Linux ]; then # the vfio-user client is built on Linux only
+	check_error_says 'open: no such file or directory$' info vfio-user:/nonexistent/upci-test.sock
+	# A socket file nobody listens on: what a server killed with SIGKILL leaves.
+	if python3 -c "import socket; socket.socket(socket.AF_UNIX).bind('$tmp/stale.sock')" 2>/dev/null; then
+		check_error_says 'open: connection refused$' info "vfio-user:$tmp/stale.sock"
+	fi
+fi
 check_error write sim:edu 0 0
 check_error write sim:edu 0 0 0x100 1
 check_error write sim:edu 0 0 junk

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "edu_regs.h"
 
@@ -218,6 +219,43 @@ static void edu_access_widths(struct conf *c)
 	CHECK_EQ(c, "DMA count", v, 123);
 	MMIO_WR(c, d, EDU_BAR, EDU_REG_DMA_SRC, 8, 0);
 	MMIO_WR(c, d, EDU_BAR, EDU_REG_DMA_COUNT, 8, 0);
+out:
+	upci_close(d);
+}
+
+/* upci.h (upci_mmio_read): a width the device refuses is -EINVAL where the
+ * device can refuse - a model in-process, or behind a vfio-user server
+ * (whose EINVAL must reach the caller as it is) - while hardware behind
+ * VFIO or the dext cannot refuse and completes (QEMU's edu: all ones).
+ * Never another code. */
+static void edu_refused_errno(struct conf *c)
+{
+	static const struct {
+		uint64_t off;
+		unsigned width;
+		int write;
+	} refused[] = {
+		{EDU_REG_ID, 2, 0}, {EDU_REG_ID, 1, 0}, {EDU_REG_ID, 8, 0}, {EDU_REG_LIVENESS, 2, 1},
+		{EDU_REG_DMA_SRC, 2, 0}, {EDU_REG_DMA_SRC, 1, 1},
+	};
+	/* 1: must refuse, 0: cannot, -1: depends on the server's device */
+	const int refuses = c->is_sim ? 1 : strcmp(c->id.backend, "vfio-user") == 0 ? -1 : 0;
+	upci_dev *d = NULL;
+	uint64_t v;
+
+	OPEN_CLAIMED(c, &d);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		int rc = refused[i].write ? upci_mmio_write(d, EDU_BAR, refused[i].off, refused[i].width, 0)
+					  : upci_mmio_read(d, EDU_BAR, refused[i].off, refused[i].width, &v);
+
+		CHECK(c, refuses < 0 ? (rc == -EINVAL || rc == 0) : rc == (refuses ? -EINVAL : 0),
+		      "%u-byte %s at 0x%02" PRIx64 " on %s: expected %s, got %s", refused[i].width,
+		      refused[i].write ? "write" : "read", refused[i].off, c->id.backend,
+		      refuses < 0 ? "-EINVAL or 0" : conf_rc(refuses ? -EINVAL : 0), conf_rc(rc));
+	}
+	/* The refusals changed nothing: the device still answers. */
+	MMIO_RD(c, d, EDU_BAR, EDU_REG_ID, 4, v);
+	CHECK_EQ(c, "ID after refused accesses", v, EDU_ID_VALUE);
 out:
 	upci_close(d);
 }
@@ -502,6 +540,58 @@ static void edu_dma_4096(struct conf *c)
 	edu_dma_roundtrip_len(c, EDU_DMA_SIZE);
 }
 
+/* upci.h: upci_dma_map() lets the device reach the caller's own memory
+ * (plain mmap, no fd): over vfio-user the server reaches it in-band
+ * (docs/vfio-user.md), and the edu must use that as it uses a buffer. */
+static void edu_dma_caller_memory(struct conf *c)
+{
+	static uint8_t ref[EDU_RT_LEN];
+	const uint64_t g = c->page < 16384 ? 16384 : c->page, iova = 0x2000000; /* 32 MiB: under 2^28 */
+	uint8_t *raw = MAP_FAILED, *mem;
+	upci_dev *d = NULL;
+	uint64_t bus = 0;
+	long at;
+	int rc, mapped = 0;
+
+	raw = mmap(NULL, 3 * g, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(c, raw != MAP_FAILED, "mmap failed");
+	mem = (uint8_t *)(((uintptr_t)raw + g - 1) & ~(uintptr_t)(g - 1)); /* 2 granules */
+	if (edu_open(c, &d))
+		goto out;
+	CHECK_RC(c, conf_bus_master(d, 1), 0);
+	rc = upci_dma_map(d, iova, mem, 2 * g, UPCI_DMA_RW, &bus);
+	if (rc == -ENOTSUP)
+		SKIP(c, "this backend cannot DMA to memory without an fd (upci_dma_map: -ENOTSUP)");
+	CHECK_RC(c, rc, 0);
+	mapped = 1;
+	if (bus > EDU_DMA_MASK || 2 * g - 1 > EDU_DMA_MASK - bus)
+		SKIP(c, "bus address 0x%" PRIx64 " is beyond the edu's 28-bit DMA mask", bus);
+	conf_fill(ref, sizeof(ref), 77);
+	memcpy(mem, ref, sizeof(ref));
+	memset(mem + g, 0, g);
+	if (edu_dma(c, d, bus, EDU_DMA_START, sizeof(ref), 0))
+		goto out;
+	if (edu_dma(c, d, EDU_DMA_START, bus + g, sizeof(ref), EDU_DMA_CMD_TO_RAM))
+		goto out;
+	if (c->is_sim) {
+		uint64_t err;
+
+		MMIO_RD(c, d, EDU_BAR, EDU_REG_DMA_ERROR, 4, err);
+		CHECK_EQ(c, "DMA error register after caller-memory DMA", err, EDU_DMA_ERR_NONE);
+	}
+	at = conf_diff(mem + g, ref, sizeof(ref));
+	CHECK(c, at < 0, "caller memory -> edu -> caller memory: byte %ld is 0x%02x, expected 0x%02x", at, mem[g + at],
+	      ref[at]);
+	at = conf_find_not(mem + g + sizeof(ref), g - sizeof(ref), 0);
+	CHECK(c, at < 0, "the device wrote past the %zu bytes asked (byte %zu)", sizeof(ref), sizeof(ref) + (size_t)at);
+out:
+	if (mapped && d)
+		upci_dma_unmap(d, iova);
+	upci_close(d);
+	if (raw != MAP_FAILED)
+		munmap(raw, 3 * g);
+}
+
 static void edu_dma_irq(struct conf *c)
 {
 	struct upci_dma_buf buf = {0};
@@ -750,6 +840,7 @@ const struct conf_case conf_edu_cases[] = {
 	{"edu.id_via_mapping", CONF_NEED_EDU, edu_id_via_mapping},
 	{"edu.liveness", CONF_NEED_EDU, edu_liveness},
 	{"edu.access_widths", CONF_NEED_EDU, edu_access_widths},
+	{"edu.refused_errno", CONF_NEED_EDU, edu_refused_errno},
 	{"edu.factorial", CONF_NEED_EDU, edu_factorial},
 	{"edu.factorial_irq", CONF_NEED_EDU, edu_factorial_irq},
 	{"edu.irq_raise_ack", CONF_NEED_EDU, edu_irq_raise_ack},
@@ -759,6 +850,7 @@ const struct conf_case conf_edu_cases[] = {
 	{"edu.irq_wait_other_thread", CONF_NEED_EDU, edu_irq_wait_other_thread},
 	{"edu.dma_roundtrip", CONF_NEED_EDU, edu_dma_roundtrip},
 	{"edu.dma_4096", CONF_NEED_EDU, edu_dma_4096},
+	{"edu.dma_caller_memory", CONF_NEED_EDU, edu_dma_caller_memory},
 	{"edu.dma_irq", CONF_NEED_EDU, edu_dma_irq},
 	{"edu.dma_unmapped_blocked", CONF_NEED_EDU, edu_dma_unmapped_blocked},
 	{"edu.dma_no_bus_master", CONF_NEED_EDU, edu_dma_no_bus_master},

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +109,9 @@ static const char *errno_name(int e)
 	case ENOTSUP: return "ENOTSUP";
 	case EOVERFLOW: return "EOVERFLOW";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case ECANCELED: return "ECANCELED";
+	case EPROTO: return "EPROTO";
+	case ECONNRESET: return "ECONNRESET";
 	case ECONNREFUSED: return "ECONNREFUSED";
 	default: return NULL;
 	}
@@ -840,6 +845,10 @@ static void gen_bar_map(struct conf *c)
 		CHECK_EQ(c, "mapped length", len, bi.size);
 		CHECK_RC(c, upci_bar_map(d, b, &again, &len), 0);
 		CHECK(c, again == addr, "BAR%u mapped twice: %p then %p, expected the same mapping", b, addr, again);
+		/* Counted: the second user's unmap leaves the first one's
+		 * mapping alive (a read through it would fault otherwise). */
+		CHECK_RC(c, upci_bar_unmap(d, b), 0);
+		(void)conf_map_rd32(addr, 0);
 		if (bi.size >= 4 && !(bi.flags & UPCI_BAR_IO)) {
 			/* A read through the mapping sees what upci_mmio_read sees;
 			 * a register that changes between reads proves nothing. */
@@ -1200,6 +1209,118 @@ out:
 	upci_close(d);
 }
 
+/* ---- waking a blocked upci_irq_wait ---- */
+
+struct wake_waiter {
+	upci_dev *d;
+	atomic_int started;
+	int rc;
+	int64_t ms; /* how long the wait lasted */
+	uint64_t pend[UPCI_IRQ_WORDS];
+};
+
+static void *wake_main(void *arg)
+{
+	struct wake_waiter *w = arg;
+	int64_t t0 = conf_now_ms();
+
+	atomic_store(&w->started, 1);
+	w->rc = upci_irq_wait(w->d, CONF_TIMEOUT_MS, w->pend);
+	w->ms = conf_now_ms() - t0;
+	return NULL;
+}
+
+enum wake_how { WAKE_DISABLE, WAKE_ENABLE, WAKE_RELEASE, WAKE_CLOSE };
+static const char *const wake_name[] = {"upci_irq_disable", "upci_irq_enable", "upci_release", "upci_close"};
+#define WAKE_WAITERS 2
+
+/* Block two threads in upci_irq_wait(), then call @how from this one:
+ * both must return -ECANCELED, long before their timeout. 0 or -1. */
+static int wake_waiters(struct conf *c, upci_dev **dp, enum wake_how how)
+{
+	struct wake_waiter w[WAKE_WAITERS];
+	pthread_t th[WAKE_WAITERS];
+	unsigned started = 0;
+	int rc = 0;
+
+	memset(w, 0, sizeof(w));
+	for (; started < WAKE_WAITERS; started++) {
+		w[started].d = *dp;
+		if (pthread_create(&th[started], NULL, wake_main, &w[started]) != 0)
+			break;
+	}
+	for (unsigned i = 0; i < started; i++)
+		while (!atomic_load(&w[i].started))
+			conf_sleep_ms(1);
+	conf_sleep_ms(CONF_QUIET_MS); /* long enough to be asleep in poll() */
+	switch (how) {
+	case WAKE_DISABLE:
+		rc = upci_irq_disable(*dp);
+		break;
+	case WAKE_ENABLE:
+		rc = upci_irq_enable(*dp, UPCI_IRQ_AUTO, 0);
+		rc = rc >= 1 ? 0 : rc;
+		break;
+	case WAKE_RELEASE:
+		rc = upci_release(*dp);
+		break;
+	case WAKE_CLOSE:
+		upci_close(*dp);
+		*dp = NULL;
+		break;
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL); /* bounded: the waits time out */
+	if (started < WAKE_WAITERS) {
+		conf_fail(c, "pthread_create failed");
+		return -1;
+	}
+	if (rc) {
+		conf_fail(c, "%s: %s", wake_name[how], conf_rc(rc));
+		return -1;
+	}
+	for (unsigned i = 0; i < WAKE_WAITERS; i++)
+		if (w[i].rc != -ECANCELED || w[i].ms >= CONF_TIMEOUT_MS) {
+			conf_fail(c, "%s from another thread: a blocked upci_irq_wait returned %s after %" PRId64
+				  " ms, expected -ECANCELED at once", wake_name[how], conf_rc(w[i].rc), w[i].ms);
+			return -1;
+		}
+	return 0;
+}
+
+/* upci.h: disable, an enable that replaces the set-up, release and close
+ * wake every thread blocked in upci_irq_wait() with -ECANCELED; a wait
+ * that starts afterwards is an ordinary wait. */
+static void gen_irq_wake(struct conf *c)
+{
+	uint64_t pend[UPCI_IRQ_WORDS];
+	upci_dev *d = NULL;
+	int n;
+
+	OPEN_CLAIMED(c, &d);
+	n = upci_irq_enable(d, UPCI_IRQ_AUTO, 0);
+	CHECK(c, n >= 1 || n == -ENOTSUP, "upci_irq_enable(AUTO, 0): %s", conf_rc(n));
+	if (wake_waiters(c, &d, WAKE_DISABLE))
+		goto out;
+	CHECK_RC(c, upci_irq_wait(d, 0, pend), -ETIMEDOUT);
+	if (n >= 1) {
+		CHECK_RC(c, upci_irq_enable(d, UPCI_IRQ_AUTO, 0), n);
+		if (wake_waiters(c, &d, WAKE_ENABLE))
+			goto out;
+		CHECK_RC(c, upci_irq_wait(d, 0, pend), -ETIMEDOUT);
+	}
+	if (wake_waiters(c, &d, WAKE_RELEASE))
+		goto out;
+	CHECK_RC(c, upci_claim(d), 0);
+	if (n >= 1)
+		CHECK_RC(c, upci_irq_enable(d, UPCI_IRQ_AUTO, 0), n);
+	/* Close frees the handle: only once the waiters are out of it. */
+	if (wake_waiters(c, &d, WAKE_CLOSE))
+		goto out;
+out:
+	upci_close(d);
+}
+
 static void gen_reset(struct conf *c)
 {
 	static const uint64_t pat[UPCI_IRQ_WORDS] = {
@@ -1248,36 +1369,66 @@ out:
 	upci_close(d);
 }
 
+/* upci.h: release refuses while memory the library handed out (a BAR
+ * mapping, a DMA buffer) is live, and touches none of it; once they are
+ * given back it drops DMA mappings and interrupts. */
 static void gen_release_drops_state(struct conf *c)
 {
-	struct upci_dma_buf buf = {0}, stale, again = {0};
+	struct upci_dma_buf buf = {0}, again = {0};
+	const uint64_t g = dma_granule(c);
 	enum upci_irq_type type;
 	upci_dev *d = NULL;
 	unsigned nvec, mapped = UPCI_NUM_BARS;
-	void *addr;
-	uint64_t len;
-	int n;
+	uint8_t *mem = MAP_FAILED;
+	void *addr = NULL;
+	uint64_t len, bus;
+	int n, plain = 0;
 
+	mem = mmap(NULL, 2 * g, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(c, mem != MAP_FAILED, "mmap failed");
 	OPEN_CLAIMED(c, &d);
 	for (unsigned b = 0; b < UPCI_NUM_BARS && mapped == UPCI_NUM_BARS; b++)
 		if (upci_bar_map(d, b, &addr, &len) == 0)
 			mapped = b;
 	CHECK_RC(c, upci_dma_alloc(d, UPCI_IOVA_ANY, c->page, &buf), 0);
-	stale = buf;
+	n = upci_dma_map(d, 0x8000000, (void *)(((uintptr_t)mem + g - 1) & ~(uintptr_t)(g - 1)), g, UPCI_DMA_RW,
+			 &bus);
+	CHECK(c, n == 0 || n == -ENOTSUP, "upci_dma_map(plain memory): %s", conf_rc(n));
+	plain = n == 0;
 	n = upci_irq_enable(d, UPCI_IRQ_AUTO, 0);
 	CHECK(c, n >= 1 || n == -ENOTSUP, "upci_irq_enable(AUTO, 0): %s", conf_rc(n));
+	CHECK_RC(c, upci_release(d), -EBUSY);
+	/* Refused means untouched: the buffer, its fd and the mapping work. */
+	CHECK(c, buf.fd < 0 || fcntl(buf.fd, F_GETFD) >= 0, "buffer fd %d closed by a refused release", buf.fd);
+	memset(buf.vaddr, 0xa5, (size_t)buf.size);
+	if (mapped < UPCI_NUM_BARS) {
+		(void)conf_map_rd32(addr, 0);
+		CHECK_RC(c, upci_bar_unmap(d, mapped), 0);
+		CHECK_RC(c, upci_release(d), -EBUSY); /* the buffer alone */
+		CHECK(c, conf_find_not(buf.vaddr, (size_t)buf.size, 0xa5) < 0, "buffer changed by a refused release");
+	}
+	CHECK_RC(c, upci_dma_free(d, &buf), 0);
+	if (mapped < UPCI_NUM_BARS) {
+		CHECK_RC(c, upci_bar_map(d, mapped, &addr, &len), 0);
+		CHECK_RC(c, upci_release(d), -EBUSY); /* the BAR alone */
+		(void)conf_map_rd32(addr, 0);
+		CHECK_RC(c, upci_bar_unmap(d, mapped), 0);
+	}
+	CHECK_RC(c, upci_irq_info(d, &type, &nvec), 0);
+	CHECK(c, n < 1 || (type != UPCI_IRQ_NONE && (int)nvec == n), "a refused release changed the irq set-up");
 	CHECK_RC(c, upci_release(d), 0);
-	if (mapped < UPCI_NUM_BARS)
-		CHECK_RC(c, upci_bar_unmap(d, mapped), -ENOENT);
 	CHECK_RC(c, upci_irq_info(d, &type, &nvec), 0);
 	CHECK(c, type == UPCI_IRQ_NONE && nvec == 0, "after release: irq type %d nvec %u, expected NONE, 0", (int)type,
 	      nvec);
-	CHECK_RC(c, upci_dma_free(d, &stale), -ENOENT);
 	CHECK_RC(c, upci_claim(d), 0);
+	if (plain)
+		CHECK_RC(c, upci_dma_unmap(d, 0x8000000), -ENOENT); /* dropped by the release */
 	CHECK_RC(c, upci_dma_alloc(d, UPCI_IOVA_ANY, c->page, &again), 0);
 	CHECK_EQ(c, "UPCI_IOVA_ANY after release (table empty)", again.iova, 0x100000);
 out:
 	upci_close(d);
+	if (mem != MAP_FAILED)
+		munmap(mem, 2 * g);
 }
 
 static void gen_close_busy(struct conf *c)
@@ -1314,6 +1465,109 @@ out:
 	upci_close(d);
 	if (mem != MAP_FAILED)
 		munmap(mem, 2 * g);
+}
+
+/* ---- error parity: the same mistake, the same code, on every backend ---- */
+
+/* upci.h conventions: a NULL handle or a NULL result/input pointer is
+ * -EINVAL, whatever the call and the backend. */
+static void gen_errors_null(struct conf *c)
+{
+	uint64_t pend[UPCI_IRQ_WORDS], v64, bus;
+	struct upci_bar_info bi;
+	struct upci_identity id;
+	struct upci_dma_buf buf;
+	upci_dev *d = NULL;
+	void *addr, *mem = MAP_FAILED;
+	uint64_t len;
+	uint32_t v;
+	int bar;
+
+	CHECK_RC(c, upci_open(NULL, c->uri), -EINVAL);
+	CHECK_RC(c, upci_open(&d, NULL), -EINVAL);
+	CHECK(c, d == NULL, "a failed upci_open left a handle");
+	CHECK_RC(c, upci_claim(NULL), -EINVAL);
+	CHECK_RC(c, upci_release(NULL), -EINVAL);
+	CHECK_RC(c, upci_identity(NULL, &id), -EINVAL);
+	CHECK_RC(c, upci_config_read(NULL, 0, 4, &v), -EINVAL);
+	CHECK_RC(c, upci_config_write(NULL, 0, 4, 0), -EINVAL);
+	CHECK_RC(c, upci_config_read_block(NULL, 0, &v, 4), -EINVAL);
+	CHECK_RC(c, upci_bar_info(NULL, 0, &bi), -EINVAL);
+	CHECK_RC(c, upci_bar_map(NULL, 0, &addr, &len), -EINVAL);
+	CHECK_RC(c, upci_bar_unmap(NULL, 0), -EINVAL);
+	CHECK_RC(c, upci_mmio_read(NULL, 0, 0, 4, &v64), -EINVAL);
+	CHECK_RC(c, upci_mmio_write(NULL, 0, 0, 4, 0), -EINVAL);
+	CHECK_RC(c, upci_dma_unmap(NULL, 0), -EINVAL);
+	CHECK_RC(c, upci_dma_free(NULL, &buf), -EINVAL);
+	CHECK_RC(c, upci_irq_enable(NULL, UPCI_IRQ_AUTO, 0), -EINVAL);
+	CHECK_RC(c, upci_irq_disable(NULL), -EINVAL);
+	CHECK_RC(c, upci_irq_count(NULL, UPCI_IRQ_MSI), -EINVAL);
+	CHECK_RC(c, upci_irq_info(NULL, NULL, NULL), -EINVAL);
+	CHECK_RC(c, upci_irq_fd(NULL), -EINVAL);
+	CHECK_RC(c, upci_irq_wait(NULL, 0, pend), -EINVAL);
+	CHECK_RC(c, upci_irq_take_pending(NULL, pend), -EINVAL);
+	CHECK_RC(c, upci_reset(NULL), -EINVAL);
+	OPEN_CLAIMED(c, &d);
+	CHECK_RC(c, upci_identity(d, NULL), -EINVAL);
+	CHECK_RC(c, upci_config_read(d, 0, 4, NULL), -EINVAL);
+	CHECK_RC(c, upci_bar_info(d, 0, NULL), -EINVAL);
+	bar = first_present_bar(d, &bi);
+	if (bar >= 0) {
+		CHECK_RC(c, upci_mmio_read(d, (unsigned)bar, 0, 4, NULL), -EINVAL);
+		CHECK_RC(c, upci_bar_map(d, (unsigned)bar, NULL, &len), -EINVAL);
+	}
+	mem = mmap(NULL, c->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(c, mem != MAP_FAILED, "mmap failed");
+	CHECK_RC(c, upci_dma_map(d, 0x100000, mem, c->page, UPCI_DMA_RW, NULL), -EINVAL);
+	CHECK_RC(c, upci_dma_map(d, 0x100000, NULL, c->page, UPCI_DMA_RW, &bus), -EINVAL);
+	CHECK_RC(c, upci_dma_alloc(d, UPCI_IOVA_ANY, c->page, NULL), -EINVAL);
+	CHECK_RC(c, upci_dma_free(d, NULL), -EINVAL);
+	CHECK_RC(c, upci_irq_wait(d, 0, NULL), -EINVAL);
+	CHECK_RC(c, upci_irq_wait(d, -2, pend), -EINVAL);
+	CHECK_RC(c, upci_irq_count(d, UPCI_IRQ_NONE), -EINVAL);
+	CHECK_RC(c, upci_irq_count(d, UPCI_IRQ_AUTO), -EINVAL);
+	CHECK_RC(c, upci_irq_count(d, (enum upci_irq_type)99), -EINVAL);
+out:
+	upci_close(d);
+	if (mem != MAP_FAILED)
+		munmap(mem, c->page);
+}
+
+/* DMA mistakes that every backend must call the same, including those
+ * that cannot reach plain process memory (dma.map_args skips there):
+ * overlap with a buffer, a buffer unmapped instead of freed, an IOVA the
+ * IOMMU cannot map (-ERANGE, or it maps). */
+static void gen_errors_dma(struct conf *c)
+{
+	struct upci_dma_buf buf = {0}, x = {0};
+	upci_dev *d = NULL;
+	void *mem = MAP_FAILED;
+	uint64_t bus;
+	int rc;
+
+	mem = mmap(NULL, c->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(c, mem != MAP_FAILED, "mmap failed");
+	OPEN_CLAIMED(c, &d);
+	CHECK_RC(c, upci_dma_alloc(d, UPCI_IOVA_ANY, 2 * c->page, &buf), 0);
+	CHECK_RC(c, upci_dma_map(d, buf.iova, mem, c->page, UPCI_DMA_RW, &bus), -EEXIST);
+	CHECK_RC(c, upci_dma_map(d, buf.iova + c->page, mem, c->page, UPCI_DMA_RW, &bus), -EEXIST);
+	CHECK_RC(c, upci_dma_alloc(d, buf.iova + c->page, c->page, &x), -EEXIST);
+	CHECK_RC(c, upci_dma_unmap(d, buf.iova), -EINVAL);
+	CHECK_RC(c, upci_dma_unmap(d, buf.iova + c->page), -ENOENT);
+	/* x86's interrupt window: Linux VFIO excludes it from the usable IOVA
+	 * ranges (-ERANGE); IOMMUs without such a hole map it. */
+	rc = upci_dma_alloc(d, 0xfee00000, c->page, &x);
+	CHECK(c, rc == 0 || rc == -ERANGE, "upci_dma_alloc at IOVA 0xfee00000: expected 0 or -ERANGE, got %s",
+	      conf_rc(rc));
+	conf_note(c, "IOVA 0xfee00000: %s", conf_rc(rc));
+	if (rc == 0)
+		CHECK_RC(c, upci_dma_free(d, &x), 0);
+	CHECK_RC(c, upci_dma_free(d, &buf), 0);
+	CHECK_RC(c, upci_dma_free(d, &buf), -ENOENT); /* zeroed descriptor */
+out:
+	upci_close(d);
+	if (mem != MAP_FAILED)
+		munmap(mem, c->page);
 }
 
 static void gen_strerror(struct conf *c)
@@ -1357,8 +1611,11 @@ const struct conf_case conf_generic_cases[] = {
 	{"irq.bitmaps", CONF_NEED_DEV, gen_irq_bitmaps},
 	{"irq.wait_timeout", CONF_NEED_DEV, gen_irq_wait_timeout},
 	{"irq.disable", CONF_NEED_DEV, gen_irq_disable},
+	{"irq.wait_woken", CONF_NEED_DEV, gen_irq_wake},
 	{"reset.state_kept", CONF_NEED_DEV, gen_reset},
 	{"close.with_everything_live", CONF_NEED_DEV, gen_close_busy},
+	{"errors.null_args", CONF_NEED_DEV, gen_errors_null},
+	{"errors.dma", CONF_NEED_DEV, gen_errors_dma},
 };
 const size_t conf_generic_count = sizeof(conf_generic_cases) / sizeof(conf_generic_cases[0]);
 

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -365,9 +366,15 @@ static void test_bar_map(void **state)
 	assert_int_equal(v, 0xfeedf00d);
 	assert_int_equal(upci_mmio_write(t, TESTDEV_BAR_MEM, len - 8, 8, 0x0123456789abcdefull), 0);
 	assert_int_equal(((volatile uint64_t *)a)[len / 8 - 1], 0x0123456789abcdefull);
-	/* Mapping twice returns the same mapping. */
+	/* Mapping twice returns the same mapping, counted: one unmap leaves
+	 * it to the other user. */
 	assert_int_equal(upci_bar_map(t, TESTDEV_BAR_MEM, &a2, NULL), 0);
 	assert_ptr_equal(a, a2);
+	assert_int_equal(upci_bar_unmap(t, TESTDEV_BAR_MEM), 0);
+	assert_int_equal(((volatile uint32_t *)a)[4], 0xfeedf00d); /* SIGSEGV if unmapped */
+	assert_int_equal(upci_bar_map(t, TESTDEV_BAR_MEM, &a2, NULL), 0);
+	assert_ptr_equal(a, a2);
+	assert_int_equal(upci_bar_unmap(t, TESTDEV_BAR_MEM), 0);
 	/* Trapped, absent and invalid BARs */
 	assert_int_equal(upci_bar_map(t, TESTDEV_BAR_REGS, &a2, &len), -ENOTSUP);
 	assert_int_equal(upci_bar_map(t, 1, &a2, &len), -EINVAL);
@@ -579,13 +586,20 @@ static void test_release_drops_state(void **state)
 	assert_int_equal(upci_bar_map(d, TESTDEV_BAR_MEM, &a, NULL), 0);
 	assert_int_equal(upci_irq_enable(d, UPCI_IRQ_MSIX, 4), 4);
 	assert_int_equal(upci_irq_set_mask(d, mask), 0);
+	/* Memory the caller holds pointers and an fd to: refused, untouched. */
+	assert_int_equal(upci_release(d), -EBUSY);
+	assert_int_equal(fcntl(buf.fd, F_GETFD) >= 0, 1);
+	memset(buf.vaddr, 0x5a, page_size());
+	((volatile uint8_t *)a)[0] = 1;
+	assert_int_equal(upci_bar_unmap(d, TESTDEV_BAR_MEM), 0);
+	assert_int_equal(upci_release(d), -EBUSY); /* the buffer still */
+	assert_int_equal(upci_dma_free(d, &buf), 0);
 	assert_int_equal(upci_release(d), 0);
 	assert_int_equal(upci_irq_info(d, &type, &nvec), 0);
 	assert_int_equal(type, UPCI_IRQ_NONE);
 	assert_int_equal(nvec, 0);
 	assert_int_equal(upci_claim(d), 0);
 	assert_int_equal(upci_dma_unmap(d, 0x40000000), -ENOENT);
-	assert_int_equal(upci_dma_free(d, &buf), -ENOENT);
 	assert_int_equal(upci_bar_unmap(d, TESTDEV_BAR_MEM), -ENOENT);
 	/* The device no longer signals: MSI-X is off. */
 	doorbell(d, 0);
@@ -1285,9 +1299,42 @@ static void test_strerror(void **state)
 	/* Negative and positive name the same thing. */
 	assert_string_equal(upci_strerror(-EBUSY), upci_strerror(EBUSY));
 	assert_string_equal(upci_strerror(-ETIMEDOUT), upci_strerror(ETIMEDOUT));
-	/* upci's own words where the generic text would mislead */
 	assert_string_not_equal(upci_strerror(-EPERM), upci_strerror(-EBUSY));
 	assert_string_not_equal(upci_strerror(-EINVAL), upci_strerror(-ERANGE));
+}
+
+/*
+ * Standard codes keep their standard meaning for every caller: a stale
+ * vfio-user socket is "connection refused", a missing socket directory
+ * "no such file or directory", not upci's reading of the code for one call.
+ */
+static void test_strerror_standard(void **state)
+{
+	static const struct {
+		int code;
+		const char *words;
+	} std[] = {
+		{ECONNREFUSED, "connection refused"}, {ENAMETOOLONG, "file name too long"},
+		{ENOENT, "no such file or directory"}, {EFAULT, "bad address"},
+		{EPERM, "operation not permitted"}, {EBUSY, "device or resource busy"},
+		{ECONNRESET, "connection reset by peer"}, {EACCES, "permission denied"},
+		{ECANCELED, "operation canceled"}, {ENOTSOCK, "not a socket"},
+	};
+	/* What opening, serving and driving a device can meet. */
+	static const int seen[] = {
+		EPERM, ENOENT, EINTR, EIO, ENXIO, EBADF, EAGAIN, ENOMEM, EACCES, EFAULT, EBUSY, EEXIST, ENODEV,
+		ENOTDIR, EISDIR, EINVAL, ENFILE, EMFILE, ENOTTY, EFBIG, ENOSPC, ESPIPE, EROFS, EPIPE, ERANGE,
+		ENAMETOOLONG, ENOSYS, ELOOP, ENOTSUP, EPROTO, EBADMSG, EOVERFLOW, ENOTSOCK, EMSGSIZE, EPROTOTYPE,
+		EAFNOSUPPORT, EADDRINUSE, ECONNABORTED, ECONNRESET, ENOBUFS, EISCONN, ENOTCONN, ETIMEDOUT,
+		ECONNREFUSED, EHOSTUNREACH, EALREADY, EINPROGRESS, ECANCELED, EDEADLK, E2BIG,
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++)
+		assert_string_equal(upci_strerror(-std[i].code), std[i].words);
+	for (size_t i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
+		if (strcmp(upci_strerror(-seen[i]), "unknown error") == 0)
+			fail_msg("errno %d reads \"unknown error\"", seen[i]);
 }
 
 /*
@@ -1527,6 +1574,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_reset_bar_mapping, teardown),
 		cmocka_unit_test_teardown(test_threads_one_handle, teardown),
 		cmocka_unit_test_teardown(test_strerror, teardown),
+		cmocka_unit_test_teardown(test_strerror_standard, teardown),
 		cmocka_unit_test_teardown(test_backend_available, teardown),
 		cmocka_unit_test_teardown(test_null_args, teardown),
 		cmocka_unit_test_teardown(test_concurrent_wait, teardown),

@@ -961,6 +961,182 @@ static void test_source_rearm(void **state)
 }
 #endif
 
+/* ---- waking waiters (irq_state_cancel_waits) ---- */
+
+#define CANCEL_WAITERS 4
+
+struct cwaiter {
+	struct irq_state *s;
+	int timeout_ms;
+	int rc;
+	int64_t ms;
+};
+
+static void *cwaiter_main(void *arg)
+{
+	struct cwaiter *w = arg;
+	uint64_t out[IRQ_WORDS];
+	int64_t t0 = now_ms();
+
+	w->rc = irq_state_wait(w->s, w->timeout_ms, out);
+	w->ms = now_ms() - t0;
+	return NULL;
+}
+
+static atomic_bool taker_stop;
+
+/* Drains the notifier as fast as it can: a cancel's wake-up may be eaten
+ * before a waiter polls, and must be written again. */
+static void *taker_main(void *arg)
+{
+	uint64_t out[IRQ_WORDS];
+
+	while (!atomic_load(&taker_stop))
+		irq_state_take(arg, out);
+	return NULL;
+}
+
+static void test_cancel_wakes_waiters(void **state)
+{
+	struct irq_state *s = *state;
+	struct cwaiter w[CANCEL_WAITERS];
+	pthread_t th[CANCEL_WAITERS], tk;
+	uint64_t out[IRQ_WORDS];
+	int64_t t0;
+
+	/* Nobody waiting: returns at once, and later waits are not cancelled. */
+	t0 = now_ms();
+	irq_state_cancel_waits(s);
+	assert_true(now_ms() - t0 < 100);
+	assert_int_equal(irq_state_wait(s, 0, out), -ETIMEDOUT);
+	atomic_store(&taker_stop, false);
+	assert_int_equal(pthread_create(&tk, NULL, taker_main, s), 0);
+	for (int round = 0; round < 12; round++) {
+		for (int i = 0; i < CANCEL_WAITERS; i++) {
+			w[i] = (struct cwaiter){.s = s, .timeout_ms = i % 2 ? -1 : 5000};
+			assert_int_equal(pthread_create(&th[i], NULL, cwaiter_main, &w[i]), 0);
+		}
+		/* All inside the wait (a wait that starts after the cancel is not
+		 * cancelled); then some asleep in poll(), some not yet. */
+		while (atomic_load(&s->waiting[0]) + atomic_load(&s->waiting[1]) != CANCEL_WAITERS)
+			sched_yield();
+		sleep_ms(round % 4);
+		irq_state_cancel_waits(s);
+		/* Cancel returned: every waiter it counted has left the wait. */
+		assert_int_equal(atomic_load(&s->waiting[0]) + atomic_load(&s->waiting[1]), 0);
+		for (int i = 0; i < CANCEL_WAITERS; i++) {
+			pthread_join(th[i], NULL);
+			assert_int_equal(w[i].rc, -ECANCELED);
+			assert_true(w[i].ms < 2500);
+		}
+	}
+	atomic_store(&taker_stop, true);
+	pthread_join(tk, NULL);
+	/* A raise still reaches the next wait. */
+	irq_state_raise(s, 3);
+	assert_int_equal(irq_state_wait(s, 100, out), 1);
+	assert_true(has_bit(out, 3));
+}
+
+struct masker {
+	struct irq_state *s;
+	uint64_t m[IRQ_WORDS];
+	atomic_bool *stop;
+};
+
+static void *masker_main(void *arg)
+{
+	struct masker *k = arg;
+
+	while (!atomic_load(k->stop))
+		irq_state_set_mask(k->s, k->m);
+	return NULL;
+}
+
+/* Two masks set concurrently: each is applied whole, so a reader sees one
+ * or the other, never words of both. */
+static void test_set_mask_whole(void **state)
+{
+	struct irq_state *s = *state;
+	atomic_bool stop = false;
+	struct masker a = {.s = s, .stop = &stop}, b = {.s = s, .stop = &stop};
+	pthread_t ta, tb;
+	uint64_t got[IRQ_WORDS];
+	unsigned mixed = 0;
+	int64_t end;
+
+	memcpy(a.m, FULL_MASK, sizeof(a.m));
+	memcpy(b.m, ZERO_MASK, sizeof(b.m));
+	assert_int_equal(pthread_create(&ta, NULL, masker_main, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, masker_main, &b), 0);
+	for (end = now_ms() + 300; now_ms() < end;) {
+		irq_state_get_mask(s, got);
+		if (memcmp(got, a.m, sizeof(got)) != 0 && memcmp(got, b.m, sizeof(got)) != 0)
+			mixed++;
+	}
+	atomic_store(&stop, true);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	assert_int_equal(mixed, 0);
+}
+
+#ifdef __linux__
+struct churn {
+	struct irq_state *s;
+	atomic_bool stop;
+};
+
+static void *churn_taker(void *arg)
+{
+	struct churn *c = arg;
+	uint64_t out[IRQ_WORDS];
+
+	while (!atomic_load(&c->stop)) {
+		irq_state_take(c->s, out);
+		irq_state_peek(c->s, out);
+	}
+	return NULL;
+}
+
+/*
+ * The backends' pattern (vfio-user, VFIO): detach a vector's eventfd, then
+ * close it, while other threads take and peek. Once the detach returned,
+ * nobody may read that fd number any more: here the number is at once
+ * reused by another eventfd holding a count, which must survive.
+ */
+static void test_detach_then_close(void **state)
+{
+	struct irq_state *s = *state;
+	struct churn c = {.s = s};
+	pthread_t th[2];
+	uint64_t one = 1, cnt;
+	unsigned eaten = 0;
+
+	atomic_store(&c.stop, false);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, churn_taker, &c), 0);
+	for (int i = 0; i < 500; i++) {
+		int src = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), other;
+
+		assert_true(src >= 0);
+		assert_int_equal(irq_state_attach_source(s, (unsigned)i % 8, src), 0);
+		assert_int_equal(write(src, &one, sizeof(one)), (ssize_t)sizeof(one));
+		assert_int_equal(irq_state_attach_source(s, (unsigned)i % 8, -1), 0);
+		close(src);
+		other = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC); /* likely the same number */
+		assert_true(other >= 0);
+		sched_yield();
+		if (read(other, &cnt, sizeof(cnt)) != (ssize_t)sizeof(cnt))
+			eaten++;
+		close(other);
+	}
+	atomic_store(&c.stop, true);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(eaten, 0);
+}
+#endif
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -988,7 +1164,10 @@ int main(void)
 		T(test_direct_swap_quiesces),
 		T(test_sources),
 		T(test_source_rearm),
+		T(test_detach_then_close),
 #endif
+		T(test_cancel_wakes_waiters),
+		T(test_set_mask_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -659,7 +659,8 @@ static void test_no_server(void **state)
 	assert_null(d);
 }
 
-/* A server busy with another client refuses VERSION or hangs up. */
+/* A server busy with another client refuses VERSION with EBUSY: -EBUSY.
+ * One that hangs up says nothing about being busy: -ECONNRESET. */
 static void test_busy_server(void **state)
 {
 	upci_dev *d = NULL;
@@ -669,7 +670,7 @@ static void test_busy_server(void **state)
 		struct fake *f = fake_start(8, 1 << 20);
 
 		set_bad(f, hang_up ? BAD_VANISH : BAD_ERRNO, VFU_CMD_VERSION, EBUSY);
-		assert_int_equal(upci_open(&d, uri_of(f)), -EBUSY);
+		assert_int_equal(upci_open(&d, uri_of(f)), hang_up ? -ECONNRESET : -EBUSY);
 		assert_null(d);
 		fake_stop(f);
 	}
@@ -762,6 +763,27 @@ static void test_config_mmio_roundtrip(void **state)
 	assert_int_equal(v, 0x5566);
 	assert_int_equal(upci_reset(d), 0);
 	assert_int_equal(f->resets, 1);
+	upci_close(d);
+	fake_stop(f);
+}
+
+/* A server whose DEVICE_RESET leaves config space alone (libvfio-user only
+ * calls the device's reset callback): upci.h still promises bus mastering
+ * off afterwards. */
+static void test_reset_bus_master_off(void **state)
+{
+	struct fake *f = fake_start(8, 1 << 20);
+	upci_dev *d = open_claimed(f);
+	uint32_t c;
+
+	(void)state;
+	assert_int_equal(upci_config_read(d, 0x04, 2, &c), 0);
+	assert_int_equal(upci_config_write(d, 0x04, 2, c | 0x6), 0); /* memory space + bus master */
+	assert_int_equal(upci_reset(d), 0);
+	assert_int_equal(f->resets, 1);
+	assert_int_equal(upci_config_read(d, 0x04, 2, &c), 0);
+	assert_int_equal(c & 0x4, 0);
+	assert_int_equal(f->cfg[0x04] & 0x4, 0);
 	upci_close(d);
 	fake_stop(f);
 }
@@ -1278,6 +1300,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_posted_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_polling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_map_sparse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_bus_master_off, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -280,12 +280,10 @@ static int negotiate(struct vu_conn *c)
 	iov.iov_len = len;
 	rc = vu_call(c, VFU_CMD_VERSION, &iov, 1, NULL, 0, 0, &rep);
 	free(payload);
-	if (rc == -ECONNRESET) {
-		/* A server serves one client: one that is busy may hang up on us. */
-		LOG_ERR("vfio-user %s: the server hung up before answering VERSION: busy with another client?",
-			c->name);
-		return -EBUSY;
-	}
+	if (rc == -ECONNRESET)
+		/* Perhaps busy with another client, perhaps not: a hang-up is not
+		 * an EBUSY reply, and only that says "busy". */
+		LOG_ERR("vfio-user %s: the server hung up before answering VERSION", c->name);
 	if (rc)
 		return rc; /* an error reply with EBUSY says so explicitly */
 	rc = vfu_version_parse(rep.payload, rep.len, &major, &minor, &theirs);

@@ -104,7 +104,9 @@ static int intx_unmask_fd(struct vu_dev *v)
 			&v->unmask_fd, 1);
 }
 
-/* Forget the set-up here: detach and close every eventfd. */
+/* Forget the set-up here: detach and close every eventfd. The detach
+ * returns once no take/peek/wait in another thread can read the fd
+ * (irq.h), so closing it cannot hand its number to someone else's read. */
 static void drop_fds(struct upci_dev *dev, struct vu_dev *v)
 {
 	for (unsigned i = 0; i < v->irq_nvec; i++) {
