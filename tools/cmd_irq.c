@@ -287,6 +287,10 @@ static int irq_run(struct irq_run *r)
 	if (rc == -ERANGE)
 		return op_errorf(EXIT_FAIL, r->uri, op, "the device offers fewer than %u vectors of that type",
 				 r->o.vectors);
+	if (rc == -ENOSPC)
+		return op_errorf(EXIT_FAIL, r->uri, op,
+				 "the host could not allocate that many interrupt vectors (give it more CPUs, or ask "
+				 "for fewer vectors)");
 	if (rc < 0)
 		return op_error(r->uri, op, rc);
 	r->nvec = (unsigned)rc;

@@ -393,7 +393,9 @@ UPCI_API int upci_dma_free(upci_dev *dev, struct upci_dma_buf *buf);
  *
  * Return: the number of vectors enabled (>= 1), -EPERM, -EINVAL (bad
  * type, @nvec > 256), -ENOTSUP when the device lacks @type, -ERANGE when
- * it offers fewer than @nvec vectors.
+ * it offers fewer than @nvec vectors, -ENOSPC when the host cannot allocate
+ * that many (VFIO: the kernel's interrupt vectors, e.g. 256 MSI-X vectors
+ * in a one-CPU guest).
  */
 UPCI_API int upci_irq_enable(upci_dev *dev, enum upci_irq_type type, unsigned nvec);
 

@@ -16,6 +16,7 @@ upci-conformance --via-qemu-vfio-user "$U" >/tmp/conf.txt 2>&1; st=$?
 grep -v '^skip [0-9]* - edu\.' /tmp/conf.txt
 [ $st -eq 0 ] && ok "conformance on $U (served by upci on the host): $(tail -n1 /tmp/conf.txt)" ||
 	bad "conformance on $U (served by upci on the host): $(tail -n1 /tmp/conf.txt)"
+check "upci-stress $U" upci-stress --seconds 3 "$U"
 # The differences QEMU makes are named by the suite, not skipped.
 for what in "PBA bit clear" "maps all guest DMA readable" "restores config space after an FLR"; do
 	grep -q "# expected: .*$what" /tmp/conf.txt && ok "difference named: $what" ||

@@ -99,7 +99,7 @@ initrd() {
 		die "cannot build read_resource"
 	"$VM/mkinitramfs.sh" ${MKINITRAMFS_ARGS[@]+"${MKINITRAMFS_ARGS[@]}"} --test "$W/$name.sh" "$W/$name.gz" "$B/guest_exit" "$B/tools/upci" "$W/read_resource" \
 		"$B/tests/conformance/upci-conformance" "$B/tests/vm/vfio/vfio_api" "$B/tests/vm/vfio/nvme_msix" \
-		"$B/examples/upci-nvme" "$B/tests/vm/vfio/nvme_kbench" \
+		"$B/examples/upci-nvme" "$B/tests/vm/vfio/nvme_kbench" "$B/tests/stress/upci-stress" \
 		"$B/bench/bench-vfio" "$HERE/guest-lib.sh=/lib/upci-guest-lib.sh" 2>"$W/mk.log" ||
 		{ cat "$W/mk.log" >&2; die "mkinitramfs.sh failed"; }
 }
