@@ -160,7 +160,10 @@ static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t f
 	reg = *r;
 	if (nfds == 0)
 		reg.flags |= VU_MAP_INBAND;
+	/* The table is shared with the service thread. */
+	vu_conn_lock(c);
 	rc = dma_table_insert(c->dma, &reg);
+	vu_conn_unlock(c);
 	if (rc)
 		return rc;
 	/* Without x-upci-dma-bus-addr the reply is empty: out keeps the IOVA. */
@@ -178,7 +181,9 @@ static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t f
 	if (rc == 0)
 		*bus = out.bus_addr;
 	if (rc) {
+		vu_conn_lock(c);
 		dma_table_remove(c->dma, r->start, NULL);
+		vu_conn_unlock(c);
 		return rc;
 	}
 	c->nmaps++;
@@ -225,12 +230,16 @@ int vu_dma_unmap(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus
 {
 	struct vu_conn *c = &vu_of(dev)->c;
 	struct dma_region r;
+	bool removed;
 	int rc;
 
 	(void)bus;
 	rc = unmap_one(c, iova, len);
 	/* Whatever the server said, the memory is no longer ours to lend. */
-	if (dma_table_remove(c->dma, iova, &r) == 0) {
+	vu_conn_lock(c);
+	removed = dma_table_remove(c->dma, iova, &r) == 0;
+	vu_conn_unlock(c);
+	if (removed) {
 		c->nmaps--;
 		if (r.flags & VU_MAP_INBAND)
 			c->ninband--;
