@@ -61,6 +61,10 @@ enum bad {
 	BAD_FLOOD,     /* DMA_READ requests for FLOOD_MS before the reply */
 };
 
+/* A twin socket offered wrongly: supported with no fd_index and no fd, an
+ * fd that is no socket, an fd_index past the fds. */
+enum { TWIN_OK, TWIN_NO_FD, TWIN_NOT_SOCKET, TWIN_BAD_INDEX };
+
 #define TRICKLE_MS 50
 #define FLOOD_MS 3000
 #define QUEUE_MAX 8
@@ -79,6 +83,7 @@ struct fake {
 	pthread_t th;
 	pthread_mutex_t lock;
 	struct vfu_tran *t;
+	struct vfu_tran *t2;      /* the twin socket, when one was set up */
 	/* what we advertise */
 	uint32_t max_msg_fds;
 	uint64_t max_xfer;
@@ -96,6 +101,10 @@ struct fake {
 	 * many bytes more than the fixed part and the caps */
 	uint32_t argsz_pad;
 	int bar2_offer;           /* fd offered for BAR2 instead of bar2_fd, or -1 */
+	/* a twin socket for our requests when the client proposes one, and
+	 * how to get it wrong: TWIN_* */
+	bool offer_twin;
+	int twin_bad;
 	/* DMA of the fake's own (f->dma): */
 	bool unprompted;          /* test -> fake: do it now, the client is idle */
 	pthread_cond_t done;      /* fake -> test: an unprompted one is over */
@@ -195,6 +204,25 @@ static int on_version(struct fake *f, struct vfu_msg *m)
 	c.max_msg_fds = f->max_msg_fds;
 	c.max_data_xfer_size = f->max_xfer;
 	c.dma_bus_addr = f->bus_ext && f->client_caps.dma_bus_addr; /* f->lock is held */
+	if (f->offer_twin && f->client_caps.twin_socket) {
+		int sv[2];
+
+		FAKE_OK(f, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+		c.twin_socket = true;
+		c.twin_socket_fd_index = f->twin_bad == TWIN_NO_FD ? -1 : (f->twin_bad == TWIN_BAD_INDEX ? 1 : 0);
+		if (f->twin_bad == TWIN_NOT_SOCKET) {
+			close(sv[0]);
+			sv[0] = memfd_create("not-a-socket", MFD_CLOEXEC);
+		}
+		FAKE_OK(f, vfu_tran_sock_new(sv[1], &f->t2) == 0);
+		rc = vfu_version_build(0, 0, &c, &p, &len);
+		FAKE_OK(f, rc == 0);
+		if (rc == 0)
+			rc = reply(f, m, 0, p, len, f->twin_bad == TWIN_NO_FD ? -1 : sv[0]);
+		close(sv[0]);
+		free(p);
+		return rc;
+	}
 	rc = vfu_version_build(0, 0, &c, &p, &len);
 	FAKE_OK(f, rc == 0);
 	if (rc == 0)
@@ -317,14 +345,16 @@ static uint8_t *region_mem(struct fake *f, uint32_t region, uint64_t off, uint32
 
 /*
  * Ask the client for memory (f->dma) and wait for its answer, which lands
- * in f->dma.result (0 or the client's -errno). Commands that come first
- * (the client's call crossed our request) are queued for later.
+ * in f->dma.result (0 or the client's -errno). On the twin socket if
+ * there is one; else commands that come first (the client's call crossed
+ * our request) are queued for later.
  * Return: 0 when the client answered; the transport's error otherwise.
  */
 static int do_dma(struct fake *f)
 {
 	struct vfu_dma_access a = {.addr = f->dma.addr, .count = f->dma.count};
 	struct iovec iov[2] = {{&a, sizeof(a)}, {f->dma.data, 0}};
+	struct vfu_tran *t = f->t2 ? f->t2 : f->t;
 	struct vfu_hdr h;
 	int rc;
 
@@ -333,11 +363,11 @@ static int do_dma(struct fake *f)
 		iov[1].iov_len = (size_t)f->dma.count;
 	f->dma.result = -EIO;
 	f->dma_sent++;
-	rc = vfu_tran_send(f->t, &h, iov, 2, NULL, 0);
+	rc = vfu_tran_send(t, &h, iov, 2, NULL, 0);
 	while (rc == 0) {
 		struct vfu_msg r;
 
-		rc = vfu_tran_recv(f->t, &r, 2000);
+		rc = vfu_tran_recv(t, &r, 2000);
 		if (rc)
 			break;
 		if ((r.hdr.flags & VFU_HDR_F_TYPE_MASK) == VFU_HDR_F_TYPE_COMMAND && f->nqueue < QUEUE_MAX) {
@@ -629,7 +659,9 @@ static void *fake_main(void *arg)
 		vfu_msg_release(&f->queue[i]);
 	f->nqueue = 0;
 	vfu_tran_close(f->t);
+	vfu_tran_close(f->t2);
 	f->t = NULL;
+	f->t2 = NULL;
 	f->unprompted = false;
 	pthread_cond_broadcast(&f->done);
 	pthread_mutex_unlock(&f->lock);
@@ -1766,6 +1798,81 @@ static void test_bar_fd_checks(void **state)
 	}
 }
 
+/*
+ * The spec's twin socket: proposed by the client, and taken where the
+ * server offers one. The server's requests then come on it: answered by
+ * the service thread at once, also while a call waits on the main socket
+ * (the doorbell), so a request never crosses a command. A server that
+ * says it set one up but passes none, or passes something else, is
+ * inconsistent: the spec says the client must close the connection.
+ */
+static void test_twin_socket(void **state)
+{
+	struct fake *f = fake_start(8, 1 << 20);
+	const uint64_t iova = 0x100000, ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint8_t *mem = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t bus, v;
+	unsigned sent, ok, queued;
+	upci_dev *d;
+
+	(void)state;
+	assert_true(mem != MAP_FAILED);
+	pthread_mutex_lock(&f->lock);
+	f->offer_twin = true;
+	pthread_mutex_unlock(&f->lock);
+	d = open_claimed(f);
+	assert_true(f->client_caps.twin_socket);
+	assert_non_null(f->t2);
+	assert_int_equal(upci_dma_map(d, iova, mem, ps, UPCI_DMA_RW, &bus), 0);
+	for (unsigned i = 0; i < 64; i++)
+		mem[100 + i] = (uint8_t)(i + 1);
+	assert_int_equal(doorbell_dma(f, d, VFU_CMD_DMA_READ, iova + 100, 64), 0);
+	assert_memory_equal(f->dma.data, mem + 100, 64);
+	memset(f->dma.data, 0x6b, 32);
+	assert_int_equal(idle_dma(f, VFU_CMD_DMA_WRITE, iova + 8, 32), 0);
+	/* As a driver reads a status register before the data: a call (and
+	 * the order a call makes, for ThreadSanitizer). */
+	assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), 0);
+	assert_int_equal(mem[8], 0x6b);
+	assert_int_equal(mem[39], 0x6b);
+	assert_int_equal(doorbell_dma(f, d, VFU_CMD_DMA_READ, iova + ps - 4, 8), -EFAULT);
+	/* A request after every other reply, to calls back to back: none
+	 * crosses a command, each is answered. */
+	pthread_mutex_lock(&f->lock);
+	f->dma.cmd = VFU_CMD_DMA_READ;
+	f->dma.addr = iova;
+	f->dma.count = 16;
+	f->dma_every = 2;
+	f->dma_sent = f->dma_ok = 0;
+	pthread_mutex_unlock(&f->lock);
+	for (unsigned i = 0; i < 200; i++)
+		assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), 0);
+	pthread_mutex_lock(&f->lock);
+	f->dma_every = 0;
+	sent = f->dma_sent;
+	ok = f->dma_ok;
+	queued = f->nqueue;
+	pthread_mutex_unlock(&f->lock);
+	assert_int_equal(sent, 100);
+	assert_int_equal(ok, sent);
+	assert_int_equal(queued, 0);
+	upci_close(d);
+	fake_stop(f);
+	munmap(mem, ps);
+
+	for (int bad = TWIN_NO_FD; bad <= TWIN_BAD_INDEX; bad++) {
+		f = fake_start(8, 1 << 20);
+		pthread_mutex_lock(&f->lock);
+		f->offer_twin = true;
+		f->twin_bad = bad;
+		pthread_mutex_unlock(&f->lock);
+		d = NULL;
+		assert_int_equal(upci_open(&d, uri_of(f)), -EPROTO);
+		assert_null(d);
+		fake_stop(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1798,6 +1905,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idle_dma, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_dma_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_fd_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_twin_socket, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,11 +56,15 @@ struct vu_conn {
 	/*
 	 * @io is held by whoever uses the socket: a call from its request to
 	 * its reply, or the service thread while it answers the server. It
-	 * guards @t (and next_id, poll), @dma and @dead/@lost_unseen; the
-	 * rest is the caller's (core serializes the calls).
+	 * guards @t (and next_id, poll) and @dead/@lost_unseen. @dma_lock
+	 * guards @dma and every access through it (taken inside @io, never
+	 * the other way round). @t2 is the service thread's alone. The rest
+	 * is the caller's (core serializes the calls).
 	 */
 	pthread_mutex_t io;
+	pthread_mutex_t dma_lock;
 	struct vfu_tran *t;     /* kept until close, also once @dead */
+	struct vfu_tran *t2;    /* twin socket (the server's requests), or NULL */
 	uint16_t next_id;
 	int timeout_ms;
 	int dead;               /* 0, or why the connection is gone (-errno) */
@@ -119,10 +123,6 @@ static inline struct vu_dev *vu_of(struct upci_dev *dev)
 int vu_conn_open(struct vu_conn *c, const char *path);
 void vu_conn_close(struct vu_conn *c);
 
-/* Hold @io outside a call (DMA table updates); never for long. */
-void vu_conn_lock(struct vu_conn *c);
-void vu_conn_unlock(struct vu_conn *c);
-
 /*
  * For the service thread, with @io held: answer every server request
  * that has arrived, until none is left or a call wants the socket.
@@ -130,6 +130,13 @@ void vu_conn_unlock(struct vu_conn *c);
  * when the connection is lost (or was already).
  */
 int vu_conn_serve_pending(struct vu_conn *c);
+
+/*
+ * For the service thread, without @io: answer every server request that
+ * has arrived on the twin socket. Return: 0 when none is left; -errno
+ * when the connection is lost.
+ */
+int vu_conn_serve_twin(struct vu_conn *c);
 
 /*
  * One command and its reply. @iov/@fds: the request payload and the fds
@@ -193,8 +200,9 @@ void vu_svc_stop(struct vu_conn *c);
 int vu_dma_init(struct vu_conn *c);
 void vu_dma_fini(struct vu_conn *c);
 /* Answer a DMA_READ/DMA_WRITE (or refuse any other command) from the
- * server; vu_conn.io is held. */
-int vu_dma_serve(struct vu_conn *c, struct vfu_msg *m);
+ * server, on @t (the socket it came on). Return: 0, or the transport's
+ * error (the link is lost). */
+int vu_dma_serve(struct vu_conn *c, struct vfu_tran *t, struct vfu_msg *m);
 int vu_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, int fd,
 	       uint64_t fd_off, uint64_t *bus);
 int vu_dma_map_remote(struct upci_dev *dev, uint64_t iova, uint64_t len, unsigned flags, upci_dma_rw_fn rw,

@@ -105,6 +105,8 @@ static int conn_lost(struct vu_conn *c, int rc, const char *what)
 	LOG_ERR("vfio-user %s: %s: %s; the connection is closed", c->name, what, upci_strerror(rc));
 	c->dead = rc;
 	(void)shutdown(vfu_tran_pollfd(c->t), SHUT_RDWR);
+	if (c->t2)
+		(void)shutdown(vfu_tran_pollfd(c->t2), SHUT_RDWR);
 	return rc;
 }
 
@@ -251,6 +253,16 @@ static int conn_enter(struct vu_conn *c, int64_t deadline)
 	}
 	atomic_fetch_add_explicit(&c->calls, 1, memory_order_relaxed);
 	vfu_tran_set_deadline(c->t, deadline);
+	if (c->t2 && c->nmaps) {
+		/* On a twin socket the service thread touches mapped memory
+		 * under dma_lock only, not @io: passing through it orders what
+		 * the caller wrote before the device DMA this call starts, and
+		 * what earlier device DMA wrote before what the caller does
+		 * next, in the eyes of ThreadSanitizer too (the sockets in
+		 * between are no order it knows). */
+		pthread_mutex_lock(&c->dma_lock);
+		pthread_mutex_unlock(&c->dma_lock);
+	}
 	return 0;
 }
 
@@ -259,31 +271,17 @@ static void conn_leave(struct vu_conn *c)
 	pthread_mutex_unlock(&c->io);
 }
 
-void vu_conn_lock(struct vu_conn *c)
-{
-	(void)lock_io(c, -1);
-}
-
-void vu_conn_unlock(struct vu_conn *c)
-{
-	pthread_mutex_unlock(&c->io);
-}
-
 /*
- * A server request @rc/@m from the transport, not a reply: answered from
- * memory, or refused when the transport dropped it whole (@rc -EINVAL:
- * bad flags or fds). @m is released. Return: 0, or the lost connection's
- * -errno.
+ * A server request @rc/@m from @t, not a reply: answered from memory, or
+ * refused when the transport dropped it whole (@rc -EINVAL: bad flags or
+ * fds). @m is released. Return: 0, or the transport's error (the link is
+ * lost: the caller says so).
  */
-static int answer(struct vu_conn *c, struct vfu_msg *m, int rc)
+static int answer(struct vu_conn *c, struct vfu_tran *t, struct vfu_msg *m, int rc)
 {
-	bool dropped = rc == -EINVAL;
-
-	rc = dropped ? vfu_tran_reply(c->t, &m->hdr, -EINVAL, NULL, 0, NULL, 0) : vu_dma_serve(c, m);
+	rc = rc == -EINVAL ? vfu_tran_reply(t, &m->hdr, -EINVAL, NULL, 0, NULL, 0) : vu_dma_serve(c, t, m);
 	vfu_msg_release(m);
-	if (rc)
-		return conn_lost(c, rc, dropped ? "refusing a malformed server request" : "answering a server request");
-	return 0;
+	return rc;
 }
 
 /* Judge the reply @rep to @req (received whole) and release it unless it
@@ -349,9 +347,9 @@ static int await_reply(struct vu_conn *c, const struct vfu_hdr *req, int64_t dea
 			return conn_lost(c, rc, rc == -EAGAIN || rc == -ETIMEDOUT ? "no reply in time" : "waiting for a reply");
 		if (is_reply(&rep->hdr))
 			return judge(c, req, max_fds, exact, into, ninto, rep);
-		rc = answer(c, rep, rc);
+		rc = answer(c, c->t, rep, rc);
 		if (rc)
-			return rc;
+			return conn_lost(c, rc, "answering a server request");
 		/* Requests keep coming and no time is left: the reply did not
 		 * come in time (one already there was taken just now). */
 		if (left == 0)
@@ -379,34 +377,71 @@ static int call(struct vu_conn *c, uint16_t cmd, uint32_t flags, const struct io
 	return rc;
 }
 
-int vu_conn_serve_pending(struct vu_conn *c)
+/*
+ * Answer the server requests that have arrived on @t, until none is left
+ * (0), or a call wants the socket (1, only when @yield), or the link is
+ * lost (-errno, *@why says how; the caller ends the connection).
+ */
+static int drain(struct vu_conn *c, struct vfu_tran *t, bool yield, const char **why)
 {
-	if (c->dead)
-		return c->dead;
 	for (;;) {
 		struct vfu_msg m;
 		int rc;
 
-		if (atomic_load(&c->want_io))
+		if (yield && atomic_load(&c->want_io))
 			return 1;
 		/* A request that has begun to arrive has the timeout to end. */
-		vfu_tran_set_deadline(c->t, vfu_tran_now_ms() + c->timeout_ms);
-		rc = vfu_tran_recv(c->t, &m, 0);
+		vfu_tran_set_deadline(t, vfu_tran_now_ms() + c->timeout_ms);
+		rc = vfu_tran_recv(t, &m, 0);
 		if (rc == -EAGAIN)
 			return 0;
+		*why = "waiting for server requests";
 		if ((rc == 0 || rc == -EINVAL) && is_reply(&m.hdr)) {
 			vfu_msg_release(&m);
-			rc = conn_lost(c, -EPROTO, "a reply while no request was waiting for one");
-		} else if (rc == 0 || rc == -EINVAL) {
-			rc = answer(c, &m, rc);
-		} else {
-			rc = conn_lost(c, rc, "waiting for server requests");
+			*why = "a reply while no request was waiting for one";
+			return -EPROTO;
 		}
-		if (rc) {
-			c->lost_unseen = true; /* no call is there to say so: the next one will */
+		if (rc == 0 || rc == -EINVAL) {
+			*why = "answering a server request";
+			rc = answer(c, t, &m, rc);
+		}
+		if (rc)
 			return rc;
-		}
 	}
+}
+
+int vu_conn_serve_pending(struct vu_conn *c)
+{
+	const char *why;
+	int rc;
+
+	if (c->dead)
+		return c->dead;
+	rc = drain(c, c->t, true, &why);
+	if (rc < 0) {
+		rc = conn_lost(c, rc, why);
+		c->lost_unseen = true; /* no call is there to say so: the next one will */
+	}
+	return rc;
+}
+
+int vu_conn_serve_twin(struct vu_conn *c)
+{
+	const char *why;
+	int rc = drain(c, c->t2, false, &why);
+
+	if (rc >= 0)
+		return rc;
+	/* The twin socket broke: so did the connection. */
+	(void)lock_io(c, -1);
+	if (c->dead) {
+		rc = c->dead;
+	} else {
+		rc = conn_lost(c, rc, why);
+		c->lost_unseen = true;
+	}
+	pthread_mutex_unlock(&c->io);
+	return rc;
 }
 
 int vu_post(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt)
@@ -451,6 +486,39 @@ static uint64_t lowest_page(uint64_t pgsizes)
 	return pgsizes & (~pgsizes + 1);
 }
 
+/*
+ * The twin socket the server passed with its VERSION reply as fd
+ * @index: its requests and our answers go there from now on. The spec:
+ * a server that says it set one up and passed none is inconsistent, and
+ * the client must close the connection (-EPROTO).
+ */
+static int take_twin(struct vu_conn *c, struct vfu_msg *rep, int32_t index)
+{
+	int fd = index >= 0 ? vfu_msg_take_fd(rep, (size_t)index) : -ENOENT;
+	int type = 0, domain = 0, rc;
+	socklen_t len = sizeof(type), dlen = sizeof(domain);
+
+	if (fd < 0) {
+		LOG_ERR("vfio-user %s: the server set up a twin socket but passed none (fd_index %d)", c->name,
+			(int)index);
+		return -EPROTO;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) != 0 || type != SOCK_STREAM || domain != AF_UNIX) {
+		LOG_ERR("vfio-user %s: the server's twin socket is not a UNIX stream socket", c->name);
+		close(fd);
+		return -EPROTO;
+	}
+	rc = vfu_tran_sock_new(fd, &c->t2);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	/* Requests carry no fds; our answers none either. */
+	vfu_tran_set_io_timeout(c->t2, c->timeout_ms);
+	return vfu_tran_set_limits(c->t2, VU_OUR_MAX_XFER + VFU_MSG_OVERHEAD, 0, 0);
+}
+
 static int negotiate(struct vu_conn *c)
 {
 	struct vfu_caps ours, theirs;
@@ -465,12 +533,13 @@ static int negotiate(struct vu_conn *c)
 	ours.max_msg_fds = VU_OUR_MAX_MSG_FDS;
 	ours.max_data_xfer_size = VU_OUR_MAX_XFER;
 	ours.dma_bus_addr = true; /* a server behind a DART can tell us its bus addresses */
+	ours.twin_socket = true;  /* its requests on a socket of their own, if it offers one */
 	rc = vfu_version_build(VFU_VERSION_MAJOR, VFU_VERSION_MINOR, &ours, &payload, &len);
 	if (rc)
 		return rc;
 	iov.iov_base = payload;
 	iov.iov_len = len;
-	rc = vu_call(c, VFU_CMD_VERSION, &iov, 1, NULL, 0, 0, &rep);
+	rc = vu_call(c, VFU_CMD_VERSION, &iov, 1, NULL, 0, 1, &rep);
 	free(payload);
 	if (rc == -ECONNRESET) {
 		/* A server serves one client: one that is busy may hang up on us. */
@@ -481,9 +550,11 @@ static int negotiate(struct vu_conn *c)
 	if (rc)
 		return rc; /* an error reply with EBUSY says so explicitly */
 	rc = vfu_version_parse(rep.payload, rep.len, &major, &minor, &theirs);
-	vfu_msg_release(&rep);
 	if (rc == 0 && (major != VFU_VERSION_MAJOR || minor > VFU_VERSION_MINOR))
 		rc = -EPROTO;
+	if (rc == 0 && theirs.twin_socket)
+		rc = take_twin(c, &rep, theirs.twin_socket_fd_index);
+	vfu_msg_release(&rep); /* closes an fd we did not take */
 	if (rc) {
 		LOG_ERR("vfio-user %s: unusable VERSION reply (%s)", c->name, upci_strerror(rc));
 		return -EPROTO;
@@ -495,9 +566,9 @@ static int negotiate(struct vu_conn *c)
 	c->min_pgsize = lowest_page(theirs.pgsizes);
 	rc = vfu_tran_set_limits(c->t, VU_OUR_MAX_XFER + VFU_MSG_OVERHEAD, VU_OUR_MAX_MSG_FDS,
 				 theirs.max_msg_fds < VFU_MSG_MAX_FDS ? theirs.max_msg_fds : VFU_MSG_MAX_FDS);
-	LOG_DBG("vfio-user %s: server %u.%u, max_msg_fds %u, max_data_xfer_size %llu, pgsizes 0x%llx", c->name,
+	LOG_DBG("vfio-user %s: server %u.%u, max_msg_fds %u, max_data_xfer_size %llu, pgsizes 0x%llx%s", c->name,
 		major, minor, theirs.max_msg_fds, (unsigned long long)theirs.max_data_xfer_size,
-		(unsigned long long)theirs.pgsizes);
+		(unsigned long long)theirs.pgsizes, c->t2 ? ", twin socket" : "");
 	return rc;
 }
 
@@ -506,12 +577,14 @@ int vu_conn_open(struct vu_conn *c, const char *path)
 	int fd = -1, rc;
 
 	pthread_mutex_init(&c->io, NULL);
+	pthread_mutex_init(&c->dma_lock, NULL);
 	atomic_init(&c->calls, 0);
 	atomic_init(&c->want_io, false);
 	c->stop_fd = -1;
 	c->svc_on = false;
 	c->lost_unseen = false;
 	c->t = NULL;
+	c->t2 = NULL;
 	c->inited = true;
 	c->name = path;
 	c->timeout_ms = timeout_from_env();
@@ -527,8 +600,9 @@ int vu_conn_open(struct vu_conn *c, const char *path)
 		close(fd);
 		return rc;
 	}
-	/* Until VERSION is answered we receive no fds and send none. */
-	rc = vfu_tran_set_limits(c->t, VU_OUR_MAX_XFER + VFU_MSG_OVERHEAD, 0, 0);
+	/* Until VERSION is answered we send no fds and receive one: the twin
+	 * socket, if the server sets one up. */
+	rc = vfu_tran_set_limits(c->t, VU_OUR_MAX_XFER + VFU_MSG_OVERHEAD, 1, 0);
 	if (rc == 0) /* the fast path gives back what it did not expect (vu_recv.c) */
 		rc = vfu_tran_set_readahead(c->t, true);
 	if (rc == 0) { /* every wait polls with the reply timeout: no SO_RCVTIMEO */
@@ -552,10 +626,13 @@ void vu_conn_close(struct vu_conn *c)
 {
 	if (!c->inited)
 		return; /* never opened, or closed already */
-	vu_svc_stop(c); /* nobody else touches the socket from here on */
+	vu_svc_stop(c); /* nobody else touches the sockets from here on */
 	vfu_tran_close(c->t);
+	vfu_tran_close(c->t2);
 	c->t = NULL;
+	c->t2 = NULL;
 	vu_dma_fini(c);
 	pthread_mutex_destroy(&c->io);
+	pthread_mutex_destroy(&c->dma_lock);
 	c->inited = false;
 }

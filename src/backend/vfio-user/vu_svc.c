@@ -8,6 +8,12 @@
  * blocked on its request would take that call's request for the reply it
  * awaits.
  *
+ * With a twin socket (the spec's twin_socket, where the server offers
+ * one) the server's requests have a socket of their own: the thread
+ * watches it all the time, and answers at once, during calls too, with
+ * no crossing of a request and a command possible. Otherwise they share
+ * the one socket with the calls, as follows.
+ *
  * The calls pay nothing for it. The thread watches the socket only once
  * no call has begun for VU_SVC_IDLE_MS: asleep on the socket during
  * calls, it would be woken by every reply, a cross-CPU wake-up per call,
@@ -51,6 +57,26 @@ static int serve(struct vu_conn *c)
 	return rc < 0 ? SVC_END : (rc ? SVC_BUSY : SVC_IDLE);
 }
 
+/* Twin socket: wait for requests, answer them, until the end. */
+static void svc_twin(struct vu_conn *c)
+{
+	struct pollfd p[2] = {{.fd = c->stop_fd, .events = POLLIN},
+			      {.fd = vfu_tran_pollfd(c->t2), .events = POLLIN}};
+
+	for (;;) {
+		int n = poll(p, 2, -1);
+
+		if (n < 0 && errno != EINTR) {
+			LOG_WARN("vfio-user %s: service thread: poll: %s", c->name, upci_strerror(-errno));
+			(void)poll(NULL, 0, VU_SVC_IDLE_MS); /* ENOMEM: not a spin */
+		}
+		if (n > 0 && p[0].revents)
+			return;
+		if (n > 0 && vu_conn_serve_twin(c) < 0)
+			return; /* the connection is gone */
+	}
+}
+
 static void *svc_main(void *arg)
 {
 	struct vu_conn *c = arg;
@@ -58,6 +84,10 @@ static void *svc_main(void *arg)
 	unsigned seen = atomic_load(&c->calls);
 	bool idle = false;
 
+	if (c->t2) {
+		svc_twin(c);
+		return NULL;
+	}
 	for (;;) {
 		struct pollfd p[2] = {{.fd = c->stop_fd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
 		unsigned now;
