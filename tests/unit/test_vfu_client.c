@@ -81,6 +81,7 @@ struct fake {
 	char dir[64], path[128];
 	int lfd;
 	pthread_t th;
+	bool joined;
 	pthread_mutex_t lock;
 	struct vfu_tran *t;
 	struct vfu_tran *t2;      /* the twin socket, when one was set up */
@@ -107,6 +108,7 @@ struct fake {
 	int twin_bad;
 	/* DMA of the fake's own (f->dma): */
 	bool unprompted;          /* test -> fake: do it now, the client is idle */
+	bool quiet_vanish;        /* test -> fake: hang up, the client is idle */
 	pthread_cond_t done;      /* fake -> test: an unprompted one is over */
 	unsigned dma_every;       /* also after every Nth reply; 0: never */
 	unsigned replies;
@@ -603,15 +605,19 @@ static void drain(struct fake *f)
 	}
 }
 
-/* Nothing came for a while: a DMA the test asked for, with the client idle. */
-static void on_quiet(struct fake *f)
+/* Nothing came for a while: a DMA the test asked for, with the client
+ * idle, or a hang-up (-1). */
+static int on_quiet(struct fake *f)
 {
+	if (f->quiet_vanish)
+		return -1;
 	if (!f->unprompted)
-		return;
+		return 0;
 	(void)do_dma(f);
 	f->unprompted = false;
 	pthread_cond_broadcast(&f->done);
 	drain(f);
+	return 0;
 }
 
 static void *fake_main(void *arg)
@@ -635,8 +641,10 @@ static void *fake_main(void *arg)
 		if (rc == -EAGAIN && quiet_ms < 10000) {
 			quiet_ms += 10;
 			pthread_mutex_lock(&f->lock);
-			on_quiet(f);
+			rc = on_quiet(f);
 			pthread_mutex_unlock(&f->lock);
+			if (rc)
+				break;
 			continue;
 		}
 		if (rc)
@@ -717,9 +725,17 @@ static struct fake *fake_start(uint32_t max_msg_fds, uint64_t max_xfer)
 	return f;
 }
 
+/* Wait for the fake to end (the client left, or it hung up). */
+static void fake_join(struct fake *f)
+{
+	if (!f->joined)
+		assert_int_equal(pthread_join(f->th, NULL), 0);
+	f->joined = true;
+}
+
 static void fake_stop(struct fake *f)
 {
-	pthread_join(f->th, NULL);
+	fake_join(f);
 	assert_int_equal(f->broken, 0);
 	close(f->lfd);
 	close(f->bar2_fd);
@@ -1873,6 +1889,29 @@ static void test_twin_socket(void **state)
 	}
 }
 
+/*
+ * A server that hangs up while the client is idle: the service thread
+ * sees it; the next call says why (as it would have found out itself),
+ * every later one -ENODEV.
+ */
+static void test_server_vanishes_idle(void **state)
+{
+	struct fake *f = fake_start(8, 1 << 20);
+	upci_dev *d = open_claimed(f);
+	uint64_t v;
+
+	(void)state;
+	pthread_mutex_lock(&f->lock);
+	f->quiet_vanish = true;
+	pthread_mutex_unlock(&f->lock);
+	fake_join(f);  /* the fake is gone */
+	usleep(50000); /* the thread's turn */
+	assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), -ECONNRESET);
+	assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), -ENODEV);
+	upci_close(d);
+	fake_stop(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1906,6 +1945,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idle_dma_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_fd_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_twin_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_vanishes_idle, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -190,8 +190,9 @@ int vu_recv_into(struct vu_conn *c, const struct vfu_hdr *req, const struct iove
 
 /* ---- vu_svc.c ---- */
 
-/* Start the service thread (0 or -errno: the connection works without
- * it, server requests then wait for the next call); stop it. */
+/* Start the service thread (0 or -errno: without a twin socket the
+ * connection works without it, server requests then wait for the next
+ * call); stop it. */
 int vu_svc_start(struct vu_conn *c);
 void vu_svc_stop(struct vu_conn *c);
 

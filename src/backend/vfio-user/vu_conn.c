@@ -204,31 +204,37 @@ static int ms_left(int64_t deadline)
 	return left <= 0 ? 0 : (left > INT_MAX ? INT_MAX : (int)left);
 }
 
+/* Lock @m by @deadline (-1: whenever). 0 or -ETIMEDOUT. */
+static int lock_by(pthread_mutex_t *m, int64_t deadline)
+{
+	struct timespec ts;
+	int left;
+
+	if (deadline < 0)
+		return -pthread_mutex_lock(m);
+	/* timedlock takes CLOCK_REALTIME: the time left, from now. */
+	left = ms_left(deadline);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += left / 1000;
+	ts.tv_nsec += (long)(left % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return pthread_mutex_timedlock(m, &ts) == 0 ? 0 : -ETIMEDOUT;
+}
+
 /* Wait for @io, telling the service thread to let go of it. */
 static int lock_io(struct vu_conn *c, int64_t deadline)
 {
-	struct timespec ts;
-	int left, rc;
+	int rc;
 
 	if (pthread_mutex_trylock(&c->io) == 0)
 		return 0; /* the usual case: one atomic operation */
 	atomic_store(&c->want_io, true);
-	if (deadline < 0) {
-		rc = pthread_mutex_lock(&c->io);
-	} else {
-		/* timedlock takes CLOCK_REALTIME: the time left, from now. */
-		left = ms_left(deadline);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += left / 1000;
-		ts.tv_nsec += (long)(left % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		rc = pthread_mutex_timedlock(&c->io, &ts);
-	}
+	rc = lock_by(&c->io, deadline);
 	atomic_store(&c->want_io, false);
-	return rc == 0 ? 0 : -ETIMEDOUT;
+	return rc;
 }
 
 /*
@@ -253,14 +259,14 @@ static int conn_enter(struct vu_conn *c, int64_t deadline)
 	}
 	atomic_fetch_add_explicit(&c->calls, 1, memory_order_relaxed);
 	vfu_tran_set_deadline(c->t, deadline);
-	if (c->t2 && c->nmaps) {
+	if (c->t2 && c->nmaps && lock_by(&c->dma_lock, deadline) == 0) {
 		/* On a twin socket the service thread touches mapped memory
 		 * under dma_lock only, not @io: passing through it orders what
 		 * the caller wrote before the device DMA this call starts, and
 		 * what earlier device DMA wrote before what the caller does
 		 * next, in the eyes of ThreadSanitizer too (the sockets in
-		 * between are no order it knows). */
-		pthread_mutex_lock(&c->dma_lock);
+		 * between are an order it does not know). A thread stuck in
+		 * a send holds it: the call goes on, and meets its deadline. */
 		pthread_mutex_unlock(&c->dma_lock);
 	}
 	return 0;
@@ -616,6 +622,12 @@ int vu_conn_open(struct vu_conn *c, const char *path)
 		return rc;
 	}
 	rc = vu_svc_start(c);
+	if (rc && c->t2) {
+		/* Nobody else reads the twin socket. */
+		LOG_ERR("vfio-user %s: no service thread for the twin socket: %s", c->name, upci_strerror(rc));
+		vu_conn_close(c);
+		return rc;
+	}
 	if (rc)
 		LOG_WARN("vfio-user %s: no service thread (%s): requests the server makes between calls wait "
 			 "for the next call", c->name, upci_strerror(rc));
