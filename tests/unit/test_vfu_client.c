@@ -165,6 +165,14 @@ static int64_t now_ms(void)
 
 /* ================= the fake server ================= */
 
+/* Set a field the fake's thread reads, under its lock. */
+#define FAKE_SET(f, field, value)                   \
+	do {                                        \
+		pthread_mutex_lock(&(f)->lock);     \
+		(f)->field = (value);               \
+		pthread_mutex_unlock(&(f)->lock);   \
+	} while (0)
+
 /* cmocka's asserts must not run on the fake's thread: record the first
  * broken expectation's line; fake_stop() fails the test on it. */
 #define FAKE_OK(f, cond)                                  \
@@ -1550,9 +1558,7 @@ static void test_argsz_longer_replies(void **state)
 	upci_dev *d;
 
 	(void)state;
-	pthread_mutex_lock(&f->lock);
-	f->argsz_pad = 40;
-	pthread_mutex_unlock(&f->lock);
+	FAKE_SET(f, argsz_pad, 40);
 	d = open_claimed(f);
 	assert_int_equal(upci_identity(d, &id), 0);
 	assert_int_equal(id.vendor_id, 0x1234);
@@ -1787,9 +1793,7 @@ static void test_bar_fd_checks(void **state)
 			break;
 		}
 		assert_true(kind == SHRUNK || offer >= 0);
-		pthread_mutex_lock(&f->lock);
-		f->bar2_offer = offer;
-		pthread_mutex_unlock(&f->lock);
+		FAKE_SET(f, bar2_offer, offer);
 		assert_int_equal(pwrite(f->bar2_fd, &magic, 4, 0x2000), 4);
 		d = open_claimed(f);
 		assert_int_equal(upci_bar_info(d, 2, &bi), 0);
@@ -1833,9 +1837,7 @@ static void test_twin_socket(void **state)
 
 	(void)state;
 	assert_true(mem != MAP_FAILED);
-	pthread_mutex_lock(&f->lock);
-	f->offer_twin = true;
-	pthread_mutex_unlock(&f->lock);
+	FAKE_SET(f, offer_twin, true);
 	d = open_claimed(f);
 	assert_true(f->client_caps.twin_socket);
 	assert_non_null(f->t2);
@@ -1878,10 +1880,8 @@ static void test_twin_socket(void **state)
 
 	for (int bad = TWIN_NO_FD; bad <= TWIN_BAD_INDEX; bad++) {
 		f = fake_start(8, 1 << 20);
-		pthread_mutex_lock(&f->lock);
-		f->offer_twin = true;
-		f->twin_bad = bad;
-		pthread_mutex_unlock(&f->lock);
+		FAKE_SET(f, offer_twin, true);
+		FAKE_SET(f, twin_bad, bad);
 		d = NULL;
 		assert_int_equal(upci_open(&d, uri_of(f)), -EPROTO);
 		assert_null(d);
@@ -1901,9 +1901,7 @@ static void test_server_vanishes_idle(void **state)
 	uint64_t v;
 
 	(void)state;
-	pthread_mutex_lock(&f->lock);
-	f->quiet_vanish = true;
-	pthread_mutex_unlock(&f->lock);
+	FAKE_SET(f, quiet_vanish, true);
 	fake_join(f);  /* the fake is gone */
 	usleep(50000); /* the thread's turn */
 	assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), -ECONNRESET);
