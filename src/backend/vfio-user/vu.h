@@ -18,8 +18,8 @@
  * region and IRQ indexes), fds nobody asked for are closed, a BAR fd is
  * checked before it is mapped, and no call waits longer than the reply
  * timeout, whatever the server sends meanwhile. Core serializes the calls
- * on one handle; the one lock here (vu_conn.io) shares the socket and the
- * DMA table between a call and the service thread.
+ * on one handle; two locks here share the socket (vu_conn.io) and the DMA
+ * table (vu_conn.dma_lock) between a call and the service thread.
  */
 #ifndef UPCI_BACKEND_VFIO_USER_VU_H
 #define UPCI_BACKEND_VFIO_USER_VU_H
