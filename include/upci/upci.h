@@ -145,6 +145,13 @@ enum upci_irq_type {
  * upci_claim(). Two opens of the same "sim:" URI in one process reach the
  * same device model instance (so that claiming is meaningful).
  *
+ * "vfio-user:": no call waits for the server longer than the timeout in
+ * the environment variable UPCI_VFU_TIMEOUT_MS when the device is opened
+ * (milliseconds; default 5000), in all, however the server answers. A
+ * call that runs out returns -ETIMEDOUT and closes the connection; every
+ * later call returns -ENODEV. The handle has a thread of its own (all
+ * signals blocked) that answers the server's DMA requests between calls.
+ *
  * Return: 0, -EINVAL for a malformed URI, -ENOTSUP when the URI's backend
  * is not built into this library, -ENOENT when no such device exists,
  * -EBUSY when the device is held exclusively already (a VFIO device open

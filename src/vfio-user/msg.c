@@ -27,7 +27,7 @@ static const struct vfu_cmd_info cmd_table[VFU_CMD_MAX + 1] = {
 		0, sizeof(struct vfu_dma_map_bus) }, /* payload: x-upci-dma-bus-addr only */
 	[VFU_CMD_DMA_UNMAP] = { "DMA_UNMAP", C2S,
 		sizeof(struct vfu_dma_unmap), sizeof(struct vfu_dma_unmap),
-		sizeof(struct vfu_dma_unmap), sizeof(struct vfu_dma_unmap) },
+		sizeof(struct vfu_dma_unmap), VAR },
 	[VFU_CMD_DEVICE_GET_INFO] = { "DEVICE_GET_INFO", C2S,
 		sizeof(struct vfu_device_info), VAR,
 		sizeof(struct vfu_device_info), VAR },

@@ -5,9 +5,11 @@
  * limits and fd bookkeeping live here, once, read-ahead included.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -118,6 +120,27 @@ static void sink_move(struct vfu_fd_sink *dst, struct vfu_fd_sink *src)
 	src->rejected = false;
 }
 
+int64_t vfu_tran_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* @timeout_ms (-1: forever), cut to what is left before the deadline. */
+static int bounded(const struct vfu_tran *t, int timeout_ms)
+{
+	int64_t left;
+
+	if (t->deadline_ms == 0)
+		return timeout_ms;
+	left = t->deadline_ms - vfu_tran_now_ms();
+	if (left < 0)
+		left = 0;
+	return timeout_ms >= 0 && timeout_ms < left ? timeout_ms : (left > INT_MAX ? INT_MAX : (int)left);
+}
+
 /*
  * What a byte source's read result @n (for a buffer of @room bytes) means
  * for a message: 0 when it delivered bytes, else the receive error.
@@ -196,7 +219,7 @@ static int ra_fill_header(struct vfu_tran *t, size_t max_fds, int first_timeout_
 		room = sizeof(ra->buf) - ra->tail;
 		ra->grp.max = max_fds;
 		n = t->ops->read(t, ra->buf + ra->tail, room, &ra->grp,
-				 started ? t->io_timeout_ms : first_timeout_ms);
+				 bounded(t, started ? t->io_timeout_ms : first_timeout_ms));
 		rc = read_result(n, room, started);
 		if (rc) {
 			close_sink(&ra->grp); /* fds without bytes have no message */
@@ -282,6 +305,7 @@ void vfu_tran_init(struct vfu_tran *t, const struct vfu_tran_ops *ops)
 	t->max_recv_fds = VFU_DEFAULT_MAX_MSG_FDS;
 	t->max_send_fds = VFU_DEFAULT_MAX_MSG_FDS;
 	t->io_timeout_ms = VFU_TRAN_DEFAULT_IO_TIMEOUT_MS;
+	t->deadline_ms = 0;
 	t->recv_err = 0;
 	t->send_err = 0;
 	t->rxbuf = NULL;
@@ -311,6 +335,11 @@ int vfu_tran_set_limits(struct vfu_tran *t, size_t max_msg_size,
 void vfu_tran_set_io_timeout(struct vfu_tran *t, int timeout_ms)
 {
 	t->io_timeout_ms = timeout_ms < 0 ? -1 : timeout_ms;
+}
+
+void vfu_tran_set_deadline(struct vfu_tran *t, int64_t deadline_ms)
+{
+	t->deadline_ms = deadline_ms;
 }
 
 int vfu_tran_set_readahead(struct vfu_tran *t, bool on)
@@ -403,7 +432,7 @@ int vfu_tran_send(struct vfu_tran *t, const struct vfu_hdr *hdr,
 	if (rc)
 		return -EINVAL;
 
-	rc = t->ops->write(t, v, iovcnt + 1, fds, nr_fds, t->io_timeout_ms);
+	rc = t->ops->write(t, v, iovcnt + 1, fds, nr_fds, bounded(t, t->io_timeout_ms));
 	if (rc)
 		t->send_err = rc; /* a partial message may be on the wire */
 	return rc;
@@ -438,7 +467,7 @@ static int read_full(struct vfu_tran *t, uint8_t *buf, size_t len,
 	size_t got = 0;
 
 	while (got < len) {
-		int to = *started ? t->io_timeout_ms : first_timeout_ms;
+		int to = bounded(t, *started ? t->io_timeout_ms : first_timeout_ms);
 		ssize_t n = t->ops->read(t, buf + got, len - got, sink, to);
 		int rc = read_result(n, len - got, *started);
 

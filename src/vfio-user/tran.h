@@ -180,6 +180,7 @@ struct vfu_tran {
 	size_t max_recv_fds; /* fds accepted per message: our max_msg_fds */
 	size_t max_send_fds; /* the peer's max_msg_fds */
 	int io_timeout_ms;   /* inside a message, and for send; -1: forever */
+	int64_t deadline_ms; /* no wait past this (vfu_tran_now_ms); 0: none */
 	int recv_err;        /* first fatal receive error (stream lost sync) */
 	int send_err;        /* first fatal send error */
 	struct vfu_rxbuf *rxbuf; /* reusable payload buffer; NULL until needed */
@@ -205,6 +206,20 @@ int vfu_tran_set_limits(struct vfu_tran *t, size_t max_msg_size,
 
 /* Wait bound inside a message and for send; -1 waits forever. */
 void vfu_tran_set_io_timeout(struct vfu_tran *t, int timeout_ms);
+
+/*
+ * One bound for everything that follows, on top of the timeouts: no wait
+ * of a receive or send goes past @deadline_ms (vfu_tran_now_ms), so a
+ * peer trickling bytes cannot stretch a message beyond it. Once it has
+ * passed, what is already there is still taken; a message cut short by
+ * it is -ETIMEDOUT (the stream is lost), a first byte that did not come
+ * -EAGAIN. 0 removes the bound. For a caller with one deadline per
+ * request (the client).
+ */
+void vfu_tran_set_deadline(struct vfu_tran *t, int64_t deadline_ms);
+
+/* CLOCK_MONOTONIC in milliseconds: the clock of vfu_tran_set_deadline. */
+int64_t vfu_tran_now_ms(void);
 
 /*
  * Turn read-ahead mode on or off (see the top of this file; off by

@@ -4,8 +4,10 @@
  * server: a thread on a real socket that answers with replies built from
  * the spec's tables and records what the client sent. It can misbehave on
  * the next command of a kind (wrong msg id, short payload, error reply,
- * an fd nobody asked for, vanish, stall) and can issue DMA_READ/DMA_WRITE
- * of its own while a REGION_WRITE to its "doorbell" is pending.
+ * an fd nobody asked for, vanish, stall, trickle, flood) and can issue
+ * DMA_READ/DMA_WRITE of its own while a REGION_WRITE to its "doorbell" is
+ * pending, while the client is idle, or right after a reply; commands
+ * that cross such a request are queued, as a real server does.
  *
  * The fake device: config space 1234:5678 rev 2, BAR0 4 KiB trapped,
  * BAR2 64 KiB 64-bit prefetchable RAM (a memfd) offered as 16 sparse
@@ -55,7 +57,17 @@ enum bad {
 	BAD_STALL,     /* never reply */
 	BAD_ECHO,      /* REGION_READ reply for another offset */
 	BAD_GLUED,     /* error reply and a DMA request in one write */
+	BAD_TRICKLE,   /* REGION_READ reply one byte every TRICKLE_MS */
+	BAD_FLOOD,     /* DMA_READ requests for FLOOD_MS before the reply */
 };
+
+/* A twin socket offered wrongly: supported with no fd_index and no fd, an
+ * fd that is no socket, an fd_index past the fds. */
+enum { TWIN_OK, TWIN_NO_FD, TWIN_NOT_SOCKET, TWIN_BAD_INDEX };
+
+#define TRICKLE_MS 50
+#define FLOOD_MS 3000
+#define QUEUE_MAX 8
 
 /* A DMA the fake performs when the doorbell is written. */
 struct fake_dma {
@@ -69,8 +81,10 @@ struct fake {
 	char dir[64], path[128];
 	int lfd;
 	pthread_t th;
+	bool joined;
 	pthread_mutex_t lock;
 	struct vfu_tran *t;
+	struct vfu_tran *t2;      /* the twin socket, when one was set up */
 	/* what we advertise */
 	uint32_t max_msg_fds;
 	uint64_t max_xfer;
@@ -81,7 +95,27 @@ struct fake {
 	/* misbehave on the next command @bad_cmd */
 	enum bad bad;
 	uint16_t bad_cmd;
-	int bad_errno;
+	int bad_errno;            /* BAD_ERRNO: the error field, as is */
+	size_t err_payload;       /* BAD_ERRNO: payload bytes with the error */
+	bool err_fd;              /* BAD_ERRNO: an fd with the error */
+	/* argsz replies (device, region and IRQ info, DMA_UNMAP) get this
+	 * many bytes more than the fixed part and the caps */
+	uint32_t argsz_pad;
+	int bar2_offer;           /* fd offered for BAR2 instead of bar2_fd, or -1 */
+	/* a twin socket for our requests when the client proposes one, and
+	 * how to get it wrong: TWIN_* */
+	bool offer_twin;
+	int twin_bad;
+	/* DMA of the fake's own (f->dma): */
+	bool unprompted;          /* test -> fake: do it now, the client is idle */
+	bool quiet_vanish;        /* test -> fake: hang up, the client is idle */
+	pthread_cond_t done;      /* fake -> test: an unprompted one is over */
+	unsigned dma_every;       /* also after every Nth reply; 0: never */
+	unsigned replies;
+	unsigned dma_sent, dma_ok; /* started, answered with success */
+	unsigned flood;           /* BAD_FLOOD requests answered */
+	struct vfu_msg queue[QUEUE_MAX]; /* commands that came during a DMA */
+	unsigned nqueue;
 	/* records */
 	unsigned stray_replies; /* replies to requests the fake glued on */
 	int stray_error;        /* the last one's errno, 0 for success */
@@ -131,6 +165,14 @@ static int64_t now_ms(void)
 
 /* ================= the fake server ================= */
 
+/* Set a field the fake's thread reads, under its lock. */
+#define FAKE_SET(f, field, value)                   \
+	do {                                        \
+		pthread_mutex_lock(&(f)->lock);     \
+		(f)->field = (value);               \
+		pthread_mutex_unlock(&(f)->lock);   \
+	} while (0)
+
 /* cmocka's asserts must not run on the fake's thread: record the first
  * broken expectation's line; fake_stop() fails the test on it. */
 #define FAKE_OK(f, cond)                                  \
@@ -144,6 +186,18 @@ static int reply(struct fake *f, const struct vfu_msg *m, int err, const void *p
 	if (m->hdr.flags & VFU_HDR_F_NO_REPLY)
 		return 0; /* the spec: no reply at all, even for an error */
 	return vfu_tran_reply(f->t, &m->hdr, err, p, len, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+}
+
+/* A copy of @p with f->argsz_pad bytes of 0xa5 after it, as the reply. */
+static int reply_padded(struct fake *f, const struct vfu_msg *m, const void *p, size_t len, int fd)
+{
+	uint8_t out[1024];
+
+	if (len + f->argsz_pad > sizeof(out))
+		return reply(f, m, -ENOMEM, NULL, 0, -1);
+	memcpy(out, p, len);
+	memset(out + len, 0xa5, f->argsz_pad);
+	return reply(f, m, 0, out, len + f->argsz_pad, fd);
 }
 
 static int on_version(struct fake *f, struct vfu_msg *m)
@@ -160,6 +214,25 @@ static int on_version(struct fake *f, struct vfu_msg *m)
 	c.max_msg_fds = f->max_msg_fds;
 	c.max_data_xfer_size = f->max_xfer;
 	c.dma_bus_addr = f->bus_ext && f->client_caps.dma_bus_addr; /* f->lock is held */
+	if (f->offer_twin && f->client_caps.twin_socket) {
+		int sv[2];
+
+		FAKE_OK(f, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+		c.twin_socket = true;
+		c.twin_socket_fd_index = f->twin_bad == TWIN_NO_FD ? -1 : (f->twin_bad == TWIN_BAD_INDEX ? 1 : 0);
+		if (f->twin_bad == TWIN_NOT_SOCKET) {
+			close(sv[0]);
+			sv[0] = memfd_create("not-a-socket", MFD_CLOEXEC);
+		}
+		FAKE_OK(f, vfu_tran_sock_new(sv[1], &f->t2) == 0);
+		rc = vfu_version_build(0, 0, &c, &p, &len);
+		FAKE_OK(f, rc == 0);
+		if (rc == 0)
+			rc = reply(f, m, 0, p, len, f->twin_bad == TWIN_NO_FD ? -1 : sv[0]);
+		close(sv[0]);
+		free(p);
+		return rc;
+	}
 	rc = vfu_version_build(0, 0, &c, &p, &len);
 	FAKE_OK(f, rc == 0);
 	if (rc == 0)
@@ -206,7 +279,7 @@ static int on_region_info(struct fake *f, struct vfu_msg *m)
 
 			memcpy(out + sizeof(ri) + sizeof(s) + i * sizeof(a), &a, sizeof(a));
 		}
-		fd = q.index == 2 ? f->bar2_fd : f->bar4_fd;
+		fd = q.index == 4 ? f->bar4_fd : (f->bar2_offer >= 0 ? f->bar2_offer : f->bar2_fd);
 		break;
 	}
 	case 7:
@@ -222,7 +295,7 @@ static int on_region_info(struct fake *f, struct vfu_msg *m)
 		return reply(f, m, 0, out, sizeof(ri), fd);
 	}
 	memcpy(out, &ri, sizeof(ri));
-	return reply(f, m, 0, out, ri.argsz, fd);
+	return reply_padded(f, m, out, ri.argsz, fd);
 }
 
 static int on_irq_info(struct fake *f, struct vfu_msg *m)
@@ -233,7 +306,8 @@ static int on_irq_info(struct fake *f, struct vfu_msg *m)
 	memcpy(&q, m->payload, sizeof(q));
 	q.count = q.index < VFU_PCI_NUM_IRQS ? counts[q.index] : 0;
 	q.flags = VFU_IRQ_INFO_F_EVENTFD;
-	return reply(f, m, 0, &q, sizeof(q), -1);
+	q.argsz = (uint32_t)(sizeof(q) + f->argsz_pad); /* what a bigger struct would need */
+	return reply_padded(f, m, &q, sizeof(q), -1);
 }
 
 static int on_set_irqs(struct fake *f, struct vfu_msg *m)
@@ -279,26 +353,46 @@ static uint8_t *region_mem(struct fake *f, uint32_t region, uint64_t off, uint32
 	return NULL;
 }
 
-/* The doorbell: ask the client for memory, wait for its answer. */
-static void do_dma(struct fake *f)
+/*
+ * Ask the client for memory (f->dma) and wait for its answer, which lands
+ * in f->dma.result (0 or the client's -errno). On the twin socket if
+ * there is one; else commands that come first (the client's call crossed
+ * our request) are queued for later.
+ * Return: 0 when the client answered; the transport's error otherwise.
+ */
+static int do_dma(struct fake *f)
 {
 	struct vfu_dma_access a = {.addr = f->dma.addr, .count = f->dma.count};
 	struct iovec iov[2] = {{&a, sizeof(a)}, {f->dma.data, 0}};
+	struct vfu_tran *t = f->t2 ? f->t2 : f->t;
 	struct vfu_hdr h;
-	struct vfu_msg r;
+	int rc;
 
 	vfu_hdr_request(&h, 0x4242, f->dma.cmd, 0);
 	if (f->dma.cmd == VFU_CMD_DMA_WRITE)
 		iov[1].iov_len = (size_t)f->dma.count;
 	f->dma.result = -EIO;
-	if (vfu_tran_send(f->t, &h, iov, 2, NULL, 0) != 0 || vfu_tran_recv(f->t, &r, 2000) != 0) {
-		FAKE_OK(f, 0);
-		return;
+	f->dma_sent++;
+	rc = vfu_tran_send(t, &h, iov, 2, NULL, 0);
+	while (rc == 0) {
+		struct vfu_msg r;
+
+		rc = vfu_tran_recv(t, &r, 2000);
+		if (rc)
+			break;
+		if ((r.hdr.flags & VFU_HDR_F_TYPE_MASK) == VFU_HDR_F_TYPE_COMMAND && f->nqueue < QUEUE_MAX) {
+			f->queue[f->nqueue++] = r;
+			continue;
+		}
+		f->dma.result = vfu_msg_check_reply(&r.hdr, &h, r.payload, r.len);
+		if (f->dma.result == 0 && f->dma.cmd == VFU_CMD_DMA_READ)
+			memcpy(f->dma.data, r.payload + sizeof(a), (size_t)f->dma.count);
+		if (f->dma.result == 0)
+			f->dma_ok++;
+		vfu_msg_release(&r);
+		break;
 	}
-	f->dma.result = vfu_msg_check_reply(&r.hdr, &h, r.payload, r.len);
-	if (f->dma.result == 0 && f->dma.cmd == VFU_CMD_DMA_READ)
-		memcpy(f->dma.data, r.payload + sizeof(a), (size_t)f->dma.count);
-	vfu_msg_release(&r);
+	return rc;
 }
 
 static int on_region_rw(struct fake *f, struct vfu_msg *m)
@@ -310,6 +404,13 @@ static int on_region_rw(struct fake *f, struct vfu_msg *m)
 	memcpy(&a, m->payload, sizeof(a));
 	if (a.count > f->max_xfer)
 		f->over_xfer = 1;
+	if (a.region == 2 && m->hdr.cmd == VFU_CMD_REGION_READ && a.count <= 8 && a.offset <= BAR2_SIZE - 8) {
+		/* BAR2 trapped: its memory is bar2_fd (zeros past its end) */
+		memcpy(out, &a, sizeof(a));
+		memset(out + sizeof(a), 0, a.count);
+		FAKE_OK(f, pread(f->bar2_fd, out + sizeof(a), a.count, (off_t)a.offset) >= 0);
+		return reply(f, m, 0, out, sizeof(a) + a.count, -1);
+	}
 	mem = region_mem(f, a.region, a.offset, a.count);
 	if (!mem || a.count > 4096)
 		return reply(f, m, -EINVAL, NULL, 0, -1);
@@ -352,7 +453,7 @@ static int on_dma(struct fake *f, struct vfu_msg *m)
 		return reply(f, m, 0, NULL, 0, -1);
 	}
 	f->unmaps++;
-	return reply(f, m, 0, m->payload, m->len, -1); /* echo the entry */
+	return reply_padded(f, m, m->payload, m->len, -1); /* echo the entry */
 }
 
 /* Misbehave instead of handling @m. 1 = done with it, -1 = stop serving. */
@@ -385,7 +486,14 @@ static int misbehave(struct fake *f, struct vfu_msg *m)
 		FAKE_OK(f, reply(f, m, 0, out, sizeof(a) + a.count - (b == BAD_SHORT), -1) == 0);
 		return 1;
 	case BAD_ERRNO:
-		FAKE_OK(f, reply(f, m, -f->bad_errno, NULL, 0, -1) == 0);
+		/* the error field as given, even 0; a payload or fd as asked */
+		vfu_hdr_reply(&h, &m->hdr, 0);
+		h.flags |= VFU_HDR_F_ERROR;
+		h.error = (uint32_t)f->bad_errno;
+		fd = f->err_fd ? memfd_create("err", MFD_CLOEXEC) : -1;
+		FAKE_OK(f, vfu_tran_send_buf(f->t, &h, out, f->err_payload, fd >= 0 ? &fd : NULL, fd >= 0) == 0);
+		if (fd >= 0)
+			close(fd);
 		return 1;
 	case BAD_EXTRA_FD:
 		fd = memfd_create("stray", MFD_CLOEXEC);
@@ -407,6 +515,37 @@ static int misbehave(struct fake *f, struct vfu_msg *m)
 		memcpy(two + 16, &h, 16);
 		memcpy(two + 32, &d, sizeof(d));
 		FAKE_OK(f, send(vfu_tran_pollfd(f->t), two, sizeof(two), MSG_NOSIGNAL) == (ssize_t)sizeof(two));
+		return 1;
+	}
+	case BAD_TRICKLE: {
+		uint8_t whole[16 + sizeof(a) + 8] = {0};
+		size_t n;
+
+		memcpy(&a, m->payload, sizeof(a));
+		vfu_hdr_reply(&h, &m->hdr, 0);
+		n = 16 + sizeof(a) + (a.count <= 8 ? a.count : 8);
+		h.msg_size = (uint32_t)n;
+		memcpy(whole, &h, 16);
+		memcpy(whole + 16, &a, sizeof(a));
+		for (size_t i = 0; i < n; i++) {
+			if (send(vfu_tran_pollfd(f->t), whole + i, 1, MSG_NOSIGNAL) != 1)
+				break; /* the client gave up */
+			usleep(TRICKLE_MS * 1000);
+		}
+		return 1;
+	}
+	case BAD_FLOOD: {
+		int64_t t0 = now_ms();
+
+		/* nothing is mapped at 0: each is refused, and answered */
+		f->dma.cmd = VFU_CMD_DMA_READ;
+		f->dma.addr = 0;
+		f->dma.count = 4;
+		while (now_ms() - t0 < FLOOD_MS && do_dma(f) == 0)
+			f->flood++;
+		memcpy(&a, m->payload, sizeof(a));
+		memcpy(out, &a, sizeof(a));
+		(void)reply(f, m, 0, out, sizeof(a) + a.count, -1); /* if still there */
 		return 1;
 	}
 	case BAD_VANISH:
@@ -435,11 +574,11 @@ static int handle(struct fake *f, struct vfu_msg *m)
 		return on_version(f, m);
 	case VFU_CMD_DEVICE_GET_INFO: {
 		struct vfu_device_info i = {
-			.argsz = sizeof(i), .flags = VFU_DEVICE_F_PCI | VFU_DEVICE_F_RESET, .num_regions = 9,
-			.num_irqs = 5,
+			.argsz = (uint32_t)(sizeof(i) + f->argsz_pad), .flags = VFU_DEVICE_F_PCI | VFU_DEVICE_F_RESET,
+			.num_regions = 9, .num_irqs = 5,
 		};
 
-		return reply(f, m, 0, &i, sizeof(i), -1);
+		return reply_padded(f, m, &i, sizeof(i), -1);
 	}
 	case VFU_CMD_DEVICE_GET_REGION_INFO:
 		return on_region_info(f, m);
@@ -461,9 +600,38 @@ static int handle(struct fake *f, struct vfu_msg *m)
 	}
 }
 
+/* Handle the commands that came during a DMA, in order. */
+static void drain(struct fake *f)
+{
+	while (f->nqueue > 0) {
+		struct vfu_msg m = f->queue[0];
+
+		f->nqueue--;
+		memmove(f->queue, f->queue + 1, f->nqueue * sizeof(f->queue[0]));
+		(void)handle(f, &m);
+		vfu_msg_release(&m);
+	}
+}
+
+/* Nothing came for a while: a DMA the test asked for, with the client
+ * idle, or a hang-up (-1). */
+static int on_quiet(struct fake *f)
+{
+	if (f->quiet_vanish)
+		return -1;
+	if (!f->unprompted)
+		return 0;
+	(void)do_dma(f);
+	f->unprompted = false;
+	pthread_cond_broadcast(&f->done);
+	drain(f);
+	return 0;
+}
+
 static void *fake_main(void *arg)
 {
 	struct fake *f = arg;
+	int quiet_ms = 0;
 	int fd;
 
 	if (vfu_sock_accept(f->lfd, 5000, &fd) != 0)
@@ -476,20 +644,42 @@ static void *fake_main(void *arg)
 	FAKE_OK(f, vfu_tran_set_limits(f->t, VFU_TRAN_DEFAULT_MAX_MSG_SIZE, VFU_MSG_MAX_FDS, 1) == 0);
 	for (;;) {
 		struct vfu_msg m;
-		int rc = vfu_tran_recv(f->t, &m, 10000);
+		int rc = vfu_tran_recv(f->t, &m, 10);
 
+		if (rc == -EAGAIN && quiet_ms < 10000) {
+			quiet_ms += 10;
+			pthread_mutex_lock(&f->lock);
+			rc = on_quiet(f);
+			pthread_mutex_unlock(&f->lock);
+			if (rc)
+				break;
+			continue;
+		}
 		if (rc)
 			break; /* the client left (or the test is over) */
+		quiet_ms = 0;
 		pthread_mutex_lock(&f->lock);
 		rc = handle(f, &m);
+		/* A device that DMAs right after it answered. */
+		if (rc == 0 && f->dma_every && !(m.hdr.flags & VFU_HDR_F_NO_REPLY) && ++f->replies % f->dma_every == 0) {
+			(void)do_dma(f);
+			drain(f);
+		}
 		pthread_mutex_unlock(&f->lock);
 		vfu_msg_release(&m);
 		if (rc)
 			break;
 	}
 	pthread_mutex_lock(&f->lock);
+	for (unsigned i = 0; i < f->nqueue; i++)
+		vfu_msg_release(&f->queue[i]);
+	f->nqueue = 0;
 	vfu_tran_close(f->t);
+	vfu_tran_close(f->t2);
 	f->t = NULL;
+	f->t2 = NULL;
+	f->unprompted = false;
+	pthread_cond_broadcast(&f->done);
 	pthread_mutex_unlock(&f->lock);
 	return NULL;
 }
@@ -518,6 +708,8 @@ static struct fake *fake_start(uint32_t max_msg_fds, uint64_t max_xfer)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/fake0.sock", f->dir);
 	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->done, NULL);
+	f->bar2_offer = -1;
 	f->max_msg_fds = max_msg_fds;
 	f->max_xfer = max_xfer;
 	f->map_fd = -1;
@@ -541,13 +733,23 @@ static struct fake *fake_start(uint32_t max_msg_fds, uint64_t max_xfer)
 	return f;
 }
 
+/* Wait for the fake to end (the client left, or it hung up). */
+static void fake_join(struct fake *f)
+{
+	if (!f->joined)
+		assert_int_equal(pthread_join(f->th, NULL), 0);
+	f->joined = true;
+}
+
 static void fake_stop(struct fake *f)
 {
-	pthread_join(f->th, NULL);
+	fake_join(f);
 	assert_int_equal(f->broken, 0);
 	close(f->lfd);
 	close(f->bar2_fd);
 	close(f->bar4_fd);
+	if (f->bar2_offer >= 0)
+		close(f->bar2_offer);
 	if (f->map_fd >= 0)
 		close(f->map_fd);
 	for (unsigned i = 0; i < 256; i++)
@@ -556,6 +758,7 @@ static void fake_stop(struct fake *f)
 	unlink(f->path);
 	rmdir(f->dir);
 	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->done);
 	free(f);
 }
 
@@ -582,6 +785,17 @@ static void set_bad(struct fake *f, enum bad b, uint16_t cmd, int err)
 	f->bad = b;
 	f->bad_cmd = cmd;
 	f->bad_errno = err;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* BAD_ERRNO on the next @cmd: error field @err as is, @payload bytes with
+ * it, an fd with it. */
+static void set_err(struct fake *f, uint16_t cmd, int err, size_t payload, bool fd)
+{
+	set_bad(f, BAD_ERRNO, cmd, err);
+	pthread_mutex_lock(&f->lock);
+	f->err_payload = payload;
+	f->err_fd = fd;
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -938,6 +1152,7 @@ static int doorbell_dma(struct fake *f, upci_dev *d, uint16_t cmd, uint64_t addr
 	f->dma.result = 1;
 	pthread_mutex_unlock(&f->lock);
 	assert_int_equal(upci_mmio_write(d, 0, DOORBELL, 4, 1), 0);
+	assert_int_equal(f->nqueue, 0);
 	pthread_mutex_lock(&f->lock);
 	rc = f->dma.result;
 	pthread_mutex_unlock(&f->lock);
@@ -1276,6 +1491,447 @@ static void test_bar_map_sparse(void **state)
 	fake_stop(f);
 }
 
+/*
+ * Item: an error reply is the server's errno, as it is - a device's EINVAL
+ * for a bad width too, which once read as a malformed reply (-EPROTO) -
+ * whatever it carries (libvfio-user sends a payload with some; an fd is
+ * closed). An errno that would mislead (0, none at all, or one that means
+ * here that the connection is gone, or "try again") is -EIO, and the
+ * connection stays up.
+ */
+static void test_error_errno(void **state)
+{
+	static const struct {
+		int err;
+		int want;
+	} cases[] = {
+		{EINVAL, -EINVAL}, {EACCES, -EACCES}, {ERANGE, -ERANGE}, {EFAULT, -EFAULT},
+		{EINTR, -EIO},     {EAGAIN, -EIO},    {ETIMEDOUT, -EIO}, {ECONNRESET, -EIO},
+		{ENODEV, -EIO},    {EPIPE, -EIO},     {0, -EIO},         {4096, -EIO},
+		{0x7fffffff, -EIO}, {-1, -EIO},
+	};
+	struct fake *f = fake_start(8, 1 << 20);
+	upci_dev *d = open_claimed(f);
+	const uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint8_t *mem = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t v, bus;
+	uint32_t cv;
+
+	(void)state;
+	assert_true(mem != MAP_FAILED);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* header only, with the 20-byte payload libvfio-user sends, with an fd */
+		for (unsigned how = 0; how < 3; how++) {
+			set_err(f, VFU_CMD_REGION_READ, cases[i].err, how == 1 ? 20 : 0, how == 2);
+			assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), cases[i].want);
+		}
+	}
+	/* Every kind of call: a reply of known size without data, one with
+	 * an echo, one read whole. */
+	set_err(f, VFU_CMD_DEVICE_SET_IRQS, EINVAL, 20, false);
+	assert_int_equal(upci_irq_enable(d, UPCI_IRQ_MSIX, 2), -EINVAL);
+	set_err(f, VFU_CMD_REGION_WRITE, EINVAL, 20, false);
+	assert_int_equal(upci_config_write(d, 0x40, 2, 1), -EINVAL);
+	assert_int_equal(upci_dma_map(d, 0x100000, mem, ps, UPCI_DMA_RW, &bus), 0);
+	/* (upci_dma_unmap drops a mapping whatever the server says: the
+	 * backend's own answer is what tells.) */
+	set_err(f, VFU_CMD_DMA_UNMAP, ENOENT, 24, false);
+	assert_int_equal(vu_dma_unmap(d, 0x100000, ps, bus), -ENOENT);
+	assert_int_equal(upci_dma_unmap(d, 0x100000), 0);
+	set_err(f, VFU_CMD_DMA_MAP, EEXIST, 20, false);
+	assert_int_equal(upci_dma_map(d, 0x100000, mem, ps, UPCI_DMA_RW, &bus), -EEXIST);
+	assert_int_equal(f->unmaps, 1); /* a refused map is not undone */
+	/* Still in sync, still up. */
+	assert_int_equal(upci_config_read(d, 0, 4, &cv), 0);
+	assert_int_equal(cv, 0x56781234);
+	upci_close(d);
+	fake_stop(f); /* teardown counts fds: the ones sent with errors are gone */
+	munmap(mem, ps);
+}
+
+/* The error of a server refusing VERSION reaches upci_open as well. */
+static void test_error_errno_open(void **state)
+{
+	upci_dev *d = NULL;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		struct fake *f = fake_start(8, 1 << 20);
+
+		set_err(f, VFU_CMD_DEVICE_GET_INFO, i ? EINTR : EPERM, 20, false);
+		assert_int_equal(upci_open(&d, uri_of(f)), i ? -EIO : -EPERM);
+		assert_null(d);
+		fake_stop(f);
+	}
+}
+
+/*
+ * Item: the spec's argsz rule. A reply that carries argsz may be longer
+ * than its fixed part (and its caps), and say it needs more than was
+ * asked; what is past the fixed part is not ours to read. Device info,
+ * region info, IRQ info and DMA_UNMAP all come 40 bytes long here.
+ */
+static void test_argsz_longer_replies(void **state)
+{
+	struct fake *f = fake_start(8, 1 << 20);
+	struct upci_identity id;
+	struct upci_bar_info bi;
+	struct upci_dma_buf b;
+	upci_dev *d;
+
+	(void)state;
+	FAKE_SET(f, argsz_pad, 40);
+	d = open_claimed(f);
+	assert_int_equal(upci_identity(d, &id), 0);
+	assert_int_equal(id.vendor_id, 0x1234);
+	assert_int_equal(upci_bar_info(d, 2, &bi), 0);
+	assert_int_equal(bi.flags, UPCI_BAR_PRESENT | UPCI_BAR_MEM64 | UPCI_BAR_PREFETCH | UPCI_BAR_MAPPABLE);
+	assert_int_equal(upci_irq_count(d, UPCI_IRQ_MSIX), 256);
+	assert_int_equal(upci_dma_alloc(d, UPCI_IOVA_ANY, 8192, &b), 0);
+	/* (upci_dma_free drops it whatever the server says: ask the backend.) */
+	assert_int_equal(vu_dma_unmap(d, b.iova, b.size, b.bus_addr), 0);
+	assert_int_equal(f->unmaps, 1);
+	assert_int_equal(upci_dma_free(d, &b), 0);
+	upci_close(d);
+	fake_stop(f);
+}
+
+/*
+ * Item: one deadline per call. A server trickling its reply a byte every
+ * 50 ms (a 40-byte reply: 2 s) cannot hold a call past its 300 ms; nor can
+ * one that keeps the call busy with DMA requests for 3 s. The call fails
+ * with -ETIMEDOUT at the deadline, and the connection is closed.
+ */
+static void test_deadline_per_call(void **state)
+{
+	static const enum bad how[] = {BAD_TRICKLE, BAD_FLOOD};
+
+	(void)state;
+	setenv("UPCI_VFU_TIMEOUT_MS", "300", 1);
+	for (unsigned i = 0; i < 2; i++) {
+		struct fake *f = fake_start(8, 1 << 20);
+		upci_dev *d = open_claimed(f);
+		uint64_t v;
+		int64_t t0, dt;
+
+		set_bad(f, how[i], VFU_CMD_REGION_READ, 0);
+		t0 = now_ms();
+		assert_int_equal(upci_mmio_read(d, 0, 0x10, 8, &v), -ETIMEDOUT);
+		dt = now_ms() - t0;
+		assert_true(dt >= 290);
+		assert_true(dt < 1500);
+		assert_int_equal(upci_mmio_read(d, 0, 0x10, 8, &v), -ENODEV);
+		pthread_mutex_lock(&f->lock);
+		if (how[i] == BAD_FLOOD)
+			assert_true(f->flood > 0); /* answered while the call lasted */
+		pthread_mutex_unlock(&f->lock);
+		upci_close(d);
+		fake_stop(f);
+	}
+	unsetenv("UPCI_VFU_TIMEOUT_MS");
+}
+
+/* UPCI_VFU_TIMEOUT_MS: milliseconds; anything else is warned about and
+ * means the default, 5 s. */
+static void test_timeout_setting(void **state)
+{
+	static const struct {
+		const char *env;
+		int want;
+	} cases[] = {{NULL, 5000}, {"250", 250}, {"0", 5000}, {"-3", 5000}, {"5s", 5000}, {"", 5000}};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake *f = fake_start(8, 1 << 20);
+		upci_dev *d;
+
+		if (cases[i].env)
+			setenv("UPCI_VFU_TIMEOUT_MS", cases[i].env, 1);
+		else
+			unsetenv("UPCI_VFU_TIMEOUT_MS");
+		d = open_claimed(f);
+		assert_int_equal(vu_of(d)->c.timeout_ms, cases[i].want);
+		upci_close(d);
+		fake_stop(f);
+	}
+	unsetenv("UPCI_VFU_TIMEOUT_MS");
+}
+
+/* The fake does f->dma by itself, while the client makes no call; the
+ * result, or -ETIMEDOUT when nobody answered within 3 s. */
+static int idle_dma(struct fake *f, uint16_t cmd, uint64_t addr, uint64_t count)
+{
+	struct timespec ts;
+	int rc = 0;
+
+	pthread_mutex_lock(&f->lock);
+	f->dma.cmd = cmd;
+	f->dma.addr = addr;
+	f->dma.count = count;
+	f->dma.result = 1;
+	f->unprompted = true;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 3;
+	while (f->unprompted && rc == 0)
+		rc = pthread_cond_timedwait(&f->done, &f->lock, &ts);
+	rc = f->unprompted ? -ETIMEDOUT : f->dma.result;
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
+/*
+ * Item: DMA the server starts while the client is idle (a device's own
+ * timer) is answered at once, by the service thread, from the mappings:
+ * no call needs to come first. (The fake's request waits 2 s at most.)
+ */
+static void test_idle_dma(void **state)
+{
+	struct fake *f = fake_start(8, 1 << 20);
+	upci_dev *d = open_claimed(f);
+	const uint64_t iova = 0x100000, ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint8_t *mem = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t bus, v;
+
+	(void)state;
+	assert_true(mem != MAP_FAILED);
+	assert_int_equal(upci_dma_map(d, iova, mem, ps, UPCI_DMA_RW, &bus), 0);
+	memset(f->dma.data, 0x3c, 128);
+	assert_int_equal(idle_dma(f, VFU_CMD_DMA_WRITE, iova + 64, 128), 0);
+	assert_int_equal(mem[63], 0);
+	assert_int_equal(mem[64], 0x3c);
+	assert_int_equal(mem[191], 0x3c);
+	assert_int_equal(mem[192], 0);
+	mem[300] = 0x77;
+	assert_int_equal(idle_dma(f, VFU_CMD_DMA_READ, iova + 300, 4), 0);
+	assert_int_equal(f->dma.data[0], 0x77);
+	/* Outside the mapping: refused, at once as well. */
+	assert_int_equal(idle_dma(f, VFU_CMD_DMA_READ, iova + ps, 4), -EFAULT);
+	/* Calls go on as before. */
+	assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), 0);
+	assert_int_equal(upci_dma_unmap(d, iova), 0);
+	assert_int_equal(idle_dma(f, VFU_CMD_DMA_READ, iova, 4), -EFAULT);
+	upci_close(d);
+	fake_stop(f);
+	munmap(mem, ps);
+}
+
+/*
+ * The service thread and the calls share the socket: a device that DMAs
+ * right after every third reply, to a client whose calls come back to
+ * back, in bursts and with pauses. Each request is answered once - by the
+ * next call, or by the thread in a pause - and every call gets its own
+ * reply.
+ */
+static void test_idle_dma_busy(void **state)
+{
+	struct fake *f = fake_start(8, 1 << 20);
+	upci_dev *d = open_claimed(f);
+	const uint64_t iova = 0x100000, ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint8_t *mem = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t bus, v;
+	unsigned sent, ok, queued;
+
+	(void)state;
+	assert_true(mem != MAP_FAILED);
+	memset(mem, 0x5a, ps);
+	assert_int_equal(upci_dma_map(d, iova, mem, ps, UPCI_DMA_RW, &bus), 0);
+	pthread_mutex_lock(&f->lock);
+	f->dma.cmd = VFU_CMD_DMA_READ;
+	f->dma.addr = iova + 8;
+	f->dma.count = 64;
+	f->dma_every = 3;
+	pthread_mutex_unlock(&f->lock);
+	for (unsigned i = 0; i < 300; i++) {
+		assert_int_equal(upci_mmio_write(d, 0, 0x20, 4, i), 0);
+		assert_int_equal(upci_mmio_read(d, 0, 0x20, 4, &v), 0);
+		assert_int_equal(v, i);
+		if (i % 50 == 49)
+			usleep(30000); /* a pause: the thread's turn */
+	}
+	usleep(100000); /* the last request is the thread's */
+	pthread_mutex_lock(&f->lock);
+	f->dma_every = 0;
+	sent = f->dma_sent;
+	ok = f->dma_ok;
+	queued = f->nqueue;
+	pthread_mutex_unlock(&f->lock);
+	/* 600 calls; the one after a request is often queued behind it, and
+	 * then does not count towards the next: one request per 3-4 calls. */
+	assert_true(sent >= 140);
+	assert_int_equal(ok, sent);
+	assert_int_equal(queued, 0);
+	for (unsigned i = 0; i < 64; i++)
+		assert_int_equal(f->dma.data[i], 0x5a);
+	upci_close(d);
+	fake_stop(f);
+	munmap(mem, ps);
+}
+
+/*
+ * Item: a server's BAR fd cannot kill the client. BAR2 (64 KiB of areas)
+ * offered with an fd that cannot hold them - a 4 KiB memfd (an access past
+ * its end would be SIGBUS), a pipe - is not mappable, and its accesses go
+ * through the server instead. A read-only fd, or one sealed against
+ * writes, maps read-only. A file that shrinks after open is refused at
+ * map time.
+ */
+static void test_bar_fd_checks(void **state)
+{
+	enum { SMALL, PIPE, RDONLY, SEALED, SHRUNK, NKINDS };
+	const uint32_t mem64 = UPCI_BAR_PRESENT | UPCI_BAR_MEM64 | UPCI_BAR_PREFETCH;
+
+	(void)state;
+	for (int kind = 0; kind < NKINDS; kind++) {
+		struct fake *f = fake_start(8, 1 << 20);
+		struct upci_bar_info bi;
+		uint32_t magic = 0xc0ffee00u + (uint32_t)kind;
+		void *addr = NULL;
+		uint64_t len = 0, v = 0;
+		int offer = -1, p[2];
+		char path[64];
+		upci_dev *d;
+
+		switch (kind) {
+		case SMALL:
+			offer = ram_fd(4096);
+			break;
+		case PIPE:
+			assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+			close(p[1]);
+			offer = p[0];
+			break;
+		case RDONLY:
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", f->bar2_fd);
+			offer = open(path, O_RDONLY | O_CLOEXEC);
+			break;
+		case SEALED:
+			offer = memfd_create("sealed-bar", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+			assert_true(offer >= 0);
+			assert_int_equal(ftruncate(offer, BAR2_SIZE), 0);
+			assert_int_equal(pwrite(offer, &magic, 4, 0x2000), 4);
+			assert_int_equal(fcntl(offer, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK), 0);
+			break;
+		default:
+			break;
+		}
+		assert_true(kind == SHRUNK || offer >= 0);
+		FAKE_SET(f, bar2_offer, offer);
+		assert_int_equal(pwrite(f->bar2_fd, &magic, 4, 0x2000), 4);
+		d = open_claimed(f);
+		assert_int_equal(upci_bar_info(d, 2, &bi), 0);
+		if (kind == SMALL || kind == PIPE) {
+			assert_int_equal(bi.flags, mem64);
+			assert_int_equal(upci_bar_map(d, 2, &addr, &len), -ENOTSUP);
+		} else if (kind == RDONLY || kind == SEALED) {
+			assert_int_equal(bi.flags, mem64 | UPCI_BAR_MAPPABLE | UPCI_BAR_MAP_RDONLY);
+			assert_int_equal(upci_bar_map(d, 2, &addr, &len), 0);
+			assert_int_equal(*(volatile uint32_t *)((uint8_t *)addr + 0x2000), magic);
+			assert_int_equal(upci_bar_unmap(d, 2), 0);
+		} else {
+			assert_int_equal(bi.flags, mem64 | UPCI_BAR_MAPPABLE);
+			assert_int_equal(ftruncate(f->bar2_fd, 4096), 0); /* the server shrinks it */
+			assert_int_equal(upci_bar_map(d, 2, &addr, &len), -ENOTSUP);
+		}
+		/* Trapped access works whatever the fd. */
+		assert_int_equal(upci_mmio_read(d, 2, 0x2000, 4, &v), 0);
+		assert_int_equal(v, kind == SHRUNK ? 0 : magic);
+		upci_close(d);
+		fake_stop(f);
+	}
+}
+
+/*
+ * The spec's twin socket: proposed by the client, and taken where the
+ * server offers one. The server's requests then come on it: answered by
+ * the service thread at once, also while a call waits on the main socket
+ * (the doorbell), so a request never crosses a command. A server that
+ * says it set one up but passes none, or passes something else, is
+ * inconsistent: the spec says the client must close the connection.
+ */
+static void test_twin_socket(void **state)
+{
+	struct fake *f = fake_start(8, 1 << 20);
+	const uint64_t iova = 0x100000, ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint8_t *mem = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t bus, v;
+	unsigned sent, ok, queued;
+	upci_dev *d;
+
+	(void)state;
+	assert_true(mem != MAP_FAILED);
+	FAKE_SET(f, offer_twin, true);
+	d = open_claimed(f);
+	assert_true(f->client_caps.twin_socket);
+	assert_non_null(f->t2);
+	assert_int_equal(upci_dma_map(d, iova, mem, ps, UPCI_DMA_RW, &bus), 0);
+	for (unsigned i = 0; i < 64; i++)
+		mem[100 + i] = (uint8_t)(i + 1);
+	assert_int_equal(doorbell_dma(f, d, VFU_CMD_DMA_READ, iova + 100, 64), 0);
+	assert_memory_equal(f->dma.data, mem + 100, 64);
+	memset(f->dma.data, 0x6b, 32);
+	assert_int_equal(idle_dma(f, VFU_CMD_DMA_WRITE, iova + 8, 32), 0);
+	/* As a driver reads a status register before the data: a call (and
+	 * the order a call makes, for ThreadSanitizer). */
+	assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), 0);
+	assert_int_equal(mem[8], 0x6b);
+	assert_int_equal(mem[39], 0x6b);
+	assert_int_equal(doorbell_dma(f, d, VFU_CMD_DMA_READ, iova + ps - 4, 8), -EFAULT);
+	/* A request after every other reply, to calls back to back: none
+	 * crosses a command, each is answered. */
+	pthread_mutex_lock(&f->lock);
+	f->dma.cmd = VFU_CMD_DMA_READ;
+	f->dma.addr = iova;
+	f->dma.count = 16;
+	f->dma_every = 2;
+	f->dma_sent = f->dma_ok = 0;
+	pthread_mutex_unlock(&f->lock);
+	for (unsigned i = 0; i < 200; i++)
+		assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), 0);
+	pthread_mutex_lock(&f->lock);
+	f->dma_every = 0;
+	sent = f->dma_sent;
+	ok = f->dma_ok;
+	queued = f->nqueue;
+	pthread_mutex_unlock(&f->lock);
+	assert_int_equal(sent, 100);
+	assert_int_equal(ok, sent);
+	assert_int_equal(queued, 0);
+	upci_close(d);
+	fake_stop(f);
+	munmap(mem, ps);
+
+	for (int bad = TWIN_NO_FD; bad <= TWIN_BAD_INDEX; bad++) {
+		f = fake_start(8, 1 << 20);
+		FAKE_SET(f, offer_twin, true);
+		FAKE_SET(f, twin_bad, bad);
+		d = NULL;
+		assert_int_equal(upci_open(&d, uri_of(f)), -EPROTO);
+		assert_null(d);
+		fake_stop(f);
+	}
+}
+
+/*
+ * A server that hangs up while the client is idle: the service thread
+ * sees it; the next call says why (as it would have found out itself),
+ * every later one -ENODEV.
+ */
+static void test_server_vanishes_idle(void **state)
+{
+	struct fake *f = fake_start(8, 1 << 20);
+	upci_dev *d = open_claimed(f);
+	uint64_t v;
+
+	(void)state;
+	FAKE_SET(f, quiet_vanish, true);
+	fake_join(f);  /* the fake is gone */
+	usleep(50000); /* the thread's turn */
+	assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), -ECONNRESET);
+	assert_int_equal(upci_mmio_read(d, 0, 0x10, 4, &v), -ENODEV);
+	upci_close(d);
+	fake_stop(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1301,6 +1957,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reply_polling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bar_map_sparse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_bus_master_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_errno, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_errno_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_argsz_longer_replies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadline_per_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_setting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_dma, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_dma_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bar_fd_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_twin_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_vanishes_idle, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

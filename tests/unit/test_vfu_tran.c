@@ -2205,6 +2205,83 @@ static void test_ra_sock_timeouts(void **state)
 	vfu_msg_release(&m);
 }
 
+/* A peer that writes one message a byte at a time, 20 ms apart. */
+struct trickler {
+	int fd;
+	uint8_t msg[48];
+	pthread_t th;
+};
+
+static void *trickle_main(void *arg)
+{
+	struct trickler *tr = arg;
+
+	for (size_t i = 0; i < sizeof(tr->msg); i++) {
+		if (send(tr->fd, tr->msg + i, 1, MSG_NOSIGNAL) != 1)
+			break;
+		usleep(20000);
+	}
+	return NULL;
+}
+
+/*
+ * vfu_tran_set_deadline: one bound for a whole message, however its bytes
+ * trickle in (each one well within io_timeout_ms), with read-ahead off
+ * and on; a send that cannot drain stops there too; what is already
+ * there is still taken once it has passed.
+ */
+static void test_sock_deadline(void **state)
+{
+	struct pair *p = *state;
+	static uint8_t big[4 << 20];
+	struct trickler tr;
+	struct vfu_hdr h;
+	struct vfu_msg m;
+	uint8_t b[64];
+	int64_t t0, dt;
+
+	raw_msg(tr.msg, 7, sizeof(tr.msg) - 16, 0x77);
+	for (int ra = 0; ra < 2; ra++) {
+		struct vfu_tran *t;
+		int sv[2];
+
+		assert_int_equal(vfu_sock_pair(sv), 0);
+		assert_int_equal(vfu_tran_sock_new(sv[1], &t), 0);
+		assert_int_equal(vfu_tran_set_readahead(t, ra), 0);
+		tr.fd = sv[0];
+		assert_int_equal(pthread_create(&tr.th, NULL, trickle_main, &tr), 0);
+		t0 = now_ms();
+		vfu_tran_set_deadline(t, t0 + 200);
+		assert_int_equal(vfu_tran_recv(t, &m, 1000), -ETIMEDOUT);
+		dt = now_ms() - t0;
+		assert_true(dt >= 190 && dt < 700); /* the whole message: ~1 s */
+		vfu_msg_release(&m);
+		shutdown(sv[0], SHUT_RDWR); /* the trickler stops */
+		assert_int_equal(pthread_join(tr.th, NULL), 0);
+		close(sv[0]);
+		vfu_tran_close(t);
+	}
+
+	/* Passed already: a whole message there is taken, nothing waited for. */
+	vfu_tran_set_deadline(p->b, vfu_tran_now_ms() - 1);
+	raw_send(p->raw_a, b, raw_msg(b, 8, 16, 0x08), NULL, 0);
+	expect_msg(p->b, 8, 16, NULL, 0);
+	assert_int_equal(vfu_tran_recv(p->b, &m, 1000), -EAGAIN);
+
+	/* Nobody reads: the send gives up at the deadline, not io_timeout_ms. */
+	vfu_hdr_request(&h, 9, VFU_CMD_DEVICE_FEATURE, 0);
+	vfu_tran_set_deadline(p->a, vfu_tran_now_ms() + 200);
+	t0 = now_ms();
+	assert_int_equal(vfu_tran_send_buf(p->a, &h, big, sizeof(big), NULL, 0), -ETIMEDOUT);
+	dt = now_ms() - t0;
+	assert_true(dt >= 190 && dt < 1500);
+	vfu_tran_set_deadline(p->b, 0);
+	vfu_tran_set_io_timeout(p->b, 100); /* the rest of that message never comes */
+	while (vfu_tran_recv(p->b, &m, 0) == 0)
+		vfu_msg_release(&m);
+	vfu_msg_release(&m);
+}
+
 /* A message far larger than the read-ahead buffer, while the sender still writes. */
 static void test_ra_sock_large_message(void **state)
 {
@@ -2453,6 +2530,7 @@ int main(void)
 		PAIR_TEST(test_ra_sock_one_recvmsg),
 		PAIR_TEST(test_ra_sock_unread),
 		PAIR_TEST(test_ra_sock_timeouts),
+		PAIR_TEST(test_sock_deadline),
 		PAIR_TEST(test_ra_sock_large_message),
 		PAIR_TEST(test_ra_release_elsewhere),
 		PAIR_TEST(test_ra_sock_fd_flood),

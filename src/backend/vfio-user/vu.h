@@ -5,6 +5,7 @@
  *
  *   vu_conn.c    connect, VERSION, one request/reply with a deadline, and
  *                the server's DMA_READ/DMA_WRITE answered while we wait
+ *   vu_svc.c     the service thread: server requests while no call waits
  *   vu_recv.c    a reply of known size received straight into place
  *   vu_poll.c    adaptive polling for replies before the client sleeps
  *   vu_access.c  config space and BAR access by REGION_READ/WRITE
@@ -14,13 +15,17 @@
  *   vu_backend.c the ops table
  *
  * The server is not trusted: every reply is checked (size, echoed fields,
- * region and IRQ indexes), fds nobody asked for are closed, and no call
- * waits longer than the reply timeout. Core serializes the calls on one
- * handle, so nothing here takes a lock.
+ * region and IRQ indexes), fds nobody asked for are closed, a BAR fd is
+ * checked before it is mapped, and no call waits longer than the reply
+ * timeout, whatever the server sends meanwhile. Core serializes the calls
+ * on one handle; two locks here share the socket (vu_conn.io) and the DMA
+ * table (vu_conn.dma_lock) between a call and the service thread.
  */
 #ifndef UPCI_BACKEND_VFIO_USER_VU_H
 #define UPCI_BACKEND_VFIO_USER_VU_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +36,8 @@
 #include "tran.h"
 #include "vu_poll.h"
 
-/* Reply timeout, overridable for slow machines with UPCI_VFU_TIMEOUT_MS. */
+/* Reply timeout: the most one call waits in all, whatever the server
+ * sends meanwhile; overridable for slow machines with UPCI_VFU_TIMEOUT_MS. */
 #define VU_TIMEOUT_MS_DEFAULT 5000
 #define VU_TIMEOUT_ENV "UPCI_VFU_TIMEOUT_MS"
 /* UPCI_VFU_POSTED_WRITES=1: BAR writes are sent with No_reply (see vu_access.c). */
@@ -47,10 +53,28 @@
 struct dma_table;
 
 struct vu_conn {
-	struct vfu_tran *t;
+	/*
+	 * @io is held by whoever uses the socket: a call from its request to
+	 * its reply, or the service thread while it answers the server. It
+	 * guards @t (and next_id, poll) and @dead/@lost_unseen. @dma_lock
+	 * guards @dma and every access through it (taken inside @io, never
+	 * the other way round). @t2 is the service thread's alone. The rest
+	 * is the caller's (core serializes the calls).
+	 */
+	pthread_mutex_t io;
+	pthread_mutex_t dma_lock;
+	struct vfu_tran *t;     /* kept until close, also once @dead */
+	struct vfu_tran *t2;    /* twin socket (the server's requests), or NULL */
 	uint16_t next_id;
 	int timeout_ms;
 	int dead;               /* 0, or why the connection is gone (-errno) */
+	bool lost_unseen;       /* the service thread lost it: the next call says why */
+	atomic_uint calls;      /* calls begun: the service thread's sign of a busy caller */
+	atomic_bool want_io;    /* a call waits for @io: the service thread lets go */
+	int stop_fd;            /* eventfd that ends the service thread, or -1 */
+	bool svc_on;
+	pthread_t svc;
+	bool inited;            /* between vu_conn_open and vu_conn_close */
 	struct vfu_caps peer;   /* the server's capabilities */
 	uint32_t xfer;          /* data per REGION/DMA message: min of both sides */
 	uint64_t min_pgsize;    /* smallest page size the server maps */
@@ -70,7 +94,8 @@ struct vu_region {
 	int fd;                  /* passed with the info, or -1 */
 	struct vfu_sparse_mmap_area *areas; /* mmap areas, or NULL */
 	unsigned nareas;
-	bool mappable;           /* the areas cover the whole region */
+	bool mappable;           /* the areas cover the whole region, the fd holds them */
+	bool map_rdonly;         /* the fd can only be mapped read-only */
 };
 
 struct vu_dev {
@@ -99,14 +124,33 @@ int vu_conn_open(struct vu_conn *c, const char *path);
 void vu_conn_close(struct vu_conn *c);
 
 /*
+ * For the service thread, with @io held: answer every server request
+ * that has arrived, until none is left or a call wants the socket.
+ * Return: 0 when none is left; 1 when a call wants the socket; -errno
+ * when the connection is lost (or was already).
+ */
+int vu_conn_serve_pending(struct vu_conn *c);
+
+/*
+ * For the service thread, without @io: answer every server request that
+ * has arrived on the twin socket. Return: 0 when none is left; -errno
+ * when the connection is lost.
+ */
+int vu_conn_serve_twin(struct vu_conn *c);
+
+/*
  * One command and its reply. @iov/@fds: the request payload and the fds
  * to pass. The reply (checked against the request: type, id, command,
  * size table) is left in @rep for the caller to read and release.
  * Server requests arriving meanwhile are answered. A reply carrying more
  * than @max_fds fds has them all closed and fails.
- * Return: 0; the server's -errno for an error reply; -EPROTO for a reply
- * that breaks the protocol; -ETIMEDOUT; -ECONNRESET when the server went
- * away; -ENODEV for every call after the connection was lost.
+ * Return: 0; the server's -errno for an error reply (-EIO for one that
+ * would be misread: 0, out of range, or a code this backend gives its own
+ * meaning, see server_errno); -EPROTO for a reply that breaks the
+ * protocol; -ETIMEDOUT when the reply did not come within the timeout;
+ * -ECONNRESET when the server went away; -ENODEV for every call after the
+ * connection was lost (the first after a loss the service thread saw
+ * returns its reason).
  */
 int vu_call(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, size_t iovcnt, const int *fds,
 	    size_t nfds, size_t max_fds, struct vfu_msg *rep);
@@ -135,20 +179,31 @@ int vu_call_into_fds(struct vu_conn *c, uint16_t cmd, const struct iovec *iov, s
 
 /*
  * The first message after request @req, in one recvmsg when it is the
- * expected success reply (payload = @into). Return: 1 when it was (the
- * payload is in place); 0 with another whole message in @m; -EINVAL when
- * a whole message was dropped (bad flags or fds; m->hdr kept); another
- * -errno when the stream is lost.
+ * expected success reply (payload = @into), waiting at most @timeout_ms.
+ * Return: 1 when it was (the payload is in place); 0 with another whole
+ * message in @m; -EINVAL when a whole message was dropped (bad flags or
+ * fds; m->hdr kept); -EAGAIN when nothing came; another -errno when the
+ * stream is lost.
  */
 int vu_recv_into(struct vu_conn *c, const struct vfu_hdr *req, const struct iovec *into, size_t ninto,
-		 struct vfu_msg *m);
+		 struct vfu_msg *m, int timeout_ms);
+
+/* ---- vu_svc.c ---- */
+
+/* Start the service thread (0 or -errno: without a twin socket the
+ * connection works without it, server requests then wait for the next
+ * call); stop it. */
+int vu_svc_start(struct vu_conn *c);
+void vu_svc_stop(struct vu_conn *c);
 
 /* ---- vu_dma.c ---- */
 
 int vu_dma_init(struct vu_conn *c);
 void vu_dma_fini(struct vu_conn *c);
-/* Answer a DMA_READ/DMA_WRITE (or refuse any other command) from the server. */
-int vu_dma_serve(struct vu_conn *c, struct vfu_msg *m);
+/* Answer a DMA_READ/DMA_WRITE (or refuse any other command) from the
+ * server, on @t (the socket it came on). Return: 0, or the transport's
+ * error (the link is lost). */
+int vu_dma_serve(struct vu_conn *c, struct vfu_tran *t, struct vfu_msg *m);
 int vu_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, int fd,
 	       uint64_t fd_off, uint64_t *bus);
 int vu_dma_map_remote(struct upci_dev *dev, uint64_t iova, uint64_t len, unsigned flags, upci_dma_rw_fn rw,

@@ -125,8 +125,9 @@ int vu_mmio_read(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned widt
  * A BAR write is posted (as PCIe posts memory writes, and QEMU's
  * vfio-user client does) when UPCI_VFU_POSTED_WRITES asks for it: later
  * requests on the socket are handled after it, so a read still sees it.
- * Not while the server may need an in-band DMA answer - nobody would read
- * its request until our next call.
+ * Not while the server may need an in-band DMA answer: a waited write
+ * answers it at once, after a posted one it would wait for our next call
+ * or the service thread's next look (vu_svc.c).
  */
 int vu_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val)
 {

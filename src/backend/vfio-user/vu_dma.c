@@ -8,6 +8,11 @@
  * prefers messages over mmap works too. A request is served only when it
  * lies inside one mapping that grants the access; anything else gets an
  * error reply, never a touch outside what was mapped.
+ *
+ * Requests are served by a call waiting for its reply and by the service
+ * thread (vu_svc.c): dma_lock covers the table and every access through
+ * it, up to the reply that carries the data, so an unmap returns only
+ * once nothing touches that memory any more.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -59,18 +64,18 @@ static int dma_target(struct vu_conn *c, const struct vfu_dma_access *a, unsigne
 	return 0;
 }
 
-static int reply(struct vu_conn *c, const struct vfu_hdr *req, int err, const struct iovec *iov, size_t n)
+static int reply(struct vfu_tran *t, const struct vfu_hdr *req, int err, const struct iovec *iov, size_t n)
 {
 	struct vfu_hdr rep;
 
 	if (req->flags & VFU_HDR_F_NO_REPLY)
 		return 0;
 	vfu_hdr_reply(&rep, req, err);
-	return vfu_tran_send(c->t, &rep, err ? NULL : iov, err ? 0 : n, NULL, 0);
+	return vfu_tran_send(t, &rep, err ? NULL : iov, err ? 0 : n, NULL, 0);
 }
 
 /* DMA_READ: the data straight from memory, or through a remote region's rw. */
-static int serve_read(struct vu_conn *c, const struct vfu_hdr *h, struct vfu_dma_access *a)
+static int serve_read(struct vu_conn *c, struct vfu_tran *t, const struct vfu_hdr *h, struct vfu_dma_access *a)
 {
 	struct iovec iov[2] = {{.iov_base = a, .iov_len = sizeof(*a)}, {.iov_base = NULL, .iov_len = 0}};
 	const struct dma_region *r = NULL;
@@ -86,12 +91,13 @@ static int serve_read(struct vu_conn *c, const struct vfu_hdr *h, struct vfu_dma
 		iov[1].iov_base = (uint8_t *)r->vaddr + (a->addr - r->start);
 	}
 	iov[1].iov_len = err ? 0 : (size_t)a->count;
-	rc = reply(c, h, err, iov, 2);
+	rc = reply(t, h, err, iov, 2);
 	free(bounce);
 	return rc;
 }
 
-static int serve_write(struct vu_conn *c, const struct vfu_hdr *h, struct vfu_dma_access *a, const uint8_t *data)
+static int serve_write(struct vu_conn *c, struct vfu_tran *t, const struct vfu_hdr *h, struct vfu_dma_access *a,
+		       const uint8_t *data)
 {
 	struct iovec iov = {.iov_base = a, .iov_len = sizeof(*a)};
 	const struct dma_region *r = NULL;
@@ -102,10 +108,10 @@ static int serve_write(struct vu_conn *c, const struct vfu_hdr *h, struct vfu_dm
 		err = r->rw(r->rw_opaque, a->addr - r->start, (void *)data, a->count, 1);
 	else if (err == 0)
 		memcpy((uint8_t *)r->vaddr + (a->addr - r->start), data, (size_t)a->count);
-	return reply(c, h, err, &iov, 1);
+	return reply(t, h, err, &iov, 1);
 }
 
-int vu_dma_serve(struct vu_conn *c, struct vfu_msg *m)
+int vu_dma_serve(struct vu_conn *c, struct vfu_tran *t, struct vfu_msg *m)
 {
 	const struct vfu_cmd_info *ci = vfu_cmd_info(m->hdr.cmd);
 	struct vfu_dma_access a;
@@ -118,12 +124,16 @@ int vu_dma_serve(struct vu_conn *c, struct vfu_msg *m)
 	if (err) {
 		LOG_WARN("vfio-user %s: refusing server request %s (%u bytes)", c->name, vfu_cmd_name(m->hdr.cmd),
 			 m->hdr.msg_size);
-		return reply(c, &m->hdr, err, NULL, 0);
+		return reply(t, &m->hdr, err, NULL, 0);
 	}
 	memcpy(&a, m->payload, sizeof(a));
+	pthread_mutex_lock(&c->dma_lock);
 	if (m->hdr.cmd == VFU_CMD_DMA_READ)
-		return serve_read(c, &m->hdr, &a);
-	return serve_write(c, &m->hdr, &a, m->payload + sizeof(a));
+		err = serve_read(c, t, &m->hdr, &a);
+	else
+		err = serve_write(c, t, &m->hdr, &a, m->payload + sizeof(a));
+	pthread_mutex_unlock(&c->dma_lock);
+	return err;
 }
 
 static int unmap_one(struct vu_conn *c, uint64_t iova, uint64_t len);
@@ -160,7 +170,9 @@ static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t f
 	reg = *r;
 	if (nfds == 0)
 		reg.flags |= VU_MAP_INBAND;
+	pthread_mutex_lock(&c->dma_lock);
 	rc = dma_table_insert(c->dma, &reg);
+	pthread_mutex_unlock(&c->dma_lock);
 	if (rc)
 		return rc;
 	/* Without x-upci-dma-bus-addr the reply is empty: out keeps the IOVA. */
@@ -178,7 +190,9 @@ static int map(struct vu_conn *c, const struct dma_region *r, int fd, uint64_t f
 	if (rc == 0)
 		*bus = out.bus_addr;
 	if (rc) {
+		pthread_mutex_lock(&c->dma_lock);
 		dma_table_remove(c->dma, r->start, NULL);
+		pthread_mutex_unlock(&c->dma_lock);
 		return rc;
 	}
 	c->nmaps++;
@@ -225,12 +239,16 @@ int vu_dma_unmap(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus
 {
 	struct vu_conn *c = &vu_of(dev)->c;
 	struct dma_region r;
+	bool removed;
 	int rc;
 
 	(void)bus;
 	rc = unmap_one(c, iova, len);
 	/* Whatever the server said, the memory is no longer ours to lend. */
-	if (dma_table_remove(c->dma, iova, &r) == 0) {
+	pthread_mutex_lock(&c->dma_lock);
+	removed = dma_table_remove(c->dma, iova, &r) == 0;
+	pthread_mutex_unlock(&c->dma_lock);
+	if (removed) {
 		c->nmaps--;
 		if (r.flags & VU_MAP_INBAND)
 			c->ninband--;

@@ -5,14 +5,21 @@
  * server passed with the region info, at its sparse-mmap areas. A BAR is
  * mapped only when those areas cover all of it: a hole (an MSI-X table the
  * server traps) would fault on access, so such a BAR is not mappable and
- * goes through upci_mmio_read/write instead.
+ * goes through upci_mmio_read/write instead. The same goes for an fd that
+ * cannot hold the areas (fd_check): a page past the end of a file is
+ * SIGBUS on access, and the server must not be able to kill us.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h> /* ANON_INODE_FS_MAGIC; the backend is Linux only */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -25,13 +32,88 @@
 
 /* ---- BAR mapping ---- */
 
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+static int refuse(const struct vu_conn *c, unsigned index, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Log why region @index's fd is not mapped; the BAR stays reachable by
+ * REGION_READ/WRITE. Return: -ENOTSUP. */
+static int refuse(const struct vu_conn *c, unsigned index, const char *fmt, ...)
+{
+	char text[96];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	LOG_WARN("vfio-user %s: region %u: the server's fd %s; not mapping it, accesses go through the server",
+		 c->name, index, text);
+	return -ENOTSUP;
+}
+
+/*
+ * Can the server's fd for region @index be mapped at r's areas without a
+ * fault? Checked at open and again before every mapping (the server may
+ * change the file meanwhile).
+ *   - A file with a size (memfd, tmpfs, a file on disk) must hold every
+ *     area. A server that shrinks it later still faults our mapping
+ *     (SIGBUS); nothing can check that, except a seal: a memfd sealed
+ *     with F_SEAL_SHRINK cannot shrink.
+ *   - Device memory (a character device, or an anonymous-inode fd such as
+ *     a VFIO device's, which `upci serve vfio:` passes) has no size to
+ *     check: its driver refuses an mmap past what it backs.
+ *   - Anything else (a pipe, a socket, a directory) is refused.
+ * *@rdonly: only a read-only mapping works (fd opened read-only, or
+ * sealed against writes).
+ * Return: 0, or -ENOTSUP with the reason logged.
+ */
+static int fd_check(const struct vu_conn *c, unsigned index, const struct vu_region *r, bool *rdonly)
+{
+	/* areas_cover: the areas end at r->size, and this does not wrap. */
+	uint64_t need = r->mmap_off + r->size;
+	struct stat st;
+	struct statfs sf;
+	int fl, seals;
+
+	fl = fcntl(r->fd, F_GETFL);
+	if (fl < 0 || fstat(r->fd, &st) != 0 || fstatfs(r->fd, &sf) != 0)
+		return refuse(c, index, "cannot be examined (%s)", upci_strerror(-errno));
+	if ((fl & O_ACCMODE) == O_WRONLY)
+		return refuse(c, index, "is write-only");
+	*rdonly = (fl & O_ACCMODE) == O_RDONLY;
+	if (sf.f_type == ANON_INODE_FS_MAGIC || S_ISCHR(st.st_mode))
+		return 0;
+	if (!S_ISREG(st.st_mode))
+		return refuse(c, index, "is not memory (file type 0%o)", (unsigned)(st.st_mode & S_IFMT));
+	if (st.st_size < 0 || (uint64_t)st.st_size < need)
+		return refuse(c, index, "holds 0x%llx bytes, its areas end at 0x%llx", (unsigned long long)st.st_size,
+			      (unsigned long long)need);
+	seals = fcntl(r->fd, F_GET_SEALS); /* -1 (EINVAL) for a file that takes none */
+	if (seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		*rdonly = true;
+	return 0;
+}
+
+/* Writable mappings for a region that is writable, unless the fd allows
+ * only reading. */
+static bool map_writable(const struct vu_region *r)
+{
+	return (r->flags & VFU_REGION_INFO_F_WRITE) && !r->map_rdonly;
+}
+
 int vu_bar_map(struct upci_dev *dev, unsigned bar, void **addr)
 {
 	const struct vu_region *r = &vu_of(dev)->reg[bar];
-	int prot = PROT_READ | ((r->flags & VFU_REGION_INFO_F_WRITE) ? PROT_WRITE : 0);
+	int prot = PROT_READ | (map_writable(r) ? PROT_WRITE : 0);
+	bool rdonly = false;
 	uint8_t *base;
 
 	if (!r->mappable)
+		return -ENOTSUP;
+	/* Again: the BAR's flags promised this much at open. */
+	if (fd_check(&vu_of(dev)->c, bar, r, &rdonly) != 0 || (rdonly && (prot & PROT_WRITE)))
 		return -ENOTSUP;
 	/* Reserve the whole range, then put every area in place over it. */
 	base = mmap(NULL, r->size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -64,8 +146,9 @@ void vu_bar_unmap(struct upci_dev *dev, unsigned bar, void *addr)
 int vu_bar_fd(struct upci_dev *dev, unsigned bar, int *fd, uint64_t *offset)
 {
 	const struct vu_region *r = &vu_of(dev)->reg[bar];
+	bool rdonly = false;
 
-	if (!r->mappable || !(r->flags & VFU_REGION_INFO_F_WRITE))
+	if (!r->mappable || !map_writable(r) || fd_check(&vu_of(dev)->c, bar, r, &rdonly) != 0 || rdonly)
 		return -ENOTSUP;
 	*fd = r->fd;
 	*offset = r->mmap_off;
@@ -214,7 +297,8 @@ static int region_info(struct vu_conn *c, uint32_t index, uint64_t page, struct 
 		r->nareas = 1;
 	}
 	if (rc == 0)
-		r->mappable = (r->flags & VFU_REGION_INFO_F_READ) && areas_cover(r, page);
+		r->mappable = (r->flags & VFU_REGION_INFO_F_READ) && areas_cover(r, page) &&
+			      fd_check(c, index, r, &r->map_rdonly) == 0;
 out:
 	vfu_msg_release(&rep); /* closes an fd nobody asked for */
 	return rc;
@@ -293,7 +377,7 @@ static void fill_bars(struct upci_dev *dev, struct vu_dev *v, const uint8_t *hdr
 				fl |= UPCI_BAR_PREFETCH;
 		}
 		if (r->mappable)
-			fl |= UPCI_BAR_MAPPABLE | ((r->flags & VFU_REGION_INFO_F_WRITE) ? 0 : UPCI_BAR_MAP_RDONLY);
+			fl |= UPCI_BAR_MAPPABLE | (map_writable(r) ? 0 : UPCI_BAR_MAP_RDONLY);
 		dev->bars[b].size = r->size;
 		dev->bars[b].flags = fl;
 		if (fl & UPCI_BAR_MEM64) {
