@@ -130,7 +130,7 @@ check_error read sim:edu 0 2
 check_error read sim:edu
 check_error read sim:edu 0
 check_error read sim:edu 6 0
-check_error read sim:edu 0 12abc
+check_error read sim:edu 0 12xyz
 check_error read sim:edu 0 0x
 check_error read sim:edu 0 ' 1'
 check_error read sim:edu 0 99999999999999999999999
