@@ -40,6 +40,14 @@ void json_set_str(struct json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
 }
 
+struct json_object *json_double(double v, int decimals)
+{
+	char buf[48];
+
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	return json_object_new_double_s(v, buf);
+}
+
 static struct json_object *bars_json(const struct ls_dev *d)
 {
 	struct json_object *a = json_object_new_array();

@@ -19,6 +19,8 @@ int json_emit(struct json_object *o, int one_line);
 /* Shorthands that tolerate allocation failures (json-c ignores NULL). */
 void json_set_int(struct json_object *o, const char *k, int64_t v);
 void json_set_str(struct json_object *o, const char *k, const char *v); /* NULL: null */
+/* A number written with @decimals digits after the point (not %.17g). */
+struct json_object *json_double(double v, int decimals);
 
 /* The info object for @d (opened as @dev). Returns the exit code. */
 int info_json(upci_dev *dev, const struct ls_dev *d);

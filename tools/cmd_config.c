@@ -40,7 +40,7 @@ static const char config_help[] =
 	"a read after a write shows it. A write claims the device; reads do not.\n"
 	"A bare BDF that VFIO cannot open is read through sysfs (read-only).\n"
 	"\n"
-	"  -v         say what is done: \"00:01.0 @04 = 0007\" (setpci -v)\n"
+	"  -v         say what is done: \"0000:00:01.0 @04 = 0007\" (setpci -v)\n"
 	"  -s, --size N  with no register: bytes to dump, 1..4096\n"
 	"  --json     one JSON object (docs/cli-json.md)\n"
 	"  --names    list every register name (setpci --dumpregs)\n"
@@ -165,7 +165,7 @@ static void verbose_line(const struct upci_identity *id, const struct setpci_op 
 {
 	char slot[24];
 
-	ls_slot(id, 0, slot, sizeof(slot));
+	ls_slot(id, 1, slot, sizeof(slot)); /* setpci -v always shows the domain */
 	printf("%s ", slot);
 	if (op->cap_type)
 		printf(op->cap_type == SETPCI_CAP_EXT ? "(ecap %04x @%03x) " : "(cap %02x @%02x) ", op->cap_id, base);

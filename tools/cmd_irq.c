@@ -179,7 +179,7 @@ static struct json_object *event(const struct irq_run *r, const char *what, uint
 	json_set_str(j, "kind", "irq");
 	json_set_str(j, "event", what);
 	json_set_str(j, "uri", r->uri);
-	json_object_object_add(j, "time", json_object_new_double((double)rel_ns / 1e9));
+	json_object_object_add(j, "time", json_double((double)rel_ns / 1e9, 6));
 	return j;
 }
 
@@ -208,8 +208,7 @@ static int report(struct irq_run *r, const uint64_t pending[UPCI_IRQ_WORDS])
 
 			json_set_int(j, "vector", v);
 			if (ours)
-				json_object_object_add(j, "fired_latency_us",
-						       json_object_new_double((double)(t - r->fired_at) / 1000.0));
+				json_object_object_add(j, "fired_latency_us", json_double((double)(t - r->fired_at) / 1000.0, 1));
 			json_emit(j, 1);
 			r->got++;
 			continue;
