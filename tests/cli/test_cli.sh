@@ -236,5 +236,15 @@ if [ -n "$host" ]; then
 	check_error 3 bind 0000:7f:1f.7
 fi
 
+# upci(1) states the same exit-code rule the tool follows.
+man1=$(dirname "$0")/../../docs/man/upci.1
+for code in 0 1 2 3; do
+	if sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$man1" | grep -qx "\.B $code"; then
+		ok "upci(1) EXIT STATUS documents $code"
+	else
+		bad "upci(1) EXIT STATUS does not document $code"
+	fi
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
