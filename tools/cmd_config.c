@@ -172,6 +172,29 @@ static void verbose_line(const struct upci_identity *id, const struct setpci_op 
 	printf("@%02x", addr);
 }
 
+/* One register done, for --json: added to @ops, returned for more fields. */
+static struct json_object *op_json(struct json_object *ops, const struct setpci_op *op, unsigned addr,
+				   const char *what, uint32_t value)
+{
+	struct json_object *j = json_object_new_object();
+
+	json_set_str(j, "register", op->text);
+	json_set_int(j, "offset", addr);
+	json_set_int(j, "width", op->width);
+	json_set_str(j, "op", what);
+	json_set_int(j, "value", value);
+	json_object_array_add(ops, j);
+	return j;
+}
+
+/* A failed access: end the -v line first, then the one-line error. */
+static int op_failed(const struct config_opts *o, const char *uri, const char *opname, int err)
+{
+	if (o->verbose && !o->json)
+		putchar('\n');
+	return op_error(uri, opname, err);
+}
+
 /* One operation; adds to @ops (JSON) or prints. Returns -1 or the exit code. */
 static int run_op(upci_dev *dev, const char *uri, const struct upci_identity *id, const struct cfg_snapshot *c,
 		  const struct setpci_op *op, const struct config_opts *o, struct json_object *ops)
@@ -189,19 +212,11 @@ static int run_op(upci_dev *dev, const char *uri, const struct upci_identity *id
 		snprintf(opname, sizeof(opname), "config read %s (@%03x, %u bytes)", op->text, addr, op->width);
 		rc = upci_config_read(dev, addr, op->width, &v);
 		if (rc)
-			return (o->verbose && !o->json ? putchar('\n') : 0), op_error(uri, opname, rc);
-		if (o->json) {
-			struct json_object *j = json_object_new_object();
-
-			json_set_str(j, "register", op->text);
-			json_set_int(j, "offset", addr);
-			json_set_int(j, "width", op->width);
-			json_set_str(j, "op", "read");
-			json_set_int(j, "value", v);
-			json_object_array_add(ops, j);
-		} else {
+			return op_failed(o, uri, opname, rc);
+		if (o->json)
+			op_json(ops, op, addr, "read", v);
+		else
 			printf(o->verbose ? " = %0*x\n" : "%0*x\n", (int)op->width * 2, v);
-		}
 		return -1;
 	}
 	for (unsigned i = 0; i < op->nvalues; i++, addr += op->width) {
@@ -212,7 +227,7 @@ static int run_op(upci_dev *dev, const char *uri, const struct upci_identity *id
 		if (masked) {
 			rc = upci_config_read(dev, addr, op->width, &old);
 			if (rc)
-				return op_error(uri, opname, rc);
+				return op_failed(o, uri, opname, rc);
 			x = (old & ~op->mask[i]) | op->value[i];
 		}
 		if (o->verbose && !o->json) {
@@ -224,20 +239,14 @@ static int run_op(upci_dev *dev, const char *uri, const struct upci_identity *id
 		}
 		rc = upci_config_write(dev, addr, op->width, x);
 		if (rc)
-			return (o->verbose && !o->json ? putchar('\n') : 0), op_error(uri, opname, rc);
+			return op_failed(o, uri, opname, rc);
 		if (o->json) {
-			struct json_object *j = json_object_new_object();
+			struct json_object *j = op_json(ops, op, addr, "write", x);
 
-			json_set_str(j, "register", op->text);
-			json_set_int(j, "offset", addr);
-			json_set_int(j, "width", op->width);
-			json_set_str(j, "op", "write");
-			json_set_int(j, "value", x);
 			if (masked) {
 				json_set_int(j, "mask", op->mask[i]);
 				json_set_int(j, "old", old);
 			}
-			json_object_array_add(ops, j);
 		}
 	}
 	if (o->verbose && !o->json)

@@ -11,23 +11,21 @@
 #include "util.h"
 
 
-struct flag_name {
-	uint16_t bit;
-	const char *name;
+const struct pci_flag pci_command_flags[PCI_COMMAND_NFLAGS] = {
+	{PCI_COMMAND_IO, "I/O"},         {PCI_COMMAND_MEMORY, "Mem"}, {PCI_COMMAND_MASTER, "BusMaster"},
+	{0x0008, "SpecCycle"},           {0x0010, "MemWINV"},         {0x0020, "VGASnoop"},
+	{PCI_COMMAND_PARITY, "ParErr"},  {0x0080, "Stepping"},        {PCI_COMMAND_SERR, "SERR"},
+	{0x0200, "FastB2B"},             {PCI_COMMAND_INTX_DISABLE, "DisINTx"},
 };
 
-static const struct flag_name command_flags[] = {
-	{PCI_COMMAND_IO, "I/O"},       {PCI_COMMAND_MEMORY, "Mem"},   {PCI_COMMAND_MASTER, "BusMaster"},
-	{0x0008, "SpecCycle"},         {0x0010, "MemWINV"},           {0x0020, "VGASnoop"},
-	{PCI_COMMAND_PARITY, "ParErr"}, {0x0080, "Stepping"},         {PCI_COMMAND_SERR, "SERR"},
-	{0x0200, "FastB2B"},           {PCI_COMMAND_INTX_DISABLE, "DisINTx"},
+const struct pci_flag pci_status_flags_lo[PCI_STATUS_NFLAGS_LO] = {
+	{PCI_STATUS_CAP_LIST, "Cap"}, {PCI_STATUS_66MHZ, "66MHz"}, {0x0040, "UDF"},
+	{PCI_STATUS_FAST_BACK, "FastB2B"}, {0x0100, "ParErr"},
 };
 
-static const struct flag_name status_flags[] = {
-	{PCI_STATUS_INTERRUPT, "INTx"}, {PCI_STATUS_CAP_LIST, "Cap"},  {PCI_STATUS_66MHZ, "66MHz"},
-	{PCI_STATUS_FAST_BACK, "FastB2B"}, {0x0100, "ParErr"},         {0x0800, ">TAbort"},
-	{0x1000, "<TAbort"},           {PCI_STATUS_MASTER_ABORT_RCVD, "<MAbort"}, {0x4000, ">SERR"},
-	{0x8000, "<PERR"},
+const struct pci_flag pci_status_flags_hi[PCI_STATUS_NFLAGS_HI] = {
+	{0x0800, ">TAbort"}, {0x1000, "<TAbort"}, {PCI_STATUS_MASTER_ABORT_RCVD, "<MAbort"},
+	{0x4000, ">SERR"},   {0x8000, "<PERR"},   {PCI_STATUS_INTERRUPT, "INTx"},
 };
 
 /* Append to buf without overflowing; truncation is silent. */
@@ -45,9 +43,8 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *fmt_flags(uint16_t v, const struct flag_name *t, size_t n, int all, char *buf, size_t len)
+static const char *fmt_flags(uint16_t v, const struct pci_flag *t, size_t n, int all, char *buf, size_t len)
 {
-	buf[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		int set = (v & t[i].bit) != 0;
 
@@ -61,12 +58,15 @@ static const char *fmt_flags(uint16_t v, const struct flag_name *t, size_t n, in
 
 const char *fmt_command(uint16_t cmd, int all, char *buf, size_t len)
 {
-	return fmt_flags(cmd, command_flags, sizeof(command_flags) / sizeof(command_flags[0]), all, buf, len);
+	buf[0] = '\0';
+	return fmt_flags(cmd, pci_command_flags, PCI_COMMAND_NFLAGS, all, buf, len);
 }
 
 const char *fmt_status(uint16_t sts, int all, char *buf, size_t len)
 {
-	return fmt_flags(sts, status_flags, sizeof(status_flags) / sizeof(status_flags[0]), all, buf, len);
+	buf[0] = '\0';
+	fmt_flags(sts, pci_status_flags_lo, PCI_STATUS_NFLAGS_LO, all, buf, len);
+	return fmt_flags(sts, pci_status_flags_hi, PCI_STATUS_NFLAGS_HI, all, buf, len);
 }
 
 const char *fmt_header_type(uint8_t ht, char *buf, size_t len)

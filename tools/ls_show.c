@@ -8,6 +8,7 @@
 #include "lspci.h"
 #include "names.h"
 #include "pci_regs.h"
+#include "util.h"
 
 /* Header fields lspci shows that src/core/pci_regs.h does not name. */
 #define LS_CLASS_BRIDGE_PCI     0x0604u
@@ -18,8 +19,6 @@
 #define LS_ROM_ADDRESS1         0x38u   /* type 1 header */
 #define LS_ROM_ADDRESS_MASK     0xfffff800u
 #define LS_BAR_MEM_TYPE_1M      0x02u
-#define LS_STATUS_UDF           0x0040u
-#define LS_STATUS_PARITY        0x0100u
 #define LS_STATUS_DEVSEL_MASK   0x0600u
 #define LS_STATUS_DEVSEL_FAST   0x0000u
 #define LS_STATUS_DEVSEL_MEDIUM 0x0200u
@@ -31,15 +30,10 @@
 #define LS_SSVID_VENDOR         0x04u
 #define LS_SSVID_DEVICE         0x06u
 
-struct flagbit {
-	uint16_t mask;
-	const char *name;
-};
-
-static void flag_list(const struct flagbit *t, size_t n, uint16_t v)
+static void flag_list(const struct pci_flag *t, size_t n, uint16_t v)
 {
 	for (size_t i = 0; i < n; i++)
-		printf("%s%s%c", i ? " " : "", t[i].name, LS_FLAG(v, t[i].mask));
+		printf("%s%s%c", i ? " " : "", t[i].name, LS_FLAG(v, t[i].bit));
 }
 
 void ls_slot(const struct upci_identity *id, int domains, char *buf, unsigned len)
@@ -129,28 +123,14 @@ static const char *devsel(uint16_t status)
 
 static void show_control_status(const struct ls_dev *d, uint8_t min_gnt, uint8_t max_lat)
 {
-	static const struct flagbit cmd_bits[] = {
-		{PCI_COMMAND_IO, "I/O"},         {PCI_COMMAND_MEMORY, "Mem"}, {PCI_COMMAND_MASTER, "BusMaster"},
-		{0x0008, "SpecCycle"},           {0x0010, "MemWINV"},         {0x0020, "VGASnoop"},
-		{PCI_COMMAND_PARITY, "ParErr"},  {0x0080, "Stepping"},        {PCI_COMMAND_SERR, "SERR"},
-		{0x0200, "FastB2B"},             {PCI_COMMAND_INTX_DISABLE, "DisINTx"},
-	};
-	static const struct flagbit sts_lo[] = {
-		{PCI_STATUS_CAP_LIST, "Cap"}, {PCI_STATUS_66MHZ, "66MHz"}, {LS_STATUS_UDF, "UDF"},
-		{PCI_STATUS_FAST_BACK, "FastB2B"}, {LS_STATUS_PARITY, "ParErr"},
-	};
-	static const struct flagbit sts_hi[] = {
-		{0x0800, ">TAbort"}, {0x1000, "<TAbort"}, {PCI_STATUS_MASTER_ABORT_RCVD, "<MAbort"},
-		{0x4000, ">SERR"},   {0x8000, "<PERR"},   {PCI_STATUS_INTERRUPT, "INTx"},
-	};
 	uint16_t cmd = cfg_get16(&d->cfg, PCI_COMMAND), sts = cfg_get16(&d->cfg, PCI_STATUS);
 
 	printf("\tControl: ");
-	flag_list(cmd_bits, sizeof(cmd_bits) / sizeof(cmd_bits[0]), cmd);
+	flag_list(pci_command_flags, PCI_COMMAND_NFLAGS, cmd);
 	printf("\n\tStatus: ");
-	flag_list(sts_lo, sizeof(sts_lo) / sizeof(sts_lo[0]), sts);
+	flag_list(pci_status_flags_lo, PCI_STATUS_NFLAGS_LO, sts);
 	printf(" DEVSEL=%s ", devsel(sts));
-	flag_list(sts_hi, sizeof(sts_hi) / sizeof(sts_hi[0]), sts);
+	flag_list(pci_status_flags_hi, PCI_STATUS_NFLAGS_HI, sts);
 	putchar('\n');
 	if (cmd & PCI_COMMAND_MASTER) {
 		uint8_t latency = cfg_get8(&d->cfg, PCI_LATENCY_TIMER), cache_line = cfg_get8(&d->cfg, PCI_CACHE_LINE_SIZE);

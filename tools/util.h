@@ -124,6 +124,19 @@ enum dev_kind dev_kind_of(const struct upci_identity *id);
 /* "MSI-X", "MSI", "INTx", "none", "auto". */
 const char *irq_type_name(enum upci_irq_type t);
 
+/* COMMAND's flags, and STATUS's before and after lspci's DEVSEL field, in
+ * lspci's order and words (decode.c; 'info' and 'demo' print them). */
+struct pci_flag {
+	uint16_t bit;
+	const char *name;
+};
+#define PCI_COMMAND_NFLAGS 11
+#define PCI_STATUS_NFLAGS_LO 5
+#define PCI_STATUS_NFLAGS_HI 6
+extern const struct pci_flag pci_command_flags[PCI_COMMAND_NFLAGS];
+extern const struct pci_flag pci_status_flags_lo[PCI_STATUS_NFLAGS_LO];
+extern const struct pci_flag pci_status_flags_hi[PCI_STATUS_NFLAGS_HI];
+
 /*
  * Config-space decoding for 'demo' (decode.c).
  * All write into buf (always NUL-terminated) and return it.
