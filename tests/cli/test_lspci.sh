@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Golden test: upci info / upci config against lspci / setpci themselves.
-# Usage: test_lspci.sh PATH/TO/upci
+# Usage: test_lspci.sh PATH/TO/upci [PATH/TO/upci-without-libpci]
 #
 #  - The models (sim:edu, sim:testdev) live inside upci, so lspci reads
 #    them from upci's own -xxxx dump (lspci -F, setpci -A dump): every
@@ -13,10 +13,13 @@
 #    with lspci -vv [same] -s BDF, line for line (lspci's "Kernel modules"
 #    line, which needs libkmod, is the one line upci does not print), and
 #    setpci reads of the header and of every capability.
+#  - A build without libpci (no names database) must print what lspci
+#    prints without one (lspci -i /nonexistent): numbers in libpci's forms.
 # Exit 77 (skip) when lspci/setpci (Debian: pciutils) are missing.
 set -u
 
-UPCI=${1:?usage: test_lspci.sh PATH/TO/upci}
+UPCI=${1:?usage: test_lspci.sh PATH/TO/upci [PATH/TO/upci-without-libpci]}
+NOPCI=${2:-}
 command -v lspci >/dev/null && command -v setpci >/dev/null || {
 	echo "SKIP: lspci/setpci not found (Debian package pciutils; scripts/setup.sh installs it)"
 	exit 77
@@ -102,6 +105,13 @@ for d in /sys/bus/pci/devices/*; do
 	# shellcheck disable=SC2086
 	setpci -s "$bdf" $regs >"$tmp/l" 2>&1
 	same "config $short $(echo $regs | wc -w) registers = setpci -s $short" "$tmp/u" "$tmp/l"
+	if [ -n "$NOPCI" ]; then
+		for opt in "" -nn; do
+			"$NOPCI" info $opt "$bdf" >"$tmp/u" 2>&1
+			lspci_q -i /nonexistent/pci.ids -vv $opt -s "$bdf" | grep -v $'^\tKernel modules: ' >"$tmp/l"
+			same "no libpci: info $opt $short = lspci -vv $opt without pci.ids" "$tmp/u" "$tmp/l"
+		done
+	fi
 done
 [ $n -gt 0 ] || echo "# no host PCI functions here: only the models were compared"
 
