@@ -40,6 +40,18 @@ same() {
 	if diff "$2" "$3" >"$tmp/diff" 2>&1; then ok "$1"; else bad "$1"; fi
 	rm -f "$tmp/diff"
 }
+# live WHAT: run upci_side and lspci_side (functions set by the caller) and
+# compare; a live function's STATUS (INTx) may change between the two
+# reads, so a difference is read again once before it counts.
+live() {
+	local try
+	for try in 1 2; do
+		upci_side >"$tmp/u" 2>&1
+		lspci_side >"$tmp/l" 2>&1
+		cmp -s "$tmp/u" "$tmp/l" && break
+	done
+	same "$1" "$tmp/u" "$tmp/l"
+}
 # lspci prints "Unable to load libkmod resources" where there is no
 # module index: noise on stderr, not output.
 lspci_q() { lspci "$@" 2>/dev/null; }
@@ -91,9 +103,9 @@ for d in /sys/bus/pci/devices/*; do
 	n=$((n + 1))
 	[ $n -le 16 ] || break
 	for opt in "" -n -nn -x -xxx; do
-		"$UPCI" info $opt "$bdf" >"$tmp/u" 2>&1
-		lspci_q -vv $opt -s "$bdf" | grep -v $'^\tKernel modules: ' >"$tmp/l"
-		same "info $opt $short = lspci -vv $opt -s $short" "$tmp/u" "$tmp/l"
+		upci_side() { "$UPCI" info $opt "$bdf"; }
+		lspci_side() { lspci_q -vv $opt -s "$bdf" | grep -v $'^\tKernel modules: '; }
+		live "info $opt $short = lspci -vv $opt -s $short"
 	done
 	regs="VENDOR_ID DEVICE_ID COMMAND STATUS REVISION CLASS_DEVICE HEADER_TYPE 0.l 8.l 3c.b 0xe.b"
 	for c in $("$UPCI" info --json "$bdf" | python3 -c \
@@ -101,15 +113,15 @@ for d in /sys/bus/pci/devices/*; do
 		regs="$regs $c"
 	done
 	# shellcheck disable=SC2086
-	"$UPCI" config "$bdf" $regs >"$tmp/u" 2>&1
+	upci_side() { "$UPCI" config "$bdf" $regs; }
 	# shellcheck disable=SC2086
-	setpci -s "$bdf" $regs >"$tmp/l" 2>&1
-	same "config $short $(echo $regs | wc -w) registers = setpci -s $short" "$tmp/u" "$tmp/l"
+	lspci_side() { setpci -s "$bdf" $regs; }
+	live "config $short $(echo $regs | wc -w) registers = setpci -s $short"
 	if [ -n "$NOPCI" ]; then
 		for opt in "" -nn; do
-			"$NOPCI" info $opt "$bdf" >"$tmp/u" 2>&1
-			lspci_q -i /nonexistent/pci.ids -vv $opt -s "$bdf" | grep -v $'^\tKernel modules: ' >"$tmp/l"
-			same "no libpci: info $opt $short = lspci -vv $opt without pci.ids" "$tmp/u" "$tmp/l"
+			upci_side() { "$NOPCI" info $opt "$bdf"; }
+			lspci_side() { lspci_q -i /nonexistent/pci.ids -vv $opt -s "$bdf" | grep -v $'^\tKernel modules: '; }
+			live "no libpci: info $opt $short = lspci -vv $opt without pci.ids"
 		done
 	fi
 done
@@ -120,9 +132,9 @@ first=$(ls /sys/bus/pci/devices 2>/dev/null | head -n1)
 as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 if [ -n "$first" ] && [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
 	"${as_user[@]}" "$UPCI" --version >/dev/null 2>&1; then
-	"${as_user[@]}" "$UPCI" info -xxx "$first" >"$tmp/u" 2>&1
-	"${as_user[@]}" lspci -vv -xxx -s "$first" 2>/dev/null | grep -v $'^\tKernel modules: ' >"$tmp/l"
-	same "as a user: info -xxx ${first#0000:} = lspci -vv -xxx (64 readable bytes)" "$tmp/u" "$tmp/l"
+	upci_side() { "${as_user[@]}" "$UPCI" info -xxx "$first"; }
+	lspci_side() { "${as_user[@]}" lspci -vv -xxx -s "$first" 2>/dev/null | grep -v $'^\tKernel modules: '; }
+	live "as a user: info -xxx ${first#0000:} = lspci -vv -xxx (64 readable bytes)"
 fi
 
 echo "$pass passed, $fail failed"
