@@ -10,7 +10,7 @@
 # busybox), plus the Linux 6.12 source, and builds a guest kernel: 20-30
 # minutes on 2 cores; later runs reuse the cache. Those steps run first,
 # with their progress shown. --fast runs every suite but the VM ones and
-# skips the fuzzing: a few minutes, nothing downloaded. CI runs it all.
+# skips the fuzzing: about a minute, nothing downloaded. CI runs it all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 FAST=0
