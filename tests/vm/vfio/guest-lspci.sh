@@ -4,7 +4,8 @@
 # pci.ids is packed and the static upci has no libpci: both print the
 # numbers libpci prints without its database, so the name forms compare
 # too. Topology (run.sh): 00:03.0 edu (no driver), 00:04.0 pci-serial
-# (driver: serial), 00:05.0 edu (bound to vfio-pci here).
+# (driver: serial), 00:05.0 edu (bound to vfio-pci here, driven by upci
+# while setpci watches).
 . /lib/upci-guest-lib.sh
 export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu
 LSPCI=/opt/pciutils/lspci SETPCI=/opt/pciutils/setpci
@@ -69,7 +70,7 @@ expect_err "sysfs: cannot be claimed" 1 "upci: sysfs:$EDU: claim: read-only acce
 	upci read sysfs:$EDU 0 0
 expect_err "a function that is not there" 3 "upci: 0000:00:1f.6: open: " upci info 0000:00:1f.6
 
-echo "== a function on vfio-pci: upci writes through VFIO, setpci reads the device"
+echo "== a function on vfio-pci: upci drives it through VFIO, setpci reads the device"
 check "upci bind $VEDU" upci bind $VEDU
 # VFIO virtualizes parts of config space (BARs, MSI, some COMMAND bits):
 # the identity lines and the host facts are what both read alike.
@@ -81,8 +82,18 @@ head -n 2 /tmp/u.txt >/tmp/u2.txt; head -n 2 /tmp/l.txt >/tmp/l2.txt
 for line in "$(printf '\tKernel driver in use: vfio-pci')" "$(grep "$(printf '^\tIOMMU group: ')" /tmp/l.txt)"; do
 	grep -qxF "$line" /tmp/u.txt && ok "vfio:$VEDU has lspci's line '$line'" || bad "vfio:$VEDU lacks '$line'"
 done
-upci config vfio:$VEDU COMMAND=2:2 >/tmp/u.txt 2>&1 && [ $(( 0x$("$SETPCI" -s $VEDU COMMAND) & 2 )) -eq 2 ] &&
-	ok "upci config vfio: COMMAND=2:2 (memory enable), setpci sees Mem+" ||
-	{ cat /tmp/u.txt; bad "COMMAND memory enable through upci not seen by setpci"; }
+# While upci holds the device with MSI enabled (VFIO restores config space
+# when the last user closes it), setpci reads the real registers.
+upci irq vfio:$VEDU --type msi --timeout 8000 >/tmp/irq.txt 2>&1 &
+IRQ=$!
+seen=0
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	sleep 0.5
+	msi=$("$SETPCI" -s $VEDU CAP_MSI+2.w) cmd=$("$SETPCI" -s $VEDU COMMAND)
+	[ $(( 0x$msi & 1 )) -eq 1 ] && [ $(( 0x$cmd & 4 )) -eq 4 ] && { seen=1; break; }
+done
+kill $IRQ 2>/dev/null; wait $IRQ 2>/dev/null
+[ $seen -eq 1 ] && ok "upci irq vfio:$VEDU --type msi: setpci sees MSI Enable+ and BusMaster+ ($msi, $cmd)" ||
+	{ cat /tmp/irq.txt; bad "setpci does not see MSI enabled by upci (MSI flags ${msi:-?}, COMMAND ${cmd:-?})"; }
 check "upci unbind $VEDU" upci unbind $VEDU
 finish

@@ -33,7 +33,7 @@
 #   lspci            upci info / upci config compared with the build host's
 #                    lspci / setpci (pciutils and its libraries packed in)
 #                    on edu and pci-serial, read through sysfs; a third
-#                    function bound to vfio-pci, written through VFIO
+#                    function bound to vfio-pci, driven through VFIO
 #
 # --static DIR: where the static build of upci lives (meson passes
 # BUILD/vm-static; by hand: $UPCI_VM_STATIC, else
