@@ -105,9 +105,9 @@ int parse_bar_arg(const char *cmd, const char *s, unsigned *bar);
 int parse_width_arg(const char *cmd, const char *s, unsigned max, unsigned *width);
 
 /*
- * Words for a upci_open() failure of @uri, with the built-in sim models or
- * the model's parameters where that helps. *code: EXIT_USAGE for bad sim
- * parameters, else EXIT_FAIL. Returns buf.
+ * Words for a upci_open() failure of @uri: for a host function, what sysfs
+ * shows in the way (driver, IOMMU group). *code: the exit code of the rule
+ * (open_exit_code()). Returns buf.
  */
 const char *open_failure(const char *uri, int err, char *buf, size_t len, int *code);
 
