@@ -3,7 +3,9 @@
 # Debian's own packages. Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-PKGS=(gcc meson ninja-build pkg-config libcmocka-dev libjson-c-dev clang libclang-rt-14-dev)
+# libpci-dev + pci.ids: names in upci info/list; pciutils: the lspci/setpci
+# the CLI tests compare upci against.
+PKGS=(gcc meson ninja-build pkg-config libcmocka-dev libjson-c-dev clang libclang-rt-14-dev libpci-dev pci.ids pciutils)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -3,8 +3,22 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer, then all meson suites, then
 # bounded fuzzing (scripts/fuzz.sh) and ThreadSanitizer (scripts/tsan.sh).
 # Ends with one line "N passed, N failed, N skipped".
+#
+#   bash scripts/test.sh [--fast] [meson test args...]
+#
+# The first full run downloads about 270 MB into ~/.cache/upci (QEMU 11.1
+# with its libraries from trixie-backports, a Debian guest kernel and
+# busybox), plus the Linux 6.12 source, and builds a guest kernel: 20-30
+# minutes on 2 cores; later runs reuse the cache. Those steps run first,
+# with their progress shown. --fast runs every suite but the VM ones and
+# skips the fuzzing: about a minute, nothing downloaded. CI runs it all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+FAST=0
+if [ "${1:-}" = --fast ]; then
+	FAST=1
+	shift
+fi
 bash scripts/setup.sh || exit 1
 
 B=${UPCI_TEST_BUILD:-build-test}
@@ -13,8 +27,38 @@ if [ ! -f "$B/build.ninja" ]; then
 fi
 ninja -C "$B" || exit 1
 
+# prepare NAME CMD...: a slow download or build, before meson (whose test
+# output shows nothing until a test ends): its own lines are shown, and a
+# line every 30 s says it is alive. A skip (77) is left to the VM tests.
+prepare() {
+	local name=$1 t0=$SECONDS last=$SECONDS pid st=0
+	shift
+	echo "test.sh: $name ..."
+	"$@" >/dev/null &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		if [ $((SECONDS - last)) -ge 30 ]; then
+			last=$SECONDS
+			echo "test.sh: $name: $((SECONDS - t0)) s, cache $(du -sh "${UPCI_CACHE:-$HOME/.cache/upci}" 2>/dev/null | cut -f1)"
+		fi
+	done
+	wait "$pid" || st=$?
+	echo "test.sh: $name: done in $((SECONDS - t0)) s (status $st)"
+}
+if [ "$FAST" -eq 0 ]; then
+	prepare "guest kernel, busybox and QEMU 7.2 (~40 MB)" scripts/vm/fetch-guest.sh
+	prepare "QEMU 11.1 from trixie-backports (~230 MB)" scripts/vm/fetch-qemu11.sh
+	prepare "iommufd guest kernel (Linux 6.12 source; 7-8 min to build on 2 cores)" scripts/vm/build-kernel.sh
+	prepare "static upci for the guests" tests/vm/vfio/build-static.sh . "$B/vm-static"
+fi
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+if [ "$FAST" -eq 1 ]; then
+	set -- --no-suite vm "$@"
+	UPCI_FUZZ_SECONDS=0
+fi
 meson test -C "$B" --print-errorlogs --num-processes 2 "$@"
 rc=$?
 

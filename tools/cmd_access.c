@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Single accesses: config hex dump, BAR register read/write, reset. */
+/* Single accesses: BAR register read/write, reset. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -9,23 +9,6 @@
 
 #include "util.h"
 
-/* PCIe config space is the largest there is. */
-#define CONFIG_MAX 4096u
-
-static const char config_help[] =
-	"Usage: upci config URI [--size N]\n"
-	"\n"
-	"Hex dump of the device's config space, 16 bytes per line with offsets\n"
-	"(like lspci -xxx), read with one upci_config_read_block() call. Does not\n"
-	"claim the device.\n"
-	"\n"
-	"  -s, --size N   bytes to dump from offset 0, 1..4096 (decimal or 0x hex);\n"
-	"                 default: the whole config space (256, or 4096 for PCIe)\n"
-	"\n"
-	"Examples:\n"
-	"  upci config sim:edu\n"
-	"  upci config sim:testdev --size 0x40\n";
-
 static const char read_help[] =
 	"Usage: upci read URI BAR OFFSET [WIDTH]\n"
 	"\n"
@@ -33,12 +16,13 @@ static const char read_help[] =
 	"and print the value in hex (zero-padded to the width).\n"
 	"\n"
 	"  BAR      0..5\n"
-	"  OFFSET   byte offset inside the BAR, aligned to WIDTH (decimal or 0x hex)\n"
+	"  OFFSET   byte offset inside the BAR, aligned to WIDTH; hex as in setpci\n"
+	"           (\"0x\" optional: 10 and 0x10 are both sixteen)\n"
 	"  WIDTH    1, 2, 4 or 8 bytes; default 4\n"
 	"\n"
 	"Examples:\n"
 	"  upci read sim:edu 0 0           # edu ID register: 0x010000ed\n"
-	"  upci read sim:testdev 0 0x10 8  # testdev BAR2 size\n";
+	"  upci read sim:testdev 0 10 8    # testdev BAR2 size (offset 0x10)\n";
 
 static const char write_help[] =
 	"Usage: upci write URI BAR OFFSET VALUE [WIDTH]\n"
@@ -47,8 +31,8 @@ static const char write_help[] =
 	"upci_mmio_write(). Prints nothing on success.\n"
 	"\n"
 	"  BAR      0..5\n"
-	"  OFFSET   byte offset inside the BAR, aligned to WIDTH (decimal or 0x hex)\n"
-	"  VALUE    must fit in WIDTH bytes (decimal or 0x hex)\n"
+	"  OFFSET   byte offset inside the BAR, aligned to WIDTH; hex\n"
+	"  VALUE    hex, must fit in WIDTH bytes (\"0x\" optional, as in setpci)\n"
 	"  WIDTH    1, 2, 4 or 8 bytes; default 4\n"
 	"\n"
 	"A sim: device lives only as long as the upci process, so a value written\n"
@@ -67,72 +51,6 @@ static const char reset_help[] =
 	"\n"
 	"Example:\n"
 	"  upci reset sim:testdev\n";
-
-int cmd_config(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"size", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	static const char *const names[] = {"URI"};
-	struct upci_identity id;
-	const char *uri, *size_arg = NULL;
-	unsigned size = 0;
-	upci_dev *dev;
-	uint8_t *buf;
-	int c, rc;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(config_help, stdout);
-			return EXIT_OK;
-		}
-		if (c != 's')
-			return option_error(argv[0], argv, c);
-		size_arg = optarg;
-	}
-	rc = check_args(argv[0], argv + optind, argc - optind, 1, 1, names);
-	if (rc >= 0)
-		return rc;
-	if (size_arg && (parse_uint(size_arg, CONFIG_MAX, &size) || size == 0))
-		return usage_error(argv[0], "bad --size \"%s\" (expected 1..%u)", size_arg, CONFIG_MAX);
-	uri = argv[optind];
-	rc = open_device(uri, 0, &dev);
-	if (rc)
-		return rc;
-	rc = upci_identity(dev, &id);
-	if (rc) {
-		upci_close(dev);
-		return op_error(uri, "identity", rc);
-	}
-	if (!size_arg)
-		size = id.config_size <= CONFIG_MAX ? id.config_size : CONFIG_MAX;
-	buf = malloc(size);
-	if (!buf) {
-		upci_close(dev);
-		return op_errorf(EXIT_FAIL, uri, "config", "out of memory");
-	}
-	rc = upci_config_read_block(dev, 0, buf, size);
-	if (rc) {
-		char op[64];
-
-		snprintf(op, sizeof(op), "config read of %u bytes (config space is %u)", size, id.config_size);
-		free(buf);
-		upci_close(dev);
-		return op_error(uri, op, rc);
-	}
-	for (unsigned off = 0; off < size; off += 16) {
-		printf(size > 256 ? "%03x:" : "%02x:", off);
-		for (unsigned i = off; i < off + 16 && i < size; i++)
-			printf(" %02x", buf[i]);
-		printf("\n");
-	}
-	free(buf);
-	upci_close(dev);
-	return EXIT_OK;
-}
 
 /* What an MMIO error means for this command: upci_strerror() gives a
  * code's general meaning, the header what it means for the call. */
@@ -165,11 +83,17 @@ static int parse_location(const char *cmd, char **args, unsigned *bar, uint64_t 
 
 	if (rc >= 0)
 		return rc;
-	if (parse_u64(args[1], UINT64_MAX, off))
-		return usage_error(cmd, "bad OFFSET \"%s\" (expected a number, decimal or 0x hex)", args[1]);
+	if (parse_hex(args[1], UINT64_MAX, off))
+		return usage_error(cmd, "bad OFFSET \"%s\" (expected hex, \"0x\" optional)", args[1]);
 	*width = 4;
-	if (width_arg)
-		return parse_width_arg(cmd, width_arg, 8, width);
+	if (width_arg) {
+		rc = parse_width_arg(cmd, width_arg, 8, width);
+		if (rc >= 0)
+			return rc;
+	}
+	/* Decidable without the device: a usage error like any other. */
+	if (*off % *width)
+		return usage_error(cmd, "OFFSET %s is not aligned to WIDTH %u", args[1], *width);
 	return -1;
 }
 
@@ -230,8 +154,8 @@ int cmd_write(int argc, char **argv)
 	rc = parse_location(argv[0], args + 1, &bar, &off, n > 4 ? args[4] : NULL, &width);
 	if (rc >= 0)
 		return rc;
-	if (parse_u64(args[3], UINT64_MAX, &val))
-		return usage_error(argv[0], "bad VALUE \"%s\" (expected a number, decimal or 0x hex)", args[3]);
+	if (parse_hex(args[3], UINT64_MAX, &val))
+		return usage_error(argv[0], "bad VALUE \"%s\" (expected hex, \"0x\" optional)", args[3]);
 	if (width < 8 && (val >> (8 * width)) != 0)
 		return usage_error(argv[0], "VALUE \"%s\" does not fit in %u byte%s", args[3], width,
 				   width == 1 ? "" : "s");

@@ -170,7 +170,7 @@ static int get_dev(const char *bdf, const char *op, struct sysfs_pci_dev *d)
 	int ret = sysfs_pci_get(NULL, bdf, d);
 
 	if (ret == -ENOENT)
-		return op_errorf(EXIT_FAIL, bdf, op, "no such PCI function (see 'upci list')");
+		return op_errorf(EXIT_NOTFOUND, bdf, op, "no such PCI function (see 'upci list')");
 	if (ret)
 		return op_errorf(EXIT_FAIL, bdf, op, "reading sysfs: %s", upci_strerror(ret));
 	return -1;

@@ -68,7 +68,7 @@ struct demo {
 	uint8_t cfg[PCIE_CFG_SIZE];
 	struct cfg_snapshot snap;
 	int stop;                  /* a step failed that the rest depend on */
-	int open_code;             /* EXIT_USAGE when open failed on bad sim parameters */
+	int open_code;             /* the exit code of a failed open (util.h's rule), 0 otherwise */
 	unsigned nvec;             /* vectors enabled by the irq step, 0 if none */
 	enum upci_irq_type irq_type;
 	unsigned passed, failed, skipped;
@@ -194,8 +194,10 @@ static enum st step_open(struct demo *d, char *msg, size_t len)
 	int rc = upci_uri_check(d->uri, why, sizeof(why));
 
 	d->stop = 1;
-	if (rc)
+	if (rc) {
+		d->open_code = rc == -EINVAL ? EXIT_USAGE : rc == -ENOENT || rc == -ENOTSUP ? EXIT_NOTFOUND : EXIT_FAIL;
 		return say(ST_FAIL, msg, len, "%s", why[0] ? why : upci_strerror(rc));
+	}
 	rc = upci_open(&d->dev, d->uri);
 	if (rc)
 		return say(ST_FAIL, msg, len, "%s", open_failure(d->uri, rc, why, sizeof(why), &d->open_code));
@@ -885,7 +887,7 @@ static int run_demo(struct demo *d)
 	printf("demo: %u passed, %u failed, %u skipped in %.3f s\n", d->passed, d->failed, d->skipped,
 	       (double)(now_ns() - t0) / 1e9);
 	if (d->failed == 1)
-		return op_errorf(d->open_code == EXIT_USAGE ? EXIT_USAGE : EXIT_FAIL, d->uri, d->failed_names, "%s",
+		return op_errorf(d->open_code ? d->open_code : EXIT_FAIL, d->uri, d->failed_names, "%s",
 				 d->last_fail);
 	if (d->failed)
 		return op_errorf(EXIT_FAIL, d->uri, "demo", "%u step%s failed: %s", d->failed, d->failed == 1 ? "" : "s",

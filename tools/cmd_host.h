@@ -18,4 +18,10 @@ int cmd_unbind(int argc, char **argv);
  */
 const char *host_open_hint(const char *uri, char *buf, size_t len);
 
+/*
+ * For a host URI (vfio:BDF, sysfs:BDF or a bare BDF): 1 when sysfs has
+ * that function, 0 when it has not; -1 for any other URI (or off Linux).
+ */
+int host_function_exists(const char *uri);
+
 #endif

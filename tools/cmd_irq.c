@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_json.h"
 #include "edu_regs.h"
 #include "testdev_regs.h"
 #include "stop_signal.h"
@@ -24,7 +25,7 @@
 
 static const char irq_help[] =
 	"Usage: upci irq URI [--type auto|msix|msi|intx] [--vectors N] [--count N]\n"
-	"                    [--timeout MS] [--fire [--interval MS]]\n"
+	"                    [--timeout MS] [--fire [--interval MS]] [--json]\n"
 	"\n"
 	"Claim the device, enable interrupts, then wait and print each vector as it\n"
 	"fires, with the time since enabling. Stops after --count interrupts, on\n"
@@ -43,8 +44,10 @@ static const char irq_help[] =
 	"                    A fired vector must arrive within 1000 ms.\n"
 	"  -i, --interval MS with --fire: pause between interrupts, 0..3600000;\n"
 	"                    default 100\n"
+	"      --json        one JSON object per line and event: enabled, interrupt,\n"
+	"                    end (docs/cli-json.md)\n"
 	"\n"
-	"Numbers are decimal or 0x hex.\n"
+	"Counts and times are decimal, or hex with 0x.\n"
 	"\n"
 	"Examples:\n"
 	"  upci irq sim:testdev --fire --count 4 --timeout 2000\n"
@@ -58,6 +61,7 @@ struct irq_opts {
 	unsigned timeout_ms; /* 0: none */
 	int fire;
 	unsigned interval_ms;
+	int json;
 };
 
 static int stop_fd = -1; /* SIGINT/SIGTERM, readable (stop_signal.h) */
@@ -87,7 +91,8 @@ static int parse_opts(int argc, char **argv, struct irq_opts *o)
 		{"type", required_argument, NULL, 't'},    {"vectors", required_argument, NULL, 'n'},
 		{"count", required_argument, NULL, 'c'},   {"timeout", required_argument, NULL, 'T'},
 		{"fire", no_argument, NULL, 'f'},          {"interval", required_argument, NULL, 'i'},
-		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+		{"json", no_argument, NULL, 'J'},          {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *cmd = argv[0];
 	int c;
@@ -121,6 +126,9 @@ static int parse_opts(int argc, char **argv, struct irq_opts *o)
 			break;
 		case 'f':
 			o->fire = 1;
+			break;
+		case 'J':
+			o->json = 1;
 			break;
 		case 'i':
 			if (parse_uint(optarg, INTERVAL_MAX, &o->interval_ms))
@@ -163,6 +171,28 @@ static int fire_one(struct irq_run *r)
 	return -1;
 }
 
+/* A JSON event of this run: kind, event, uri, time since enabling. */
+static struct json_object *event(const struct irq_run *r, const char *what, uint64_t rel_ns)
+{
+	struct json_object *j = json_object_new_object();
+
+	json_set_str(j, "kind", "irq");
+	json_set_str(j, "event", what);
+	json_set_str(j, "uri", r->uri);
+	json_object_object_add(j, "time", json_double((double)rel_ns / 1e9, 6));
+	return j;
+}
+
+/* The last event: why the run ended. */
+static void end_event(const struct irq_run *r, const char *reason)
+{
+	struct json_object *j = event(r, "end", now_ns() - r->start);
+
+	json_set_int(j, "interrupts", (int64_t)r->got);
+	json_set_str(j, "reason", reason);
+	json_emit(j, 1);
+}
+
 /* Print what one take returned; returns -1 or an exit code. */
 static int report(struct irq_run *r, const uint64_t pending[UPCI_IRQ_WORDS])
 {
@@ -171,8 +201,20 @@ static int report(struct irq_run *r, const uint64_t pending[UPCI_IRQ_WORDS])
 	for (unsigned v = 0; v < UPCI_MAX_VECTORS; v++) {
 		if (!(pending[v / 64] & (UINT64_C(1) << (v % 64))))
 			continue;
+		int ours = r->outstanding && (r->kind == DEV_EDU ? v == 0 : v == r->next_vec);
+
+		if (r->o.json) {
+			struct json_object *j = event(r, "interrupt", rel);
+
+			json_set_int(j, "vector", v);
+			if (ours)
+				json_object_object_add(j, "fired_latency_us", json_double((double)(t - r->fired_at) / 1000.0, 1));
+			json_emit(j, 1);
+			r->got++;
+			continue;
+		}
 		printf("[%5" PRIu64 ".%06" PRIu64 "] vector %u", rel / 1000000000u, rel / 1000u % 1000000u, v);
-		if (r->outstanding && (r->kind == DEV_EDU ? v == 0 : v == r->next_vec))
+		if (ours)
 			printf(" (fired, %.1f us after the MMIO write)", (double)(t - r->fired_at) / 1000.0);
 		printf("\n");
 		r->got++;
@@ -245,9 +287,12 @@ static int irq_loop(struct irq_run *r)
 		if (rc < 0 && errno != EINTR)
 			return op_errorf(EXIT_FAIL, r->uri, "irq poll", "%s", strerror(errno));
 		if (stop_signal_caught()) {
-			printf("stopped by %s after %" PRIu64 " interrupts\n",
-			       stop_signal_caught() == SIGINT ? "SIGINT" : "SIGTERM",
-			       r->got);
+			const char *sig = stop_signal_caught() == SIGINT ? "SIGINT" : "SIGTERM";
+
+			if (r->o.json)
+				end_event(r, sig);
+			else
+				printf("stopped by %s after %" PRIu64 " interrupts\n", sig, r->got);
 			return EXIT_OK;
 		}
 		if (rc <= 0 || !(pfd[0].revents & POLLIN))
@@ -261,7 +306,10 @@ static int irq_loop(struct irq_run *r)
 		if (rc >= 0)
 			return rc;
 	}
-	printf("%" PRIu64 " interrupts in %.3f s\n", r->got, (double)(now_ns() - r->start) / 1e9);
+	if (r->o.json)
+		end_event(r, "count");
+	else
+		printf("%" PRIu64 " interrupts in %.3f s\n", r->got, (double)(now_ns() - r->start) / 1e9);
 	return EXIT_OK;
 }
 
@@ -277,7 +325,7 @@ static int irq_run(struct irq_run *r)
 		return op_error(r->uri, "identity", rc);
 	r->kind = dev_kind_of(&id);
 	if (r->o.fire && r->kind == DEV_OTHER)
-		return op_errorf(EXIT_USAGE, r->uri, "irq --fire",
+		return op_errorf(EXIT_FAIL, r->uri, "irq --fire",
 				 "only edu (1234:11e8) and testdev (1af4:10f0) can be made to fire; this is %04x:%04x",
 				 id.vendor_id, id.device_id);
 	snprintf(op, sizeof(op), "irq enable %s %u vectors", irq_type_name(r->o.type), r->o.vectors);
@@ -300,13 +348,22 @@ static int irq_run(struct irq_run *r)
 		stop_signal_close();
 		return op_errorf(EXIT_FAIL, r->uri, "irq signals", "%s", strerror(-stop_fd));
 	}
-	printf("%s: %s, %u vector%s enabled; waiting", r->uri, irq_type_name(type), r->nvec, r->nvec == 1 ? "" : "s");
-	if (r->o.count)
-		printf(" for %" PRIu64 " interrupt%s", r->o.count, r->o.count == 1 ? "" : "s");
-	if (r->o.timeout_ms)
-		printf(", at most %u ms", r->o.timeout_ms);
-	printf("%s (Ctrl-C stops)\n", r->o.fire ? ", firing them" : "");
 	r->start = now_ns();
+	if (r->o.json) {
+		struct json_object *j = event(r, "enabled", 0);
+
+		json_set_str(j, "type", irq_type_name(type));
+		json_set_int(j, "vectors", r->nvec);
+		json_emit(j, 1);
+	} else {
+		printf("%s: %s, %u vector%s enabled; waiting", r->uri, irq_type_name(type), r->nvec,
+		       r->nvec == 1 ? "" : "s");
+		if (r->o.count)
+			printf(" for %" PRIu64 " interrupt%s", r->o.count, r->o.count == 1 ? "" : "s");
+		if (r->o.timeout_ms)
+			printf(", at most %u ms", r->o.timeout_ms);
+		printf("%s (Ctrl-C stops)\n", r->o.fire ? ", firing them" : "");
+	}
 	r->next_fire_at = r->start;
 	rc = irq_loop(r);
 	stop_signal_close();

@@ -6,25 +6,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_json.h"
 #include "cmd_host.h"
+#include "names.h"
 #include "util.h"
 
 static const char list_help[] =
-	"Usage: upci list [--vfio]\n"
+	"Usage: upci list [--vfio] [--json]\n"
 	"\n"
-	"List the host's PCI functions from sysfs: address, vendor:device, class,\n"
-	"the driver bound to it, its IOMMU group, and how upci can reach it:\n"
+	"List the host's PCI functions from sysfs: address, vendor:device, class\n"
+	"(its name from pci.ids), the driver bound to it, its IOMMU group, and how\n"
+	"upci can drive it:\n"
 	"  vfio:BDF              bound to vfio-pci: open it with this URI\n"
 	"  upci bind BDF         has an IOMMU group: bind it to vfio-pci first\n"
 	"  -                     no IOMMU group (IOMMU off), or a bridge\n"
+	"Every function can be read without VFIO (read-only, through sysfs, as\n"
+	"lspci reads it): upci info BDF, upci config BDF REG...\n"
 	"The in-process models (sim:edu, sim:testdev) are always there.\n"
 	"\n"
 	"  --vfio   only the functions bound to vfio-pci\n"
+	"  --json   one JSON object (docs/cli-json.md)\n"
 	"\n"
 	"Example:\n"
 	"  upci list\n";
 
 #ifdef __linux__
+#include <sys/stat.h>
+
 #include "caps.h"
 #include "sysfs.h"
 
@@ -90,10 +98,76 @@ const char *host_open_hint(const char *uri, char *buf, size_t len)
 	return NULL;
 }
 
+int host_function_exists(const char *uri)
+{
+	char bdf[SYSFS_BDF_LEN], path[64];
+	const char *p = uri;
+	struct stat st;
+
+	if (!uri)
+		return -1;
+	if (strncmp(p, "vfio:", 5) == 0)
+		p += 5;
+	else if (strncmp(p, "sysfs:", 6) == 0)
+		p += 6;
+	if (sysfs_bdf_canon(p, bdf) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	return stat(path, &st) == 0;
+}
+
+static struct json_object *function_json(const struct sysfs_pci_dev *d)
+{
+	struct json_object *o = json_object_new_object(), *n;
+	char buf[256], uri[SYSFS_BDF_LEN + 8];
+	int vfio = is_vfio_driver(d->driver);
+
+	json_set_str(o, "address", d->bdf);
+	if (d->ids_ok) {
+		json_set_int(o, "vendor_id", d->vendor);
+		json_set_int(o, "device_id", d->device);
+		json_set_int(o, "class", d->class_code);
+		n = json_object_new_object();
+		json_set_str(n, "class", name_class(buf, sizeof(buf), d->class_code >> 8));
+		json_set_str(n, "vendor", name_vendor_only(buf, sizeof(buf), d->vendor));
+		json_set_str(n, "device", name_device_only(buf, sizeof(buf), d->vendor, d->device));
+		json_object_object_add(o, "names", n);
+	} else {
+		json_object_object_add(o, "vendor_id", NULL);
+		json_object_object_add(o, "device_id", NULL);
+		json_object_object_add(o, "class", NULL);
+		json_object_object_add(o, "names", NULL);
+	}
+	json_set_str(o, "driver", d->driver[0] ? d->driver : NULL);
+	json_object_object_add(o, "iommu_group", d->iommu_group >= 0 ? json_object_new_int(d->iommu_group) : NULL);
+	snprintf(uri, sizeof(uri), "vfio:%s", d->bdf);
+	json_set_str(o, "vfio_uri", vfio ? uri : NULL);
+	snprintf(uri, sizeof(uri), "sysfs:%s", d->bdf);
+	json_set_str(o, "read_uri", uri);
+	reach(d, buf, sizeof(buf));
+	json_set_str(o, "how", buf);
+	return o;
+}
+
+static int list_json(const struct sysfs_pci_dev *devs, size_t n, int only_vfio)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array(), *sims = json_object_new_array();
+
+	json_set_str(o, "kind", "list");
+	for (size_t i = 0; i < n; i++)
+		if (!only_vfio || is_vfio_driver(devs[i].driver))
+			json_object_array_add(a, function_json(&devs[i]));
+	json_object_object_add(o, "functions", a);
+	json_object_array_add(sims, json_object_new_string("sim:edu"));
+	json_object_array_add(sims, json_object_new_string("sim:testdev"));
+	json_object_object_add(o, "in_process", sims);
+	return json_emit(o, 0);
+}
+
 int cmd_list(int argc, char **argv)
 {
 	struct sysfs_pci_dev *devs;
-	int only_vfio = 0, any_group = 0, ret;
+	int only_vfio = 0, any_group = 0, json = 0, ret;
 	size_t n, shown = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -103,6 +177,8 @@ int cmd_list(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--vfio") == 0)
 			only_vfio = 1;
+		else if (strcmp(argv[i], "--json") == 0)
+			json = 1;
 		else if (argv[i][0] == '-')
 			return usage_error("list", "unknown option \"%s\"", argv[i]);
 		else
@@ -111,17 +187,22 @@ int cmd_list(int argc, char **argv)
 	ret = sysfs_pci_list(NULL, &devs, &n);
 	if (ret)
 		return op_errorf(EXIT_FAIL, "list", "sysfs", "cannot read /sys/bus/pci/devices: %s", upci_strerror(ret));
+	if (json) {
+		ret = list_json(devs, n, only_vfio);
+		free(devs);
+		return ret;
+	}
 	printf("%-12s  %-9s  %-32s  %-12s  %-5s  %s\n", "BDF", "ID", "CLASS", "DRIVER", "GROUP", "UPCI");
 	for (size_t i = 0; i < n; i++) {
 		const struct sysfs_pci_dev *d = &devs[i];
-		char id[16], cls[40], grp[12], how[48];
+		char id[16], cls[40], cname[128], grp[12], how[48];
 
 		if (only_vfio && !is_vfio_driver(d->driver))
 			continue;
 		if (d->ids_ok) {
 			snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
 			snprintf(cls, sizeof(cls), "%04x %.27s", d->class_code >> 8,
-				 pci_class_name((uint8_t)(d->class_code >> 16)));
+				 name_class(cname, sizeof(cname), d->class_code >> 8));
 		} else {
 			snprintf(id, sizeof(id), "?");
 			snprintf(cls, sizeof(cls), "?");
@@ -136,12 +217,19 @@ int cmd_list(int argc, char **argv)
 		shown++;
 	}
 	if (n > 0 && !any_group && !only_vfio)
-		printf("(no IOMMU groups: VFIO needs the IOMMU on, e.g. intel_iommu=on or amd_iommu=on)\n");
+		printf("(no IOMMU groups: VFIO needs the IOMMU on, e.g. intel_iommu=on or amd_iommu=on; "
+		       "'upci info BDF' still reads any function through sysfs)\n");
 	printf("%zu function%s; also in-process: sim:edu, sim:testdev\n", shown, shown == 1 ? "" : "s");
 	free(devs);
 	return EXIT_OK;
 }
 #else
+int host_function_exists(const char *uri)
+{
+	(void)uri;
+	return -1;
+}
+
 const char *host_open_hint(const char *uri, char *buf, size_t len)
 {
 	(void)uri;

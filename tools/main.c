@@ -16,14 +16,14 @@ struct command {
 
 static const struct command commands[] = {
 	{"demo", cmd_demo, "[URI]", "walk every feature, one line per step"},
-	{"info", cmd_info, "URI", "decode header, BARs, caps (lspci -vv)"},
-	{"config", cmd_config, "URI [--size N]", "hex dump of config space (lspci -xxx)"},
+	{"info", cmd_info, "[-n|-nn] [-x...] URI", "decode it as lspci -vv does"},
+	{"config", cmd_config, "URI [REG[=VALUE]...]", "setpci registers, or a hex dump"},
 	{"read", cmd_read, "URI BAR OFFSET [WIDTH]", "read a BAR register, print it in hex"},
 	{"write", cmd_write, "URI BAR OFFSET VALUE [WIDTH]", "write a BAR register"},
 	{"irq", cmd_irq, "URI [options]", "print interrupt vectors as they fire"},
 	{"reset", cmd_reset, "URI", "reset the function (FLR or other)"},
 	{"serve", cmd_serve, "URI --socket PATH", "export the device over vfio-user (QEMU)"},
-	{"list", cmd_list, "[--vfio]", "host PCI functions and how upci reaches them"},
+	{"list", cmd_list, "[--vfio] [--json]", "host PCI functions and how upci reaches them"},
 	{"bind", cmd_bind, "BDF", "give a host PCI function to vfio-pci"},
 	{"unbind", cmd_unbind, "BDF", "give it back to the driver it had"},
 };
@@ -32,7 +32,7 @@ static const struct command commands[] = {
 
 static void print_backends(void)
 {
-	static const char *const schemes[] = {"sim", "vfio", "vfio-user", "dext"};
+	static const char *const schemes[] = {"sim", "vfio", "vfio-user", "dext", "sysfs"};
 
 	printf("Backends built into this library:");
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
@@ -56,11 +56,18 @@ static void print_help(void)
 	       "                               (vectors 1..256, default 32), RAM BAR2 (mem in\n"
 	       "                               bytes, a power of two 4096..268435456, default\n"
 	       "                               1048576), descriptor DMA, FLR\n"
-	       "  vfio:DDDD:BB:DD.F            Linux VFIO (a bare BDF means the same)\n"
+	       "  vfio:DDDD:BB:DD.F            Linux VFIO (a bare BDF means the same; info and\n"
+	       "                               config read a bare BDF through sysfs when VFIO\n"
+	       "                               cannot open it)\n"
+	       "  sysfs:DDDD:BB:DD.F           a host function read through sysfs, read-only\n"
 	       "  vfio-user:/path/to.sock      a vfio-user server\n"
-	       "  dext:BB:DD.F                 the macOS VFIOUserPCIDriver dext\n\n");
+	       "  dext:BB:DD.F                 the macOS VFIOUserPCIDriver dext\n\n"
+	       "Register offsets and values are hex, as in setpci (0x optional); counts,\n"
+	       "sizes and times are decimal (or hex with 0x).\n\n");
 	print_backends();
-	printf("\nExit status: 0 success, 1 device or operation failure, 2 usage error.\n"
+	printf("\nExit status: 0 success; 1 the device or an operation on it failed; 2 usage\n"
+	       "error (the command line is wrong whatever the device); 3 no such device\n"
+	       "(no such model, host function or socket, or its backend is not built in).\n"
 	       "Examples: upci demo\n"
 	       "          upci demo 'sim:testdev?vectors=64'\n"
 	       "          upci info vfio:0000:03:00.0\n");

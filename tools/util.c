@@ -106,6 +106,36 @@ int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+int parse_hex(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned n = 0;
+
+	if (!s)
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; *s; s++, n++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (*s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (*s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return -EINVAL;
+		if (v >> 60)
+			return -EINVAL; /* a 17th significant digit */
+		v = v << 4 | d;
+	}
+	if (n == 0 || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 int parse_uint(const char *s, unsigned max, unsigned *out)
 {
 	uint64_t v;
@@ -187,12 +217,49 @@ const char *open_failure(const char *uri, int err, char *buf, size_t len, int *c
 {
 	char hint[192];
 
-	*code = EXIT_FAIL;
+	*code = open_exit_code(uri, err);
 	snprintf(buf, len, "%s", upci_strerror(err));
 	/* A host device: say what stands in the way (driver, group). */
 	if (host_open_hint(uri, hint, sizeof(hint)))
 		snprintf(buf, len, "%s", hint);
 	return buf;
+}
+
+int open_exit_code(const char *uri, int err)
+{
+	int host = host_function_exists(uri);
+
+	/* A host function that exists but will not open is a device error. */
+	if (host == 1)
+		return EXIT_FAIL;
+	if (host == 0 || err == -ENOENT || err == -ENODEV)
+		return EXIT_NOTFOUND;
+	return EXIT_FAIL;
+}
+
+/* The URI's own problems first: a malformed one is a usage error, a
+ * backend that is not built in or a sim model that does not exist is
+ * "not found". -1 when the URI itself is fine. */
+static int uri_problem(const char *uri)
+{
+	char why[256] = "";
+	int cret = upci_uri_check(uri, why, sizeof(why));
+
+	if (!cret)
+		return -1;
+	return op_errorf(cret == -EINVAL ? EXIT_USAGE : cret == -ENOENT || cret == -ENOTSUP ? EXIT_NOTFOUND : EXIT_FAIL,
+			 uri, "open", "%s", why[0] ? why : upci_strerror(cret));
+}
+
+int claim_error(upci_dev *dev, const char *uri, int err)
+{
+	struct upci_identity id;
+
+	if (err == -ENOTSUP && upci_identity(dev, &id) == 0 && strcmp(id.backend, "sysfs") == 0)
+		return op_errorf(EXIT_FAIL, uri, "claim",
+				 "read-only access through sysfs: bind the function to vfio-pci ('upci bind %04x:%02x:%02x.%x') to drive it",
+				 id.domain, id.bus, id.device, id.function);
+	return op_error(uri, "claim", err);
 }
 
 int open_device(const char *uri, int claim, upci_dev **out)
@@ -204,25 +271,54 @@ int open_device(const char *uri, int claim, upci_dev **out)
 	*out = NULL;
 	ret = upci_open(&dev, uri);
 	if (ret) {
-		int code, cret;
+		int code, rc = uri_problem(uri); /* only on failure: for sim: it builds a trial model */
 
-		/* Only on failure: for sim: URIs the check builds a trial model. */
-		cret = upci_uri_check(uri, why, sizeof(why));
-		if (cret)
-			return op_errorf(cret == -EINVAL ? EXIT_USAGE : EXIT_FAIL, uri, "open", "%s",
-					 why[0] ? why : upci_strerror(cret));
+		if (rc >= 0)
+			return rc;
 		open_failure(uri, ret, why, sizeof(why), &code);
 		return op_errorf(code, uri, "open", "%s", why);
 	}
 	if (claim) {
 		ret = upci_claim(dev);
 		if (ret) {
+			ret = claim_error(dev, uri, ret);
 			upci_close(dev);
-			return op_error(uri, "claim", ret);
+			return ret;
 		}
 	}
 	*out = dev;
 	return EXIT_OK;
+}
+
+/* "sysfs:" + @uri when @uri is a bare BDF (its first field is hex: no
+ * scheme name is). */
+static int bare_bdf_sysfs(const char *uri, char *buf, size_t len)
+{
+	size_t n = strcspn(uri, ":");
+
+	if (n == 0 || uri[n] != ':' || strspn(uri, "0123456789abcdefABCDEF") != n || strlen(uri) > 16)
+		return 0;
+	snprintf(buf, len, "sysfs:%s", uri);
+	return 1;
+}
+
+int open_for_reading(const char *uri, upci_dev **out)
+{
+	char alt[32];
+	upci_dev *dev;
+
+	*out = NULL;
+	if (upci_open(&dev, uri) == 0) {
+		*out = dev;
+		return EXIT_OK;
+	}
+	/* A bare BDF means VFIO first; where VFIO cannot have it, read what
+	 * lspci reads. An explicit vfio: URI means VFIO only. */
+	if (bare_bdf_sysfs(uri, alt, sizeof(alt)) && upci_open(&dev, alt) == 0) {
+		*out = dev;
+		return EXIT_OK;
+	}
+	return open_device(uri, 0, out); /* reports the first failure */
 }
 
 uint64_t now_ns(void)

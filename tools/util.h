@@ -5,8 +5,15 @@
  *
  * Error convention: every failure prints exactly one line on stderr,
  * "upci: <URI>: <operation>: <reason>" (or "upci: <command>: <reason>" for
- * a usage error without a device), and the command exits with EXIT_USAGE
- * for a usage error or EXIT_FAIL for a device or operation failure.
+ * a usage error without a device), and the command exits with one rule:
+ *   EXIT_USAGE    the command line is wrong, whatever device it names: an
+ *                 unknown command/option, a missing/extra argument, a bad
+ *                 number, a misaligned offset, a value too wide, a
+ *                 malformed URI or bad sim: parameters, an unknown register;
+ *   EXIT_NOTFOUND the URI is well formed but names no device here: no such
+ *                 model, host function or socket, or its backend is not
+ *                 built in;
+ *   EXIT_FAIL     the device exists and an operation on it failed.
  */
 #ifndef UPCI_TOOLS_UTIL_H
 #define UPCI_TOOLS_UTIL_H
@@ -19,6 +26,7 @@
 #define EXIT_OK    0
 #define EXIT_FAIL  1
 #define EXIT_USAGE 2
+#define EXIT_NOTFOUND 3
 
 /* Sub-commands: each takes argv with argv[0] = its own name. */
 int cmd_demo(int argc, char **argv);
@@ -36,6 +44,12 @@ int cmd_irq(int argc, char **argv);
 int parse_u64(const char *s, uint64_t max, uint64_t *out);
 int parse_uint(const char *s, unsigned max, unsigned *out);
 
+/*
+ * setpci's rule for register offsets and values: hex, with or without a
+ * 0x/0X prefix, 1..16 digits, nothing else; value <= max. 0 or -EINVAL.
+ */
+int parse_hex(const char *s, uint64_t max, uint64_t *out);
+
 /* "upci: <cmd>: <message>" on stderr; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -47,11 +61,24 @@ int op_errorf(int code, const char *uri, const char *op, const char *fmt, ...) _
 
 /*
  * Open @uri (and claim it when @claim), reporting any failure in the
- * one-line form. A malformed URI is a usage error (EXIT_USAGE, with the
- * library's explanation); everything else is EXIT_FAIL. Returns EXIT_OK
+ * one-line form with the exit code of the rule above. Returns EXIT_OK
  * with *out set, or the exit code.
  */
 int open_device(const char *uri, int claim, upci_dev **out);
+
+/*
+ * Open @uri to read it (info, config reads): like open_device() without a
+ * claim, but a bare BDF that VFIO cannot open is read through sysfs
+ * ("sysfs:BDF"), as lspci reads it. Returns EXIT_OK or the exit code.
+ */
+int open_for_reading(const char *uri, upci_dev **out);
+
+/* Report a failed upci_claim() of @dev (a sysfs: device says how to get
+ * one that can be claimed). Returns EXIT_FAIL. */
+int claim_error(upci_dev *dev, const char *uri, int err);
+
+/* The exit code for a failed upci_open() of @uri with @err. */
+int open_exit_code(const char *uri, int err);
 
 /*
  * Report getopt_long()'s '?' (unknown option) or ':' (missing value) as a
@@ -78,9 +105,9 @@ int parse_bar_arg(const char *cmd, const char *s, unsigned *bar);
 int parse_width_arg(const char *cmd, const char *s, unsigned max, unsigned *width);
 
 /*
- * Words for a upci_open() failure of @uri, with the built-in sim models or
- * the model's parameters where that helps. *code: EXIT_USAGE for bad sim
- * parameters, else EXIT_FAIL. Returns buf.
+ * Words for a upci_open() failure of @uri: for a host function, what sysfs
+ * shows in the way (driver, IOMMU group). *code: the exit code of the rule
+ * (open_exit_code()). Returns buf.
  */
 const char *open_failure(const char *uri, int err, char *buf, size_t len, int *code);
 
@@ -97,8 +124,21 @@ enum dev_kind dev_kind_of(const struct upci_identity *id);
 /* "MSI-X", "MSI", "INTx", "none", "auto". */
 const char *irq_type_name(enum upci_irq_type t);
 
+/* COMMAND's flags, and STATUS's before and after lspci's DEVSEL field, in
+ * lspci's order and words (decode.c; 'info' and 'demo' print them). */
+struct pci_flag {
+	uint16_t bit;
+	const char *name;
+};
+#define PCI_COMMAND_NFLAGS 11
+#define PCI_STATUS_NFLAGS_LO 5
+#define PCI_STATUS_NFLAGS_HI 6
+extern const struct pci_flag pci_command_flags[PCI_COMMAND_NFLAGS];
+extern const struct pci_flag pci_status_flags_lo[PCI_STATUS_NFLAGS_LO];
+extern const struct pci_flag pci_status_flags_hi[PCI_STATUS_NFLAGS_HI];
+
 /*
- * Config-space decoding shared by 'info' and 'demo' (cmd_info.c).
+ * Config-space decoding for 'demo' (decode.c).
  * All write into buf (always NUL-terminated) and return it.
  */
 struct cfg_snapshot;

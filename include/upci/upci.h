@@ -93,7 +93,7 @@ struct upci_identity {
 	uint16_t subsys_id;
 	uint32_t class_code;   /* 24 bits: base class, subclass, prog-if */
 	uint32_t config_size;  /* 256 (conventional) or 4096 (extended) */
-	char backend[16];      /* "sim", "vfio", "vfio-user", "dext" */
+	char backend[16];      /* "sim", "vfio", "vfio-user", "dext", "sysfs" */
 	char name[64];         /* backend's name for it, e.g. "edu" */
 };
 
@@ -138,7 +138,10 @@ enum upci_irq_type {
  * upci_open() - open a device by URI
  * @out: receives the handle
  * @uri: "sim:MODEL[?k=v,...]", "vfio:DDDD:BB:DD.F" (or a bare BDF),
- *       "vfio-user:/path/to.sock", "dext:BB:DD.F"
+ *       "vfio-user:/path/to.sock", "dext:BB:DD.F", "sysfs:DDDD:BB:DD.F"
+ *       (Linux: a host function read through sysfs, as lspci reads it,
+ *       without VFIO: identity, config reads and BAR layout only; it
+ *       cannot be claimed)
  *
  * Opening does not claim: upci_identity(), upci_config_read*() and
  * upci_bar_info() work on an unclaimed device; everything else needs
@@ -186,7 +189,8 @@ UPCI_API const char *upci_uri(const upci_dev *dev);
  * @dev: handle
  *
  * Return: 0 (also when this handle already holds the claim), -EBUSY when
- * another handle or process holds it.
+ * another handle or process holds it, -ENOTSUP on a read-only backend
+ * ("sysfs:").
  */
 UPCI_API int upci_claim(upci_dev *dev);
 
@@ -546,7 +550,7 @@ UPCI_API const char *upci_strerror(int err);
 
 /**
  * upci_backend_available() - is a URI scheme's backend built in
- * @scheme: "sim", "vfio", "vfio-user" or "dext"
+ * @scheme: "sim", "vfio", "vfio-user", "dext" or "sysfs"
  *
  * Return: 1 when built in, 0 when not, -EINVAL for an unknown scheme.
  */

@@ -338,41 +338,6 @@ const char *ext_cap_name(uint16_t id)
 	return name_in(ext_names, ARRAY_LEN(ext_names), id);
 }
 
-/* Base class codes from the PCI Code and ID Assignment specification. */
-static const char *const class_names[] = {
-	[0x00] = "Unclassified device",
-	[0x01] = "Mass storage controller",
-	[0x02] = "Network controller",
-	[0x03] = "Display controller",
-	[0x04] = "Multimedia controller",
-	[0x05] = "Memory controller",
-	[0x06] = "Bridge",
-	[0x07] = "Communication controller",
-	[0x08] = "Generic system peripheral",
-	[0x09] = "Input device controller",
-	[0x0a] = "Docking station",
-	[0x0b] = "Processor",
-	[0x0c] = "Serial bus controller",
-	[0x0d] = "Wireless controller",
-	[0x0e] = "Intelligent controller",
-	[0x0f] = "Satellite communications controller",
-	[0x10] = "Encryption controller",
-	[0x11] = "Signal processing controller",
-	[0x12] = "Processing accelerator",
-	[0x13] = "Non-essential instrumentation",
-	[0x40] = "Coprocessor",
-	[0xff] = "Unassigned class",
-};
-
-const char *pci_class_name(uint8_t base_class)
-{
-	/* The table ends at 0xff, so any uint8_t indexes it. */
-	_Static_assert(ARRAY_LEN(class_names) == 256u, "class_names must cover every base class");
-	const char *name = class_names[base_class];
-
-	return name ? name : "Unassigned class";
-}
-
 /* ---- decoders ----------------------------------------------------------- */
 
 /*

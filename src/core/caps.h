@@ -116,8 +116,4 @@ struct pm_decode {
 };
 int pm_decode(const struct cfg_snapshot *c, struct pm_decode *out);
 
-/* "Mass storage controller" etc. for a base class; "Unassigned class"
- * otherwise. */
-const char *pci_class_name(uint8_t base_class);
-
 #endif /* UPCI_CORE_CAPS_H */

@@ -16,6 +16,9 @@ extern const struct upci_backend_ops upci_vfio_user_ops;
 #ifdef UPCI_HAVE_DEXT
 extern const struct upci_backend_ops upci_dext_ops;
 #endif
+#ifdef UPCI_HAVE_SYSFS
+extern const struct upci_backend_ops upci_sysfs_ops;
+#endif
 
 /* Each takes the handle's lock as held. */
 void core_drop_claimed_state(struct upci_dev *dev);

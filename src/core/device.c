@@ -33,6 +33,11 @@ static const struct backend_entry backends[] = {
 #else
 	{URI_DEXT, NULL},
 #endif
+#ifdef UPCI_HAVE_SYSFS
+	{URI_SYSFS, &upci_sysfs_ops},
+#else
+	{URI_SYSFS, NULL},
+#endif
 };
 
 static const struct upci_backend_ops *backend_for(enum uri_scheme s)
@@ -45,7 +50,7 @@ static const struct upci_backend_ops *backend_for(enum uri_scheme s)
 
 UPCI_API int upci_backend_available(const char *scheme)
 {
-	static const enum uri_scheme all[] = {URI_SIM, URI_VFIO, URI_VFIO_USER, URI_DEXT};
+	static const enum uri_scheme all[] = {URI_SIM, URI_VFIO, URI_VFIO_USER, URI_DEXT, URI_SYSFS};
 
 	if (!scheme)
 		return -EINVAL;

@@ -33,6 +33,8 @@ const char *uri_scheme_name(enum uri_scheme s)
 		return "vfio-user";
 	case URI_DEXT:
 		return "dext";
+	case URI_SYSFS:
+		return "sysfs";
 	}
 	return "?";
 }
@@ -170,12 +172,13 @@ int uri_parse(const char *s, struct upci_uri *u, char *why, size_t whylen)
 		strcpy(u->path, rest);
 		return 0;
 	}
-	if (strncmp(s, "vfio:", 5) == 0 || strncmp(s, "dext:", 5) == 0) {
+	if (strncmp(s, "vfio:", 5) == 0 || strncmp(s, "dext:", 5) == 0 || strncmp(s, "sysfs:", 6) == 0) {
 		int dext = s[0] == 'd';
+		size_t skip = s[0] == 's' ? 6 : 5;
 
-		u->scheme = dext ? URI_DEXT : URI_VFIO;
-		if (uri_parse_bdf(s + 5, &u->domain, &u->bus, &u->dev, &u->fn, !dext) != 0)
-			return fail(why, whylen, "\"%s\" is not a PCI address (%s)", s + 5,
+		u->scheme = dext ? URI_DEXT : s[0] == 's' ? URI_SYSFS : URI_VFIO;
+		if (uri_parse_bdf(s + skip, &u->domain, &u->bus, &u->dev, &u->fn, !dext) != 0)
+			return fail(why, whylen, "\"%s\" is not a PCI address (%s)", s + skip,
 				    dext ? "expected BB:DD.F" : "expected DDDD:BB:DD.F or BB:DD.F");
 		return 0;
 	}
@@ -184,6 +187,6 @@ int uri_parse(const char *s, struct upci_uri *u, char *why, size_t whylen)
 		return 0;
 	}
 	if (strchr(s, ':'))
-		return fail(why, whylen, "unknown scheme in \"%s\" (known: sim:, vfio:, vfio-user:, dext:, or a bare BDF)", s);
+		return fail(why, whylen, "unknown scheme in \"%s\" (known: sim:, vfio:, vfio-user:, dext:, sysfs:, or a bare BDF)", s);
 	return fail(why, whylen, "\"%s\" is neither a URI nor a PCI address", s);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * URI parsing: "sim:MODEL[?k=v,...]", "vfio:BDF" or a bare BDF,
- * "vfio-user:PATH", "dext:BB:DD.F". Pure parsing: it does not know which
+ * "vfio-user:PATH", "dext:BB:DD.F", "sysfs:BDF". Pure parsing: it does not know which
  * backends are built in (device.c decides that).
  */
 #ifndef UPCI_CORE_URI_H
@@ -17,6 +17,7 @@ enum uri_scheme {
 	URI_VFIO,
 	URI_VFIO_USER,
 	URI_DEXT,
+	URI_SYSFS,
 };
 
 #define URI_PATH_MAX 4096
@@ -26,7 +27,7 @@ struct upci_uri {
 	char model[32];              /* sim */
 	struct model_params params;  /* sim */
 	char path[URI_PATH_MAX];     /* vfio-user */
-	uint32_t domain;             /* vfio, dext */
+	uint32_t domain;             /* vfio, dext, sysfs */
 	uint8_t bus, dev, fn;
 };
 
@@ -36,7 +37,7 @@ struct upci_uri {
  */
 int uri_parse(const char *s, struct upci_uri *u, char *why, size_t whylen);
 
-/* "sim", "vfio", "vfio-user", "dext". */
+/* "sim", "vfio", "vfio-user", "dext", "sysfs". */
 const char *uri_scheme_name(enum uri_scheme s);
 
 /* Parse "[DDDD:]BB:DD.F" strictly (hex, dev <= 0x1f, fn <= 7). 0 or -EINVAL. */

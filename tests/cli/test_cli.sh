@@ -51,17 +51,34 @@ check_demo() {
 	fi
 }
 
-# A failing invocation: non-zero exit, exactly one stderr line "upci: ...".
+# A failing invocation: the exit code of the rule (upci(1) EXIT STATUS:
+# 1 device error, 2 usage error, 3 no such device) and exactly one stderr
+# line "upci: ...".
 check_error() {
+	local want=$1
+	shift
 	local what="$*"
 	run "$@"
 	local rc=$?
 	local lines
 	lines=$(wc -l <"$tmp/err")
-	if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ "$lines" -eq 1 ] && grep -q '^upci: ' "$tmp/err"; then
+	if [ $rc -eq "$want" ] && [ "$lines" -eq 1 ] && grep -q '^upci: ' "$tmp/err"; then
 		ok "error: upci $what -> exit $rc: $(cat "$tmp/err")"
 	else
-		bad "error: upci $what (exit $rc, $lines stderr lines)"
+		bad "error: upci $what (exit $rc, want $want; $lines stderr lines)"
+	fi
+}
+
+# A successful invocation whose stdout must not match a regex.
+check_absent() {
+	local regex=$1
+	shift
+	run "$@"
+	local rc=$?
+	if [ $rc -eq 0 ] && ! grep -Eq -- "$regex" "$tmp/out"; then
+		ok "upci $* (no /$regex/)"
+	else
+		bad "upci $* (exit $rc, or /$regex/ printed)"
 	fi
 }
 
@@ -101,19 +118,40 @@ check_demo 'sim:testdev?vectors=64' $common
 
 check_ok '^0x010000ed$' read sim:edu 0 0
 check_ok '^0x54444556$' read sim:testdev 0 0
+# Offsets and values are hex as in setpci: "10" is 0x10 (testdev's BAR2 size).
+check_ok '^0x0000000000100000$' read sim:testdev 0 10 8
 check_ok '^0x0000000000100000$' read sim:testdev 0 0x10 8
-check_ok '' write sim:edu 0 4 0x12345678
-check_ok '' write sim:testdev 2 0x100 0xff 1
+check_ok '' write sim:edu 0 4 12345678
+check_ok '' write sim:testdev 2 0x100 ff 1
 check_ok '^f0: ' config sim:edu
 check_ok '^ff0: ' config sim:testdev
 check_ok '^20: ' config sim:edu --size 0x30
-check_ok 'MSI-X: Enable- Count=64' info 'sim:testdev?vectors=64'
-check_ok 'MSI: Enable- Count=1/1' info sim:edu
-check_ok 'reset done' reset sim:testdev
-check_ok 'reset done' reset sim:edu
-check_ok '^4 interrupts' irq sim:testdev --fire --count 4 --timeout 2000
-check_ok '^3 interrupts' irq sim:edu --fire --count 3 --interval 0 --timeout 2000
+check_ok 'MSI-X: Enable- Count=64 Masked-' info 'sim:testdev?vectors=64'
+check_ok 'MSI: Enable- Count=1/1 Maskable- 64bit\+' info sim:edu
+check_ok 'Region 0: Memory at <unassigned> \(32-bit, non-prefetchable\) \[disabled\] \[size=1M\]$' info sim:edu
+check_ok '^00:01\.0 00ff: 1234:11e8 \(rev 10\)$' info -n sim:edu
+check_ok '^00:01\.0 Unclassified device \[00ff\]: .*\[1234:11e8\] \(rev 10\)$' info -nn sim:edu
+check_ok '^0000:00:01\.0 ' info -D sim:edu
+check_ok '^30: ' info -x sim:edu
+check_absent '^40: ' info -x sim:edu
+check_ok '^ff0: ' info -xxxx sim:testdev
+check_ok $'^\tupci: interrupt vectors offered: MSI-X 32' info -u sim:testdev
+# A model has no IRQ route: lspci's "routed to IRQ" line is not made up.
+check_absent 'routed to IRQ|^\tInterrupt' info sim:edu
+check_absent 'upci:' info sim:edu
+# setpci's register forms: names, widths, capabilities, masked writes, order.
+check_ok '^1234$' config sim:edu VENDOR_ID
+check_ok '^11e81234$' config sim:edu 0.l
+check_ok '^0080$' config sim:edu CAP_MSI+2.w
+check_ok '^0080$' config sim:edu cap5+2.W
+check_ok '^00000001$' config sim:testdev ECAP_DSN+4.l
+check_ok '^2810$' config sim:testdev CAP_EXP+8.w
+check_ok '^0006$' config sim:edu COMMAND=6 COMMAND
+check_ok '^0004$' config sim:edu COMMAND=6:4 COMMAND
+check_ok '^0000:00:01\.0 @04 0006$' config -v sim:edu COMMAND=6
+check_ok '^cap pos w name$' config --names
 check_ok '^upci [0-9]+\.[0-9]+' --version
+check_ok '3 no such device' --help
 
 for cmd in demo info config read write irq reset; do
 	check_ok "^Usage: upci $cmd" "$cmd" --help
@@ -122,38 +160,83 @@ done
 check_ok '^Usage: upci' --help
 check_ok '^Usage: upci read' help read
 
-# Usage errors and failures.
-check_error
-check_error frobnicate
-check_error --frobnicate
-check_error demo 'sim:foo?x'
-check_error demo sim:nomodel
-check_error demo sim:edu extra
-check_error info
-check_error info ''
-check_error info 'sim:ed u'
-check_error info vfio:0000:03:00.0
-check_error info dext:03:00.0
-check_error info vfio-user:/nonexistent/upci-test.sock
-check_error info 'sim:testdev?vectors=999'
-check_error info 'sim:testdev?vectors=1,vectors=2'
-check_error info "$(printf 'sim:e\ndu')"
-check_error read sim:edu 0 0 3
-check_error read sim:edu 0 0x200000
-check_error read sim:edu 0 0xffffffffffffffff 8
-check_error read sim:edu 0 2
-check_error read sim:edu
-check_error read sim:edu 0
-check_error read sim:edu 6 0
-check_error read sim:edu 0 12abc
-check_error read sim:edu 0 0x
-check_error read sim:edu 0 ' 1'
-check_error read sim:edu 0 99999999999999999999999
-check_error read sim:edu 0 0x10000000000000000
-check_error read sim:edu 0 -1
-check_error read sim:edu 0 0 4 extra
-check_error read sim:edu 1 0
-check_error_says 'read BAR0\+0x2 width 4: offset not aligned to the width' read sim:edu 0 2
+# Failures, each with the exit code of the rule.
+check_error 2
+check_error 2 frobnicate
+check_error 2 --frobnicate
+check_error 2 demo 'sim:foo?x'
+check_error 3 demo sim:nomodel
+check_error 2 demo 'sim:testdev?vectors=300'
+check_error 2 demo sim:edu extra
+check_error 2 info
+check_error 2 info ''
+check_error 2 info 'sim:ed u'
+check_error 3 info vfio:0000:7f:1f.7
+check_error 3 info sysfs:0000:7f:1f.7
+check_error 3 info dext:03:00.0
+check_error 3 info vfio-user:/nonexistent/upci-test.sock
+check_error 2 info 'sim:testdev?vectors=999'
+check_error 2 info 'sim:testdev?vectors=1,vectors=2'
+check_error 2 info "$(printf 'sim:e\ndu')"
+check_error 2 info -xxxxx sim:edu
+check_error 2 info -nnn sim:edu
+check_error 2 info --json -n sim:edu
+check_error 2 read sim:edu 0 0 3
+check_error 1 read sim:edu 0 0x200000
+check_error 2 read sim:edu 0 0xffffffffffffffff 8
+check_error 2 read sim:edu 0 2
+check_error 2 read sim:edu 0 6 8
+check_error 2 read sim:edu
+check_error 2 read sim:edu 0
+check_error 2 read sim:edu 6 0
+check_error 2 read sim:edu 0 12xyz
+check_error 2 read sim:edu 0 0x
+check_error 2 read sim:edu 0 ' 1'
+check_error 2 read sim:edu 0 99999999999999999999999
+check_error 2 read sim:edu 0 0x10000000000000000
+check_error 2 read sim:edu 0 -1
+check_error 2 read sim:edu 0 0 4 extra
+check_error 1 read sim:edu 1 0
+check_error 3 read sim:nomodel 0 0
+check_error 2 write sim:edu 0 0
+check_error 2 write sim:edu 0 0 0x100 1
+check_error 2 write sim:edu 0 0 junk
+check_error 2 write sim:edu 0 0 1 16
+check_error 2 write sim:edu 0 1 1
+check_error 2 config sim:edu --size 0
+check_error 2 config sim:edu --size 4097
+check_error 1 config sim:edu --size 512
+check_error 2 config sim:edu --size
+check_error 2 config sim:edu --bogus
+check_error 2 config sim:edu --size 10 COMMAND
+check_error 2 config sim:edu BOGUS
+check_error 2 config sim:edu CAP_PM+2
+check_error 2 config sim:edu 3.w
+check_error 2 config sim:edu 1000.b
+check_error 2 config sim:edu ffe.l
+check_error 2 config sim:edu COMMAND=10000
+check_error 2 config sim:edu COMMAND=1:10000
+check_error 2 config sim:edu COMMAND=
+check_error 2 config sim:edu COMMAND=1,
+check_error 2 config sim:edu 4.q
+check_error 2 config sim:edu COMMAND@1
+check_error 1 config sim:edu CAP_EXP+8.w
+check_error 1 config sim:edu CAP_MSI+4.w@1
+check_error 1 config sim:edu PRIMARY_BUS
+check_error 1 config sim:edu 100.l
+check_error 3 config sim:nomodel COMMAND
+check_error 1 irq sim:testdev --type msi
+check_error 2 irq sim:testdev --type bogus
+check_error 2 irq sim:testdev --vectors 257
+check_error 1 irq sim:testdev --vectors 33
+check_error 2 irq sim:testdev --count 0
+check_error 2 irq sim:testdev --count 1x
+check_error 2 irq sim:testdev --timeout 0
+check_error 2 irq sim:testdev --timeout 99999999999
+check_error 1 irq sim:testdev --timeout 200
+check_error 2 irq sim:testdev --fire --interval 4000000
+# The words: each code keeps its standard meaning, with the operation's
+# context where the CLI knows it.
 check_error_says 'read BAR0\+0x200000 width 4: outside the BAR' read sim:edu 0 0x200000
 if [ "$(uname -s)" = Linux ]; then # the vfio-user client is built on Linux only
 	check_error_says 'open: no such file or directory$' info vfio-user:/nonexistent/upci-test.sock
@@ -162,27 +245,31 @@ if [ "$(uname -s)" = Linux ]; then # the vfio-user client is built on Linux only
 		check_error_says 'open: connection refused$' info "vfio-user:$tmp/stale.sock"
 	fi
 fi
-check_error write sim:edu 0 0
-check_error write sim:edu 0 0 0x100 1
-check_error write sim:edu 0 0 junk
-check_error write sim:edu 0 0 1 16
-check_error config sim:edu --size 0
-check_error config sim:edu --size 4097
-check_error config sim:edu --size 512
-check_error config sim:edu --size
-check_error config sim:edu --bogus
-check_error irq sim:testdev --type msi
-check_error irq sim:testdev --type bogus
-check_error irq sim:testdev --vectors 257
-check_error irq sim:testdev --vectors 33
-check_error irq sim:testdev --count 0
-check_error irq sim:testdev --count 1x
-check_error irq sim:testdev --timeout 0
-check_error irq sim:testdev --timeout 99999999999
-check_error irq sim:testdev --timeout 200
-check_error irq sim:testdev --fire --interval 4000000
-check_error reset
-check_error help nope
+check_error 2 reset
+check_error 3 reset sim:nomodel
+check_error 2 help nope
+check_error 2 list --bogus
+
+# A host function without VFIO: read-only through sysfs (Linux with a PCI bus).
+host=$(ls /sys/bus/pci/devices 2>/dev/null | head -n1)
+if [ -n "$host" ]; then
+	check_ok "^${host#0000:} " info "$host"
+	check_ok "^$(cut -c3-6 "/sys/bus/pci/devices/$host/vendor")\$" config "$host" VENDOR_ID
+	check_ok "^${host} " list
+	check_error 1 read "sysfs:$host" 0 0
+	check_error 1 config "sysfs:$host" COMMAND=0:0
+	check_error 3 bind 0000:7f:1f.7
+fi
+
+# upci(1) states the same exit-code rule the tool follows.
+man1=$(dirname "$0")/../../docs/man/upci.1
+for code in 0 1 2 3; do
+	if sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$man1" | grep -qx "\.B $code"; then
+		ok "upci(1) EXIT STATUS documents $code"
+	else
+		bad "upci(1) EXIT STATUS does not document $code"
+	fi
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -547,18 +547,10 @@ static void test_names(void **state)
 	assert_string_equal(ext_cap_name(0x0014), "unknown"); /* reserved */
 	assert_string_equal(ext_cap_name(0x0000), "unknown");
 	assert_string_equal(ext_cap_name(0xffff), "unknown");
-	assert_string_equal(pci_class_name(0x01), "Mass storage controller");
-	assert_string_equal(pci_class_name(0x02), "Network controller");
-	assert_string_equal(pci_class_name(0x40), "Coprocessor");
-	assert_string_equal(pci_class_name(0x14), "Unassigned class");
-	assert_string_equal(pci_class_name(0xfe), "Unassigned class");
-	assert_string_equal(pci_class_name(0xff), "Unassigned class");
 	for (unsigned id = 0; id <= 0xffff; id++) {
 		assert_non_null(cap_name((uint16_t)id));
 		assert_non_null(ext_cap_name((uint16_t)id));
 	}
-	for (unsigned cls = 0; cls <= 0xff; cls++)
-		assert_non_null(pci_class_name((uint8_t)cls));
 }
 
 /* ---- BARs --------------------------------------------------------------- */

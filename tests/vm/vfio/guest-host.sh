@@ -49,7 +49,7 @@ check "upci unbind vfio:$SER" upci unbind "vfio:$SER"
 	ok "$SER back on serial, no driver_override left" || bad "$SER after unbind: driver $(driver_of $SER)"
 
 echo "== refusals: one line 'upci: <BDF>: <op>: <reason>'"
-expect_err "bind an absent function" 1 "upci: 0000:00:1e.0: bind: no such PCI function" upci bind 0000:00:1e.0
+expect_err "bind an absent function" 3 "upci: 0000:00:1e.0: bind: no such PCI function" upci bind 0000:00:1e.0
 expect_err "bind a bridge" 1 "upci: $BR: bind: is a bridge" upci bind $BR
 expect_err "bind a bad BDF" 2 "upci: bind: " upci bind 00:20.0
 expect_err "unbind a function not on vfio-pci" 1 "upci: $SER: unbind: not bound to vfio-pci (driver: serial)" upci unbind $SER

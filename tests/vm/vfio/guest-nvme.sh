@@ -5,7 +5,7 @@ U=vfio:$UPCI_BDF
 echo "== upci info $U"
 upci info "$U" >/tmp/info.txt 2>&1; st=$?
 cat /tmp/info.txt
-[ $st -eq 0 ] && grep -q 'MSI-X 65' /tmp/info.txt && grep -q '64-bit' /tmp/info.txt &&
+[ $st -eq 0 ] && grep -q 'MSI-X: Enable. Count=65 ' /tmp/info.txt && grep -q '64-bit' /tmp/info.txt &&
 	ok "upci info: 65 MSI-X vectors, 64-bit BAR" || bad "upci info (exit $st)"
 echo "== upci irq $U --type msix (nothing fires: it must time out)"
 upci irq "$U" --type msix --timeout 300 >/tmp/irq.txt 2>/tmp/irqerr.txt; st=$?

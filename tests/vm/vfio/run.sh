@@ -34,6 +34,10 @@
 #                    runs conformance with vfio: (needs 'upci serve')
 #   vfio-user-testdev  the same with upci serve 'sim:testdev?vectors=256'
 #                    (a BAR offered by fd, 256 MSI-X vectors; 4 guest CPUs)
+#   lspci            upci info / upci config compared with the build host's
+#                    lspci / setpci (pciutils and its libraries packed in)
+#                    on edu and pci-serial, read through sysfs; a third
+#                    function bound to vfio-pci, driven through VFIO
 #
 # --static DIR: where the static build of upci lives (meson passes
 # BUILD/vm-static; by hand: $UPCI_VM_STATIC, else
@@ -63,7 +67,7 @@ skip() { say "SKIP: $*"; exit 77; }
 die() { say "FAIL: $*"; exit 1; }
 
 case "$CASE" in
-edu | nvme | nvme-driver | host | iommufd | bench | vfio-user-guest | vfio-user-host | vfio-user-testdev) ;;
+edu | nvme | nvme-driver | host | iommufd | bench | vfio-user-guest | vfio-user-host | vfio-user-testdev | lspci) ;;
 *) echo "run.sh: unknown case '$CASE' (see --help)" >&2; exit 2 ;;
 esac
 
@@ -85,8 +89,10 @@ trap cleanup EXIT
 have_serve() { "$B/tools/upci" serve --help >/dev/null 2>&1; }
 
 # initrd NAME GUEST_SCRIPT [VAR=VALUE...]: the guest script runs as /test.sh
-# with the variables set first. MKINITRAMFS_ARGS: more mkinitramfs.sh options.
+# with the variables set first. MKINITRAMFS_ARGS: more mkinitramfs.sh options;
+# EXTRA_FILES: more SRC=/guest/path files.
 MKINITRAMFS_ARGS=()
+EXTRA_FILES=()
 initrd() {
 	local name=$1 script=$2
 	shift 2
@@ -100,7 +106,8 @@ initrd() {
 	"$VM/mkinitramfs.sh" ${MKINITRAMFS_ARGS[@]+"${MKINITRAMFS_ARGS[@]}"} --test "$W/$name.sh" "$W/$name.gz" "$B/guest_exit" "$B/tools/upci" "$W/read_resource" \
 		"$B/tests/conformance/upci-conformance" "$B/tests/vm/vfio/vfio_api" "$B/tests/vm/vfio/nvme_msix" \
 		"$B/examples/upci-nvme" "$B/tests/vm/vfio/nvme_kbench" "$B/tests/stress/upci-stress" \
-		"$B/bench/bench-vfio" "$HERE/guest-lib.sh=/lib/upci-guest-lib.sh" 2>"$W/mk.log" ||
+		"$B/bench/bench-vfio" "$HERE/guest-lib.sh=/lib/upci-guest-lib.sh" ${EXTRA_FILES[@]+"${EXTRA_FILES[@]}"} \
+		2>"$W/mk.log" ||
 		{ cat "$W/mk.log" >&2; die "mkinitramfs.sh failed"; }
 }
 
@@ -213,6 +220,28 @@ iommufd)
 	st=0
 	boot 7 iommufd --kernel "$K" --bind 1b36:0010 -- "${dev[@]}" || st=$?
 	[ $st -eq 77 ] && { st=0; boot 11 iommufd --kernel "$K" --bind 1b36:0010 -- "${dev[@]}" || st=$?; }
+	account $st any
+	result
+	;;
+lspci)
+	# Debian's lspci/setpci are dynamically linked: they go in with every
+	# library ldd names and the loader (no pci.ids: see guest-lspci.sh).
+	LSPCI_BIN=$(command -v lspci || true) SETPCI_BIN=$(command -v setpci || true)
+	[ -n "$LSPCI_BIN" ] && [ -n "$SETPCI_BIN" ] ||
+		skip "lspci/setpci not found on this host (Debian package pciutils; scripts/setup.sh installs it)"
+	declare -A packed=()
+	for b in "$LSPCI_BIN" "$SETPCI_BIN"; do
+		EXTRA_FILES+=("$b=/opt/pciutils/$(basename "$b")")
+		for l in $(ldd "$b" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+			[ -n "${packed[$l]:-}" ] || EXTRA_FILES+=("$l=$l")
+			packed[$l]=1
+		done
+	done
+	initrd lspci guest-lspci.sh
+	st=0
+	boot 7 lspci -- -device edu,addr=03.0 -device pci-serial,addr=04.0 -device edu,addr=05.0 || st=$?
+	[ $st -eq 77 ] && { st=0; boot 11 lspci -- -device edu,addr=03.0 -device pci-serial,addr=04.0 \
+		-device edu,addr=05.0 || st=$?; }
 	account $st any
 	result
 	;;
