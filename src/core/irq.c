@@ -65,6 +65,7 @@ int irq_state_init(struct irq_state *s)
 	s->nsources = 0;
 	atomic_init(&s->raisers, 0);
 	atomic_init(&s->direct_used, false);
+	atomic_init(&s->failed, 0);
 	for (unsigned v = 0; v < IRQ_VECTORS; v++) {
 		atomic_init(&s->direct[v], -1);
 		s->source[v] = -1;
@@ -523,7 +524,19 @@ int irq_state_take(struct irq_state *s, uint64_t out[IRQ_WORDS])
 		out[w] = old & m;
 		count += popcount64(out[w]);
 	}
+	if (count == 0 && atomic_load(&s->failed))
+		return atomic_load(&s->failed);
 	return count;
+}
+
+void irq_state_fail(struct irq_state *s, int err)
+{
+	int none = 0;
+
+	if (!s || err >= 0)
+		return;
+	atomic_compare_exchange_strong(&s->failed, &none, err);
+	notify(s);
 }
 
 int irq_state_peek(struct irq_state *s, uint64_t out[IRQ_WORDS])
