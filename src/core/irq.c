@@ -228,6 +228,8 @@ void irq_state_clear(struct irq_state *s)
 	}
 	sync_sources(s);
 	drain(s);
+	if (atomic_load(&s->failed))
+		notify(s); /* a lost device keeps the fd readable */
 }
 
 void irq_state_raise(struct irq_state *s, unsigned vec)
@@ -524,8 +526,11 @@ int irq_state_take(struct irq_state *s, uint64_t out[IRQ_WORDS])
 		out[w] = old & m;
 		count += popcount64(out[w]);
 	}
-	if (count == 0 && atomic_load(&s->failed))
-		return atomic_load(&s->failed);
+	if (atomic_load(&s->failed)) {
+		notify(s); /* readable for good, like a socket at EOF */
+		if (count == 0)
+			return atomic_load(&s->failed);
+	}
 	return count;
 }
 

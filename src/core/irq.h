@@ -68,9 +68,9 @@ int irq_state_take(struct irq_state *s, uint64_t out[IRQ_WORDS]);
 /*
  * The device is gone (a backend saw it removed): from now on take and wait
  * return @err (a negative errno) once no enabled vector is pending, at
- * once, without waiting; the fd is signalled once so that a waiter or an
- * event loop asleep on it wakes up to learn it (and a loop that ignores
- * the error does not spin). The first error sticks. Any thread.
+ * once, and the fd stays readable, like a socket at end of file: every
+ * waiter and event loop wakes up to learn it (one signal would wake only
+ * the poller that drains it first). The first error sticks. Any thread.
  */
 void irq_state_fail(struct irq_state *s, int err);
 

@@ -385,5 +385,6 @@ void drv_terminate(struct drv_dev *d, kern_return_t kr)
 	d->dead_kr = kr;
 	for (struct drv_client *c = d->clients; c; c = c->next)
 		client_stop(c);
-	shim_interest_terminated(d);
+	if (!(shim_faults & IOKIT_SHIM_QUIET_TERMINATION))
+		shim_interest_terminated(d);
 }

@@ -64,6 +64,9 @@ void iokit_shim_script(uint32_t selector, kern_return_t kr, const uint64_t *out,
 
 #define IOKIT_SHIM_NO_IRQ_PAGE  (1u << 0) /* memory type 7 cannot be mapped */
 #define IOKIT_SHIM_DENY_OPEN    (1u << 1) /* IOServiceOpen: kIOReturnNotPermitted */
+/* Termination sends no interest message: a call is the first to learn
+ * that the instance is gone (the notice can lag behind a call). */
+#define IOKIT_SHIM_QUIET_TERMINATION (1u << 2)
 void iokit_shim_set_faults(unsigned faults);
 
 /* What RegisterDMARegion and AllocateDMABuffer return when the DART is
