@@ -118,11 +118,18 @@ enum upci_irq_type {
  * Opening does not claim: upci_identity(), upci_config_read*() and
  * upci_bar_info() work on an unclaimed device; everything else needs
  * upci_claim(). Two opens of the same "sim:" URI in one process reach the
- * same device model instance (so that claiming is meaningful).
+ * same device model instance (so that claiming is meaningful). On "dext:"
+ * config space can be read only once some process has claimed the device
+ * (macOS opens it on the first claim; see upci_config_read()).
+ *
+ * A device that goes away (dext: unplugged, or its driver stopped) makes
+ * every later call that needs it return -ENODEV; upci_close() still frees
+ * everything.
  *
  * Return: 0, -EINVAL for a malformed URI, -ENOTSUP when the URI's backend
  * is not built into this library, -ENOENT when no such device exists,
- * -ENOMEM, or the backend's error.
+ * -ENXIO when a "dext:" BDF names two devices (under different PCIe
+ * roots), -ENOMEM, or the backend's error.
  */
 UPCI_API int upci_open(upci_dev **out, const char *uri);
 
@@ -181,7 +188,9 @@ UPCI_API int upci_identity(upci_dev *dev, struct upci_identity *id);
  * @val: the value read (little-endian register value)
  *
  * Return: 0, -EINVAL for a bad width, -EFAULT for a misaligned offset,
- * -ERANGE past the end of config space.
+ * -ERANGE past the end of config space; on "dext:" -EPERM while no process
+ * has claimed the device (macOS reads it all ones), -EIO when another
+ * process that opened it closed it under this handle's claim.
  */
 UPCI_API int upci_config_read(upci_dev *dev, uint32_t offset, unsigned width, uint32_t *val);
 
@@ -207,7 +216,8 @@ UPCI_API int upci_config_write(upci_dev *dev, uint32_t offset, unsigned width, u
  * One backend request where the backend can (a single pread, one
  * vfio-user message), never a dword loop in the library.
  *
- * Return: 0, -ERANGE, -EINVAL for a NULL @buf.
+ * Return: 0, -ERANGE, -EINVAL for a NULL @buf, -EPERM and -EIO as
+ * upci_config_read().
  */
 UPCI_API int upci_config_read_block(upci_dev *dev, uint32_t offset, void *buf, size_t len);
 
@@ -216,6 +226,9 @@ UPCI_API int upci_config_read_block(upci_dev *dev, uint32_t offset, void *buf, s
  * @dev: handle
  * @bar: 0..5
  * @info: filled in; a BAR that is not implemented has flags 0 and size 0
+ *
+ * UPCI_BAR_MAPPABLE can go away when the handle claims the device: on
+ * "dext:" whether a BAR maps is known only once the device is open.
  *
  * Return: 0, -EINVAL for @bar > 5.
  */
@@ -285,7 +298,9 @@ UPCI_API int upci_mmio_write(upci_dev *dev, unsigned bar, uint64_t offset, unsig
  *
  * Return: 0, -EPERM, -EINVAL (alignment, zero length, bad flags),
  * -EOVERFLOW (@iova + @len wraps), -EEXIST (overlaps a mapping),
- * -ENOSPC (IOMMU limits reached), or the backend's error.
+ * -ENOSPC (IOMMU limits reached), -ENOTSUP when @flags allows one
+ * direction and the backend cannot keep the device to it ("dext:": the
+ * driver maps every region read-write), or the backend's error.
  */
 UPCI_API int upci_dma_map(upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags,
 			  uint64_t *bus_addr);
@@ -351,6 +366,9 @@ UPCI_API int upci_irq_enable(upci_dev *dev, enum upci_irq_type type, unsigned nv
  * @dev: handle (claimed or not)
  * @type: UPCI_IRQ_MSIX, _MSI or _INTX
  *
+ * On "dext:" the count is known once the device has been claimed (it is
+ * read from the capabilities); before that it is 0.
+ *
  * Return: the count, capped at 256 (0 when the device lacks @type),
  * -EINVAL for another @type.
  */
@@ -403,7 +421,8 @@ UPCI_API int upci_irq_get_mask(upci_dev *dev, uint64_t mask[UPCI_IRQ_WORDS]);
  *           last take; their bits are cleared atomically (a vector firing
  *           concurrently is either in this result or the next)
  *
- * Return: the number of vectors returned (0 when none), -EINVAL.
+ * Return: the number of vectors returned (0 when none), -EINVAL, -ENODEV
+ * when the device has gone away and nothing is pending.
  */
 UPCI_API int upci_irq_take_pending(upci_dev *dev, uint64_t pending[UPCI_IRQ_WORDS]);
 
@@ -422,8 +441,9 @@ UPCI_API int upci_irq_peek_pending(upci_dev *dev, uint64_t pending[UPCI_IRQ_WORD
  *
  * The fd becomes readable when an enabled vector is pending. Do not read
  * it: call upci_irq_take_pending(), which also re-arms it. A wake-up may
- * occasionally find nothing pending. The fd belongs to the handle and is
- * valid until upci_close().
+ * occasionally find nothing pending. Once the device has gone away the fd
+ * stays readable and upci_irq_take_pending() says -ENODEV. The fd belongs
+ * to the handle and is valid until upci_close().
  *
  * Return: the fd (>= 0) or a negative errno.
  */
@@ -437,7 +457,8 @@ UPCI_API int upci_irq_fd(upci_dev *dev);
  *
  * Return: the number of vectors taken (>= 1), -ETIMEDOUT, -EINTR, -EINVAL
  * (NULL @pending, @timeout_ms < -1), -EBADF or -EIO when the notifier fd
- * is broken.
+ * is broken, -ENODEV at once (a waiter wakes) when the device has gone
+ * away.
  */
 UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_IRQ_WORDS]);
 
