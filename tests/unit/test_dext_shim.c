@@ -5,8 +5,11 @@
  * failed against the shim before issue 13. Raw IOKit calls, no upci
  * handle: this is about the platform, not the backend.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/mman.h>
+
+#include <IOKit/IOMessage.h>
 
 #include "edu_regs.h"
 #include "pci_regs.h"
@@ -245,6 +248,167 @@ static void test_register_ignores_a_fourth_input(void **state)
 	munmap(base, 2 * G);
 }
 
+/* The IOUserService of BB:DD.F, found by its provider's "reg". */
+static io_service_t service_of(uint8_t bus, uint8_t dev, uint8_t fn)
+{
+	io_iterator_t it = IO_OBJECT_NULL;
+	io_service_t s, found = IO_OBJECT_NULL;
+
+	assert_int_equal(IOServiceGetMatchingServices(kIOMainPortDefault, IOServiceMatching(DEXT_SERVICE_CLASS), &it),
+			 kIOReturnSuccess);
+	while (!found && (s = IOIteratorNext(it)) != IO_OBJECT_NULL) {
+		struct dext_regid id;
+
+		if (dext_reg_identity(s, &id) == 0 && id.bus == bus && id.dev == dev && id.fn == fn)
+			found = s;
+		else
+			IOObjectRelease(s);
+	}
+	IOObjectRelease(it);
+	assert_int_not_equal(found, IO_OBJECT_NULL);
+	return found;
+}
+
+/* The first native uint32_t of an OSData property. */
+static uint32_t data_u32(io_registry_entry_t e, CFStringRef key)
+{
+	CFTypeRef v = IORegistryEntryCreateCFProperty(e, key, kCFAllocatorDefault, 0);
+	uint32_t x;
+
+	assert_non_null(v);
+	assert_true(CFGetTypeID(v) == CFDataGetTypeID() && CFDataGetLength(v) >= 4);
+	memcpy(&x, CFDataGetBytePtr(v), 4);
+	CFRelease(v);
+	return x;
+}
+
+/*
+ * The registry as IOPCIFamily builds it: the dext's provider is an
+ * IOPCIDevice carrying what enumeration read (IOPCIConfigurator.cpp
+ * constructProperties: OSData IDs, subsystem ones only when not 0;
+ * constructAddressingProperties: "reg", "pcidebug"; IOPCIBridge.cpp
+ * checkProperties: IOPCIExpressCapabilities on PCIe functions), below a
+ * bridge, a root port and the host bridge.
+ */
+static void test_registry(void **state)
+{
+	io_service_t s = service_of(TD), edu = service_of(EDU), e = IO_OBJECT_NULL, p;
+	io_registry_entry_t edu_pci = IO_OBJECT_NULL;
+	unsigned pci = 0, depth = 0;
+	uint64_t id = 0;
+	uint32_t reg;
+	CFTypeRef v;
+
+	(void)state;
+	assert_int_equal(IORegistryEntryGetParentEntry(s, kIOServicePlane, &e), kIOReturnSuccess);
+	assert_true(IOObjectConformsTo(e, "IOPCIDevice"));
+	assert_int_equal(data_u32(e, CFSTR("vendor-id")), TESTDEV_VENDOR_ID);
+	assert_int_equal(data_u32(e, CFSTR("device-id")), TESTDEV_DEVICE_ID);
+	assert_int_equal(data_u32(e, CFSTR("class-code")), TESTDEV_CLASS_CODE);
+	assert_int_equal(data_u32(e, CFSTR("subsystem-id")), TESTDEV_SUBSYS_ID);
+	reg = data_u32(e, CFSTR("reg")); /* physHi: bus 23:16, device 15:11, function 10:8 */
+	assert_int_equal(reg, 2u << 11);
+	v = IORegistryEntryCreateCFProperty(e, CFSTR("IOPCIExpressCapabilities"), kCFAllocatorDefault, 0);
+	assert_non_null(v);
+	CFRelease(v);
+	/* edu: conventional PCI; its subsystem register is not 0: present. */
+	assert_int_equal(IORegistryEntryGetParentEntry(edu, kIOServicePlane, &edu_pci), kIOReturnSuccess);
+	assert_null(IORegistryEntryCreateCFProperty(edu_pci, CFSTR("IOPCIExpressCapabilities"), kCFAllocatorDefault, 0));
+	assert_int_equal(data_u32(edu_pci, CFSTR("subsystem-vendor-id")), EDU_SUBSYS_VENDOR_ID);
+	IOObjectRelease(edu_pci);
+	IOObjectRelease(edu);
+	/* Up the service plane: bridge, root port, host bridge, then the top. */
+	while (IORegistryEntryGetParentEntry(e, kIOServicePlane, &p) == kIOReturnSuccess) {
+		pci += IOObjectConformsTo(p, "IOPCIDevice");
+		IOObjectRelease(e);
+		e = p;
+		depth++;
+	}
+	assert_int_equal(depth, 3);
+	assert_int_equal(pci, 1); /* the root port */
+	assert_true(IOObjectConformsTo(e, "IOPCIBridge"));
+	assert_int_equal(IORegistryEntryGetRegistryEntryID(e, &id), kIOReturnSuccess);
+	IOObjectRelease(e);
+	IOObjectRelease(s);
+}
+
+static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t msg_cond = PTHREAD_COND_INITIALIZER;
+static uint32_t msg_got;
+
+static void interest_cb(void *refcon, io_service_t service, uint32_t type, void *arg)
+{
+	(void)refcon;
+	(void)service;
+	(void)arg;
+	pthread_mutex_lock(&msg_lock);
+	msg_got = type;
+	pthread_cond_broadcast(&msg_cond);
+	pthread_mutex_unlock(&msg_lock);
+}
+
+static void wait_cb(void *refcon, IOReturn result, void **args, uint32_t n)
+{
+	(void)result;
+	(void)args;
+	(void)n;
+	__atomic_store_n((int *)refcon, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Termination (xnu IOUserServer.cpp: the user clients' Stop runs, calls
+ * into an inactive service answer kIOReturnOffline; IOKitLib.c
+ * IOServiceAddInterestNotification delivers kIOMessageServiceIsTerminated);
+ * the dext's Stop releases its DMA and drops the armed WaitInterrupt
+ * without completing it (VFIOUserPCIDriver.cpp).
+ */
+static void test_termination(void **state)
+{
+	static uint8_t page[2 * 16384] __attribute__((aligned(16384)));
+	IONotificationPortRef port = IONotificationPortCreate(kIOMainPortDefault);
+	dispatch_queue_t q = dispatch_queue_create("test", DISPATCH_QUEUE_SERIAL);
+	io_service_t s = service_of(TD);
+	io_connect_t c = IO_OBJECT_NULL, again = IO_OBJECT_NULL;
+	io_object_t note = IO_OBJECT_NULL;
+	struct iokit_shim_dart di;
+	uint64_t in[1] = {0}, out[1], bus, len, size = 0;
+	uint32_t nout = 1;
+	unsigned n;
+	int completed = 0;
+	void *addr = NULL;
+
+	(void)state;
+	IONotificationPortSetDispatchQueue(port, q);
+	assert_int_equal(IOServiceOpen(s, mach_task_self(), DEXT_CLIENT_TYPE, &c), kIOReturnSuccess);
+	assert_int_equal(IOServiceAddInterestNotification(port, s, kIOGeneralInterest, interest_cb, NULL, &note),
+			 kIOReturnSuccess);
+	assert_int_equal(dext_claim(c), 0);
+	assert_int_equal(dext_register_dma(c, 0x1000, (uint64_t)(uintptr_t)page, 16384, &bus, &len), 0);
+	assert_int_equal(dext_setup_interrupts(c, &n), 0);
+	assert_int_equal(dext_map(c, DEXT_MEM_BAR(TESTDEV_BAR_MEM), kIOMapAnywhere, &addr, &size), 0);
+	assert_int_equal(dext_wait_interrupt(c, IONotificationPortGetMachPort(port), wait_cb, &completed), 0);
+	assert_int_equal(iokit_shim_unplug(TD, kIOReturnOffline), 0);
+	pthread_mutex_lock(&msg_lock);
+	while (msg_got != kIOMessageServiceIsTerminated)
+		pthread_cond_wait(&msg_cond, &msg_lock);
+	pthread_mutex_unlock(&msg_lock);
+	assert_int_equal(IOConnectCallScalarMethod(c, DEXT_SEL_CONFIG_READ, in, 1, out, &nout), kIOReturnOffline);
+	assert_int_equal(dext_map(c, DEXT_MEM_BAR(TESTDEV_BAR_MEM), kIOMapAnywhere, &addr, &size), -EINVAL);
+	assert_int_equal(IOConnectUnmapMemory64(c, DEXT_MEM_BAR(TESTDEV_BAR_MEM), mach_task_self(),
+						(mach_vm_address_t)(uintptr_t)addr),
+			 kIOReturnOffline); /* stays mapped until the connection closes */
+	assert_int_equal(iokit_shim_dart_info(TD, &di), 0);
+	assert_true(di.mapped == 0 && di.mappings == 0);
+	assert_int_equal(IOServiceOpen(s, mach_task_self(), DEXT_CLIENT_TYPE, &again), kIOReturnNotAttached);
+	assert_int_equal(iokit_shim_opens(TD), 1);
+	IOServiceClose(c);
+	IOObjectRelease(note);
+	IONotificationPortDestroy(port);
+	dispatch_release(q);
+	assert_int_equal(__atomic_load_n(&completed, __ATOMIC_SEQ_CST), 0);
+	IOObjectRelease(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +419,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_interrupts_are_per_client, shim_setup, shim_teardown),
 		cmocka_unit_test_setup_teardown(test_close_turns_off_bus_mastering, shim_setup, shim_teardown),
 		cmocka_unit_test_setup_teardown(test_register_ignores_a_fourth_input, shim_setup, shim_teardown),
+		cmocka_unit_test_setup_teardown(test_registry, shim_setup, shim_teardown),
+		cmocka_unit_test_setup_teardown(test_termination, shim_setup, shim_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

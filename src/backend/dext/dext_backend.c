@@ -79,19 +79,25 @@ static void poll_irq(struct upci_dev *dev)
 /* ---- config space (dext_cfg.c) ---- */
 
 /* -EACCES from dext_cfg.c: macOS gives no config access while nobody has
- * claimed the device. For an unclaimed handle that is upci's "not
- * claimed"; a claimed one lost the device under it (another client of the
- * driver opened it and has closed it). */
+ * claimed the device. Before this process claimed it, that is upci's "not
+ * claimed"; after, the device was closed under the claim (another client
+ * of the driver opened it first and has closed it). */
 static int config_result(struct upci_dev *dev, int ret)
 {
+	struct dext_conn *c = conn_of(dev);
+	int claimed;
+
 	if (ret != -EACCES)
 		return done(dev, ret);
-	if (!dev->claimed) {
+	pthread_mutex_lock(&c->lock);
+	claimed = c->claimed;
+	pthread_mutex_unlock(&c->lock);
+	if (!claimed) {
 		LOG_INFO("%s: config space cannot be read before the device is claimed (macOS opens it on the first "
 			 "claim)", dev->uri);
 		return -EPERM;
 	}
-	LOG_ERR("%s: config space reads all ones: the device was closed under this claim", dev->uri);
+	LOG_ERR("%s: config space reads all ones: the device was closed under this process's claim", dev->uri);
 	return -EIO;
 }
 

@@ -144,11 +144,12 @@ static int conn_open(io_service_t s, uint64_t entry_id, const struct dext_regid 
 	IONotificationPortSetDispatchQueue(c->notify, c->queue);
 	kr = IOServiceAddInterestNotification(c->notify, s, kIOGeneralInterest, interest, c, &c->interest);
 	if (kr != kIOReturnSuccess) {
-		/* Terminated already, most likely: say so rather than open. */
+		/* Terminated meanwhile, most likely: without the notice a
+		 * removal would leave waiters asleep, so do not go on. */
 		LOG_ERR("dext:%s: watching its driver instance: %s", c->name, dext_kr_name(kr));
 		c->interest = IO_OBJECT_NULL;
 		conn_free(c);
-		return dext_errno(kr) == -EINVAL ? -ENODEV : dext_errno(kr);
+		return dext_errno(kr);
 	}
 	dext_state_bars(c); /* nobody else sees c yet */
 	*out = c;
