@@ -146,7 +146,13 @@ enum upci_irq_type {
  * Opening does not claim: upci_identity(), upci_config_read*() and
  * upci_bar_info() work on an unclaimed device; everything else needs
  * upci_claim(). Two opens of the same "sim:" URI in one process reach the
- * same device model instance (so that claiming is meaningful).
+ * same device model instance (so that claiming is meaningful). On "dext:"
+ * config space can be read only once some process has claimed the device
+ * (macOS opens it on the first claim; see upci_config_read()).
+ *
+ * A device that goes away (dext: unplugged, or its driver stopped) makes
+ * every later call that needs it return -ENODEV; upci_close() still frees
+ * everything.
  *
  * "vfio-user:": no call waits for the server longer than the timeout in
  * the environment variable UPCI_VFU_TIMEOUT_MS when the device is opened
@@ -158,8 +164,9 @@ enum upci_irq_type {
  * Return: 0, -EINVAL for a malformed URI, -ENOTSUP when the URI's backend
  * is not built into this library, -ENOENT when no such device exists,
  * -EBUSY when the device is held exclusively already (a VFIO device open
- * elsewhere, a vfio-user server busy with another client), -ENOMEM, or the
- * backend's error (e.g. -ECONNREFUSED: nobody listens on the socket).
+ * elsewhere, a vfio-user server busy with another client), -ENXIO when a
+ * "dext:" BDF names two devices (under different PCIe roots), -ENOMEM, or
+ * the backend's error (e.g. -ECONNREFUSED: nobody listens on the socket).
  */
 UPCI_API int upci_open(upci_dev **out, const char *uri);
 
@@ -226,7 +233,9 @@ UPCI_API int upci_identity(upci_dev *dev, struct upci_identity *id);
  * @val: the value read (little-endian register value)
  *
  * Return: 0, -EINVAL for a bad width, -EFAULT for a misaligned offset,
- * -ERANGE past the end of config space.
+ * -ERANGE past the end of config space; on "dext:" -EPERM while no process
+ * has claimed the device (macOS reads it all ones), -EIO when another
+ * process that opened it closed it under this handle's claim.
  */
 UPCI_API int upci_config_read(upci_dev *dev, uint32_t offset, unsigned width, uint32_t *val);
 
@@ -252,7 +261,8 @@ UPCI_API int upci_config_write(upci_dev *dev, uint32_t offset, unsigned width, u
  * One backend request where the backend can (a single pread, one
  * vfio-user message), never a dword loop in the library.
  *
- * Return: 0, -ERANGE, -EINVAL for a NULL @buf.
+ * Return: 0, -ERANGE, -EINVAL for a NULL @buf, -EPERM and -EIO as
+ * upci_config_read().
  */
 UPCI_API int upci_config_read_block(upci_dev *dev, uint32_t offset, void *buf, size_t len);
 
@@ -261,6 +271,9 @@ UPCI_API int upci_config_read_block(upci_dev *dev, uint32_t offset, void *buf, s
  * @dev: handle
  * @bar: 0..5
  * @info: filled in; a BAR that is not implemented has flags 0 and size 0
+ *
+ * UPCI_BAR_MAPPABLE can go away when the handle claims the device: on
+ * "dext:" whether a BAR maps is known only once the device is open.
  *
  * Return: 0, -EINVAL for @bar > 5.
  */
@@ -343,7 +356,9 @@ UPCI_API int upci_mmio_write(upci_dev *dev, unsigned bar, uint64_t offset, unsig
  * the Linux kernel reports usable, or no single bus segment from the macOS
  * DART), -ENOTSUP when memory without an fd cannot be reached (a
  * vfio-user server whose device sits behind a real IOMMU; use
- * upci_dma_alloc()), or the backend's error.
+ * upci_dma_alloc()) or when @flags allows one direction and the backend
+ * cannot keep the device to it ("dext:": the driver maps every region
+ * read-write), or the backend's error.
  */
 UPCI_API int upci_dma_map(upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags,
 			  uint64_t *bus_addr);
@@ -415,6 +430,9 @@ UPCI_API int upci_irq_enable(upci_dev *dev, enum upci_irq_type type, unsigned nv
  * @dev: handle (claimed or not)
  * @type: UPCI_IRQ_MSIX, _MSI or _INTX
  *
+ * On "dext:" the count is known once the device has been claimed (it is
+ * read from the capabilities); before that it is 0.
+ *
  * Return: the count, capped at 256 (0 when the device lacks @type),
  * -EINVAL for another @type.
  */
@@ -476,7 +494,8 @@ UPCI_API int upci_irq_get_mask(upci_dev *dev, uint64_t mask[UPCI_IRQ_WORDS]);
  *           last take; their bits are cleared atomically (a vector firing
  *           concurrently is either in this result or the next)
  *
- * Return: the number of vectors returned (0 when none), -EINVAL.
+ * Return: the number of vectors returned (0 when none), -EINVAL, -ENODEV
+ * when the device has gone away and nothing is pending.
  */
 UPCI_API int upci_irq_take_pending(upci_dev *dev, uint64_t pending[UPCI_IRQ_WORDS]);
 
@@ -495,8 +514,10 @@ UPCI_API int upci_irq_peek_pending(upci_dev *dev, uint64_t pending[UPCI_IRQ_WORD
  *
  * The fd becomes readable when an enabled vector is pending. Do not read
  * it: call upci_irq_take_pending(), which also re-arms it. A wake-up may
- * occasionally find nothing pending. The fd belongs to the handle and is
- * valid until upci_close() (which closes it: stop polling it first).
+ * occasionally find nothing pending. Once the device has gone away the fd
+ * stays readable and upci_irq_take_pending() says -ENODEV. The fd belongs
+ * to the handle and is valid until upci_close() (which closes it: stop
+ * polling it first).
  *
  * Return: the fd (>= 0) or a negative errno.
  */
@@ -514,7 +535,8 @@ UPCI_API int upci_irq_fd(upci_dev *dev);
  * -ECANCELED when upci_irq_disable(), a replacing upci_irq_enable(),
  * upci_release() or upci_close() ran in another thread during the wait
  * (nothing is taken), -EINVAL (NULL @pending, @timeout_ms < -1), -EBADF or
- * -EIO when the notifier fd is broken.
+ * -EIO when the notifier fd is broken, -ENODEV at once (a waiter wakes)
+ * when the device has gone away.
  */
 UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_IRQ_WORDS]);
 

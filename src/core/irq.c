@@ -75,6 +75,7 @@ int irq_state_init(struct irq_state *s)
 	atomic_init(&s->waiting[1], 0);
 	atomic_init(&s->raisers, 0);
 	atomic_init(&s->direct_used, false);
+	atomic_init(&s->failed, 0);
 	for (unsigned v = 0; v < IRQ_VECTORS; v++) {
 		atomic_init(&s->direct[v], -1);
 		s->source[v] = -1;
@@ -239,6 +240,8 @@ void irq_state_clear(struct irq_state *s)
 	sync_sources(s);
 	pthread_mutex_unlock(&s->lock);
 	drain(s);
+	if (atomic_load(&s->failed))
+		notify(s); /* a lost device keeps the fd readable */
 }
 
 void irq_state_raise(struct irq_state *s, unsigned vec)
@@ -571,7 +574,22 @@ int irq_state_take(struct irq_state *s, uint64_t out[IRQ_WORDS])
 		out[w] = old & m;
 		count += popcount64(out[w]);
 	}
+	if (atomic_load(&s->failed)) {
+		notify(s); /* readable for good, like a socket at EOF */
+		if (count == 0)
+			return atomic_load(&s->failed);
+	}
 	return count;
+}
+
+void irq_state_fail(struct irq_state *s, int err)
+{
+	int none = 0;
+
+	if (!s || err >= 0)
+		return;
+	atomic_compare_exchange_strong(&s->failed, &none, err);
+	notify(s);
 }
 
 int irq_state_peek(struct irq_state *s, uint64_t out[IRQ_WORDS])

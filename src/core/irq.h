@@ -55,6 +55,7 @@ struct irq_state {
 	 * counts itself in waiting[epoch & 1] while it runs. */
 	_Atomic unsigned epoch;
 	_Atomic unsigned waiting[2];
+	_Atomic int failed;                 /* 0, or the -errno of a lost device */
 };
 
 /* Creates the notifier; pending clear, mask all ones. 0 or -errno. */
@@ -72,8 +73,18 @@ void irq_state_raise(struct irq_state *s, unsigned vec);
 void irq_state_set_mask(struct irq_state *s, const uint64_t mask[IRQ_WORDS]);
 void irq_state_get_mask(struct irq_state *s, uint64_t mask[IRQ_WORDS]);
 
-/* Read-and-clear the enabled pending bits into out; returns how many. */
+/* Read-and-clear the enabled pending bits into out; returns how many, or
+ * the error irq_state_fail() gave once nothing is left to take. */
 int irq_state_take(struct irq_state *s, uint64_t out[IRQ_WORDS]);
+
+/*
+ * The device is gone (a backend saw it removed): from now on take and wait
+ * return @err (a negative errno) once no enabled vector is pending, at
+ * once, and the fd stays readable, like a socket at end of file: every
+ * waiter and event loop wakes up to learn it (one signal would wake only
+ * the poller that drains it first). The first error sticks. Any thread.
+ */
+void irq_state_fail(struct irq_state *s, int err);
 
 /* Copy all pending bits (masked ones too); returns how many. */
 int irq_state_peek(struct irq_state *s, uint64_t out[IRQ_WORDS]);
@@ -121,7 +132,8 @@ int irq_state_pollfd(const struct irq_state *s);
 
 /* Wait up to timeout_ms (-1 forever) for an enabled vector, then take.
  * Returns count >= 1, -ETIMEDOUT, -EINTR, -ECANCELED (woken by
- * irq_state_cancel_waits()) or another -errno from poll. */
+ * irq_state_cancel_waits()), another -errno from poll, or the
+ * irq_state_fail() error. */
 int irq_state_wait(struct irq_state *s, int timeout_ms, uint64_t out[IRQ_WORDS]);
 
 /*

@@ -105,7 +105,7 @@ static void edu_identity(struct conf *c)
 	upci_dev *d = NULL;
 	uint32_t v;
 
-	OPEN(c, &d);
+	OPEN_CFG(c, &d);
 	CHECK_EQ(c, "revision", c->id.revision, EDU_REVISION);
 	CHECK_EQ(c, "class code", c->id.class_code, EDU_CLASS_CODE);
 	CHECK_EQ(c, "subsystem vendor", c->id.subsys_vendor_id, EDU_SUBSYS_VENDOR_ID);

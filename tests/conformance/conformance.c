@@ -406,13 +406,34 @@ static const char *uri_backend(const char *uri)
 	return "vfio";
 }
 
+/* Config space says what @id says: 0, or -1 with the failure recorded. */
+static int identity_is_config(struct conf *c, upci_dev *d, const struct upci_identity *id)
+{
+	uint32_t v;
+
+	CFG_RD(c, d, CFG_VENDOR_ID, 2, v);
+	CHECK_EQ(c, "config vendor ID vs identity", v, id->vendor_id);
+	CFG_RD(c, d, CFG_DEVICE_ID, 2, v);
+	CHECK_EQ(c, "config device ID vs identity", v, id->device_id);
+	CFG_RD(c, d, CFG_SUBSYS_VENDOR_ID, 2, v);
+	CHECK_EQ(c, "config subsystem vendor vs identity", v, id->subsys_vendor_id);
+	CFG_RD(c, d, CFG_SUBSYS_ID, 2, v);
+	CHECK_EQ(c, "config subsystem ID vs identity", v, id->subsys_id);
+	CFG_RD(c, d, CFG_REVISION, 1, v);
+	CHECK_EQ(c, "config revision vs identity", v, id->revision);
+	CFG_RD(c, d, CFG_REVISION, 4, v);
+	CHECK_EQ(c, "config class code vs identity", v >> 8, id->class_code);
+	return 0;
+out:
+	return -1;
+}
+
 static void gen_identity(struct conf *c)
 {
 	struct upci_identity id, id2;
 	upci_dev *d = NULL;
-	uint32_t v;
 
-	OPEN(c, &d);
+	OPEN_CFG(c, &d);
 	CHECK_RC(c, upci_identity(d, &id), 0);
 	CHECK(c, id.vendor_id != 0xffff && id.vendor_id != 0, "vendor_id 0x%04x is not a vendor", id.vendor_id);
 	CHECK(c, id.config_size == 256 || id.config_size == 4096, "config_size: expected 256 or 4096, got %u",
@@ -426,20 +447,42 @@ static void gen_identity(struct conf *c)
 	      id.function);
 	CHECK(c, id.class_code <= 0xffffff, "class_code 0x%x has more than 24 bits", id.class_code);
 	/* The identity is config space: it must say the same. */
-	CFG_RD(c, d, CFG_VENDOR_ID, 2, v);
-	CHECK_EQ(c, "config vendor ID vs identity", v, id.vendor_id);
-	CFG_RD(c, d, CFG_DEVICE_ID, 2, v);
-	CHECK_EQ(c, "config device ID vs identity", v, id.device_id);
-	CFG_RD(c, d, CFG_SUBSYS_VENDOR_ID, 2, v);
-	CHECK_EQ(c, "config subsystem vendor vs identity", v, id.subsys_vendor_id);
-	CFG_RD(c, d, CFG_SUBSYS_ID, 2, v);
-	CHECK_EQ(c, "config subsystem ID vs identity", v, id.subsys_id);
-	CFG_RD(c, d, CFG_REVISION, 1, v);
-	CHECK_EQ(c, "config revision vs identity", v, id.revision);
-	CFG_RD(c, d, CFG_REVISION, 4, v);
-	CHECK_EQ(c, "config class code vs identity", v >> 8, id.class_code);
+	if (identity_is_config(c, d, &id))
+		goto out;
 	CHECK_RC(c, upci_identity(d, &id2), 0);
 	CHECK(c, memcmp(&id, &id2, sizeof(id)) == 0, "two upci_identity calls disagree");
+out:
+	upci_close(d);
+}
+
+/* What open says before any claim is what the device says once claimed:
+ * identity and BAR kinds (a backend may learn only at the claim whether a
+ * BAR maps). */
+static void gen_identity_before_claim(struct conf *c)
+{
+	const uint32_t kind = UPCI_BAR_PRESENT | UPCI_BAR_IO | UPCI_BAR_MEM64 | UPCI_BAR_PREFETCH;
+	struct upci_bar_info before[UPCI_NUM_BARS], after;
+	struct upci_identity id, id2;
+	upci_dev *d = NULL;
+
+	OPEN(c, &d);
+	CHECK_RC(c, upci_identity(d, &id), 0);
+	for (unsigned b = 0; b < UPCI_NUM_BARS; b++)
+		CHECK_RC(c, upci_bar_info(d, b, &before[b]), 0);
+	CHECK_RC(c, upci_claim(d), 0);
+	CHECK_RC(c, upci_identity(d, &id2), 0);
+	CHECK(c, memcmp(&id, &id2, sizeof(id)) == 0, "the identity changed when the device was claimed");
+	if (identity_is_config(c, d, &id)) /* the identity from before the claim */
+		goto out;
+	for (unsigned b = 0; b < UPCI_NUM_BARS; b++) {
+		CHECK_RC(c, upci_bar_info(d, b, &after), 0);
+		CHECK(c, after.size == before[b].size && (after.flags & kind) == (before[b].flags & kind),
+		      "BAR%u: size 0x%" PRIx64 " flags 0x%x before the claim, 0x%" PRIx64 " 0x%x after", b,
+		      before[b].size, before[b].flags, after.size, after.flags);
+		CHECK(c, !(after.flags & UPCI_BAR_MAPPABLE) || (before[b].flags & UPCI_BAR_MAPPABLE),
+		      "BAR%u became mappable only after the claim (flags 0x%x, then 0x%x)", b, before[b].flags,
+		      after.flags);
+	}
 out:
 	upci_close(d);
 }
@@ -528,8 +571,18 @@ static void gen_unclaimed_eperm(struct conf *c)
 	int bar;
 
 	OPEN(c, &d);
-	/* Documented to work unclaimed. */
-	CFG_RD(c, d, CFG_INTERRUPT_LINE, 1, line);
+	/* Documented to work unclaimed (upci.h: not on dext, where macOS gives
+	 * no config access before a claim). */
+	if (c->cfg_needs_claim) {
+		CHECK(c, strcmp(c->id.backend, "dext") == 0,
+		      "unclaimed config reads give -EPERM, which upci.h allows only on dext (backend %s)",
+		      c->id.backend);
+		CHECK_RC(c, upci_config_read(d, CFG_INTERRUPT_LINE, 1, &line), -EPERM);
+		CHECK_RC(c, upci_config_read_block(d, 0, &line, 1), -EPERM);
+		line = 0;
+	} else {
+		CFG_RD(c, d, CFG_INTERRUPT_LINE, 1, line);
+	}
 	bar = first_present_bar(d, &bi);
 	if (bar >= 0) {
 		CHECK_RC(c, upci_mmio_read(d, (unsigned)bar, 0, 4, &v), -EPERM);
@@ -552,6 +605,49 @@ out:
 		munmap(mem, c->page);
 }
 
+/* Two handles of one device: the unclaimed one sees the same device, and
+ * the device stays usable by the second after the first one closes. */
+static void gen_two_handles(struct conf *c)
+{
+	struct upci_bar_info bi;
+	struct upci_identity ia, ib;
+	upci_dev *a = NULL, *b = NULL;
+	void *addr = NULL;
+	uint64_t v1 = 0, v2 = 0, len = 0;
+	uint32_t va = 0, vb = 0;
+	int bar, rc;
+
+	OPEN_CLAIMED(c, &a);
+	rc = upci_open(&b, c->uri);
+	if (rc == -EBUSY)
+		SKIP(c, "a second open gives -EBUSY (exclusive at open)");
+	CHECK(c, rc == 0, "second upci_open: expected 0 or -EBUSY, got %s", conf_rc(rc));
+	CHECK_RC(c, upci_identity(a, &ia), 0);
+	CHECK_RC(c, upci_identity(b, &ib), 0);
+	CHECK(c, memcmp(&ia, &ib, sizeof(ia)) == 0, "two handles of one device disagree on its identity");
+	/* A claimed handle exists: every backend reads config space now. */
+	CFG_RD(c, a, CFG_VENDOR_ID, 4, va);
+	CFG_RD(c, b, CFG_VENDOR_ID, 4, vb);
+	CHECK_EQ(c, "unclaimed handle's vendor/device dword", vb, va);
+	bar = first_present_bar(a, &bi);
+	if (bar >= 0 && !(bi.flags & UPCI_BAR_IO))
+		MMIO_RD(c, a, (unsigned)bar, 0, 4, v1);
+	upci_close(a);
+	a = NULL;
+	CHECK_RC(c, upci_claim(b), 0);
+	if (bar >= 0 && !(bi.flags & UPCI_BAR_IO)) {
+		MMIO_RD(c, b, (unsigned)bar, 0, 4, v2);
+		conf_note(c, "BAR%d offset 0: 0x%08" PRIx64 " through the first handle, 0x%08" PRIx64 " the second",
+			  bar, v1, v2);
+		CHECK_RC(c, upci_bar_info(b, (unsigned)bar, &bi), 0);
+		if (bi.flags & UPCI_BAR_MAPPABLE)
+			CHECK_RC(c, upci_bar_map(b, (unsigned)bar, &addr, &len), 0);
+	}
+out:
+	upci_close(b);
+	upci_close(a);
+}
+
 /* A dword read before and after the narrow reads: if they differ, the
  * register changed on its own and the comparison means nothing. */
 static void gen_config_widths(struct conf *c)
@@ -559,7 +655,7 @@ static void gen_config_widths(struct conf *c)
 	upci_dev *d = NULL;
 	unsigned volatile_dwords = 0;
 
-	OPEN(c, &d);
+	OPEN_CFG(c, &d);
 	for (uint32_t off = 0; off < c->id.config_size; off += 4) {
 		uint32_t d1, d2, b[4], w[2];
 
@@ -596,7 +692,7 @@ static void gen_config_block(struct conf *c)
 	uint8_t part[8];
 
 	CHECK(c, blk != NULL, "out of memory");
-	OPEN(c, &d);
+	OPEN_CFG(c, &d);
 	CHECK_RC(c, upci_config_read_block(d, 0, blk, size), 0);
 	for (uint32_t off = 0; off < size; off += 4) {
 		uint32_t dw, again, fromblk = (uint32_t)blk[off] | (uint32_t)blk[off + 1] << 8 |
@@ -633,7 +729,7 @@ static void gen_config_errors(struct conf *c)
 	uint32_t size = c->id.config_size, v;
 	upci_dev *d = NULL;
 
-	OPEN(c, &d);
+	OPEN_CFG(c, &d);
 	CHECK_RC(c, upci_config_read(d, 0, 3, &v), -EINVAL);
 	CHECK_RC(c, upci_config_read(d, 0, 0, &v), -EINVAL);
 	CHECK_RC(c, upci_config_read(d, 0, 8, &v), -EINVAL);
@@ -702,7 +798,7 @@ static void gen_capabilities(struct conf *c)
 	uint32_t sts, ptr, id, v, pin;
 	int rc;
 
-	OPEN(c, &d);
+	OPEN_CFG(c, &d);
 	CFG_RD(c, d, CFG_STATUS, 2, sts);
 	if (sts & CFG_STS_CAP_LIST) {
 		CFG_RD(c, d, CFG_CAP_PTR, 1, ptr);
@@ -980,10 +1076,19 @@ static void gen_dma_map_args(struct conf *c)
 	CHECK_RC(c, upci_dma_map(d, base + 1 * g, m + 2 * g, 2 * g, UPCI_DMA_RW, &bus), -EEXIST); /* head */
 	CHECK_RC(c, upci_dma_map(d, base + 1 * g, m + 4 * g, 4 * g, UPCI_DMA_RW, &bus), -EEXIST); /* around */
 	CHECK_RC(c, upci_dma_map(d, base + 3 * g, m + 2 * g, 1 * g, UPCI_DMA_RW, &bus), -EEXIST); /* inside */
-	/* Touching is not overlapping. */
+	/* Touching is not overlapping. A backend that cannot keep the device
+	 * to one direction refuses it (-ENOTSUP, upci.h); both still map. */
 	CHECK_RC(c, upci_dma_map(d, base + 1 * g, m + 2 * g, g, UPCI_DMA_RW, &bus), 0);
-	CHECK_RC(c, upci_dma_map(d, base + 4 * g, m + 3 * g, g, UPCI_DMA_READ, &bus), 0);
-	CHECK_RC(c, upci_dma_map(d, base + 5 * g, m + 4 * g, g, UPCI_DMA_WRITE, &bus), 0);
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned dir = i ? UPCI_DMA_WRITE : UPCI_DMA_READ;
+		int rc = upci_dma_map(d, base + (4 + i) * g, m + (3 + i) * g, g, dir, &bus);
+
+		if (rc == -ENOTSUP) {
+			conf_note(c, "one-direction DMA (flags %u) refused: -ENOTSUP", dir);
+			rc = upci_dma_map(d, base + (4 + i) * g, m + (3 + i) * g, g, UPCI_DMA_RW, &bus);
+		}
+		CHECK(c, rc == 0, "upci_dma_map(flags %u) next to another mapping: expected 0, got %s", dir, conf_rc(rc));
+	}
 	CHECK_RC(c, upci_dma_map(d, base + 6 * g, m + 5 * g, g, 0, &bus), 0); /* 0 = both */
 	/* Unmap by exact start only. */
 	CHECK_RC(c, upci_dma_unmap(d, base + 3 * g), -ENOENT);
@@ -1592,8 +1697,10 @@ const struct conf_case conf_generic_cases[] = {
 	{"open.strerror", CONF_NEED_NOTHING, gen_strerror},
 	{"open.open_close", CONF_NEED_NOTHING, gen_open},
 	{"open.identity", CONF_NEED_DEV, gen_identity},
+	{"open.identity_before_claim", CONF_NEED_DEV, gen_identity_before_claim},
 	{"claim.claim_release", CONF_NEED_DEV, gen_claim},
 	{"claim.exclusive", CONF_NEED_DEV, gen_claim_exclusive},
+	{"claim.two_handles", CONF_NEED_DEV, gen_two_handles},
 	{"claim.unclaimed_eperm", CONF_NEED_DEV, gen_unclaimed_eperm},
 	{"claim.release_drops_state", CONF_NEED_DEV, gen_release_drops_state},
 	{"config.widths_agree", CONF_NEED_DEV, gen_config_widths},
@@ -1652,12 +1759,15 @@ static void parse_sim_params(struct conf *c)
 static void probe_device(struct conf *c)
 {
 	upci_dev *d = NULL;
+	uint32_t v;
 
 	c->open_rc = upci_open(&d, c->uri);
 	if (c->open_rc)
 		return;
 	if (upci_identity(d, &c->id) != 0)
 		c->open_rc = -EIO;
+	/* claim.unclaimed_eperm judges whether the backend may do this. */
+	c->cfg_needs_claim = upci_config_read(d, CFG_VENDOR_ID, 2, &v) == -EPERM;
 	upci_close(d);
 	if (c->open_rc)
 		return;

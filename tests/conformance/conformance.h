@@ -98,6 +98,7 @@ struct conf {
 	struct upci_identity id;   /* valid when open_rc == 0 */
 	enum conf_kind kind;
 	int is_sim;                /* backend "sim": model-only registers exist */
+	int cfg_needs_claim;       /* config reads refused (-EPERM) until a claim: dext, upci.h */
 	long uri_vectors;          /* "vectors=" of a sim: URI, -1 when absent */
 	uint64_t uri_mem;          /* "mem=" of a sim: URI, 0 when absent */
 	uint64_t page;             /* host page size */
@@ -257,6 +258,14 @@ void conf_map_wr64(void *base, uint64_t off, uint64_t v);
 	do {                                                                                     \
 		OPEN(c, dp);                                                                     \
 		CHECK_RC(c, upci_claim(*(dp)), 0);                                               \
+	} while (0)
+/* Open for reading config space: claimed only where the backend reads
+ * it only then (cfg_needs_claim). */
+#define OPEN_CFG(c, dp)                                                                          \
+	do {                                                                                     \
+		OPEN(c, dp);                                                                     \
+		if ((c)->cfg_needs_claim)                                                        \
+			CHECK_RC(c, upci_claim(*(dp)), 0);                                       \
 	} while (0)
 
 #endif /* UPCI_CONFORMANCE_H */

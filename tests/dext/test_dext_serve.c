@@ -153,11 +153,12 @@ static void test_msi_emulated(void **state)
 	struct srv_fx fx;
 	upci_dev *sim = iokit_shim_simdev(EDU);
 	uint32_t msi, flags;
+	struct dext_policy p;
 
 	(void)state;
 	open_served(&fx, EDU_URI);
-	assert_non_null(dext_policy_of(fx.dev));
-	msi = dext_policy_of(fx.dev)->msi;
+	assert_int_equal(dext_policy_of(fx.dev, &p), 1);
+	msi = p.msi;
 	assert_int_not_equal(msi, 0);
 	assert_int_equal(raw_rd(sim, msi, 1), PCI_CAP_ID_MSI);
 	flags = raw_rd(sim, msi + PCI_MSI_FLAGS, 2);
@@ -174,11 +175,12 @@ static void test_devctl_emulated(void **state)
 	struct srv_fx fx;
 	upci_dev *sim = iokit_shim_simdev(TD);
 	uint32_t exp, devctl, devctl2;
+	struct dext_policy p;
 
 	(void)state;
 	open_served(&fx, TD_URI);
-	assert_non_null(dext_policy_of(fx.dev));
-	exp = dext_policy_of(fx.dev)->exp;
+	assert_int_equal(dext_policy_of(fx.dev, &p), 1);
+	exp = p.exp;
 	assert_int_not_equal(exp, 0);
 	assert_int_equal(raw_rd(sim, exp, 1), PCI_CAP_ID_EXP);
 	devctl = raw_rd(sim, exp + PCI_EXP_DEVCTL, 2);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The shim's CoreFoundation: strings (constant ones interned) and the
- * matching dictionary IOServiceMatching returns. */
+/* The shim's CoreFoundation: strings (constant ones interned), data and
+ * numbers (registry properties), and the matching dictionary
+ * IOServiceMatching returns. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,11 @@
 
 #define CF_STRING 0x43465354u /* "CFST" */
 #define CF_DICT   0x43464443u /* "CFDC" */
+#define CF_DATA   0x43464441u /* "CFDA" */
+#define CF_NUMBER 0x43464e55u /* "CFNU" */
+
+/* What CFGetTypeID answers; any distinct values do. */
+enum { TYPE_STRING = 7, TYPE_DICT, TYPE_DATA, TYPE_NUMBER };
 
 struct __CFString {
 	uint32_t kind;
@@ -21,6 +27,14 @@ struct __CFDictionary {
 	uint32_t kind;
 	int refs;
 	char class_name[64];
+};
+
+struct __CFData {
+	uint32_t kind;
+	int refs;
+	size_t len;
+	uint64_t num; /* CF_NUMBER */
+	UInt8 bytes[];
 };
 
 const CFAllocatorRef kCFAllocatorDefault = NULL;
@@ -78,6 +92,76 @@ CFMutableDictionaryRef shim_cfdict_new(const char *class_name)
 	return d;
 }
 
+CFDataRef shim_cfdata_new(const void *bytes, size_t len)
+{
+	struct __CFData *d = calloc(1, sizeof(*d) + len);
+
+	if (!d)
+		return NULL;
+	d->kind = CF_DATA;
+	d->refs = 1;
+	d->len = len;
+	memcpy(d->bytes, bytes, len);
+	return d;
+}
+
+CFTypeRef shim_cfnumber_new(uint64_t v)
+{
+	struct __CFData *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->kind = CF_NUMBER;
+	d->refs = 1;
+	d->num = v;
+	return d;
+}
+
+static uint32_t kind_of(CFTypeRef cf)
+{
+	uint32_t kind = 0;
+
+	if (cf)
+		memcpy(&kind, cf, sizeof(kind));
+	return kind;
+}
+
+const char *shim_cfstring_cstr(CFStringRef s)
+{
+	return kind_of(s) == CF_STRING ? s->str : NULL;
+}
+
+CFTypeID CFGetTypeID(CFTypeRef cf)
+{
+	switch (kind_of(cf)) {
+	case CF_STRING:
+		return TYPE_STRING;
+	case CF_DICT:
+		return TYPE_DICT;
+	case CF_DATA:
+		return TYPE_DATA;
+	case CF_NUMBER:
+		return TYPE_NUMBER;
+	default:
+		return 0;
+	}
+}
+
+CFTypeID CFDataGetTypeID(void)
+{
+	return TYPE_DATA;
+}
+
+CFIndex CFDataGetLength(CFDataRef d)
+{
+	return kind_of(d) == CF_DATA ? (CFIndex)d->len : 0;
+}
+
+const UInt8 *CFDataGetBytePtr(CFDataRef d)
+{
+	return kind_of(d) == CF_DATA ? d->bytes : NULL;
+}
+
 const char *shim_cfdict_class(CFDictionaryRef d)
 {
 	return d && d->kind == CF_DICT ? d->class_name : NULL;
@@ -108,6 +192,11 @@ void CFRelease(CFTypeRef cf)
 			free(s);
 	} else if (kind == CF_DICT) {
 		struct __CFDictionary *d = (struct __CFDictionary *)(uintptr_t)cf;
+
+		if (--d->refs == 0)
+			free(d);
+	} else if (kind == CF_DATA || kind == CF_NUMBER) {
+		struct __CFData *d = (struct __CFData *)(uintptr_t)cf;
 
 		if (--d->refs == 0)
 			free(d);

@@ -3,9 +3,10 @@
  * The model of the VFIOUserPCIDriver's driver side: one instance per
  * configured BDF, its "PCI device" a upci sim device opened through the
  * public API and held claimed by the "platform" (this file), which also
- * assigns the BAR addresses. User clients and what their close releases
- * (the client's Stop: interrupts, DMA regions, the DMA buffer, the claim,
- * with the opener rule) are here too; the selectors are in drv_call.c.
+ * assigns the BAR addresses and records what enumeration puts in the
+ * registry. User clients and what their Stop releases (interrupts, DMA
+ * regions, the DMA buffer, the claim, with the opener rule) are here too,
+ * and so is termination; the selectors are in drv_call.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "pci_regs.h"
 #include "shim.h"
 #include "uri.h"
@@ -64,6 +66,29 @@ void drv_assign_bars(struct drv_dev *d)
 	}
 }
 
+/* What enumeration put in the IOPCIDevice's properties (IOPCIFamily
+ * IOPCIConfigurator.cpp constructProperties; IOPCIBridge.cpp
+ * checkProperties for the PCI Express ones). */
+static void read_props(struct drv_dev *d)
+{
+	uint8_t cfg[PCI_CFG_SIZE];
+	struct cfg_snapshot c = {cfg, sizeof(cfg)};
+	struct drv_props *p = &d->props;
+	unsigned exp;
+
+	memset(cfg, 0, sizeof(cfg));
+	upci_config_read_block(d->sim, 0, cfg, sizeof(cfg));
+	p->vendor = cfg_get16(&c, PCI_VENDOR_ID);
+	p->device = cfg_get16(&c, PCI_DEVICE_ID);
+	p->revision = cfg_get8(&c, PCI_REVISION_ID);
+	p->class_code = cfg_get32(&c, PCI_REVISION_ID) >> 8;
+	p->subsys_vendor = cfg_get16(&c, PCI_SUBSYSTEM_VENDOR_ID);
+	p->subsys = cfg_get16(&c, PCI_SUBSYSTEM_ID);
+	exp = caps_find(&c, PCI_CAP_ID_EXP);
+	p->pcie = exp != 0;
+	p->exp_flags = exp ? cfg_get16(&c, exp + PCI_EXP_FLAGS) : 0;
+}
+
 static int dev_start(struct drv_dev *d)
 {
 	unsigned memidx = 0;
@@ -74,9 +99,9 @@ static int dev_start(struct drv_dev *d)
 		ret = upci_claim(d->sim);
 	if (ret)
 		return ret;
+	read_props(d);
 	for (unsigned b = 0; b < UPCI_NUM_BARS; b++) {
 		struct upci_bar_info bi;
-		uint64_t len;
 
 		if (upci_bar_info(d->sim, b, &bi) || !(bi.flags & UPCI_BAR_PRESENT))
 			continue;
@@ -87,11 +112,6 @@ static int dev_start(struct drv_dev *d)
 						     ((bi.flags & UPCI_BAR_PREFETCH) ? DEXT_BAR_TYPE_PREFETCH : 0));
 		/* PCIDriverKit numbers the BARs it found, not the slots. */
 		d->bar_memidx[b] = (uint8_t)memidx++;
-		if ((bi.flags & UPCI_BAR_MAPPABLE) && (bi.flags & UPCI_BAR_MAP_RDONLY)) {
-			ret = upci_bar_map(d->sim, b, &d->bar_ro[b], &len);
-			if (ret)
-				return ret;
-		}
 	}
 	drv_assign_bars(d);
 	ret = dart_create(SHIM_DART_BASE, dart_size, DEXT_DART_MAX_MAPPINGS, &d->dart);
@@ -110,12 +130,8 @@ static void dev_free(struct drv_dev *d)
 		shim_name_free(d->clients->name);
 		drv_close(d->clients);
 	}
-	if (d->sim) {
-		for (unsigned b = 0; b < UPCI_NUM_BARS; b++)
-			if (d->bar_ro[b])
-				upci_bar_unmap(d->sim, b);
-		upci_close(d->sim);
-	}
+	shim_interest_free_all(d);
+	upci_close(d->sim);
 	dart_destroy(d->dart);
 	if (d->stop_fd > 0)
 		close(d->stop_fd);
@@ -132,6 +148,7 @@ static struct drv_dev *dev_new(const char *user_class)
 	d->entry_id = next_entry_id;
 	next_entry_id += 0x10;
 	d->stop_fd = -1;
+	d->dart_error = kIOReturnNoResources;
 	return d;
 }
 
@@ -144,7 +161,24 @@ static void add_dev(struct drv_dev *d)
 	*pp = d;
 }
 
-/* "BB:DD.F=URI;..." plus the decoy. Caller holds shim_lock. */
+/* "[ROOT/]BB:DD.F" (root 0 when absent): 0 or -EINVAL. */
+static int parse_address(char *s, struct drv_dev *d)
+{
+	char *slash = strchr(s, '/'), *end;
+	unsigned long root = 0;
+	uint32_t dom;
+
+	if (slash) {
+		root = strtoul(s, &end, 10);
+		if (end != slash || root >= IOKIT_SHIM_MAX_ROOTS)
+			return -EINVAL;
+		s = slash + 1;
+	}
+	d->root = (unsigned)root;
+	return uri_parse_bdf(s, &dom, &d->bus, &d->dev, &d->fn, 0);
+}
+
+/* "[ROOT/]BB:DD.F=URI;..." plus the decoy. Caller holds shim_lock. */
 static int configure_locked(const char *spec)
 {
 	char *copy = strdup(spec ? spec : ""), *save = NULL, *item;
@@ -156,7 +190,6 @@ static int configure_locked(const char *spec)
 	for (item = copy ? strtok_r(copy, ";", &save) : NULL; item && ret == 0; item = strtok_r(NULL, ";", &save)) {
 		char *eq = strchr(item, '=');
 		struct drv_dev *d;
-		uint32_t dom;
 
 		if (!eq || (size_t)(strlen(eq + 1)) >= sizeof(d->uri)) {
 			ret = -EINVAL;
@@ -169,7 +202,7 @@ static int configure_locked(const char *spec)
 			break;
 		}
 		snprintf(d->uri, sizeof(d->uri), "%s", eq + 1);
-		ret = uri_parse_bdf(item, &dom, &d->bus, &d->dev, &d->fn, 0);
+		ret = parse_address(item, d);
 		if (ret == 0)
 			ret = dev_start(d);
 		if (ret) {
@@ -281,31 +314,50 @@ int drv_provider_open(const struct drv_client *c)
 	return c->d->provider_open;
 }
 
+/*
+ * VFIOUserPCIDriver.cpp vfio_user_release_shared_claim: only the opener
+ * closes the IOPCIDevice, even with claims left. Its close ends the
+ * DriverKit session, and IOPCIFamily's IOPCIDevice::handleClose
+ * (IOPCIDevice.cpp, getCloseCommandMask) turns off memory decoding and
+ * bus mastering so the device can no longer DMA.
+ */
 static void claim_release(struct drv_client *c)
 {
 	struct drv_dev *d = c->d;
+	uint32_t cmd = 0;
 
 	if (!c->claimed)
 		return;
 	c->claimed = 0;
 	if (d->claim_refs)
 		d->claim_refs--;
-	/* Only the opener closes the IOPCIDevice, even with claims left. */
 	if (d->opener == c && d->provider_open) {
 		d->provider_open = 0;
 		d->opener = NULL;
+		if (upci_config_read(d->sim, PCI_COMMAND, 2, &cmd) == 0 &&
+		    (cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)))
+			upci_config_write(d->sim, PCI_COMMAND, 2, cmd & ~(uint32_t)(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
 	}
 }
 
-/* The client's Stop: interrupts, DMA regions, the DMA buffer, the claim. */
-void drv_close(struct drv_client *c)
+/* The client's Stop (VFIOUserPCIDriver.cpp): interrupts, DMA regions, the
+ * DMA buffer, then the claim. Its mappings stay until the client closes. */
+static void client_stop(struct drv_client *c)
 {
-	struct drv_client **pp;
-
+	if (c->stopped)
+		return;
+	c->stopped = 1;
 	drv_irq_release(c);
 	drv_dma_release_all(c);
 	drv_buf_free(c);
 	claim_release(c);
+}
+
+void drv_close(struct drv_client *c)
+{
+	struct drv_client **pp;
+
+	client_stop(c);
 	drv_unmap_all(c);
 	for (pp = &c->d->clients; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -314,4 +366,25 @@ void drv_close(struct drv_client *c)
 		}
 	free(c->dma);
 	free(c);
+}
+
+/*
+ * Termination (surprise removal, the Terminate selector's
+ * driverService->Terminate(0), or the dext process dying): IOService
+ * terminates the instance and its user clients, whose Stop runs (xnu
+ * IOUserServer.cpp serviceWillTerminate -> Stop); the driver's pending
+ * WaitInterrupt is released without a completion (the OSAction's aborted
+ * handler sends nothing); interest notifications get
+ * kIOMessageServiceIsTerminated; the instance leaves the registry.
+ */
+void drv_terminate(struct drv_dev *d, kern_return_t kr)
+{
+	if (d->terminated)
+		return;
+	d->terminated = 1;
+	d->dead_kr = kr;
+	for (struct drv_client *c = d->clients; c; c = c->next)
+		client_stop(c);
+	if (!(shim_faults & IOKIT_SHIM_QUIET_TERMINATION))
+		shim_interest_terminated(d);
 }

@@ -4,6 +4,15 @@
  * ExternalMethod, Claim with its refcount, config space with the BAR
  * registers synthesized from BAR info, BAR info with PCIDriverKit's memory
  * indexes, MMIO by memory index, and ResetDevice.
+ *
+ * Device access goes through the IOPCIDevice as PCIDriverKit does it
+ * (PCIDriverKit/IOPCIDevice.cpp): through the client that opened the
+ * device. Before the first Claim, and after the opener's close, IOPCIFamily
+ * refuses it (IOPCIDevice.cpp _MemoryAccess: kIOReturnNotOpen) and the
+ * accessors fall back to all ones for reads and nothing for writes; the
+ * dext checks no claim of its own (VFIOUserPCIDriver.cpp
+ * vfio_user_config_read, vfio_user_mmio_read/write, and
+ * vfio_user_read_identity, which GetIdentity reports).
  */
 #include "caps.h"
 #include "pci_regs.h"
@@ -36,6 +45,12 @@ static uint64_t ones(uint64_t width)
 	return width >= 8 ? UINT64_MAX : (UINT64_C(1) << (8 * width)) - 1;
 }
 
+/* The IOPCIDevice is open for the dext's accesses (its deviceClient). */
+static int device_open(const struct drv_dev *d)
+{
+	return d->provider_open;
+}
+
 static kern_return_t config_read(struct drv_dev *d, uint64_t off, uint64_t width, uint64_t *val)
 {
 	uint32_t v;
@@ -50,7 +65,7 @@ static kern_return_t config_read(struct drv_dev *d, uint64_t off, uint64_t width
 		return kIOReturnSuccess;
 	}
 	/* PCIDriverKit hands back all ones for what it cannot read. */
-	if (off > UINT32_MAX || upci_config_read(d->sim, (uint32_t)off, (unsigned)width, &v) != 0)
+	if (!device_open(d) || off > UINT32_MAX || upci_config_read(d->sim, (uint32_t)off, (unsigned)width, &v) != 0)
 		v = (uint32_t)ones(width);
 	*val = v;
 	return kIOReturnSuccess;
@@ -61,7 +76,7 @@ static kern_return_t config_write(struct drv_dev *d, uint64_t off, uint64_t widt
 	if (width != 1 && width != 2 && width != 4)
 		return kIOReturnBadArgument;
 	/* Unfiltered: filtering is the client's job. */
-	if (off <= UINT32_MAX && val <= ones(width))
+	if (device_open(d) && off <= UINT32_MAX && val <= ones(width))
 		upci_config_write(d->sim, (uint32_t)off, (unsigned)width, (uint32_t)val);
 	return kIOReturnSuccess;
 }
@@ -82,11 +97,13 @@ static kern_return_t mmio(struct drv_dev *d, const uint64_t *in, int write, uint
 	if (bar < 0 || (width != 1 && width != 2 && width != 4 && width != 8))
 		return kIOReturnBadArgument;
 	if (write) {
-		upci_mmio_write(d->sim, (unsigned)bar, off, (unsigned)width, in[DEXT_MMIOWR_IN_VALUE] & ones(width));
+		if (device_open(d))
+			upci_mmio_write(d->sim, (unsigned)bar, off, (unsigned)width,
+					in[DEXT_MMIOWR_IN_VALUE] & ones(width));
 		return kIOReturnSuccess;
 	}
 	/* A refused read gives all ones, as MemoryRead leaves its default. */
-	if (upci_mmio_read(d->sim, (unsigned)bar, off, (unsigned)width, val) != 0)
+	if (!device_open(d) || upci_mmio_read(d->sim, (unsigned)bar, off, (unsigned)width, val) != 0)
 		*val = ones(width);
 	return kIOReturnSuccess;
 }
@@ -146,27 +163,28 @@ kern_return_t drv_call(struct drv_client *c, uint32_t sel, const uint64_t *in, u
 {
 	struct drv_dev *d = c->d;
 	uint32_t cap = nout ? *nout : 0;
-	struct upci_identity id;
 	kern_return_t kr;
+	uint64_t v;
 	unsigned n;
 
 	if (nout)
 		*nout = 0;
 	switch (sel) {
 	case DEXT_SEL_GET_IDENTITY:
+		/* GetBusDeviceFunction needs no open; the IDs are config reads. */
 		NEED(0, DEXT_IDENT_NOUT);
-		upci_identity(d->sim, &id);
 		out[DEXT_IDENT_OUT_BUS] = d->bus;
 		out[DEXT_IDENT_OUT_DEV] = d->dev;
 		out[DEXT_IDENT_OUT_FN] = d->fn;
-		out[DEXT_IDENT_OUT_VENDOR] = id.vendor_id;
-		out[DEXT_IDENT_OUT_DEVICE] = id.device_id;
-		out[DEXT_IDENT_OUT_CLASS] = id.class_code;
+		config_read(d, PCI_VENDOR_ID, 2, &out[DEXT_IDENT_OUT_VENDOR]);
+		config_read(d, PCI_DEVICE_ID, 2, &out[DEXT_IDENT_OUT_DEVICE]);
+		config_read(d, PCI_REVISION_ID, 4, &v);
+		out[DEXT_IDENT_OUT_CLASS] = (v >> 8) & 0xffffffu;
 		return kIOReturnSuccess;
 	case DEXT_SEL_CLAIM:
 		return claim(c);
 	case DEXT_SEL_TERMINATE:
-		d->terminated = 1;
+		drv_terminate(d, kIOReturnOffline);
 		return kIOReturnSuccess;
 	case DEXT_SEL_ALLOC_DMA_BUFFER:
 		NEED(DEXT_ALLOC_NIN, DEXT_ALLOC_NOUT);
@@ -175,21 +193,21 @@ kern_return_t drv_call(struct drv_client *c, uint32_t sel, const uint64_t *in, u
 			*nout = 0;
 			return kr;
 		}
-		upci_identity(d->sim, &id);
+		config_read(d, PCI_REVISION_ID, 4, &v);
 		out[DEXT_ALLOC_OUT_SIZE] = c->buf_size;
 		out[DEXT_ALLOC_OUT_FLAGS] = 0;
 		out[DEXT_ALLOC_OUT_NSEG] = c->buf_nseg;
 		out[DEXT_ALLOC_OUT_SEG0_ADDR] = c->buf_seg[0].bus;
 		out[DEXT_ALLOC_OUT_SEG0_LEN] = c->buf_seg[0].len;
-		out[DEXT_ALLOC_OUT_CLASS] = id.class_code;
+		out[DEXT_ALLOC_OUT_CLASS] = (v >> 8) & 0xffffffu;
 		return kIOReturnSuccess;
 	case DEXT_SEL_FREE_DMA_BUFFER:
 		drv_buf_free(c);
 		return kIOReturnSuccess;
 	case DEXT_SEL_REGISTER_DMA:
+		/* Extra inputs are ignored: every region is mapped OutIn. */
 		NEED(DEXT_REG_NIN, DEXT_REG_NOUT);
 		kr = drv_dma_register(c, in[DEXT_REG_IN_IOVA], in[DEXT_REG_IN_VA], in[DEXT_REG_IN_SIZE],
-				      nin > DEXT_REG_IN_DIRECTION ? (unsigned)in[DEXT_REG_IN_DIRECTION] : 0,
 				      &out[DEXT_REG_OUT_BUS], &out[DEXT_REG_OUT_BUS_LEN]);
 		out[DEXT_REG_OUT_NSEG] = kr == kIOReturnSuccess;
 		if (kr != kIOReturnSuccess)

@@ -6,9 +6,16 @@
  * the DART as one segment of its full length (else NotAligned), and the
  * first chunk's bus address is returned; any failure rolls back. The
  * chosen bus addresses are mapped into the sim device's IOMMU with
- * upci_dma_map(sim, bus, va, len), so the model's DMA translates, with
- * the device's access the direction input allows (iokit_shim.h).
- * Also the driver-allocated DMA buffer (AllocateDMABuffer).
+ * upci_dma_map(sim, bus, va, len), so the model's DMA translates. Every
+ * region is mapped for both directions, as the dext creates every memory
+ * descriptor kIOMemoryDirectionOutIn (VFIOUserPCIDriver.cpp
+ * vfio_user_register_client_dma_region).
+ *
+ * A full DART fails PrepareForDMA with the DART mapper's code (xnu
+ * IODMACommand.cpp prepare -> IOMemoryDescriptor::dmaMap ->
+ * IOMapper::iovmMapMemory; IODARTMapper is not published), which the
+ * dext passes on unchanged: d->dart_error, settable because the real one
+ * is unknown. Also the driver-allocated DMA buffer (AllocateDMABuffer).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -96,21 +103,8 @@ static void release_chunks(struct drv_dev *d, struct drv_chunk *ch, unsigned n)
 	}
 }
 
-/* The device's access for a region: what the direction allows, unless
- * the model plays the shipped driver (every region OutIn). */
-static unsigned access_of(unsigned dir)
-{
-	if (shim_faults & IOKIT_SHIM_IGNORE_DIRECTION)
-		return UPCI_DMA_RW;
-	if (dir == DEXT_DIR_OUT)
-		return UPCI_DMA_READ;
-	if (dir == DEXT_DIR_IN)
-		return UPCI_DMA_WRITE;
-	return UPCI_DMA_RW;
-}
-
-kern_return_t drv_dma_register(struct drv_client *c, uint64_t iova, uint64_t va, uint64_t size, unsigned dir,
-			       uint64_t *bus, uint64_t *bus_len)
+kern_return_t drv_dma_register(struct drv_client *c, uint64_t iova, uint64_t va, uint64_t size, uint64_t *bus,
+			       uint64_t *bus_len)
 {
 	struct drv_dev *d = c->d;
 	struct dart_seg seg[DEXT_DART_MAX_SEGMENTS];
@@ -123,7 +117,7 @@ kern_return_t drv_dma_register(struct drv_client *c, uint64_t iova, uint64_t va,
 
 	if (!drv_provider_open(c))
 		return kIOReturnNotOpen;
-	if (size == 0 || va == 0 || dir > DEXT_DIR_OUTIN)
+	if (size == 0 || va == 0)
 		return kIOReturnBadArgument;
 	t = table(c);
 	if (!t)
@@ -143,7 +137,7 @@ kern_return_t drv_dma_register(struct drv_client *c, uint64_t iova, uint64_t va,
 		int n = dart_prepare(d->dart, va + off, len, seg, DEXT_DART_MAX_SEGMENTS, &covered);
 
 		if (n < 0) {
-			kr = kIOReturnNoResources;
+			kr = d->dart_error;
 			break;
 		}
 		if (n != 1 || seg[0].len != len) {
@@ -151,7 +145,7 @@ kern_return_t drv_dma_register(struct drv_client *c, uint64_t iova, uint64_t va,
 			kr = kIOReturnNotAligned;
 			break;
 		}
-		if (drv_sim_map(d, seg[0].bus, va + off, len, access_of(dir)) != 0) {
+		if (drv_sim_map(d, seg[0].bus, va + off, len, UPCI_DMA_RW) != 0) {
 			dart_complete(d->dart, seg, 1);
 			kr = kIOReturnDMAError;
 			break;
@@ -272,7 +266,7 @@ kern_return_t drv_buf_alloc(struct drv_client *c, uint64_t size, uint64_t align)
 		if (n > 0)
 			dart_complete(d->dart, c->buf_seg, (unsigned)n);
 		drv_buf_free(c);
-		return kIOReturnNoResources;
+		return d->dart_error;
 	}
 	c->buf_nseg = (unsigned)n;
 	for (int i = 0; i < n; i++) {

@@ -3,6 +3,13 @@
  * Interrupts in the driver model. SetupInterrupts enables the device's
  * MSI-X (else MSI) vectors on the sim handle and creates the client's
  * 16 KiB state page: pending[4] at 0x00, enabled[4] at 0x20 (all ones).
+ * The vectors then belong to that client: the dext registers a dispatch
+ * source per vector for each client that sets up (VFIOUserPCIDriver.cpp
+ * vfio_user_setup_interrupts), a message-signalled vector takes one
+ * handler (IOPCIFamily IOPCIMessagedInterruptController.cpp
+ * registerInterrupt: kIOReturnNoResources for the second), so another
+ * client registers none and gets kIOReturnNotFound until the owner's Stop
+ * cancels its sources.
  * A vector from the device is dropped when its enabled bit is clear, else
  * ORed into pending; an armed WaitInterrupt then completes. WaitInterrupt
  * completes at once when anything is pending; CheckInterrupt exchanges
@@ -55,6 +62,8 @@ kern_return_t drv_irq_setup(struct drv_client *c, unsigned *nvec)
 		return kIOReturnNotOpen;
 	if (c->irq_setup)
 		return kIOReturnStillOpen;
+	if (d->irq_owner && d->irq_owner != c)
+		return kIOReturnNotFound;
 	n = upci_irq_count(d->sim, UPCI_IRQ_MSIX);
 	if (n <= 0) {
 		type = UPCI_IRQ_MSI;
@@ -73,10 +82,9 @@ kern_return_t drv_irq_setup(struct drv_client *c, unsigned *nvec)
 		goto fail;
 	}
 	memset(c->page->enabled, 0xff, sizeof(c->page->enabled));
-	/* ConfigureInterrupts on the device, once for all its clients. */
-	if (d->irq_users == 0 && upci_irq_enable(d->sim, type, (unsigned)n) != n)
+	if (upci_irq_enable(d->sim, type, (unsigned)n) != n)
 		goto fail;
-	d->irq_users++;
+	d->irq_owner = c;
 	c->irq_setup = 1;
 	c->nirq = (unsigned)n;
 	*nvec = (unsigned)n;
@@ -106,8 +114,10 @@ void drv_irq_release(struct drv_client *c)
 	c->page_fd = -1;
 	c->irq_setup = 0;
 	c->nirq = 0;
-	if (--c->d->irq_users == 0)
+	if (c->d->irq_owner == c) {
+		c->d->irq_owner = NULL;
 		upci_irq_disable(c->d->sim);
+	}
 }
 
 kern_return_t drv_irq_check(struct drv_client *c, uint64_t pending[DEXT_IRQ_WORDS])
@@ -150,17 +160,14 @@ kern_return_t drv_irq_set_mask(struct drv_client *c, const uint64_t mask[DEXT_IR
 void drv_irq_vector(struct drv_dev *d, unsigned vec)
 {
 	uint64_t bit = UINT64_C(1) << (vec % 64);
+	struct drv_client *c = d->irq_owner;
 
-	if (vec >= DEXT_MAX_VECTORS)
+	if (vec >= DEXT_MAX_VECTORS || !c || !c->irq_setup || vec >= c->nirq)
 		return;
-	for (struct drv_client *c = d->clients; c; c = c->next) {
-		if (!c->irq_setup || vec >= c->nirq)
-			continue;
-		if (!(__atomic_load_n(&c->page->enabled[vec / 64], __ATOMIC_ACQUIRE) & bit))
-			continue;
-		__atomic_fetch_or(&c->page->pending[vec / 64], bit, __ATOMIC_RELEASE);
-		complete(c);
-	}
+	if (!(__atomic_load_n(&c->page->enabled[vec / 64], __ATOMIC_ACQUIRE) & bit))
+		return;
+	__atomic_fetch_or(&c->page->pending[vec / 64], bit, __ATOMIC_RELEASE);
+	complete(c);
 }
 
 static void route(struct drv_dev *d, const uint64_t pend[UPCI_IRQ_WORDS])
@@ -174,7 +181,7 @@ void drv_irq_poll_device(struct drv_dev *d)
 {
 	uint64_t pend[UPCI_IRQ_WORDS];
 
-	if (d->irq_users && upci_irq_take_pending(d->sim, pend) > 0)
+	if (d->irq_owner && upci_irq_take_pending(d->sim, pend) > 0)
 		route(d, pend);
 }
 

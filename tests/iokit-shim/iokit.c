@@ -221,48 +221,26 @@ io_object_t IOIteratorNext(io_iterator_t iterator)
 
 kern_return_t IOObjectRelease(io_object_t object)
 {
-	kern_return_t kr = kIOReturnSuccess;
+	static const enum shim_kind entries[] = {SHIM_SERVICE, SHIM_PCIDEV, SHIM_BRIDGE, SHIM_ROOTPORT,
+						 SHIM_HOSTBRIDGE};
+	kern_return_t kr = KERN_INVALID_ARGUMENT;
 	void *p;
 
 	pthread_mutex_lock(&shim_lock);
 	if ((p = shim_name_get(object, SHIM_ITERATOR)) != NULL) {
 		free(p);
 		shim_name_free(object);
-	} else if (shim_name_get(object, SHIM_SERVICE)) {
-		shim_name_free(object);
-	} else {
-		kr = KERN_INVALID_ARGUMENT;
+		kr = kIOReturnSuccess;
+	} else if (shim_interest_release(object)) {
+		kr = kIOReturnSuccess;
 	}
+	for (size_t i = 0; kr != kIOReturnSuccess && i < sizeof(entries) / sizeof(entries[0]); i++)
+		if (shim_name_get(object, entries[i])) {
+			shim_name_free(object);
+			kr = kIOReturnSuccess;
+		}
 	pthread_mutex_unlock(&shim_lock);
 	return kr;
-}
-
-CFTypeRef IORegistryEntryCreateCFProperty(io_registry_entry_t entry, CFStringRef key, CFAllocatorRef allocator,
-					  IOOptionBits options)
-{
-	struct drv_dev *d;
-	CFTypeRef v = NULL;
-
-	(void)allocator;
-	(void)options;
-	pthread_mutex_lock(&shim_lock);
-	d = shim_name_get(entry, SHIM_SERVICE);
-	if (d && CFEqual(key, CFSTR(DEXT_USER_CLASS_KEY)))
-		v = shim_cfstring_new(d->user_class);
-	pthread_mutex_unlock(&shim_lock);
-	return v;
-}
-
-kern_return_t IORegistryEntryGetRegistryEntryID(io_registry_entry_t entry, uint64_t *entryID)
-{
-	struct drv_dev *d;
-
-	pthread_mutex_lock(&shim_lock);
-	d = shim_name_get(entry, SHIM_SERVICE);
-	if (d)
-		*entryID = d->entry_id;
-	pthread_mutex_unlock(&shim_lock);
-	return d ? kIOReturnSuccess : kIOReturnBadArgument;
 }
 
 /* ---- connections ---- */
@@ -285,6 +263,8 @@ kern_return_t IOServiceOpen(io_service_t service, task_port_t owningTask, uint32
 		kr = kIOReturnNotAttached;
 	else
 		kr = drv_open(d, &c);
+	if (kr == kIOReturnSuccess)
+		d->opens++;
 	if (kr == kIOReturnSuccess) {
 		c->name = shim_name_new(SHIM_CONNECT, c);
 		*connect = c->name;
@@ -307,14 +287,21 @@ kern_return_t IOServiceClose(io_connect_t connect)
 	return c ? kIOReturnSuccess : kIOReturnBadArgument;
 }
 
-/* The client behind @name, or the Mach error a dead connection gives. */
+/*
+ * The client behind @name, or the Mach error a dead connection gives.
+ * Once the instance is terminated the connection still exists (the
+ * client holds its port until IOServiceClose) but every call into the
+ * dext fails: kIOReturnOffline from IOUserServer::rpc or ::instantiate
+ * for an inactive service, MIG_SERVER_DIED when the dext process died
+ * (xnu IOUserServer.cpp).
+ */
 static kern_return_t client_of(mach_port_t name, struct drv_client **c)
 {
 	*c = shim_name_get(name, SHIM_CONNECT);
 	if (!*c)
 		return MACH_SEND_INVALID_DEST;
 	if ((*c)->d->terminated)
-		return kIOReturnNotAttached;
+		return (*c)->d->dead_kr;
 	return kIOReturnSuccess;
 }
 
@@ -384,6 +371,11 @@ kern_return_t IOConnectMapMemory64(io_connect_t connect, uint32_t memoryType, ta
 		kr = kIOReturnBadArgument;
 	if (kr == kIOReturnSuccess)
 		kr = drv_map(c, memoryType, options, atAddress, ofSize);
+	/* xnu IOUserClient.cpp is_io_connect_map_memory_into_task: a mapping
+	 * that could not be made is kIOReturnBadArgument, whatever the
+	 * driver's CopyClientMemoryForType said. */
+	if (kr != kIOReturnSuccess && kr != MACH_SEND_INVALID_DEST)
+		kr = kIOReturnBadArgument;
 	last_map.type = memoryType;
 	last_map.options = options;
 	last_map.kr = kr;
@@ -402,6 +394,8 @@ kern_return_t IOConnectUnmapMemory64(io_connect_t connect, uint32_t memoryType, 
 	kr = client_of(connect, &c);
 	if (kr == kIOReturnSuccess && fromTask != mach_task_self())
 		kr = kIOReturnBadArgument;
+	/* Unmapping asks the driver for the memory again (xnu IOUserClient.cpp
+	 * is_io_connect_unmap_memory_from_task): its error comes back as is. */
 	if (kr == kIOReturnSuccess)
 		kr = drv_unmap(c, memoryType, atAddress);
 	pthread_mutex_unlock(&shim_lock);

@@ -8,8 +8,9 @@
  *
  * Devices come from iokit_shim_configure() or, at the first IOKit call,
  * from the environment: UPCI_IOKIT_SHIM="00:01.0=sim:edu;00:02.0=sim:testdev?vectors=256".
- * The registry also always holds one IOUserService of another class, which
- * matching must skip.
+ * An address may name its PCIe root first, "1/00:01.0" (default 0): Apple
+ * Silicon numbers the buses of each root from 0. The registry also always
+ * holds one IOUserService of another class, which matching must skip.
  *
  * Nothing here exists on macOS: this is the simulation that lets the
  * backend's source run on Linux.
@@ -22,8 +23,10 @@
 
 #include "upci/upci.h"
 
-/* Replace the simulated devices ("BB:DD.F=URI;..."). 0, -EINVAL (bad
- * spec), -EBUSY (a connection is open), or upci_open's error. */
+#define IOKIT_SHIM_MAX_ROOTS 16
+
+/* Replace the simulated devices ("[ROOT/]BB:DD.F=URI;..."). 0, -EINVAL
+ * (bad spec), -EBUSY (a connection is open), or upci_open's error. */
 int iokit_shim_configure(const char *spec);
 /* Close every connection the caller left open and every device; returns
  * how many IOKit objects (iterators, services, connections, mappings,
@@ -61,11 +64,26 @@ void iokit_shim_script(uint32_t selector, kern_return_t kr, const uint64_t *out,
 
 #define IOKIT_SHIM_NO_IRQ_PAGE  (1u << 0) /* memory type 7 cannot be mapped */
 #define IOKIT_SHIM_DENY_OPEN    (1u << 1) /* IOServiceOpen: kIOReturnNotPermitted */
-/* RegisterDMARegion ignores upci's direction input and maps every region
- * read-write, as the shipped driver does. By default the model honours it
- * (what a driver passing it to CreateMemoryDescriptorFromClient does). */
-#define IOKIT_SHIM_IGNORE_DIRECTION (1u << 2)
+/* Termination sends no interest message: a call is the first to learn
+ * that the instance is gone (the notice can lag behind a call). */
+#define IOKIT_SHIM_QUIET_TERMINATION (1u << 2)
 void iokit_shim_set_faults(unsigned faults);
+
+/* What RegisterDMARegion and AllocateDMABuffer return when the DART is
+ * full, on the devices configured now (0: kIOReturnNoResources). The dext passes
+ * PrepareForDMA's code through and the DART mapper's code is not
+ * published; upci must cope with any of the plausible ones. */
+void iokit_shim_set_dart_error(kern_return_t kr);
+
+/* The instance at BB:DD.F is terminated: kIOReturnOffline for a removed
+ * device (Thunderbolt unplug) or a stopped driver, MIG_SERVER_DIED for a
+ * dext that crashed is what later calls get. 0 or -ENOENT. */
+int iokit_shim_unplug(uint8_t bus, uint8_t dev, uint8_t fn, kern_return_t kr);
+/* IOServiceOpen calls that created a user client of BB:DD.F so far (the
+ * dext allocates ~323 MiB for each). */
+unsigned iokit_shim_opens(uint8_t bus, uint8_t dev, uint8_t fn);
+/* User clients not closed yet, terminated ones included. */
+unsigned iokit_shim_connections(void);
 
 /* Called when WaitInterrupt arrives, before the model looks at the
  * pending bits: a vector fired here lands between drain and re-arm. */

@@ -83,6 +83,52 @@ const char *iokit_shim_last_reset(uint8_t bus, uint8_t dev, uint8_t fn)
 	return r;
 }
 
+int iokit_shim_unplug(uint8_t bus, uint8_t dev, uint8_t fn, kern_return_t kr)
+{
+	struct drv_dev *d;
+
+	pthread_mutex_lock(&shim_lock);
+	d = find_locked(bus, dev, fn);
+	if (d)
+		drv_terminate(d, kr);
+	pthread_mutex_unlock(&shim_lock);
+	return d ? 0 : -ENOENT;
+}
+
+unsigned iokit_shim_opens(uint8_t bus, uint8_t dev, uint8_t fn)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&shim_lock);
+	drv_ensure_init();
+	for (struct drv_dev *d = shim_devices; d; d = d->next)
+		if (d->sim && d->bus == bus && d->dev == dev && d->fn == fn)
+			n += d->opens;
+	pthread_mutex_unlock(&shim_lock);
+	return n;
+}
+
+unsigned iokit_shim_connections(void)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&shim_lock);
+	for (struct drv_dev *d = shim_devices; d; d = d->next)
+		for (struct drv_client *c = d->clients; c; c = c->next)
+			n++;
+	pthread_mutex_unlock(&shim_lock);
+	return n;
+}
+
+void iokit_shim_set_dart_error(kern_return_t kr)
+{
+	pthread_mutex_lock(&shim_lock);
+	drv_ensure_init();
+	for (struct drv_dev *d = shim_devices; d; d = d->next)
+		d->dart_error = kr ? kr : kIOReturnNoResources;
+	pthread_mutex_unlock(&shim_lock);
+}
+
 unsigned iokit_shim_live_objects_locked(void)
 {
 	unsigned n = shim_names_live();

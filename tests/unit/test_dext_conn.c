@@ -42,16 +42,17 @@ static void test_one_connection_per_service(void **state)
 
 	(void)state;
 	assert_int_equal(upci_open(&a, EDU_URI), 0);
-	assert_int_equal(iokit_shim_live_objects(), 1);
+	assert_int_equal(iokit_shim_connections(), 1);
 	assert_int_equal(upci_open(&b, EDU_URI), 0);
-	assert_int_equal(iokit_shim_live_objects(), 1); /* the same connection */
+	assert_int_equal(iokit_shim_connections(), 1); /* the same connection */
 	assert_int_equal(upci_open(&c, TD_URI), 0);
-	assert_int_equal(iokit_shim_live_objects(), 2); /* another service, another one */
+	assert_int_equal(iokit_shim_connections(), 2); /* another service, another one */
 	upci_close(a);
-	assert_int_equal(iokit_shim_live_objects(), 2);
+	assert_int_equal(iokit_shim_connections(), 2);
 	upci_close(b);
 	upci_close(c);
-	assert_int_equal(iokit_shim_live_objects(), 0);
+	assert_int_equal(iokit_shim_connections(), 0);
+	assert_int_equal(iokit_shim_live_objects(), 0); /* ports and notifications too */
 }
 
 /* upci's claim is exclusive in the process, on top of the driver's. */
@@ -99,7 +100,10 @@ static void test_driver_opener_rule(void **state)
 	IOServiceClose(first);
 	assert_int_equal(iokit_shim_claim_state(EDU, &refs, &open), 0);
 	assert_true(refs == 1 && !open);
-	assert_int_equal(dext_register_dma(second, 0x1000, (uint64_t)(uintptr_t)&x, 4, DEXT_DIR_OUTIN, &bus, &len),
+	/* Closed for the second claimant too: memory and bus mastering off. */
+	assert_int_equal(upci_config_read(iokit_shim_simdev(EDU), PCI_COMMAND, 2, &cmd), 0);
+	assert_int_equal(cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER), 0);
+	assert_int_equal(dext_register_dma(second, 0x1000, (uint64_t)(uintptr_t)&x, 4, &bus, &len),
 			 -EPERM);
 	IOServiceClose(second);
 	assert_int_equal(iokit_shim_claim_state(EDU, &refs, &open), 0);
@@ -148,7 +152,7 @@ static void test_driver_releases_on_close(void **state)
 
 	(void)state;
 	assert_int_equal(dext_claim(c), 0);
-	assert_int_equal(dext_register_dma(c, 0x1000, (uint64_t)(uintptr_t)page, 16384, DEXT_DIR_OUTIN, &bus, &len), 0);
+	assert_int_equal(dext_register_dma(c, 0x1000, (uint64_t)(uintptr_t)page, 16384, &bus, &len), 0);
 	assert_int_equal(dext_alloc_dma_buffer(c, 16384, 0, &b), 0);
 	assert_int_equal(dext_setup_interrupts(c, &n), 0);
 	assert_int_equal(n, 256);
@@ -188,11 +192,13 @@ static void test_bar_registers(void **state)
 
 	(void)state;
 	assert_int_equal(dext_config_read(c, PCI_BASE_ADDRESS_0, 4, &v), 0);
-	assert_int_equal(v, 0); /* 32-bit, non-prefetchable memory at "0" */
+	assert_int_equal(v, 0); /* 32-bit, non-prefetchable memory at "0", claimed or not */
+	assert_int_equal(dext_claim(c), 0);
 	assert_int_equal(dext_config_read(c, PCI_BASE_ADDRESS_0 + 3, 1, &v), 0);
 	assert_int_equal(v, 0xc0); /* the raw byte: the address macOS assigned */
 	IOServiceClose(c);
 	assert_int_equal(upci_open(&d, EDU_URI), 0);
+	assert_int_equal(upci_claim(d), 0);
 	assert_int_equal(upci_config_read(d, PCI_BASE_ADDRESS_0 + 3, 1, &v), 0);
 	assert_int_equal(v, 0);
 	assert_int_equal(upci_config_read(d, PCI_BASE_ADDRESS_0 + 2, 2, &v), 0);

@@ -4,11 +4,11 @@
  * 16 KiB granules), its limits reached and reported clearly (-ENOSPC for
  * 1.5 GiB mapped and for 65,536 mappings, -ERANGE when no single bus
  * segment exists), chunking of large regions, the driver's table rules
- * (duplicate key, unknown key, probe), rollback, and the direction input.
+ * (duplicate key, unknown key, probe), rollback, whatever code a full DART
+ * gives, and one-direction mappings refused (the driver maps read-write).
  */
 #include <sys/mman.h>
 
-#include "edu_regs.h"
 #include "test_dext_util.h"
 
 #define EDU 0, 1, 0
@@ -84,7 +84,7 @@ static void test_65536_mappings(void **state)
 	assert_int_equal(iokit_shim_dma_regions(EDU), DEXT_DMA_SLOTS);
 	/* Another client has slots left, but the DART has no mapping left. */
 	other = raw_open(EDU);
-	assert_int_equal(dext_register_dma(other, 0x1000, (uint64_t)(uintptr_t)m, 4096, DEXT_DIR_OUTIN, &bus, &len),
+	assert_int_equal(dext_register_dma(other, 0x1000, (uint64_t)(uintptr_t)m, 4096, &bus, &len),
 			 -ENOSPC);
 	IOServiceClose(other);
 	assert_int_equal(upci_release(d), 0); /* unmaps every region */
@@ -165,14 +165,13 @@ static void test_chunks(void **state)
 	c = raw_open(EDU);
 	assert_int_equal(dext_claim(c), 0);
 	/* 2 GiB: two chunks; the answer is the first one's segment. */
-	assert_int_equal(dext_register_dma(c, 0x100000, (uint64_t)(uintptr_t)m, size, DEXT_DIR_OUTIN, &bus, &len), 0);
+	assert_int_equal(dext_register_dma(c, 0x100000, (uint64_t)(uintptr_t)m, size, &bus, &len), 0);
 	assert_true(len == DEXT_DMA_CHUNK);
 	assert_true(dart_mapped() == size);
 	assert_int_equal(dext_unregister_dma(c, 0x100000), 0);
 	assert_int_equal(dart_mapped(), 0);
 	/* More than 128 chunks: NoSpace before anything is mapped. */
-	assert_int_equal(dext_register_dma(c, 0x100000, (uint64_t)(uintptr_t)m, 129 * DEXT_DMA_CHUNK, DEXT_DIR_OUTIN,
-					   &bus, &len),
+	assert_int_equal(dext_register_dma(c, 0x100000, (uint64_t)(uintptr_t)m, 129 * DEXT_DMA_CHUNK, &bus, &len),
 			 -ENOSPC);
 	IOServiceClose(c);
 	/* Through upci one bus address must cover the region: refused. */
@@ -194,14 +193,14 @@ static void test_table_rules(void **state)
 	(void)state;
 	m[8] = 0x42;
 	/* Nobody claimed the device: the driver says NotOpen. */
-	assert_int_equal(dext_register_dma(c, 0x100000, (uint64_t)(uintptr_t)m, G, DEXT_DIR_OUTIN, &bus, &len), -EPERM);
+	assert_int_equal(dext_register_dma(c, 0x100000, (uint64_t)(uintptr_t)m, G, &bus, &len), -EPERM);
 	assert_int_equal(dext_claim(c), 0);
-	assert_int_equal(dext_register_dma(c, 0x100000, 0, G, DEXT_DIR_OUTIN, &bus, &len), -EINVAL); /* no va */
-	assert_int_equal(dext_register_dma(c, 0x100000, (uint64_t)(uintptr_t)m, 0, DEXT_DIR_OUTIN, &bus, &len), -EINVAL);
-	assert_int_equal(dext_register_dma(c, 0x100000, (uint64_t)(uintptr_t)m, G, DEXT_DIR_OUTIN, &bus, &len), 0);
+	assert_int_equal(dext_register_dma(c, 0x100000, 0, G, &bus, &len), -EINVAL); /* no va */
+	assert_int_equal(dext_register_dma(c, 0x100000, (uint64_t)(uintptr_t)m, 0, &bus, &len), -EINVAL);
+	assert_int_equal(dext_register_dma(c, 0x100000, (uint64_t)(uintptr_t)m, G, &bus, &len), 0);
 	assert_true(len == G);
 	/* The key is the IOVA: a second region under it is StillOpen. */
-	assert_int_equal(dext_register_dma(c, 0x100000, (uint64_t)(uintptr_t)m + G, G, DEXT_DIR_OUTIN, &bus, &len),
+	assert_int_equal(dext_register_dma(c, 0x100000, (uint64_t)(uintptr_t)m + G, G, &bus, &len),
 			 -EEXIST);
 	assert_int_equal(dext_probe_dma(c, 0x100000, 8, &w), 0);
 	assert_int_equal(w & 0xff, 0x42);
@@ -214,55 +213,59 @@ static void test_table_rules(void **state)
 	unreserve(base, 2 * G);
 }
 
-/* edu writes 256 bytes into @dst through its DMA engine; the fault count
- * tells whether the IOMMU let it. */
-static unsigned edu_write_to(upci_dev *d, uint64_t dst_bus)
-{
-	uint64_t v = EDU_DMA_CMD_START, f0 = 0, f1 = 0;
-	int tries = 1000;
-
-	assert_int_equal(upci_mmio_read(d, EDU_BAR, EDU_REG_DMA_FAULTS, 4, &f0), 0);
-	assert_int_equal(upci_mmio_write(d, EDU_BAR, EDU_REG_DMA_SRC, 8, EDU_DMA_START), 0);
-	assert_int_equal(upci_mmio_write(d, EDU_BAR, EDU_REG_DMA_DST, 8, dst_bus), 0);
-	assert_int_equal(upci_mmio_write(d, EDU_BAR, EDU_REG_DMA_COUNT, 8, 256), 0);
-	assert_int_equal(upci_mmio_write(d, EDU_BAR, EDU_REG_DMA_CMD, 8, EDU_DMA_CMD_START | EDU_DMA_CMD_TO_RAM), 0);
-	while (tries-- && (v & EDU_DMA_CMD_START))
-		assert_int_equal(upci_mmio_read(d, EDU_BAR, EDU_REG_DMA_CMD, 8, &v), 0);
-	assert_int_equal(upci_mmio_read(d, EDU_BAR, EDU_REG_DMA_FAULTS, 4, &f1), 0);
-	return (unsigned)(f1 - f0);
-}
-
-/* A device-read-only region: the direction input makes the DART refuse
- * the device's writes; the shipped driver (which ignores it) does not. */
-static void direction(unsigned faults, unsigned want_faults)
+/* The driver maps every region read-write: upci refuses to pretend. */
+static void test_one_direction_refused(void **state)
 {
 	void *base;
 	uint8_t *m = reserve(G, &base);
-	struct iokit_shim_call k;
 	upci_dev *d = NULL;
 	uint64_t bus = 0;
 
-	iokit_shim_set_faults(faults);
+	(void)state;
 	assert_int_equal(upci_open(&d, EDU_URI), 0);
 	assert_int_equal(upci_claim(d), 0);
-	assert_int_equal(upci_dma_map(d, 0x100000, m, G, UPCI_DMA_READ, &bus), 0);
-	iokit_shim_last_call(&k);
-	assert_true(k.selector == DEXT_SEL_REGISTER_DMA && k.nin == 4 && k.in[3] == DEXT_DIR_OUT);
-	assert_int_equal(edu_write_to(d, bus), want_faults);
+	assert_int_equal(upci_dma_map(d, 0x100000, m, G, UPCI_DMA_READ, &bus), -ENOTSUP);
+	assert_int_equal(upci_dma_map(d, 0x100000, m, G, UPCI_DMA_WRITE, &bus), -ENOTSUP);
+	assert_int_equal(iokit_shim_dma_regions(EDU), 0); /* the driver was not asked */
+	assert_int_equal(upci_dma_map(d, 0x100000, m, G, 0, &bus), 0); /* 0: both */
 	upci_close(d);
 	unreserve(base, G);
 }
 
-static void test_direction_honoured(void **state)
+/* A full DART fails PrepareForDMA with a code nobody outside Apple knows;
+ * the driver passes it on. Whatever it is, upci says -ENOSPC. */
+static void full_dart(kern_return_t kr, int raw)
 {
-	(void)state;
-	direction(0, 1);
+	const uint64_t part = 512 * MiB;
+	void *base;
+	uint8_t *m = reserve(part, &base);
+	io_connect_t c;
+	upci_dev *d = NULL;
+	uint64_t bus = 0, len = 0;
+
+	iokit_shim_set_dart_error(kr);
+	assert_int_equal(upci_open(&d, EDU_URI), 0);
+	assert_int_equal(upci_claim(d), 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(upci_dma_map(d, (uint64_t)(i + 1) << 32, m, part, UPCI_DMA_RW, &bus), 0);
+	assert_int_equal(upci_dma_map(d, UINT64_C(4) << 32, m, G, UPCI_DMA_RW, &bus), -ENOSPC);
+	c = raw_open(EDU); /* the raw code, through another client */
+	assert_int_equal(dext_register_dma(c, 0x1000, (uint64_t)(uintptr_t)m, G, &bus, &len), raw);
+	IOServiceClose(c);
+	upci_close(d);
+	unreserve(base, part);
 }
 
-static void test_direction_ignored_by_shipped_driver(void **state)
+static void test_full_dart_no_resources(void **state)
 {
 	(void)state;
-	direction(IOKIT_SHIM_IGNORE_DIRECTION, 0);
+	full_dart(kIOReturnNoResources, -ENOSPC);
+}
+
+static void test_full_dart_no_memory(void **state)
+{
+	(void)state;
+	full_dart(kIOReturnNoMemory, -ENOMEM);
 }
 
 int main(void)
@@ -274,8 +277,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fragmented, shim_setup, shim_teardown),
 		cmocka_unit_test_setup_teardown(test_chunks, shim_setup, shim_teardown),
 		cmocka_unit_test_setup_teardown(test_table_rules, shim_setup, shim_teardown),
-		cmocka_unit_test_setup_teardown(test_direction_honoured, shim_setup, shim_teardown),
-		cmocka_unit_test_setup_teardown(test_direction_ignored_by_shipped_driver, shim_setup, shim_teardown),
+		cmocka_unit_test_setup_teardown(test_one_direction_refused, shim_setup, shim_teardown),
+		cmocka_unit_test_setup_teardown(test_full_dart_no_resources, shim_setup, shim_teardown),
+		cmocka_unit_test_setup_teardown(test_full_dart_no_memory, shim_setup, shim_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* kern_return_t -> -errno: every mapping the backend documents. */
+#include <mach/mig_errors.h>
+
 #include "test_dext_util.h"
 
 static void test_mapping(void **state)
@@ -25,6 +27,8 @@ static void test_mapping(void **state)
 		{kIOReturnNotPermitted, -EACCES},
 		{kIOReturnNotPrivileged, -EPERM},
 		{kIOReturnNotAttached, -ENODEV},
+		{kIOReturnOffline, -ENODEV},     /* a terminated instance, a dead dext */
+		{MIG_SERVER_DIED, -ENODEV},      /* the dext died during the call */
 		{kIOReturnNoDevice, -ENODEV},
 		{kIOReturnTimeout, -ETIMEDOUT},
 		{kIOReturnOverrun, -ERANGE},
@@ -57,6 +61,8 @@ static void test_values_are_apples(void **state)
 	assert_int_equal((unsigned)kIOReturnExclusiveAccess, 0xe00002c5u);
 	assert_int_equal((unsigned)kIOReturnNoSpace, 0xe00002dbu);
 	assert_int_equal((unsigned)kIOReturnNotReady, 0xe00002d8u);
+	assert_int_equal((unsigned)kIOReturnOffline, 0xe00002d7u);
+	assert_int_equal(MIG_SERVER_DIED, -308); /* mach/mig_errors.h */
 	assert_int_equal(kIOMapWriteCombineCache, 0x400);
 	assert_int_equal(kIOMapAnywhere, 1);
 	assert_int_equal(kIOAsyncCalloutFuncIndex, 1);

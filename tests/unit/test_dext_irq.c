@@ -62,7 +62,7 @@ static void rearm_window(unsigned faults)
 	assert_int_equal(upci_irq_enable(d, UPCI_IRQ_MSIX, 0), 256);
 	iokit_shim_last_map(&m);
 	assert_int_equal(m.type, DEXT_MEM_IRQ_STATE);
-	assert_int_equal(m.kr, faults & IOKIT_SHIM_NO_IRQ_PAGE ? kIOReturnUnsupported : kIOReturnSuccess);
+	assert_int_equal(m.kr, faults & IOKIT_SHIM_NO_IRQ_PAGE ? kIOReturnBadArgument : kIOReturnSuccess);
 	/* The first arm happened in upci_irq_enable, before the hook. Vector
 	 * 5 completes it; the re-arm after draining 5 is the hook's first
 	 * call, where 77 fires: after the drain, before the arm. */
@@ -209,8 +209,11 @@ static void test_intx_stand_in(void **state)
 	bit(want, 0);
 	collect(d, want);
 	upci_close(d);
-	/* testdev: MSI-X only, no pin: neither MSI nor INTx. */
+	/* testdev: MSI-X only, no pin: neither MSI nor INTx. The counts are
+	 * capabilities, read once the device is open. */
 	assert_int_equal(upci_open(&d, TD_URI), 0);
+	assert_int_equal(upci_irq_count(d, UPCI_IRQ_MSIX), 0);
+	assert_int_equal(upci_claim(d), 0);
 	assert_int_equal(upci_irq_count(d, UPCI_IRQ_INTX), 0);
 	assert_int_equal(upci_irq_count(d, UPCI_IRQ_MSI), 0);
 	assert_int_equal(upci_irq_count(d, UPCI_IRQ_MSIX), 256);

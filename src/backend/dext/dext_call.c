@@ -78,18 +78,15 @@ int dext_free_dma_buffer(io_connect_t c)
 	return call(c, DEXT_SEL_FREE_DMA_BUFFER, NULL, 0, NULL, 0);
 }
 
-int dext_register_dma(io_connect_t c, uint64_t iova, uint64_t va, uint64_t size, unsigned dir, uint64_t *bus,
-		      uint64_t *bus_len)
+int dext_register_dma(io_connect_t c, uint64_t iova, uint64_t va, uint64_t size, uint64_t *bus, uint64_t *bus_len)
 {
-	uint64_t in[DEXT_REG_NIN_DIRECTION], out[DEXT_REG_NOUT];
+	uint64_t in[DEXT_REG_NIN], out[DEXT_REG_NOUT];
 	int ret;
 
 	in[DEXT_REG_IN_IOVA] = iova;
 	in[DEXT_REG_IN_VA] = va;
 	in[DEXT_REG_IN_SIZE] = size;
-	in[DEXT_REG_IN_DIRECTION] = dir;
-	ret = call(c, DEXT_SEL_REGISTER_DMA, in, dir == DEXT_DIR_OUTIN ? DEXT_REG_NIN : DEXT_REG_NIN_DIRECTION, out,
-		   DEXT_REG_NOUT);
+	ret = call(c, DEXT_SEL_REGISTER_DMA, in, DEXT_REG_NIN, out, DEXT_REG_NOUT);
 	if (ret)
 		return ret;
 	if (out[DEXT_REG_OUT_NSEG] != 1) {

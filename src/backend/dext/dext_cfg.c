@@ -6,7 +6,16 @@
  * synthesizes the BAR registers (type bits, address 0) for 4-byte reads
  * only; narrower reads there go through the dword too, so that every width
  * agrees. Writes pass dext_policy.c first.
+ *
+ * Until some client of the driver has claimed the device, PCIDriverKit
+ * reads config space all ones (its IOPCIDevice reaches the device only
+ * through the client that opened it: PCIDriverKit/IOPCIDevice.cpp, and
+ * IOPCIFamily's _MemoryAccess refuses everyone else). A register can
+ * read all ones for real, so such a value is checked against the vendor
+ * ID, which never does on a device that answers: -EACCES when it does.
  */
+#include <errno.h>
+
 #include "dext.h"
 #include "log.h"
 #include "pci_regs.h"
@@ -16,7 +25,20 @@ static int overlaps(uint32_t off, unsigned len, uint32_t start, uint32_t slen)
 	return off < start + slen && start < off + len;
 }
 
-int dext_cfg_read(io_connect_t port, uint32_t off, unsigned width, uint32_t *val)
+/* A value of all ones just came back: was there config access at all? */
+static int check_access(io_connect_t port)
+{
+	uint32_t vendor = 0;
+	int ret = dext_config_read(port, PCI_VENDOR_ID, 2, &vendor);
+
+	if (ret == 0 && vendor == 0xffffu) {
+		LOG_DBG("dext: config space reads all ones: nobody has the device open");
+		return -EACCES;
+	}
+	return ret;
+}
+
+static int read_one(io_connect_t port, uint32_t off, unsigned width, uint32_t *val)
 {
 	uint32_t dw;
 	int ret;
@@ -31,22 +53,33 @@ int dext_cfg_read(io_connect_t port, uint32_t off, unsigned width, uint32_t *val
 	return ret;
 }
 
+int dext_cfg_read(io_connect_t port, uint32_t off, unsigned width, uint32_t *val)
+{
+	int ret = read_one(port, off, width, val);
+
+	if (ret == 0 && *val == (width == 4 ? 0xffffffffu : (1u << (8 * width)) - 1))
+		ret = check_access(port);
+	return ret;
+}
+
 /* The covering dwords, one ConfigRead each. */
 int dext_cfg_read_block(io_connect_t port, uint32_t off, uint8_t *buf, size_t len)
 {
 	uint32_t end = off + (uint32_t)len;
+	int ones = 0;
 
 	for (uint32_t at = off & ~3u; at < end; at += 4) {
 		uint32_t dw;
-		int ret = dext_cfg_read(port, at, 4, &dw);
+		int ret = read_one(port, at, 4, &dw);
 
 		if (ret)
 			return ret;
+		ones |= dw == 0xffffffffu;
 		for (uint32_t i = 0; i < 4; i++)
 			if (at + i >= off && at + i < end)
 				buf[at + i - off] = (uint8_t)(dw >> (8 * i));
 	}
-	return 0;
+	return ones ? check_access(port) : 0;
 }
 
 int dext_cfg_write(io_connect_t port, const struct dext_policy *p, const char *uri, uint32_t off, unsigned width,

@@ -11,10 +11,16 @@
  *   StillOpen    -> -EEXIST  duplicate IOVA key
  *   NotReady     -> -EAGAIN  interrupts not set up yet
  *   NotWritable  -> -EROFS   a mapping that can only be read
- *   MACH_SEND_INVALID_DEST -> -ENODEV: the driver instance is gone
+ *   Offline, MIG_SERVER_DIED, MACH_SEND_INVALID_DEST -> -ENODEV: the
+ *                 driver instance is gone. IOUserServer answers a call
+ *                 into a terminated service or a dead dext with
+ *                 kIOReturnOffline, one the dext died during with
+ *                 MIG_SERVER_DIED (xnu IOUserServer.cpp rpc, instantiate)
  */
 #include <errno.h>
 #include <stdio.h>
+
+#include <mach/mig_errors.h>
 
 #include "dext.h"
 
@@ -45,6 +51,7 @@ static const struct {
 	{kIOReturnTimeout, -ETIMEDOUT, "kIOReturnTimeout"},
 	{kIOReturnNotReady, -EAGAIN, "kIOReturnNotReady"},
 	{kIOReturnNotAttached, -ENODEV, "kIOReturnNotAttached"},
+	{kIOReturnOffline, -ENODEV, "kIOReturnOffline"},
 	{kIOReturnNoSpace, -ENOSPC, "kIOReturnNoSpace"},
 	{kIOReturnCannotWire, -ENOMEM, "kIOReturnCannotWire"},
 	{kIOReturnNotPermitted, -EACCES, "kIOReturnNotPermitted"},
@@ -56,6 +63,7 @@ static const struct {
 	{kIOReturnInvalid, -EINVAL, "kIOReturnInvalid"},
 	{KERN_INVALID_ARGUMENT, -EINVAL, "KERN_INVALID_ARGUMENT"},
 	{MACH_SEND_INVALID_DEST, -ENODEV, "MACH_SEND_INVALID_DEST"},
+	{MIG_SERVER_DIED, -ENODEV, "MIG_SERVER_DIED"},
 };
 
 int dext_errno(kern_return_t kr)

@@ -3,8 +3,8 @@
  * The interrupt bridge of one connection: the driver's async notification
  * turned into upci__irq_raise() on the handle that enabled interrupts.
  *
- * WaitInterrupt is one-shot. Its completion runs irq_completed() on a
- * private serial dispatch queue, which drains the pending words (an atomic
+ * WaitInterrupt is one-shot. Its completion runs irq_completed() on the
+ * connection's serial dispatch queue, which drains the pending words (an atomic
  * exchange on the mapped interrupt page, or CheckInterrupt when the page
  * could not be mapped), raises each vector, then re-arms. Nothing is lost
  * in between: a vector that fires after the drain sets its pending bit, and
@@ -22,6 +22,10 @@
  * The driver keeps interrupts set up until the connection closes, so
  * "disabled" here means detached: vectors arriving with no handle attached
  * are drained and dropped, as a disabled MSI would not have been sent.
+ *
+ * When the instance goes away the driver drops the armed WaitInterrupt
+ * without completing it; the connection's termination notice wakes the
+ * waiters (dext_conn.c). A re-arm that finds the instance gone says so.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,9 +35,9 @@
 
 struct dext_irq {
 	io_connect_t conn;
-	IONotificationPortRef port;
-	mach_port_t wake_port;
-	dispatch_queue_t queue;
+	mach_port_t wake_port;      /* the connection's notification port */
+	void (*lost)(void *arg);
+	void *lost_arg;
 	struct dext_irq_page *page; /* the mapped state page, or NULL */
 	pthread_mutex_t lock;       /* held by irq_completed() throughout */
 	struct upci_dev *target;    /* NULL: detached */
@@ -100,6 +104,7 @@ static void irq_completed(void *refcon, IOReturn result, void **args, uint32_t n
 {
 	struct dext_irq *q = refcon;
 	uint64_t bits[DEXT_IRQ_WORDS];
+	int ret;
 
 	(void)args;
 	(void)nargs;
@@ -110,15 +115,20 @@ static void irq_completed(void *refcon, IOReturn result, void **args, uint32_t n
 	}
 	if (result != kIOReturnSuccess)
 		LOG_WARN("dext: WaitInterrupt completed with %s", dext_kr_name(result));
-	if (drain(q, bits) == 0)
+	ret = drain(q, bits);
+	if (ret == 0)
 		deliver(q, bits);
 	else
 		LOG_ERR("dext: CheckInterrupt failed; pending vectors may be late");
-	(void)arm(q);
+	if (ret != -ENODEV)
+		ret = arm(q);
 	pthread_mutex_unlock(&q->lock);
+	if (ret == -ENODEV)
+		q->lost(q->lost_arg);
 }
 
-int dext_irq_create(io_connect_t c, const char *label, struct dext_irq **out)
+int dext_irq_create(io_connect_t c, IONotificationPortRef port, void (*lost)(void *arg), void *arg,
+		    struct dext_irq **out)
 {
 	static const uint64_t all[DEXT_IRQ_WORDS] = {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
 	struct dext_irq *q = calloc(1, sizeof(*q));
@@ -129,6 +139,9 @@ int dext_irq_create(io_connect_t c, const char *label, struct dext_irq **out)
 	if (!q)
 		return -ENOMEM;
 	q->conn = c;
+	q->lost = lost;
+	q->lost_arg = arg;
+	q->wake_port = IONotificationPortGetMachPort(port);
 	pthread_mutex_init(&q->lock, NULL);
 	ret = dext_set_irq_mask(c, all);
 	if (ret) {
@@ -145,13 +158,6 @@ int dext_irq_create(io_connect_t c, const char *label, struct dext_irq **out)
 	}
 	if (!q->page)
 		LOG_INFO("dext: interrupt page not mappable; draining with CheckInterrupt");
-	ret = -ENOMEM;
-	q->port = IONotificationPortCreate(kIOMainPortDefault);
-	q->queue = dispatch_queue_create(label, DISPATCH_QUEUE_SERIAL);
-	if (!q->port || !q->queue)
-		goto fail;
-	IONotificationPortSetDispatchQueue(q->port, q->queue);
-	q->wake_port = IONotificationPortGetMachPort(q->port);
 	pthread_mutex_lock(&q->lock);
 	ret = arm(q);
 	pthread_mutex_unlock(&q->lock);
@@ -160,10 +166,6 @@ int dext_irq_create(io_connect_t c, const char *label, struct dext_irq **out)
 	*out = q;
 	return 0;
 fail:
-	if (q->port)
-		IONotificationPortDestroy(q->port);
-	if (q->queue)
-		dispatch_release(q->queue);
 	if (q->page)
 		dext_unmap(c, DEXT_MEM_IRQ_STATE, q->page);
 	pthread_mutex_destroy(&q->lock);
@@ -187,23 +189,17 @@ void dext_irq_detach(struct dext_irq *q)
 	pthread_mutex_unlock(&q->lock);
 }
 
-static void flush_done(void *arg)
-{
-	(void)arg;
-}
-
-void dext_irq_destroy(struct dext_irq *q)
+void dext_irq_stop(struct dext_irq *q)
 {
 	pthread_mutex_lock(&q->lock);
 	q->closing = 1;
 	q->target = NULL;
 	pthread_mutex_unlock(&q->lock);
-	/* Destroying the port stops deliveries; a callback already queued or
-	 * running sees closing and returns, and the sync call waits for it. */
-	IONotificationPortDestroy(q->port);
-	dispatch_sync_f(q->queue, NULL, flush_done);
-	dispatch_release(q->queue);
-	if (q->page)
+}
+
+void dext_irq_free(struct dext_irq *q, int gone)
+{
+	if (q->page && !gone)
 		dext_unmap(q->conn, DEXT_MEM_IRQ_STATE, q->page);
 	pthread_mutex_destroy(&q->lock);
 	free(q);

@@ -20,6 +20,32 @@
 #define DEXT_USER_CLASS_KEY "IOUserClass"
 #define DEXT_CLIENT_TYPE   0u                  /* IOServiceOpen type */
 
+/*
+ * The properties IOPCIFamily gives the instance's provider, an IOPCIDevice,
+ * when it enumerates the function (IOPCIConfigurator.cpp
+ * constructProperties, constructAddressingProperties; IOPCIBridge.cpp
+ * checkProperties): readable with nothing open. The IDs are OSData
+ * holding a native (little-endian) uint32_t; the subsystem ones are
+ * absent when the function's subsystem register is 0.
+ */
+#define DEXT_PCI_CLASS          "IOPCIDevice"
+#define DEXT_PROP_VENDOR        "vendor-id"
+#define DEXT_PROP_DEVICE        "device-id"
+#define DEXT_PROP_REVISION      "revision-id"
+#define DEXT_PROP_CLASS         "class-code"
+#define DEXT_PROP_SUBSYS_VENDOR "subsystem-vendor-id"
+#define DEXT_PROP_SUBSYS        "subsystem-id"
+#define DEXT_PROP_PCIE          "IOPCIExpressCapabilities" /* PCI Express functions only */
+/* "reg": IOPCIPhysicalAddress records; the first one's physHi (a native
+ * uint32_t) names the function. */
+#define DEXT_PROP_REG           "reg"
+#define DEXT_REG_BUS_SHIFT      16u
+#define DEXT_REG_BUS_MASK       0xffu
+#define DEXT_REG_DEV_SHIFT      11u
+#define DEXT_REG_DEV_MASK       0x1fu
+#define DEXT_REG_FN_SHIFT       8u
+#define DEXT_REG_FN_MASK        0x7u
+
 enum dext_selector {
 	DEXT_SEL_GET_IDENTITY = 0,
 	DEXT_SEL_CLAIM = 1,
@@ -53,20 +79,6 @@ enum { DEXT_ALLOC_IN_SIZE, DEXT_ALLOC_IN_ALIGN, DEXT_ALLOC_NIN };
 enum { DEXT_ALLOC_OUT_SIZE, DEXT_ALLOC_OUT_FLAGS, DEXT_ALLOC_OUT_NSEG, DEXT_ALLOC_OUT_SEG0_ADDR,
        DEXT_ALLOC_OUT_SEG0_LEN, DEXT_ALLOC_OUT_CLASS, DEXT_ALLOC_NOUT };
 enum { DEXT_REG_IN_IOVA, DEXT_REG_IN_VA, DEXT_REG_IN_SIZE, DEXT_REG_NIN };
-/*
- * upci's extension of RegisterDMARegion: a 4th input, the DriverKit memory
- * direction for the region (IN: the device writes memory, OUT: it reads
- * it, OUTIN: both). The shipped driver checks for at least 3 inputs and
- * maps every region OutIn, so it ignores this; a driver that passes it to
- * CreateMemoryDescriptorFromClient gets a DART mapping with the device's
- * access restricted. upci sends it only for regions that are not
- * read-write, so read-write registrations are exactly the documented call.
- */
-#define DEXT_REG_IN_DIRECTION 3
-#define DEXT_REG_NIN_DIRECTION 4
-#define DEXT_DIR_IN    1u /* kIOMemoryDirectionIn */
-#define DEXT_DIR_OUT   2u /* kIOMemoryDirectionOut */
-#define DEXT_DIR_OUTIN 3u /* kIOMemoryDirectionOutIn */
 enum { DEXT_REG_OUT_NSEG, DEXT_REG_OUT_BUS, DEXT_REG_OUT_BUS_LEN, DEXT_REG_NOUT };
 enum { DEXT_UNREG_IN_IOVA, DEXT_UNREG_NIN };
 enum { DEXT_PROBE_IN_IOVA, DEXT_PROBE_IN_OFFSET, DEXT_PROBE_NIN };

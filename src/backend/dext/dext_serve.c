@@ -25,12 +25,13 @@ static int status_only(uint32_t off, unsigned width)
 
 static int serve_config_write(void *opaque, upci_dev *dev, uint32_t off, unsigned width, uint32_t *val)
 {
-	const struct dext_policy *p = dext_policy_of(dev);
+	struct dext_policy pol;
+	const struct dext_policy *p = &pol;
 	unsigned mask;
 	int ret;
 
 	(void)opaque;
-	if (!p)
+	if (!dext_policy_of(dev, &pol))
 		return VFU_CFG_FORWARD; /* not a dext device: nothing to protect */
 	mask = dext_policy_write_mask(p, off, width);
 	if (mask == (1u << width) - 1)
@@ -56,5 +57,7 @@ const struct vfu_cfg_policy upci_dext_serve_policy = {
 
 const struct vfu_cfg_policy *upci_dext_cfg_policy(upci_dev *dev)
 {
-	return dext_policy_of(dev) ? &upci_dext_serve_policy : NULL;
+	struct dext_policy p;
+
+	return dext_policy_of(dev, &p) ? &upci_dext_serve_policy : NULL;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <CoreFoundation/CoreFoundation.h>
+#include <IOKit/IOKitKeys.h>
 #include <IOKit/IOReturn.h>
 #include <IOKit/IOTypes.h>
 #include <IOKit/OSMessageNotification.h>
@@ -21,6 +22,8 @@ extern const mach_port_t kIOMainPortDefault;
 
 typedef struct IONotificationPort *IONotificationPortRef;
 typedef void (*IOAsyncCallback)(void *refcon, IOReturn result, void **args, uint32_t numArgs);
+typedef void (*IOServiceInterestCallback)(void *refcon, io_service_t service, uint32_t messageType,
+					  void *messageArgument);
 
 CFMutableDictionaryRef IOServiceMatching(const char *name);
 kern_return_t IOServiceGetMatchingServices(mach_port_t mainPort, CFDictionaryRef matching, io_iterator_t *existing);
@@ -29,6 +32,15 @@ kern_return_t IOObjectRelease(io_object_t object);
 CFTypeRef IORegistryEntryCreateCFProperty(io_registry_entry_t entry, CFStringRef key, CFAllocatorRef allocator,
 					  IOOptionBits options);
 kern_return_t IORegistryEntryGetRegistryEntryID(io_registry_entry_t entry, uint64_t *entryID);
+/* Apple declares the names below `const io_name_t` (char[128]), which
+ * decays to this pointer; spelt so, GCC does not take a string literal
+ * for a 128-byte read. */
+kern_return_t IORegistryEntryGetParentEntry(io_registry_entry_t entry, const char *plane,
+					    io_registry_entry_t *parent);
+boolean_t IOObjectConformsTo(io_object_t object, const char *className);
+kern_return_t IOServiceAddInterestNotification(IONotificationPortRef notifyPort, io_service_t service,
+					       const char *interestType, IOServiceInterestCallback callback,
+					       void *refcon, io_object_t *notification);
 
 kern_return_t IOServiceOpen(io_service_t service, task_port_t owningTask, uint32_t type, io_connect_t *connect);
 kern_return_t IOServiceClose(io_connect_t connect);

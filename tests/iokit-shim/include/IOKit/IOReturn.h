@@ -34,6 +34,7 @@ typedef kern_return_t IOReturn;
 #define kIOReturnBusy            iokit_common_err(0x2d5)
 #define kIOReturnTimeout         iokit_common_err(0x2d6)
 #define kIOReturnNotReady        iokit_common_err(0x2d8)
+#define kIOReturnOffline         iokit_common_err(0x2d7)
 #define kIOReturnNotAttached     iokit_common_err(0x2d9)
 #define kIOReturnNoSpace         iokit_common_err(0x2db)
 #define kIOReturnCannotWire      iokit_common_err(0x2de)

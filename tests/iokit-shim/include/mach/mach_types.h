@@ -8,6 +8,7 @@
 #include <mach/kern_return.h>
 #include <mach/port.h>
 
+typedef int boolean_t; /* <mach/arm/boolean.h> */
 typedef mach_port_t task_t;
 typedef mach_port_t task_port_t;
 typedef uint64_t mach_vm_address_t;
