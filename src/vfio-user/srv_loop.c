@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_signal.h"
 #include "log.h"
 #include "msg.h"
 #include "srv_priv.h"
@@ -161,6 +162,7 @@ static void *watch(void *arg)
 	struct loop *l = w->l;
 	bool gone = false; /* the client hung up: newcomers are next, not turned away */
 
+	(void)fd_signal_prepare(); /* relays write the client's eventfds */
 	while (!atomic_load(&w->quit)) {
 		struct pollfd p[SLOT_RJ + REJECT_MAX];
 		int64_t now = now_ms(), first = -1;
@@ -249,8 +251,10 @@ static int watcher_start(struct watcher *w, struct loop *l, struct vfu_session *
 	if (ret)
 		return ret;
 	ss->kick_fd = w->kick[1];
-	/* Signals go to the threads that expect them, not to the watcher. */
+	/* Signals go to the threads that expect them, not to the watcher;
+	 * only its own guard timer's may come (srv_irq_relay's fd_signal). */
 	sigfillset(&all);
+	sigdelset(&all, FD_SIGNAL_GUARD_SIG);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = -pthread_create(&w->th, NULL, watch, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -306,6 +310,7 @@ static int serve(struct vfu_server *s, struct vfu_tran *t, struct loop *l)
 	ret = vfu_session_open(s, t, &ss);
 	if (ret)
 		return ret;
+	(void)fd_signal_prepare(); /* the device signals the client's eventfds from here */
 	if (pfd >= 0) {
 		ret = serve_blocking(ss, l, pfd, t);
 	} else {

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -98,6 +101,7 @@ struct client {
 	unsigned dma_reads, dma_writes;
 	uint64_t max_chunk;
 	bool answer_dma;
+	int timeout_ms;      /* for each message awaited */
 	struct vfu_msg held; /* an unanswered DMA request */
 };
 
@@ -107,6 +111,7 @@ static void cl_connect(struct client *c, int fd)
 	assert_int_equal(vfu_tran_sock_new(fd, &c->t), 0);
 	assert_int_equal(vfu_tran_set_limits(c->t, VFU_TRAN_MAX_MSG_SIZE_LIMIT, VFU_MSG_MAX_FDS, 8), 0);
 	c->answer_dma = true;
+	c->timeout_ms = 10000;
 	vfu_msg_init(&c->held);
 }
 
@@ -155,7 +160,7 @@ static int cl_wait(struct client *c, uint16_t id, uint16_t cmd, struct vfu_msg *
 	for (;;) {
 		struct vfu_msg m;
 
-		assert_int_equal(vfu_tran_recv(c->t, &m, 10000), 0);
+		assert_int_equal(vfu_tran_recv(c->t, &m, c->timeout_ms), 0);
 		if ((m.hdr.flags & VFU_HDR_F_TYPE_MASK) == VFU_HDR_F_TYPE_COMMAND) {
 			if (c->answer_dma)
 				cl_serve_dma(c, &m);
@@ -524,6 +529,155 @@ static void test_busy(void **state)
 	free(c);
 }
 
+/* ---- stops, and fds a hostile client passes ---- */
+
+/* A listening socket in a fresh directory. */
+struct listener {
+	char dir[32];
+	char path[64];
+	int fd;
+};
+
+static void listener_open(struct listener *l)
+{
+	snprintf(l->dir, sizeof(l->dir), "/tmp/upci-srv-XXXXXX");
+	assert_non_null(mkdtemp(l->dir));
+	snprintf(l->path, sizeof(l->path), "%s/s", l->dir);
+	assert_int_equal(vfu_sock_listen(l->path, 4, &l->fd), 0);
+}
+
+static void listener_close(struct listener *l)
+{
+	close(l->fd);
+	unlink(l->path);
+	rmdir(l->dir);
+}
+
+/* A client connected to @path (VERSION not sent). */
+static struct client *cl_dial(const char *path)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	int fd;
+
+	assert_non_null(c);
+	assert_int_equal(vfu_sock_connect(path, &fd), 0);
+	cl_connect(c, fd);
+	return c;
+}
+
+static void cl_free(struct client *c)
+{
+	vfu_msg_release(&c->held);
+	vfu_tran_close(c->t);
+	free(c);
+}
+
+/*
+ * Stop the server and wait at most @ms for its thread. 0 or the server's
+ * result once it ended and was cleaned up; -ETIMEDOUT when it did not end
+ * (then *st is left to the running thread: allocate it on the heap).
+ */
+static int srv_stop_within(struct srv_thread *st, int ms)
+{
+	struct timespec ts;
+
+	assert_int_equal(write(st->stop[1], "x", 1), 1);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_timedjoin_np(st->th, NULL, &ts) != 0)
+		return -ETIMEDOUT;
+	vfu_tran_close(st->t);
+	close(st->stop[0]);
+	close(st->stop[1]);
+	vfu_server_free(st->s);
+	upci_close(st->dev);
+	return st->ret;
+}
+
+/* A blocking eventfd with its counter at the maximum: write(1) would sleep
+ * until someone reads it. */
+static int full_blocking_eventfd(void)
+{
+	uint64_t max = UINT64_MAX - 1;
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, &max, sizeof(max)), (ssize_t)sizeof(max));
+	return fd;
+}
+
+static int cl_set_irqs(struct client *c, uint32_t flags, uint32_t start, uint32_t count, const int *fds,
+		       size_t nfds)
+{
+	struct vfu_irq_set s = {.argsz = sizeof(s), .flags = flags, .index = VFU_PCI_MSIX_IRQ_INDEX,
+				.start = start, .count = count};
+
+	return cl_call(c, VFU_CMD_DEVICE_SET_IRQS, &s, sizeof(s), fds, nfds, NULL);
+}
+
+/*
+ * Issue 10, item 3: an eventfd that is blocking and full makes every write
+ * sleep. Interrupts to it (doorbell, loopback, mask and unmask notifiers)
+ * must not freeze the server: each request is still answered at once, a
+ * newcomer still gets EBUSY, a stop still ends it, the client's file flags
+ * are left alone, and once the client reads its counter, interrupts arrive
+ * again.
+ */
+static void test_irq_hostile_eventfd(void **state)
+{
+	struct srv_thread *st = calloc(1, sizeof(*st)); /* a hung server keeps it */
+	struct listener l;
+	struct client *c, *b;
+	struct vfu_version v = {0, 0};
+	int ev = full_blocking_eventfd(), before = count_fds();
+	struct pollfd p = {.fd = ev, .events = POLLIN};
+	uint64_t val;
+
+	(void)state;
+	assert_non_null(st);
+	listener_open(&l);
+	srv_start(st, NULL, -1, l.fd);
+	c = cl_dial(l.path);
+	c->timeout_ms = 2000; /* a frozen server fails the test, not hangs it */
+	cl_version(c, "{\"capabilities\":{\"max_msg_fds\":8}}");
+	enable_master(c);
+	assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_TRIGGER, 0, 1, &ev, 1), 0);
+	assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_MASK, 0, 1, &ev, 1), 0);
+	assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_UNMASK, 0, 1, &ev, 1), 0);
+	for (int i = 0; i < 3; i++) {
+		cl_wr32(c, 0, TESTDEV_REG_DOORBELL, 0); /* the device's direct write */
+		assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_NONE | VFU_IRQ_SET_ACTION_TRIGGER, 0, 1, NULL, 0), 0);
+		assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_NONE | VFU_IRQ_SET_ACTION_MASK, 0, 1, NULL, 0), 0);
+		cl_wr32(c, 0, TESTDEV_REG_DOORBELL, 0); /* latched while masked */
+		assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_NONE | VFU_IRQ_SET_ACTION_UNMASK, 0, 1, NULL, 0), 0);
+	}
+	/* the watcher is free: a newcomer is turned away at once */
+	b = cl_dial(l.path);
+	b->timeout_ms = 2000;
+	assert_int_equal(cl_call(b, VFU_CMD_VERSION, &v, sizeof(v), NULL, 0, NULL), -EBUSY);
+	cl_free(b);
+	/* the client's own file is as it made it */
+	assert_int_equal(fcntl(ev, F_GETFL) & O_NONBLOCK, 0);
+	/* room again: the next doorbell arrives */
+	assert_int_equal(read(ev, &val, sizeof(val)), (ssize_t)sizeof(val));
+	assert_true(val >= UINT64_MAX - 1);
+	cl_wr32(c, 0, TESTDEV_REG_DOORBELL, 0);
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_int_equal(read(ev, &val, sizeof(val)), (ssize_t)sizeof(val));
+	assert_int_equal(val, 1);
+	assert_int_equal(srv_stop_within(st, 1000), 0);
+	cl_free(c);
+	listener_close(&l);
+	assert_int_equal(count_fds(), before);
+	free(st);
+	close(ev);
+}
+
 /*
  * A device that signals eventfds itself (here a vfio-user client: upci
  * serve vfio-user:... in front of upci serve sim:...) takes the client's
@@ -644,6 +798,7 @@ int main(void)
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_chained_irq),
 		cmocka_unit_test(test_irq_relay),
+		cmocka_unit_test(test_irq_hostile_eventfd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
