@@ -678,6 +678,134 @@ static void test_irq_hostile_eventfd(void **state)
 	close(ev);
 }
 
+/* Where a stop may find the server (test_stop_every_state). */
+enum stop_state {
+	ST_IDLE,        /* nobody connected */
+	ST_SILENT,      /* a client connected, VERSION not sent */
+	ST_SERVED,      /* a client negotiated, then sends nothing */
+	ST_MID_HEADER,  /* half a header sent */
+	ST_MID_PAYLOAD, /* a header and part of its payload */
+	ST_DMA_WAIT,    /* the device waits for the client's DMA_READ reply */
+	ST_SIGNALLING,  /* doorbells to blocking, full eventfds, pipelined */
+	ST_NEWCOMER,    /* a second client waits to be turned away */
+	ST_NOT_READING, /* the client reads none of its 1 MiB replies */
+	ST_COUNT
+};
+
+static const char *const state_names[ST_COUNT] = {
+	"idle", "silent client", "served client", "mid-header", "mid-payload", "DMA wait", "signalling",
+	"newcomer waiting", "client not reading",
+};
+
+/* 200 doorbells in one REGION_WRITE_MULTI, cycling over 8 vectors. */
+static void send_doorbells(struct client *c)
+{
+	uint8_t p[sizeof(struct vfu_region_write_multi) + VFU_WRITE_MULTI_MAX * sizeof(struct vfu_write_one)];
+	uint64_t n = VFU_WRITE_MULTI_MAX;
+
+	memcpy(p, &n, sizeof(n));
+	for (uint32_t i = 0; i < VFU_WRITE_MULTI_MAX; i++) {
+		struct vfu_write_one w = {.offset = TESTDEV_REG_DOORBELL, .region = 0, .count = 4};
+		uint32_t vec = i % 8;
+
+		memcpy(w.data, &vec, 4);
+		memcpy(p + sizeof(n) + i * sizeof(w), &w, sizeof(w));
+	}
+	cl_send(c, c->id++, VFU_CMD_REGION_WRITE_MULTI, p, sizeof(p), NULL, 0);
+}
+
+/* Bring the server on @path into @s; clients in cs[], eventfds in ev[]. */
+static void reach(enum stop_state s, const char *path, struct client *cs[2], int ev[8])
+{
+	struct client *c;
+
+	if (s == ST_IDLE)
+		return;
+	c = cs[0] = cl_dial(path);
+	if (s == ST_SILENT)
+		return;
+	if (s == ST_MID_HEADER) {
+		uint8_t half[8] = {0};
+
+		cl_version(c, "{}");
+		assert_int_equal(write(vfu_tran_pollfd(c->t), half, sizeof(half)), (ssize_t)sizeof(half));
+		return;
+	}
+	if (s == ST_MID_PAYLOAD) {
+		struct vfu_hdr h;
+		uint8_t part[8] = {0};
+
+		cl_version(c, "{}");
+		vfu_hdr_request(&h, 9, VFU_CMD_REGION_WRITE, 0);
+		h.msg_size = VFU_HDR_SIZE + 64;
+		assert_int_equal(write(vfu_tran_pollfd(c->t), &h, sizeof(h)), (ssize_t)sizeof(h));
+		assert_int_equal(write(vfu_tran_pollfd(c->t), part, sizeof(part)), (ssize_t)sizeof(part));
+		return;
+	}
+	cl_version(c, "{\"capabilities\":{\"max_msg_fds\":8,\"write_multiple\":true}}");
+	if (s == ST_DMA_WAIT) {
+		struct vfu_msg m;
+
+		cl_map_remote(c);
+		enable_master(c);
+		put_descs(c, 64);
+		start_dma(c, 500);
+		assert_int_equal(vfu_tran_recv(c->t, &m, 5000), 0);
+		assert_int_equal(m.hdr.cmd, VFU_CMD_DMA_READ); /* and no answer */
+		vfu_msg_release(&m);
+	} else if (s == ST_SIGNALLING) {
+		enable_master(c);
+		for (int i = 0; i < 8; i++)
+			ev[i] = full_blocking_eventfd();
+		assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_TRIGGER, 0, 8, ev, 8), 0);
+		for (int i = 0; i < 5; i++)
+			send_doorbells(c);
+	} else if (s == ST_NEWCOMER) {
+		cs[1] = cl_dial(path);
+	} else if (s == ST_NOT_READING) {
+		struct vfu_region_access a = {.offset = 0, .region = TESTDEV_BAR_MEM, .count = 1u << 20};
+
+		for (int i = 0; i < 4; i++)
+			cl_send(c, c->id++, VFU_CMD_REGION_READ, &a, sizeof(a), NULL, 0);
+	}
+	usleep(100 * 1000); /* let the server get there */
+}
+
+/* Issue 10, item 3: a stop ends the server within 1 s whatever it does. */
+static void test_stop_every_state(void **state)
+{
+	(void)state;
+	for (int s = 0; s < ST_COUNT; s++) {
+		struct srv_thread *st = calloc(1, sizeof(*st)); /* a hung server keeps it */
+		struct client *cs[2] = {NULL, NULL};
+		int ev[8] = {-1, -1, -1, -1, -1, -1, -1, -1}, before = count_fds();
+		struct listener l;
+		struct timespec t0, t1;
+		int ret;
+
+		assert_non_null(st);
+		listener_open(&l);
+		srv_start(st, NULL, -1, l.fd);
+		reach((enum stop_state)s, l.path, cs, ev);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ret = srv_stop_within(st, 1000);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		print_message("stop while %s: %ld ms\n", state_names[s],
+			      (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+		if (ret != 0)
+			fail_msg("stop while %s: %s", state_names[s], strerror(-ret));
+		for (int i = 0; i < 2; i++)
+			if (cs[i])
+				cl_free(cs[i]);
+		for (int i = 0; i < 8; i++)
+			if (ev[i] >= 0)
+				close(ev[i]);
+		listener_close(&l);
+		assert_int_equal(count_fds(), before);
+		free(st);
+	}
+}
+
 /*
  * A device that signals eventfds itself (here a vfio-user client: upci
  * serve vfio-user:... in front of upci serve sim:...) takes the client's
@@ -799,6 +927,7 @@ int main(void)
 		cmocka_unit_test(test_chained_irq),
 		cmocka_unit_test(test_irq_relay),
 		cmocka_unit_test(test_irq_hostile_eventfd),
+		cmocka_unit_test(test_stop_every_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
