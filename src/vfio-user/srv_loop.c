@@ -47,9 +47,14 @@
 struct reject {
 	int fd;
 	int64_t deadline;
+	/* The answer to its first command: -EBUSY for a newcomer while a
+	 * client is served (it is served next if it has not spoken when that
+	 * client leaves), -EACCES for one the allow list refuses. */
+	int err;
 };
 
 struct loop {
+	const struct vfu_server *s;
 	int stop_fd;
 	int listen_fd; /* -1: nobody to turn away */
 	struct reject rj[REJECT_MAX];
@@ -71,6 +76,24 @@ static bool stop_requested(int stop_fd)
 	return stop_fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
+/* Whether the allow list lets the peer of @fd in (server.h). */
+static bool peer_allowed(const struct vfu_server *s, int fd)
+{
+	uid_t uid;
+
+	if (s->opts.n_allow_uids == 0)
+		return true;
+	if (vfu_sock_peer_uid(fd, &uid) != 0)
+		return false; /* cannot tell who it is */
+	if (uid == geteuid())
+		return true;
+	for (unsigned i = 0; i < s->opts.n_allow_uids; i++)
+		if (s->opts.allow_uids[i] == uid)
+			return true;
+	LOG_WARN("vfio-user server: refused a client running as uid %u (not allowed)", (unsigned)uid);
+	return false;
+}
+
 static void reject_drop(struct loop *l, unsigned i)
 {
 	close(l->rj[i].fd);
@@ -83,28 +106,36 @@ static void reject_all(struct loop *l)
 		reject_drop(l, 0);
 }
 
-/* A newcomer while busy: keep it until its VERSION comes, or hang up. */
-static void reject_accept(struct loop *l)
+/* Keep @fd until its first command comes (answered with @err), or hang up
+ * when too many wait already. */
+static void reject_hold(struct loop *l, int fd, int err)
 {
-	int fd;
-
-	if (vfu_sock_accept(l->listen_fd, 0, &fd) != 0)
-		return;
 	if (l->nrj == REJECT_MAX) {
 		close(fd);
 		return;
 	}
 	l->rj[l->nrj].fd = fd;
 	l->rj[l->nrj].deadline = now_ms() + REJECT_WAIT_MS;
+	l->rj[l->nrj].err = err;
 	l->nrj++;
 }
 
-/* Its bytes arrived: answer a command with EBUSY, then hang up. */
+/* A newcomer while busy. */
+static void reject_accept(struct loop *l)
+{
+	int fd;
+
+	if (vfu_sock_accept(l->listen_fd, 0, &fd) != 0)
+		return;
+	reject_hold(l, fd, peer_allowed(l->s, fd) ? -EBUSY : -EACCES);
+}
+
+/* Its bytes arrived: answer a command with its error, then hang up. */
 static void reject_answer(struct loop *l, unsigned i)
 {
 	struct vfu_tran *t;
 	struct vfu_msg m;
-	int rc;
+	int rc, err = l->rj[i].err;
 
 	if (vfu_tran_sock_new(l->rj[i].fd, &t) != 0) {
 		reject_drop(l, i);
@@ -116,11 +147,43 @@ static void reject_answer(struct loop *l, unsigned i)
 		rc = vfu_tran_recv(t, &m, 0);
 		if ((rc == 0 || rc == -EINVAL) &&
 		    (m.hdr.flags & VFU_HDR_F_TYPE_MASK) == VFU_HDR_F_TYPE_COMMAND)
-			(void)vfu_tran_reply(t, &m.hdr, -EBUSY, NULL, 0, NULL, 0);
+			(void)vfu_tran_reply(t, &m.hdr, err, NULL, 0, NULL, 0);
 		vfu_msg_release(&m);
 	}
 	vfu_tran_close(t);
-	LOG_INFO("vfio-user server: busy, turned a client away");
+	LOG_INFO("vfio-user server: turned a client away (%s)", upci_strerror(err));
+}
+
+/*
+ * The newcomers to poll, after dropping those whose time is up: fills
+ * @p (up to l->nrj entries, or none when @none) and returns how many;
+ * lowers *to (ms, -1: no limit) to the first deadline.
+ */
+static unsigned reject_poll_fill(struct loop *l, bool none, struct pollfd *p, int *to)
+{
+	int64_t now = now_ms();
+
+	for (unsigned i = l->nrj; i-- > 0;)
+		if (l->rj[i].deadline <= now)
+			reject_drop(l, i);
+	if (none)
+		return 0;
+	for (unsigned i = 0; i < l->nrj; i++) {
+		int left = (int)(l->rj[i].deadline - now);
+
+		p[i] = (struct pollfd){.fd = l->rj[i].fd, .events = POLLIN};
+		if (*to < 0 || left < *to)
+			*to = left;
+	}
+	return l->nrj;
+}
+
+/* Answer the first @n newcomers whose slot in @p is ready. */
+static void reject_poll_done(struct loop *l, const struct pollfd *p, unsigned n)
+{
+	for (unsigned i = n; i-- > 0;) /* from the end: an answer moves the last one into i */
+		if (p[i].revents)
+			reject_answer(l, i);
 }
 
 /* The watcher's poll slots (see struct watcher): the client's hang-up,
@@ -165,14 +228,9 @@ static void *watch(void *arg)
 	(void)fd_signal_prepare(); /* relays write the client's eventfds */
 	while (!atomic_load(&w->quit)) {
 		struct pollfd p[SLOT_RJ + REJECT_MAX];
-		int64_t now = now_ms(), first = -1;
-		unsigned nrj = gone ? 0 : l->nrj;
 		int n, to = -1;
+		unsigned nrj = reject_poll_fill(l, gone, p + SLOT_RJ, &to);
 
-		for (unsigned i = nrj; i-- > 0;)
-			if (l->rj[i].deadline <= now)
-				reject_drop(l, i);
-		nrj = gone ? 0 : l->nrj;
 		/* The session reads the client; we only watch for its hang-up
 		 * (HUP/ERR are always reported), once. */
 		p[SLOT_CLIENT] = (struct pollfd){.fd = gone ? -1 : w->client_fd, .events = POLLRDHUP};
@@ -180,13 +238,6 @@ static void *watch(void *arg)
 		p[SLOT_LISTEN] = (struct pollfd){.fd = gone ? -1 : l->listen_fd, .events = POLLIN};
 		p[SLOT_IRQ] = (struct pollfd){.fd = srv_irq_pollfd(w->ss), .events = POLLIN};
 		p[SLOT_KICK] = (struct pollfd){.fd = w->kick[0], .events = POLLIN};
-		for (unsigned i = 0; i < nrj; i++) {
-			p[SLOT_RJ + i] = (struct pollfd){.fd = l->rj[i].fd, .events = POLLIN};
-			if (first < 0 || l->rj[i].deadline < first)
-				first = l->rj[i].deadline;
-		}
-		if (first >= 0)
-			to = (int)(first - now);
 		n = poll(p, SLOT_RJ + nrj, to);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -212,9 +263,7 @@ static void *watch(void *arg)
 			gone = true; /* whoever connects now is the next client */
 			continue;
 		}
-		for (unsigned i = nrj; i-- > 0;)
-			if (p[SLOT_RJ + i].revents)
-				reject_answer(l, i);
+		reject_poll_done(l, p + SLOT_RJ, nrj);
 		if (p[SLOT_LISTEN].revents)
 			reject_accept(l);
 	}
@@ -307,6 +356,8 @@ static int serve(struct vfu_server *s, struct vfu_tran *t, struct loop *l)
 	int pfd = vfu_tran_pollfd(t);
 	int ret;
 
+	if (pfd >= 0 && !peer_allowed(s, pfd))
+		return -EACCES;
 	ret = vfu_session_open(s, t, &ss);
 	if (ret)
 		return ret;
@@ -329,27 +380,34 @@ static int serve(struct vfu_server *s, struct vfu_tran *t, struct loop *l)
 
 int vfu_server_serve(struct vfu_server *s, struct vfu_tran *t, int stop_fd)
 {
-	struct loop l = {.stop_fd = stop_fd, .listen_fd = -1};
+	struct loop l = {.s = s, .stop_fd = stop_fd, .listen_fd = -1};
 
 	if (!s || !t)
 		return -EINVAL;
 	return serve(s, t, &l);
 }
 
-/* Wait for a connection or a stop. 1: connection; 0: stop; -errno. */
-static int wait_listen(int listen_fd, int stop_fd)
+/*
+ * Wait for a connection or a stop, answering refused newcomers meanwhile.
+ * 1: connection; 0: stop; -errno.
+ */
+static int wait_listen(struct loop *l)
 {
-	struct pollfd p[2] = {{.fd = listen_fd, .events = POLLIN}, {.fd = stop_fd, .events = POLLIN}};
-
 	for (;;) {
-		int n = poll(p, 2, -1);
+		struct pollfd p[2 + REJECT_MAX];
+		int n, to = -1;
+		unsigned nrj = reject_poll_fill(l, false, p + 2, &to);
 
+		p[0] = (struct pollfd){.fd = l->listen_fd, .events = POLLIN};
+		p[1] = (struct pollfd){.fd = l->stop_fd, .events = POLLIN};
+		n = poll(p, 2 + nrj, to);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		if (p[1].revents)
 			return 0;
+		reject_poll_done(l, p + 2, nrj);
 		if (p[0].revents)
 			return 1;
 	}
@@ -357,24 +415,30 @@ static int wait_listen(int listen_fd, int stop_fd)
 
 /*
  * The next client: one accepted while we were busy and still waiting, else
- * a new connection. Returns 1 with *fd, 0 for a stop, -EAGAIN to look
- * again, or an accept error that will not go away.
+ * a new connection (one the allow list refuses is held to be answered
+ * EACCES). Returns 1 with *fd, 0 for a stop, -EAGAIN to look again, or an
+ * accept error that will not go away.
  */
 static int next_client(struct loop *l, int *fd)
 {
 	int ret;
 
-	if (l->nrj) {
-		*fd = l->rj[0].fd;
-		l->rj[0] = l->rj[--l->nrj];
-		return 1;
-	}
-	ret = wait_listen(l->listen_fd, l->stop_fd);
+	for (unsigned i = 0; i < l->nrj; i++)
+		if (l->rj[i].err == -EBUSY) {
+			*fd = l->rj[i].fd;
+			l->rj[i] = l->rj[--l->nrj];
+			return 1;
+		}
+	ret = wait_listen(l);
 	if (ret <= 0)
 		return ret;
 	ret = vfu_sock_accept(l->listen_fd, 0, fd);
-	if (ret == 0)
-		return 1;
+	if (ret == 0) {
+		if (peer_allowed(l->s, *fd))
+			return 1;
+		reject_hold(l, *fd, -EACCES);
+		return -EAGAIN;
+	}
 	if (ret == -EAGAIN || ret == -ECONNABORTED || ret == -EINTR)
 		return -EAGAIN;
 	if (ret == -EMFILE || ret == -ENFILE || ret == -ENOBUFS || ret == -ENOMEM) {
@@ -387,7 +451,7 @@ static int next_client(struct loop *l, int *fd)
 
 int vfu_server_run(struct vfu_server *s, int listen_fd, int stop_fd)
 {
-	struct loop l = {.stop_fd = stop_fd, .listen_fd = listen_fd};
+	struct loop l = {.s = s, .stop_fd = stop_fd, .listen_fd = listen_fd};
 	int ret;
 
 	if (!s || listen_fd < 0)

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +24,11 @@
 #include <string.h>
 #include <time.h>
 #include <sys/eventfd.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -806,6 +811,210 @@ static void test_stop_every_state(void **state)
 	}
 }
 
+/* ---- the socket file and who may connect ---- */
+
+/* connect() to @path without waiting: 0 (or -EAGAIN, backlog full: it
+ * listens all the same), -ECONNREFUSED (bound, not listening), -ENOENT. */
+static int probe(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), rc;
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
+	close(fd);
+	return rc;
+}
+
+/*
+ * Issue 10, item 7: a client that waits for the file and connects must not
+ * get ECONNREFUSED. A child creates the socket under ptrace; at each of its
+ * system calls the path either does not exist yet or accepts connections.
+ * Its umask is 000, and the file still gets mode 0600 (item 6).
+ */
+static void test_listen_appears_ready(void **state)
+{
+	char dir[] = "/tmp/upci-srv-XXXXXX", path[64];
+	int status, refused = 0, ready = 0;
+	struct stat st;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		umask(0);
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
+			_exit(2);
+		raise(SIGSTOP);
+		_exit(vfu_sock_listen(path, 4, &fd) == 0 ? 0 : 1); /* _exit: no leak check under ptrace */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status)) { /* no ptrace here */
+		rmdir(dir);
+		skip();
+	}
+	assert_true(WIFSTOPPED(status));
+	assert_int_equal(ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)),
+			 0);
+	for (;;) {
+		int rc;
+
+		assert_int_equal(ptrace(PTRACE_SYSCALL, pid, NULL, NULL), 0);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			break;
+		if (!WIFSTOPPED(status) || WSTOPSIG(status) != (SIGTRAP | 0x80))
+			continue; /* a signal stop: let it go on */
+		rc = probe(path);
+		if (rc == -ECONNREFUSED)
+			refused++;
+		else if (rc == 0 || rc == -EAGAIN)
+			ready++;
+		else
+			assert_int_equal(rc, -ENOENT);
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(refused, 0);
+	assert_true(ready > 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0); /* no temporary name left behind */
+}
+
+/* Mode and group as asked; an existing file is never replaced; at the end
+ * only our own socket is removed (item 7). */
+static void test_socket_file(void **state)
+{
+	struct vfu_sock_file id;
+	char dir[] = "/tmp/upci-srv-XXXXXX", path[64], other[80];
+	gid_t gid = geteuid() == 0 ? 65534 : getegid();
+	struct stat st;
+	int fd, lfd, before = count_fds();
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(other, sizeof(other), "%s/other", dir);
+	assert_int_equal(vfu_sock_listen_file(path, 4, 01777, (gid_t)-1, &lfd, &id), -EINVAL);
+	assert_int_equal(vfu_sock_listen_file(path, 4, 0640, gid, &lfd, &id), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_gid, gid);
+	assert_int_equal(probe(path), 0);
+	/* a second one at the same path: refused, the first one intact */
+	assert_int_equal(vfu_sock_listen_file(path, 4, 0600, (gid_t)-1, &fd, NULL), -EADDRINUSE);
+	assert_int_equal(probe(path), 0);
+	/* someone puts a file in its place: it stays */
+	assert_int_equal(rename(path, other), 0);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "keep", 4), 4);
+	close(fd);
+	assert_int_equal(vfu_sock_listen_file(path, 4, 0600, (gid_t)-1, &fd, NULL), -EADDRINUSE);
+	assert_int_equal(vfu_sock_unlink_file(path, &id), -ESTALE);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode) && st.st_size == 4);
+	/* our own socket, wherever it went, is removed */
+	assert_int_equal(vfu_sock_unlink_file(other, &id), 0);
+	assert_int_equal(lstat(other, &st), -1);
+	assert_int_equal(vfu_sock_unlink_file(other, &id), -ENOENT);
+	close(lfd);
+	assert_int_equal(unlink(path), 0);
+	/* nothing else in the directory: no temporary name left */
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(count_fds(), before);
+}
+
+/*
+ * A child running as @uid connects to @path and sends VERSION, with raw
+ * system calls only (the parent has threads). Returns 0 when it was
+ * accepted, the errno of an error reply, or -1000 - errno when connect
+ * failed, -2000 for anything else.
+ */
+static int version_as(uid_t uid, const char *path)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		uint8_t msg[VFU_HDR_SIZE + sizeof(struct vfu_version) + 3] = {0};
+		struct vfu_hdr h = {.msg_id = 1, .cmd = VFU_CMD_VERSION, .msg_size = sizeof(msg)};
+		int fd;
+
+		if (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0)
+			_exit(200);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			_exit(errno == EACCES ? 201 : 202);
+		memcpy(msg, &h, sizeof(h));
+		memcpy(msg + VFU_HDR_SIZE + sizeof(struct vfu_version), "{}", 3);
+		if (write(fd, msg, sizeof(msg)) != (ssize_t)sizeof(msg) || read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h))
+			_exit(203);
+		_exit(h.flags & VFU_HDR_F_ERROR ? (int)(h.error & 0x7f) : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	switch (WEXITSTATUS(status)) {
+	case 201:
+		return -1000 - EACCES;
+	case 200:
+	case 202:
+	case 203:
+		return -2000;
+	default:
+		return WEXITSTATUS(status);
+	}
+}
+
+/* Item 6: a client whose user is not allowed is answered EACCES, whether
+ * the server is idle or busy; an allowed one is served. As root only. */
+static void test_allow_uid(void **state)
+{
+	const uid_t other = 65534; /* nobody */
+	struct vfu_server_opts o;
+	struct srv_thread st;
+	struct listener l;
+	struct client *c;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	listener_open(&l);
+	assert_int_equal(chmod(l.dir, 0755), 0);
+	/* the file as the operator left it: only our user can connect */
+	assert_int_equal(version_as(other, l.path), -1000 - EACCES);
+	assert_int_equal(chmod(l.path, 0666), 0);
+	vfu_server_opts_default(&o);
+	o.n_allow_uids = 1;
+	o.allow_uids[0] = 4242;
+	srv_start(&st, &o, -1, l.fd);
+	assert_int_equal(version_as(other, l.path), EACCES); /* idle */
+	c = cl_dial(l.path);                                   /* our own user: allowed */
+	cl_version(c, "{}");
+	assert_int_equal(version_as(other, l.path), EACCES); /* busy: EACCES, not EBUSY */
+	cl_free(c);
+	assert_int_equal(srv_stop(&st), 0);
+	vfu_server_opts_default(&o);
+	o.n_allow_uids = 1;
+	o.allow_uids[0] = other;
+	srv_start(&st, &o, -1, l.fd);
+	assert_int_equal(version_as(other, l.path), 0);
+	assert_int_equal(srv_stop(&st), 0);
+	listener_close(&l);
+}
+
 /*
  * A device that signals eventfds itself (here a vfio-user client: upci
  * serve vfio-user:... in front of upci serve sim:...) takes the client's
@@ -928,6 +1137,9 @@ int main(void)
 		cmocka_unit_test(test_irq_relay),
 		cmocka_unit_test(test_irq_hostile_eventfd),
 		cmocka_unit_test(test_stop_every_state),
+		cmocka_unit_test(test_listen_appears_ready),
+		cmocka_unit_test(test_socket_file),
+		cmocka_unit_test(test_allow_uid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
