@@ -1,60 +1,33 @@
 /* SPDX-License-Identifier: MIT */
-/* A write to someone else's eventfd that cannot sleep for long (fd_signal.h). */
+/* Writes to someone else's eventfd that cannot hold us (fd_signal.h). */
 #define _GNU_SOURCE /* gettid, SIGEV_THREAD_ID */
 #include "fd_signal.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #if defined(__linux__) && defined(SIGEV_THREAD_ID)
-#define HAVE_GUARD 1
+#define HAVE_TIMER 1
 #endif
 
-/* Off Linux, or without a timer: write only when it would not block. */
-static ssize_t write_if_room(int fd, const void *buf, size_t len)
-{
-	struct pollfd p = {.fd = fd, .events = POLLOUT};
-
-	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
-		return -1; /* full (readable anyway) or not writable at all */
-	return write(fd, buf, len);
-}
-
-#ifdef HAVE_GUARD
+static __thread struct fd_signal_mark *tl_mark;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static pthread_key_t key;
-static bool guard_ok; /* the handler is in place and the key exists */
-
-/* Per thread: its timer, once created. The key's destructor deletes it. */
-static __thread timer_t tl_timer;
-static __thread bool tl_have;
+static bool handler_ok; /* FD_SIGNAL_GUARD_SIG interrupts system calls */
 
 static void on_guard(int sig)
 {
 	(void)sig; /* interrupting the write was the point */
 }
 
-static void timer_free(void *p)
-{
-	(void)p;
-	if (tl_have) {
-		timer_delete(tl_timer);
-		tl_have = false;
-	}
-}
-
 static void init_once(void)
 {
 	struct sigaction old, sa;
 
-	if (pthread_key_create(&key, timer_free) != 0 || sigaction(FD_SIGNAL_GUARD_SIG, NULL, &old) != 0)
+	if (sigaction(FD_SIGNAL_GUARD_SIG, NULL, &old) != 0)
 		return;
 	if (!(old.sa_flags & SA_SIGINFO) && (old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN)) {
 		memset(&sa, 0, sizeof(sa));
@@ -66,17 +39,61 @@ static void init_once(void)
 	} else if (old.sa_flags & SA_RESTART) {
 		return; /* the process's own handler would restart the write */
 	}
-	guard_ok = true;
+	handler_ok = true;
 }
 
-int fd_signal_prepare(void)
+static ssize_t write_one(int fd)
 {
+#ifdef __linux__
+	uint64_t one = 1;
+#else
+	char one = 0; /* a pipe */
+#endif
+
+	return write(fd, &one, sizeof(one));
+}
+
+/* Without a timer: write only when it would not block (racy, see .h). */
+static void write_if_room(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
+		(void)write_one(fd);
+}
+
+#ifdef HAVE_TIMER
+
+static pthread_key_t key;
+static bool key_ok;
+/* Per thread: its timer, once created; the key's destructor deletes it. */
+static __thread timer_t tl_timer;
+static __thread bool tl_have_timer;
+
+static void timer_free(void *p)
+{
+	(void)p;
+	if (tl_have_timer) {
+		timer_delete(tl_timer);
+		tl_have_timer = false;
+	}
+}
+
+static void init_key_once(void)
+{
+	key_ok = pthread_key_create(&key, timer_free) == 0;
+}
+
+static int timer_prepare(void)
+{
+	static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 	struct sigevent ev;
 
-	if (tl_have)
+	if (tl_have_timer)
 		return 0;
 	pthread_once(&once, init_once);
-	if (!guard_ok)
+	pthread_once(&key_once, init_key_once);
+	if (!handler_ok || !key_ok)
 		return -ENOTSUP;
 	memset(&ev, 0, sizeof(ev));
 	ev.sigev_notify = SIGEV_THREAD_ID;
@@ -88,53 +105,93 @@ int fd_signal_prepare(void)
 #endif
 	if (timer_create(CLOCK_MONOTONIC, &ev, &tl_timer) != 0)
 		return -errno;
-	tl_have = true;
-	(void)pthread_setspecific(key, &tl_timer); /* non-NULL: run the destructor */
+	tl_have_timer = true;
+	(void)pthread_setspecific(key, &tl_timer); /* non-NULL: the destructor runs */
 	return 0;
 }
 
-void fd_signal(int fd)
+static void guarded_write(int fd)
 {
 	static const struct itimerspec on = {
 		.it_interval = {0, FD_SIGNAL_BOUND_NS}, /* again, if the first one came too early */
 		.it_value = {0, FD_SIGNAL_BOUND_NS},
 	};
 	static const struct itimerspec off;
-	int saved = errno;
-	uint64_t one = 1;
 
-	if (fd < 0)
-		return;
-	if (fd_signal_prepare() != 0 || timer_settime(tl_timer, 0, &on, NULL) != 0) {
-		(void)write_if_room(fd, &one, sizeof(one));
-		errno = saved;
+	if (timer_prepare() != 0 || timer_settime(tl_timer, 0, &on, NULL) != 0) {
+		write_if_room(fd);
 		return;
 	}
-	/* EINTR: it slept, so the counter was full: readable already */
-	(void)!write(fd, &one, sizeof(one));
+	(void)write_one(fd); /* EINTR: it slept, so the counter was full */
 	(void)timer_settime(tl_timer, 0, &off, NULL);
-	errno = saved;
 }
 
 #else /* no per-thread timers */
 
-int fd_signal_prepare(void)
+static int timer_prepare(void)
 {
+	pthread_once(&once, init_once); /* a watcher's interruption still works */
 	return -ENOTSUP;
 }
 
-void fd_signal(int fd)
+static void guarded_write(int fd)
 {
-	int saved = errno;
-#ifdef __linux__
-	uint64_t one = 1;
-#else
-	char one = 0; /* a pipe */
-#endif
-
-	if (fd >= 0)
-		(void)write_if_room(fd, &one, sizeof(one));
-	errno = saved;
+	write_if_room(fd);
 }
 
 #endif
+
+void fd_signal(int fd)
+{
+	struct fd_signal_mark *m = tl_mark;
+	int saved = errno;
+
+	if (fd < 0)
+		return;
+	if (m && !atomic_load_explicit(&m->guarded, memory_order_relaxed)) {
+		unsigned s = atomic_load_explicit(&m->seq, memory_order_relaxed);
+
+		/* odd while in the write: fd_signal_watch sees it last */
+		atomic_store_explicit(&m->seq, s + 1, memory_order_release);
+		(void)write_one(fd); /* EINTR: interrupted, see the header */
+		atomic_store_explicit(&m->seq, s + 2, memory_order_release);
+	} else {
+		guarded_write(fd);
+	}
+	errno = saved;
+}
+
+int fd_signal_attach(struct fd_signal_mark *m, bool guarded)
+{
+	atomic_init(&m->seq, 0);
+	atomic_init(&m->guarded, guarded);
+	m->thread = pthread_self();
+	m->seen = 0;
+	m->seen_ms = 0;
+	tl_mark = m;
+	return timer_prepare();
+}
+
+void fd_signal_detach(void)
+{
+	tl_mark = NULL;
+}
+
+void fd_signal_watch(struct fd_signal_mark *m, int64_t now_ms, bool stop)
+{
+	unsigned s = atomic_load_explicit(&m->seq, memory_order_acquire);
+
+	if (s != m->seen) {
+		m->seen = s;
+		m->seen_ms = now_ms;
+	}
+	if (stop)
+		atomic_store(&m->guarded, true);
+	if (!(s & 1) || (!stop && now_ms - m->seen_ms < FD_SIGNAL_WATCH_MS))
+		return;
+	/* One write has lasted too long: the fd is hostile. Guard the rest,
+	 * then end this one (again at the next look if it started late). */
+	atomic_store(&m->guarded, true);
+	if (handler_ok)
+		(void)pthread_kill(m->thread, FD_SIGNAL_GUARD_SIG);
+}

@@ -86,6 +86,7 @@ static int set_fd(struct vfu_session *ss, int idx, int act, unsigned v, int fd)
 		}
 	}
 	ss->efd[idx][act][v] = fd;
+	ss->n_efds += (fd >= 0) - (old >= 0);
 	if (old >= 0)
 		close(old);
 	return 0;
@@ -339,9 +340,10 @@ static int pollfd_locked(struct vfu_session *ss)
  * because the loop's watcher reads them (srv_irq_pollfd, srv_irq_relay).
  * So this thread reads them without the lock, and signals the client's
  * fds outside it: the watcher never waits behind a write to a client's
- * eventfd. The watcher is kicked whenever the fd it should poll changes:
- * the index, or the device's irq fd itself (it changes when the first
- * event source is attached).
+ * eventfd. The watcher is kicked whenever the fd it should poll changes
+ * (the index, or the device's irq fd itself: it changes when the first
+ * event source is attached), and when the first eventfd arrives: from
+ * then on it looks at this thread's writes (fd_signal.h).
  */
 int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 {
@@ -353,10 +355,12 @@ int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 	if (ret)
 		return ret;
 	if (q.count == 0 || q.data == VFU_IRQ_SET_DATA_EVENTFD) {
+		bool had_fds = ss->n_efds > 0;
+
 		pthread_mutex_lock(&ss->irq_lock);
 		before = pollfd_locked(ss);
 		ret = change_fds_locked(ss, m, &q);
-		if (pollfd_locked(ss) != before)
+		if (pollfd_locked(ss) != before || (!had_fds && ss->n_efds > 0))
 			kick(ss);
 		pthread_mutex_unlock(&ss->irq_lock);
 		return ret;
@@ -372,12 +376,13 @@ int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 
 /* ---- relay for vectors the backend latches only on a take ---- */
 
-int srv_irq_pollfd(struct vfu_session *ss)
+int srv_irq_pollfd(struct vfu_session *ss, bool *has_fds)
 {
 	int fd;
 
 	pthread_mutex_lock(&ss->irq_lock);
 	fd = pollfd_locked(ss);
+	*has_fds = ss->n_efds > 0;
 	pthread_mutex_unlock(&ss->irq_lock);
 	return fd;
 }

@@ -156,18 +156,18 @@ static void reject_answer(struct loop *l, unsigned i)
 
 /*
  * The newcomers to poll, after dropping those whose time is up: fills
- * @p (up to l->nrj entries, or none when @none) and returns how many;
- * lowers *to (ms, -1: no limit) to the first deadline.
+ * @p (up to l->nrj entries; none, and nobody dropped, when @none) and
+ * returns how many; lowers *to (ms, -1: no limit) to the first deadline.
  */
 static unsigned reject_poll_fill(struct loop *l, bool none, struct pollfd *p, int *to)
 {
 	int64_t now = now_ms();
 
+	if (none)
+		return 0; /* and nobody expires: they are the next clients */
 	for (unsigned i = l->nrj; i-- > 0;)
 		if (l->rj[i].deadline <= now)
 			reject_drop(l, i);
-	if (none)
-		return 0;
 	for (unsigned i = 0; i < l->nrj; i++) {
 		int left = (int)(l->rj[i].deadline - now);
 
@@ -212,6 +212,7 @@ static void reject_poll_done(struct loop *l, const struct pollfd *p, unsigned n)
 struct watcher {
 	struct loop *l;
 	struct vfu_session *ss;
+	struct fd_signal_mark *mark; /* the session thread's writes to client fds */
 	int client_fd;
 	int kick[2];         /* pipe: [0] polled here, [1] written by kick/quit */
 	atomic_bool quit;
@@ -223,39 +224,53 @@ static void *watch(void *arg)
 {
 	struct watcher *w = arg;
 	struct loop *l = w->l;
-	bool gone = false; /* the client hung up: newcomers are next, not turned away */
+	struct fd_signal_mark own;
+	bool gone = false;    /* the client hung up: newcomers are next, not turned away */
+	bool stopped = false; /* then only the session's writes are still watched */
 
-	(void)fd_signal_prepare(); /* relays write the client's eventfds */
+	/* Relays write the client's eventfds; nobody watches this thread. */
+	(void)fd_signal_attach(&own, true);
 	while (!atomic_load(&w->quit)) {
 		struct pollfd p[SLOT_RJ + REJECT_MAX];
+		bool has_fds = false;
+		int irq_fd = srv_irq_pollfd(w->ss, &has_fds);
+		bool quiet = gone || stopped;
 		int n, to = -1;
-		unsigned nrj = reject_poll_fill(l, gone, p + SLOT_RJ, &to);
+		unsigned nrj = reject_poll_fill(l, quiet, p + SLOT_RJ, &to);
 
 		/* The session reads the client; we only watch for its hang-up
 		 * (HUP/ERR are always reported), once. */
-		p[SLOT_CLIENT] = (struct pollfd){.fd = gone ? -1 : w->client_fd, .events = POLLRDHUP};
-		p[SLOT_STOP] = (struct pollfd){.fd = l->stop_fd, .events = POLLIN};
-		p[SLOT_LISTEN] = (struct pollfd){.fd = gone ? -1 : l->listen_fd, .events = POLLIN};
-		p[SLOT_IRQ] = (struct pollfd){.fd = srv_irq_pollfd(w->ss), .events = POLLIN};
+		p[SLOT_CLIENT] = (struct pollfd){.fd = quiet ? -1 : w->client_fd, .events = POLLRDHUP};
+		p[SLOT_STOP] = (struct pollfd){.fd = stopped ? -1 : l->stop_fd, .events = POLLIN};
+		p[SLOT_LISTEN] = (struct pollfd){.fd = quiet ? -1 : l->listen_fd, .events = POLLIN};
+		p[SLOT_IRQ] = (struct pollfd){.fd = stopped ? -1 : irq_fd, .events = POLLIN};
 		p[SLOT_KICK] = (struct pollfd){.fd = w->kick[0], .events = POLLIN};
+		/* While the session may be writing to a client's eventfd, look
+		 * at those writes often enough (fd_signal.h). */
+		if ((has_fds || stopped) && (to < 0 || to > FD_SIGNAL_WATCH_MS))
+			to = FD_SIGNAL_WATCH_MS;
 		n = poll(p, SLOT_RJ + nrj, to);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
+		if (n < 0 && errno != EINTR) {
 			LOG_WARN("vfio-user server: poll: %s", upci_strerror(-errno));
 			usleep(10 * 1000); /* never spin */
+		}
+		fd_signal_watch(w->mark, now_ms(), stopped);
+		if (n <= 0)
 			continue;
-		}
-		if (p[SLOT_STOP].revents) {
-			atomic_store(&w->stopped, true);
-			shutdown(w->client_fd, SHUT_RDWR);
-			break;
-		}
 		if (p[SLOT_KICK].revents) {
 			char buf[64];
 
 			while (read(w->kick[0], buf, sizeof(buf)) > 0)
 				;
+		}
+		if (p[SLOT_STOP].revents) {
+			/* Cut the client off; a write to its eventfd must not
+			 * hold the session either, until it ends (quit). */
+			stopped = true;
+			atomic_store(&w->stopped, true);
+			shutdown(w->client_fd, SHUT_RDWR);
+			fd_signal_watch(w->mark, now_ms(), true);
+			continue;
 		}
 		if (p[SLOT_IRQ].revents)
 			srv_irq_relay(w->ss);
@@ -267,6 +282,7 @@ static void *watch(void *arg)
 		if (p[SLOT_LISTEN].revents)
 			reject_accept(l);
 	}
+	fd_signal_detach();
 	return NULL;
 }
 
@@ -286,13 +302,15 @@ static int pipe_nb(int fds[2])
 	return 0;
 }
 
-static int watcher_start(struct watcher *w, struct loop *l, struct vfu_session *ss, int client_fd)
+static int watcher_start(struct watcher *w, struct loop *l, struct vfu_session *ss, int client_fd,
+			 struct fd_signal_mark *mark)
 {
 	sigset_t all, old;
 	int ret;
 
 	w->l = l;
 	w->ss = ss;
+	w->mark = mark;
 	w->client_fd = client_fd;
 	atomic_init(&w->quit, false);
 	atomic_init(&w->stopped, false);
@@ -301,7 +319,7 @@ static int watcher_start(struct watcher *w, struct loop *l, struct vfu_session *
 		return ret;
 	ss->kick_fd = w->kick[1];
 	/* Signals go to the threads that expect them, not to the watcher;
-	 * only its own guard timer's may come (srv_irq_relay's fd_signal). */
+	 * only the guard of its own writes may come (srv_irq_relay). */
 	sigfillset(&all);
 	sigdelset(&all, FD_SIGNAL_GUARD_SIG);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -332,11 +350,16 @@ static bool watcher_stop(struct watcher *w)
 /* The session on this thread, blocking in its reads (see struct watcher). */
 static int serve_blocking(struct vfu_session *ss, struct loop *l, int pfd, struct vfu_tran *t)
 {
+	struct fd_signal_mark mark;
 	struct watcher w;
 	int rc;
 
-	rc = watcher_start(&w, l, ss, pfd);
+	/* This thread signals the client's eventfds (the device's interrupts,
+	 * SET_IRQS); the watcher interrupts a write that sleeps. */
+	(void)fd_signal_attach(&mark, false);
+	rc = watcher_start(&w, l, ss, pfd, &mark);
 	if (rc) {
+		fd_signal_detach();
 		LOG_WARN("vfio-user server: no watcher thread for the client (%s): hanging up", upci_strerror(rc));
 		return rc;
 	}
@@ -347,6 +370,7 @@ static int serve_blocking(struct vfu_session *ss, struct loop *l, int pfd, struc
 	while (rc == 0 || rc == -EAGAIN);
 	if (watcher_stop(&w))
 		rc = 0; /* we cut the client off: a stop, not a failure */
+	fd_signal_detach();
 	return rc;
 }
 
@@ -361,7 +385,6 @@ static int serve(struct vfu_server *s, struct vfu_tran *t, struct loop *l)
 	ret = vfu_session_open(s, t, &ss);
 	if (ret)
 		return ret;
-	(void)fd_signal_prepare(); /* the device signals the client's eventfds from here */
 	if (pfd >= 0) {
 		ret = serve_blocking(ss, l, pfd, t);
 	} else {
