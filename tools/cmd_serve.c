@@ -108,27 +108,31 @@ static int parse_mode(const char *s, int *out)
 	return 0;
 }
 
-/* A number, or else a name @lookup knows. 0 or -EINVAL / -ENOENT. */
-static int parse_id(const char *s, bool group, unsigned *out)
+/* --socket-group (@group) or --allow-uid: a number, or a group or user
+ * name. Returns -1 with *out, or the usage error's exit code. */
+static int parse_id(const char *cmd, const char *s, bool group, unsigned *out)
 {
+	const char *opt = group ? "--socket-group" : "--allow-uid", *what = group ? "group" : "user";
 	uint64_t v;
 
-	if (s[0] >= '0' && s[0] <= '9')
-		return parse_u64(s, UINT32_MAX - 1, &v) ? -EINVAL : (*out = (unsigned)v, 0);
-	if (group) {
+	if (s[0] >= '0' && s[0] <= '9') {
+		if (parse_u64(s, UINT32_MAX - 1, &v)) /* (uid_t)-1 means "none" */
+			return usage_error(cmd, "bad %s \"%s\" (expected a %s name or number)", opt, s, what);
+		*out = (unsigned)v;
+	} else if (group) {
 		struct group *g = getgrnam(s);
 
 		if (!g)
-			return -ENOENT;
+			return usage_error(cmd, "bad %s \"%s\" (no such %s)", opt, s, what);
 		*out = (unsigned)g->gr_gid;
 	} else {
 		struct passwd *pw = getpwnam(s);
 
 		if (!pw)
-			return -ENOENT;
+			return usage_error(cmd, "bad %s \"%s\" (no such %s)", opt, s, what);
 		*out = (unsigned)pw->pw_uid;
 	}
-	return 0;
+	return -1;
 }
 
 /* Returns -1 to go on, else the exit code. */
@@ -181,17 +185,15 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 						   optarg);
 			break;
 		case 'g':
-			ret = parse_id(optarg, true, &id);
-			if (ret)
-				return usage_error(cmd, "bad --socket-group \"%s\" (%s)", optarg,
-						   ret == -ENOENT ? "no such group" : "expected a group name or number");
+			ret = parse_id(cmd, optarg, true, &id);
+			if (ret >= 0)
+				return ret;
 			o->gid = (gid_t)id;
 			break;
 		case 'u':
-			ret = parse_id(optarg, false, &id);
-			if (ret)
-				return usage_error(cmd, "bad --allow-uid \"%s\" (%s)", optarg,
-						   ret == -ENOENT ? "no such user" : "expected a user name or number");
+			ret = parse_id(cmd, optarg, false, &id);
+			if (ret >= 0)
+				return ret;
 			if (o->n_allow == VFU_SRV_MAX_ALLOW_UIDS)
 				return usage_error(cmd, "more than %u --allow-uid", VFU_SRV_MAX_ALLOW_UIDS);
 			o->allow[o->n_allow++] = (uid_t)id;

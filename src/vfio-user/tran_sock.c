@@ -380,9 +380,13 @@ static int set_perms(const char *p, unsigned mode, gid_t gid)
 	if (fchmodat(AT_FDCWD, p, (mode_t)mode, AT_SYMLINK_NOFOLLOW) != 0) {
 		struct stat st;
 
-		/* no way to do it without following (no /proc here) */
-		if ((errno != EOPNOTSUPP && errno != ENOTSUP) || lstat(p, &st) != 0 || !S_ISSOCK(st.st_mode) ||
-		    chmod(p, (mode_t)mode) != 0)
+		/* No way without following links here (glibc before 2.39
+		 * needs /proc for it): check it is still a socket first. */
+		if (lstat(p, &st) != 0)
+			return -errno;
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		if (chmod(p, (mode_t)mode) != 0)
 			return -errno;
 	}
 	if (gid != (gid_t)-1 && lchown(p, (uid_t)-1, gid) != 0)

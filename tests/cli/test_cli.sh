@@ -181,6 +181,7 @@ check_error serve sim:edu
 serve_start() {
 	local sock=$1 i
 	shift
+	: >"$tmp/serve.out" # now: the new server's redirection may come late
 	(trap - EXIT; umask 000; exec "$UPCI" serve 'sim:testdev?vectors=4' --socket "$sock" "$@") \
 		>"$tmp/serve.out" 2>"$tmp/serve.err" &
 	spid=$!

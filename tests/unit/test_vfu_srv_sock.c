@@ -85,16 +85,22 @@ static void srv_start(struct srv_thread *st, const struct vfu_server_opts *o, in
 	srv_start_uri(st, TESTDEV, o, fd, listen_fd);
 }
 
-static int srv_stop(struct srv_thread *st)
+/* After the server thread ended: free what srv_start made. */
+static int srv_free(struct srv_thread *st)
 {
-	assert_int_equal(write(st->stop[1], "x", 1), 1);
-	assert_int_equal(pthread_join(st->th, NULL), 0);
 	vfu_tran_close(st->t);
 	close(st->stop[0]);
 	close(st->stop[1]);
 	vfu_server_free(st->s);
 	upci_close(st->dev);
 	return st->ret;
+}
+
+static int srv_stop(struct srv_thread *st)
+{
+	assert_int_equal(write(st->stop[1], "x", 1), 1);
+	assert_int_equal(pthread_join(st->th, NULL), 0);
+	return srv_free(st);
 }
 
 /* ---- a client that answers DMA requests from its own buffer ---- */
@@ -385,11 +391,7 @@ static void test_inband_dma_timeout(void **state)
 	vfu_tran_close(c->t);
 	/* the server notices and ends the session by itself */
 	assert_int_equal(pthread_join(st.th, NULL), 0);
-	vfu_tran_close(st.t);
-	close(st.stop[0]);
-	close(st.stop[1]);
-	vfu_server_free(st.s);
-	upci_close(st.dev);
+	srv_free(&st);
 	assert_int_equal(count_fds(), before);
 	free(c);
 }
@@ -596,12 +598,7 @@ static int srv_stop_within(struct srv_thread *st, int ms)
 	}
 	if (pthread_timedjoin_np(st->th, NULL, &ts) != 0)
 		return -ETIMEDOUT;
-	vfu_tran_close(st->t);
-	close(st->stop[0]);
-	close(st->stop[1]);
-	vfu_server_free(st->s);
-	upci_close(st->dev);
-	return st->ret;
+	return srv_free(st);
 }
 
 /* A blocking eventfd with its counter at the maximum: write(1) would sleep
@@ -1115,11 +1112,7 @@ static void test_irq_relay(void **state)
 	vfu_tran_close(c->t);
 	assert_int_equal(pthread_join(st.th, NULL), 0); /* the client left: done */
 	assert_int_equal(irq_state_attach_source(&st.dev->irq, 2, -1), 0);
-	vfu_tran_close(st.t);
-	close(st.stop[0]);
-	close(st.stop[1]);
-	vfu_server_free(st.s);
-	upci_close(st.dev);
+	srv_free(&st);
 	close(src);
 	close(ev);
 	assert_int_equal(count_fds(), before);
