@@ -29,8 +29,8 @@ static const char irq_help[] =
 	"\n"
 	"Claim the device, enable interrupts, then wait and print each vector as it\n"
 	"fires, with the time since enabling. Stops after --count interrupts, on\n"
-	"SIGINT/SIGTERM (Ctrl-C; exit status 0), or when --timeout expires first\n"
-	"(exit status 1).\n"
+	"SIGINT, SIGTERM, SIGHUP or SIGQUIT (Ctrl-C; exit status 0), or when --timeout\n"
+	"expires first (exit status 1).\n"
 	"\n"
 	"  -t, --type T      auto (default: MSI-X, else MSI, else INTx), msix, msi, intx\n"
 	"  -n, --vectors N   vectors to enable, 1..256; default 0 = all the device offers\n"
@@ -64,7 +64,7 @@ struct irq_opts {
 	int json;
 };
 
-static int stop_fd = -1; /* SIGINT/SIGTERM, readable (stop_signal.h) */
+static int stop_fd = -1; /* a stop signal arrived: readable (stop_signal.h) */
 
 static int parse_type(const char *s, enum upci_irq_type *t)
 {
@@ -287,7 +287,7 @@ static int irq_loop(struct irq_run *r)
 		if (rc < 0 && errno != EINTR)
 			return op_errorf(EXIT_FAIL, r->uri, "irq poll", "%s", strerror(errno));
 		if (stop_signal_caught()) {
-			const char *sig = stop_signal_caught() == SIGINT ? "SIGINT" : "SIGTERM";
+			const char *sig = stop_signal_name();
 
 			if (r->o.json)
 				end_event(r, sig);

@@ -21,6 +21,8 @@
  */
 #include "irq.h"
 
+#include "fd_signal.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -268,9 +270,10 @@ void irq_state_raise(struct irq_state *s, unsigned vec)
 	fd = atomic_load(&s->direct[vec]);
 	if (fd >= 0) {
 		/* Direct: enabled vectors go straight to their eventfd;
-		 * masked ones latch and are replayed by set_mask. */
+		 * masked ones latch and are replayed by set_mask. The fd
+		 * is a client's: the write must not sleep (fd_signal.h). */
 		if (atomic_load(&s->mask[w]) & bit)
-			signal_fd(fd);
+			fd_signal(fd);
 		else
 			atomic_fetch_or(&s->pending[w], bit);
 	} else {
@@ -306,7 +309,7 @@ void irq_state_set_mask(struct irq_state *s, const uint64_t mask[IRQ_WORDS])
 				continue;
 			}
 			if (atomic_fetch_and(&s->pending[w], ~bit) & bit)
-				signal_fd(fd);
+				fd_signal(fd);
 		}
 	}
 	atomic_fetch_sub(&s->raisers, 1);

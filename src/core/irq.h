@@ -7,7 +7,9 @@
  * Guarantees:
  *   - irq_state_raise() is async-signal-safe and lock-free: any thread
  *     (a backend's event thread, a model running in the caller's thread)
- *     may call it at any time, concurrently with take/peek/wait.
+ *     may call it at any time, concurrently with take/peek/wait (with a
+ *     direct fd, a thread's first write sets up its guard timer: see
+ *     fd_signal_attach).
  *   - No interrupt is lost: a vector raised concurrently with a take is
  *     returned by that take or by the next one, and the fd is readable
  *     whenever an enabled vector is pending (spurious wake-ups possible).
@@ -92,7 +94,8 @@ int irq_state_peek(struct irq_state *s, uint64_t out[IRQ_WORDS]);
 /*
  * Direct delivery (the vfio-user server): from now on vector @vec is
  * delivered by writing 1 to eventfd @fd instead of the pending bits and the
- * notifier; @fd = -1 goes back to normal delivery. A masked vector is
+ * notifier; @fd = -1 goes back to normal delivery. @fd is a client's: it is
+ * written with fd_signal(), which a full, blocking eventfd cannot hold. A masked vector is
  * latched and written to its fd when unmasked. The caller keeps owning
  * @fd; when this returns no raise is still using the previous fd, so the
  * caller may close it. Returns 0, -EINVAL (vec >= 256).

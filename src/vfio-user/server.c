@@ -23,6 +23,7 @@ void vfu_server_opts_default(struct vfu_server_opts *o)
 	o->max_data_xfer_size = VFU_SRV_MAX_DATA_XFER;
 	o->max_dma_maps = VFU_SRV_MAX_DMA_MAPS;
 	o->dma_timeout_ms = VFU_SRV_DMA_TIMEOUT_MS;
+	o->n_allow_uids = 0;
 }
 
 static int opts_check(const struct vfu_server_opts *o)
@@ -32,6 +33,8 @@ static int opts_check(const struct vfu_server_opts *o)
 	if (o->max_data_xfer_size < 4096 || o->max_data_xfer_size > VFU_CAPS_MAX_DATA_XFER_LIMIT)
 		return -EINVAL;
 	if (o->max_dma_maps < 1 || o->max_dma_maps > VFU_CAPS_MAX_DMA_MAPS_LIMIT)
+		return -EINVAL;
+	if (o->n_allow_uids > VFU_SRV_MAX_ALLOW_UIDS)
 		return -EINVAL;
 	return o->dma_timeout_ms > 0 ? 0 : -EINVAL;
 }

@@ -44,6 +44,8 @@
 #define VFU_SRV_DMA_TIMEOUT_MS 5000
 /* Commands held while waiting for such a reply; more fail that DMA. */
 #define VFU_SRV_QUEUE_MAX 32u
+/* User ids in an allow list. */
+#define VFU_SRV_MAX_ALLOW_UIDS 16u
 
 struct vfu_server_opts {
 	const struct vfu_cfg_policy *policy; /* NULL: the dext policy for a dext: device, else forward all */
@@ -51,6 +53,11 @@ struct vfu_server_opts {
 	uint64_t max_data_xfer_size; /* 4096..VFU_CAPS_MAX_DATA_XFER_LIMIT */
 	uint32_t max_dma_maps;       /* 1..VFU_CAPS_MAX_DMA_MAPS_LIMIT */
 	int dma_timeout_ms;          /* > 0 */
+	/* Clients on a socket whose user id (as the kernel saw it when they
+	 * connected) is neither ours nor in allow_uids are answered EACCES
+	 * and hung up on. 0 entries: whoever can open the socket. */
+	unsigned n_allow_uids;       /* 0..VFU_SRV_MAX_ALLOW_UIDS */
+	uid_t allow_uids[VFU_SRV_MAX_ALLOW_UIDS];
 };
 
 struct vfu_server;
@@ -114,14 +121,17 @@ unsigned vfu_session_queued(const struct vfu_session *sess);
  * breaks, or @stop_fd (-1: none) becomes readable (on a socket the stop
  * shuts the connection down: the client sees it closed).
  * Return: 0 when the client left or stop was requested; -EBUSY; -ENOMEM;
- * the transport's error when the stream broke.
+ * -EACCES for a peer the allow list refuses (nothing served); the
+ * transport's error when the stream broke.
  */
 int vfu_server_serve(struct vfu_server *s, struct vfu_tran *t, int stop_fd);
 
 /*
  * Accept clients on @listen_fd one after another, each served with
  * vfu_server_serve over a socket transport, until @stop_fd becomes
- * readable. A client that breaks the stream does not stop the loop.
+ * readable. A client that breaks the stream does not stop the loop. One
+ * the allow list refuses gets EACCES for its first command and is hung up
+ * on, as a newcomer that finds the server busy gets EBUSY.
  * Return: 0 when stopped; a negative errno when accept fails for good.
  */
 int vfu_server_run(struct vfu_server *s, int listen_fd, int stop_fd);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "device.h"
+#include "fd_signal.h"
 #include "log.h"
 #include "pci_regs.h"
 #include "srv_priv.h"
@@ -85,6 +86,7 @@ static int set_fd(struct vfu_session *ss, int idx, int act, unsigned v, int fd)
 		}
 	}
 	ss->efd[idx][act][v] = fd;
+	ss->n_efds += (fd >= 0) - (old >= 0);
 	if (old >= 0)
 		close(old);
 	return 0;
@@ -199,15 +201,6 @@ static bool is_eventfd(int fd)
 #endif
 }
 
-static void signal_fd(int fd)
-{
-	uint64_t one = 1;
-
-	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0) {
-		/* counter saturated or not writable: the fd is readable anyway */
-	}
-}
-
 static int one_bit(uint32_t x)
 {
 	return x != 0 && (x & (x - 1)) == 0;
@@ -265,11 +258,17 @@ static int check_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct irq_
 	return 0;
 }
 
+static int act_of(const struct irq_req *q)
+{
+	return q->act == VFU_IRQ_SET_ACTION_TRIGGER ? SRV_ACT_TRIGGER :
+	       q->act == VFU_IRQ_SET_ACTION_MASK ? SRV_ACT_MASK : SRV_ACT_UNMASK;
+}
+
 static int set_mask(struct vfu_session *ss, const struct irq_req *q)
 {
 	upci_dev *dev = ss->srv->dev;
 	uint64_t mask[UPCI_IRQ_WORDS];
-	int act = q->act == VFU_IRQ_SET_ACTION_MASK ? SRV_ACT_MASK : SRV_ACT_UNMASK;
+	int act = act_of(q);
 	int idx = (int)q->index;
 	int ret = upci_irq_get_mask(dev, mask);
 
@@ -291,55 +290,40 @@ static int set_mask(struct vfu_session *ss, const struct irq_req *q)
 		return ret;
 	for (uint32_t i = 0; i < q->count; i++)
 		if (selected(q, i))
-			signal_fd(ss->efd[idx][act][q->start + i]);
+			fd_signal(ss->efd[idx][act][q->start + i]);
 	/* INTx is a level: if the device still asserts it after the unmask
 	 * that follows an EOI, it fires again, as on a real line. */
 	if (idx == VFU_PCI_INTX_IRQ_INDEX && act == SRV_ACT_UNMASK) {
 		uint32_t sts = 0;
 
 		if (upci_config_read(dev, PCI_STATUS, 2, &sts) == 0 && (sts & PCI_STATUS_INTERRUPT))
-			signal_fd(ss->efd[idx][SRV_ACT_TRIGGER][0]);
+			fd_signal(ss->efd[idx][SRV_ACT_TRIGGER][0]);
 	}
 	return 0;
 }
 
-static int set_irqs_locked(struct vfu_session *ss, struct vfu_msg *m)
+/* Disable an index or (de)assign its fds; irq_lock held. */
+static int change_fds_locked(struct vfu_session *ss, struct vfu_msg *m, const struct irq_req *q)
 {
-	struct irq_req q;
-	int idx, act, ret;
+	int idx = (int)q->index, act = act_of(q), ret;
 
-	ret = check_set_irqs(ss, m, &q);
-	if (ret)
-		return ret;
-	idx = (int)q.index;
-	if (q.count == 0) {
+	if (q->count == 0) {
 		disable_index(ss, idx);
 		return 0;
 	}
-	act = q.act == VFU_IRQ_SET_ACTION_TRIGGER ? SRV_ACT_TRIGGER :
-	      q.act == VFU_IRQ_SET_ACTION_MASK ? SRV_ACT_MASK : SRV_ACT_UNMASK;
-	if (q.data == VFU_IRQ_SET_DATA_EVENTFD) {
-		if (act == SRV_ACT_TRIGGER) {
-			ret = enable_index(ss, idx);
-			if (ret)
-				return ret;
-		}
-		/* fds present: assign; none: de-assign (the spec). A backend
-		 * that refuses one stops the request there; the fds not taken
-		 * are closed with the message. */
-		for (uint32_t i = 0; i < q.count; i++) {
-			ret = set_fd(ss, idx, act, q.start + i, m->nr_fds ? vfu_msg_take_fd(m, i) : -1);
-			if (ret)
-				return ret;
-		}
-		return 0;
+	if (act == SRV_ACT_TRIGGER) {
+		ret = enable_index(ss, idx);
+		if (ret)
+			return ret;
 	}
-	if (act != SRV_ACT_TRIGGER)
-		return set_mask(ss, &q);
-	/* The client fires vectors itself (loopback through its eventfds). */
-	for (uint32_t i = 0; i < q.count; i++)
-		if (selected(&q, i))
-			signal_fd(ss->efd[idx][SRV_ACT_TRIGGER][q.start + i]);
+	/* fds present: assign; none: de-assign (the spec). A backend that
+	 * refuses one stops the request there; the fds not taken are closed
+	 * with the message. */
+	for (uint32_t i = 0; i < q->count; i++) {
+		ret = set_fd(ss, idx, act, q->start + i, m->nr_fds ? vfu_msg_take_fd(m, i) : -1);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -351,32 +335,54 @@ static int pollfd_locked(struct vfu_session *ss)
 	return fd >= 0 ? fd : -1;
 }
 
-/* Under irq_lock: the loop's watcher may be relaying meanwhile. It is
- * kicked whenever the fd it should poll changes: the index, or the
- * device's irq fd itself (it changes when the first event source is
- * attached). */
+/*
+ * Only this thread changes efd[] and irq_index, each time under irq_lock
+ * because the loop's watcher reads them (srv_irq_pollfd, srv_irq_relay).
+ * So this thread reads them without the lock, and signals the client's
+ * fds outside it: the watcher never waits behind a write to a client's
+ * eventfd. The watcher is kicked whenever the fd it should poll changes
+ * (the index, or the device's irq fd itself: it changes when the first
+ * event source is attached), and when the first eventfd arrives: from
+ * then on it looks at this thread's writes (fd_signal.h).
+ */
 int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 {
+	struct irq_req q;
 	int before, ret;
 
 	(void)r;
-	pthread_mutex_lock(&ss->irq_lock);
-	before = pollfd_locked(ss);
-	ret = set_irqs_locked(ss, m);
-	if (pollfd_locked(ss) != before)
-		kick(ss);
-	pthread_mutex_unlock(&ss->irq_lock);
-	return ret;
+	ret = check_set_irqs(ss, m, &q);
+	if (ret)
+		return ret;
+	if (q.count == 0 || q.data == VFU_IRQ_SET_DATA_EVENTFD) {
+		bool had_fds = ss->n_efds > 0;
+
+		pthread_mutex_lock(&ss->irq_lock);
+		before = pollfd_locked(ss);
+		ret = change_fds_locked(ss, m, &q);
+		if (pollfd_locked(ss) != before || (!had_fds && ss->n_efds > 0))
+			kick(ss);
+		pthread_mutex_unlock(&ss->irq_lock);
+		return ret;
+	}
+	if (act_of(&q) != SRV_ACT_TRIGGER)
+		return set_mask(ss, &q);
+	/* The client fires vectors itself (loopback through its eventfds). */
+	for (uint32_t i = 0; i < q.count; i++)
+		if (selected(&q, i))
+			fd_signal(ss->efd[q.index][SRV_ACT_TRIGGER][q.start + i]);
+	return 0;
 }
 
 /* ---- relay for vectors the backend latches only on a take ---- */
 
-int srv_irq_pollfd(struct vfu_session *ss)
+int srv_irq_pollfd(struct vfu_session *ss, bool *has_fds)
 {
 	int fd;
 
 	pthread_mutex_lock(&ss->irq_lock);
 	fd = pollfd_locked(ss);
+	*has_fds = ss->n_efds > 0;
 	pthread_mutex_unlock(&ss->irq_lock);
 	return fd;
 }
@@ -397,7 +403,7 @@ void srv_irq_relay(struct vfu_session *ss)
 				unsigned v = w * 64u + (unsigned)__builtin_ctzll(pending[w]);
 
 				pending[w] &= pending[w] - 1;
-				signal_fd(ss->efd[idx][SRV_ACT_TRIGGER][v]);
+				fd_signal(ss->efd[idx][SRV_ACT_TRIGGER][v]);
 			}
 	pthread_mutex_unlock(&ss->irq_lock);
 }

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_signal.h"
 #include "log.h"
 #include "msg.h"
 #include "srv_priv.h"
@@ -46,9 +47,14 @@
 struct reject {
 	int fd;
 	int64_t deadline;
+	/* The answer to its first command: -EBUSY for a newcomer while a
+	 * client is served (it is served next if it has not spoken when that
+	 * client leaves), -EACCES for one the allow list refuses. */
+	int err;
 };
 
 struct loop {
+	const struct vfu_server *s;
 	int stop_fd;
 	int listen_fd; /* -1: nobody to turn away */
 	struct reject rj[REJECT_MAX];
@@ -70,6 +76,24 @@ static bool stop_requested(int stop_fd)
 	return stop_fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
+/* Whether the allow list lets the peer of @fd in (server.h). */
+static bool peer_allowed(const struct vfu_server *s, int fd)
+{
+	uid_t uid;
+
+	if (s->opts.n_allow_uids == 0)
+		return true;
+	if (vfu_sock_peer_uid(fd, &uid) != 0)
+		return false; /* cannot tell who it is */
+	if (uid == geteuid())
+		return true;
+	for (unsigned i = 0; i < s->opts.n_allow_uids; i++)
+		if (s->opts.allow_uids[i] == uid)
+			return true;
+	LOG_WARN("vfio-user server: refused a client running as uid %u (not allowed)", (unsigned)uid);
+	return false;
+}
+
 static void reject_drop(struct loop *l, unsigned i)
 {
 	close(l->rj[i].fd);
@@ -82,28 +106,36 @@ static void reject_all(struct loop *l)
 		reject_drop(l, 0);
 }
 
-/* A newcomer while busy: keep it until its VERSION comes, or hang up. */
-static void reject_accept(struct loop *l)
+/* Keep @fd until its first command comes (answered with @err), or hang up
+ * when too many wait already. */
+static void reject_hold(struct loop *l, int fd, int err)
 {
-	int fd;
-
-	if (vfu_sock_accept(l->listen_fd, 0, &fd) != 0)
-		return;
 	if (l->nrj == REJECT_MAX) {
 		close(fd);
 		return;
 	}
 	l->rj[l->nrj].fd = fd;
 	l->rj[l->nrj].deadline = now_ms() + REJECT_WAIT_MS;
+	l->rj[l->nrj].err = err;
 	l->nrj++;
 }
 
-/* Its bytes arrived: answer a command with EBUSY, then hang up. */
+/* A newcomer while busy. */
+static void reject_accept(struct loop *l)
+{
+	int fd;
+
+	if (vfu_sock_accept(l->listen_fd, 0, &fd) != 0)
+		return;
+	reject_hold(l, fd, peer_allowed(l->s, fd) ? -EBUSY : -EACCES);
+}
+
+/* Its bytes arrived: answer a command with its error, then hang up. */
 static void reject_answer(struct loop *l, unsigned i)
 {
 	struct vfu_tran *t;
 	struct vfu_msg m;
-	int rc;
+	int rc, err = l->rj[i].err;
 
 	if (vfu_tran_sock_new(l->rj[i].fd, &t) != 0) {
 		reject_drop(l, i);
@@ -115,11 +147,43 @@ static void reject_answer(struct loop *l, unsigned i)
 		rc = vfu_tran_recv(t, &m, 0);
 		if ((rc == 0 || rc == -EINVAL) &&
 		    (m.hdr.flags & VFU_HDR_F_TYPE_MASK) == VFU_HDR_F_TYPE_COMMAND)
-			(void)vfu_tran_reply(t, &m.hdr, -EBUSY, NULL, 0, NULL, 0);
+			(void)vfu_tran_reply(t, &m.hdr, err, NULL, 0, NULL, 0);
 		vfu_msg_release(&m);
 	}
 	vfu_tran_close(t);
-	LOG_INFO("vfio-user server: busy, turned a client away");
+	LOG_INFO("vfio-user server: turned a client away (%s)", upci_strerror(err));
+}
+
+/*
+ * The newcomers to poll, after dropping those whose time is up: fills
+ * @p (up to l->nrj entries; none, and nobody dropped, when @none) and
+ * returns how many; lowers *to (ms, -1: no limit) to the first deadline.
+ */
+static unsigned reject_poll_fill(struct loop *l, bool none, struct pollfd *p, int *to)
+{
+	int64_t now = now_ms();
+
+	if (none)
+		return 0; /* and nobody expires: they are the next clients */
+	for (unsigned i = l->nrj; i-- > 0;)
+		if (l->rj[i].deadline <= now)
+			reject_drop(l, i);
+	for (unsigned i = 0; i < l->nrj; i++) {
+		int left = (int)(l->rj[i].deadline - now);
+
+		p[i] = (struct pollfd){.fd = l->rj[i].fd, .events = POLLIN};
+		if (*to < 0 || left < *to)
+			*to = left;
+	}
+	return l->nrj;
+}
+
+/* Answer the first @n newcomers whose slot in @p is ready. */
+static void reject_poll_done(struct loop *l, const struct pollfd *p, unsigned n)
+{
+	for (unsigned i = n; i-- > 0;) /* from the end: an answer moves the last one into i */
+		if (p[i].revents)
+			reject_answer(l, i);
 }
 
 /* The watcher's poll slots (see struct watcher): the client's hang-up,
@@ -148,6 +212,7 @@ static void reject_answer(struct loop *l, unsigned i)
 struct watcher {
 	struct loop *l;
 	struct vfu_session *ss;
+	struct fd_signal_mark *mark; /* the session thread's writes to client fds */
 	int client_fd;
 	int kick[2];         /* pipe: [0] polled here, [1] written by kick/quit */
 	atomic_bool quit;
@@ -159,50 +224,53 @@ static void *watch(void *arg)
 {
 	struct watcher *w = arg;
 	struct loop *l = w->l;
-	bool gone = false; /* the client hung up: newcomers are next, not turned away */
+	struct fd_signal_mark own;
+	bool gone = false;    /* the client hung up: newcomers are next, not turned away */
+	bool stopped = false; /* then only the session's writes are still watched */
 
+	/* Relays write the client's eventfds; nobody watches this thread. */
+	(void)fd_signal_attach(&own, true);
 	while (!atomic_load(&w->quit)) {
 		struct pollfd p[SLOT_RJ + REJECT_MAX];
-		int64_t now = now_ms(), first = -1;
-		unsigned nrj = gone ? 0 : l->nrj;
+		bool has_fds = false;
+		int irq_fd = srv_irq_pollfd(w->ss, &has_fds);
+		bool quiet = gone || stopped;
 		int n, to = -1;
+		unsigned nrj = reject_poll_fill(l, quiet, p + SLOT_RJ, &to);
 
-		for (unsigned i = nrj; i-- > 0;)
-			if (l->rj[i].deadline <= now)
-				reject_drop(l, i);
-		nrj = gone ? 0 : l->nrj;
 		/* The session reads the client; we only watch for its hang-up
 		 * (HUP/ERR are always reported), once. */
-		p[SLOT_CLIENT] = (struct pollfd){.fd = gone ? -1 : w->client_fd, .events = POLLRDHUP};
-		p[SLOT_STOP] = (struct pollfd){.fd = l->stop_fd, .events = POLLIN};
-		p[SLOT_LISTEN] = (struct pollfd){.fd = gone ? -1 : l->listen_fd, .events = POLLIN};
-		p[SLOT_IRQ] = (struct pollfd){.fd = srv_irq_pollfd(w->ss), .events = POLLIN};
+		p[SLOT_CLIENT] = (struct pollfd){.fd = quiet ? -1 : w->client_fd, .events = POLLRDHUP};
+		p[SLOT_STOP] = (struct pollfd){.fd = stopped ? -1 : l->stop_fd, .events = POLLIN};
+		p[SLOT_LISTEN] = (struct pollfd){.fd = quiet ? -1 : l->listen_fd, .events = POLLIN};
+		p[SLOT_IRQ] = (struct pollfd){.fd = stopped ? -1 : irq_fd, .events = POLLIN};
 		p[SLOT_KICK] = (struct pollfd){.fd = w->kick[0], .events = POLLIN};
-		for (unsigned i = 0; i < nrj; i++) {
-			p[SLOT_RJ + i] = (struct pollfd){.fd = l->rj[i].fd, .events = POLLIN};
-			if (first < 0 || l->rj[i].deadline < first)
-				first = l->rj[i].deadline;
-		}
-		if (first >= 0)
-			to = (int)(first - now);
+		/* While the session may be writing to a client's eventfd, look
+		 * at those writes often enough (fd_signal.h). */
+		if ((has_fds || stopped) && (to < 0 || to > FD_SIGNAL_WATCH_MS))
+			to = FD_SIGNAL_WATCH_MS;
 		n = poll(p, SLOT_RJ + nrj, to);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
+		if (n < 0 && errno != EINTR) {
 			LOG_WARN("vfio-user server: poll: %s", upci_strerror(-errno));
 			usleep(10 * 1000); /* never spin */
+		}
+		fd_signal_watch(w->mark, now_ms(), stopped);
+		if (n <= 0)
 			continue;
-		}
-		if (p[SLOT_STOP].revents) {
-			atomic_store(&w->stopped, true);
-			shutdown(w->client_fd, SHUT_RDWR);
-			break;
-		}
 		if (p[SLOT_KICK].revents) {
 			char buf[64];
 
 			while (read(w->kick[0], buf, sizeof(buf)) > 0)
 				;
+		}
+		if (p[SLOT_STOP].revents) {
+			/* Cut the client off; a write to its eventfd must not
+			 * hold the session either, until it ends (quit). */
+			stopped = true;
+			atomic_store(&w->stopped, true);
+			shutdown(w->client_fd, SHUT_RDWR);
+			fd_signal_watch(w->mark, now_ms(), true);
+			continue;
 		}
 		if (p[SLOT_IRQ].revents)
 			srv_irq_relay(w->ss);
@@ -210,12 +278,11 @@ static void *watch(void *arg)
 			gone = true; /* whoever connects now is the next client */
 			continue;
 		}
-		for (unsigned i = nrj; i-- > 0;)
-			if (p[SLOT_RJ + i].revents)
-				reject_answer(l, i);
+		reject_poll_done(l, p + SLOT_RJ, nrj);
 		if (p[SLOT_LISTEN].revents)
 			reject_accept(l);
 	}
+	fd_signal_detach();
 	return NULL;
 }
 
@@ -235,13 +302,15 @@ static int pipe_nb(int fds[2])
 	return 0;
 }
 
-static int watcher_start(struct watcher *w, struct loop *l, struct vfu_session *ss, int client_fd)
+static int watcher_start(struct watcher *w, struct loop *l, struct vfu_session *ss, int client_fd,
+			 struct fd_signal_mark *mark)
 {
 	sigset_t all, old;
 	int ret;
 
 	w->l = l;
 	w->ss = ss;
+	w->mark = mark;
 	w->client_fd = client_fd;
 	atomic_init(&w->quit, false);
 	atomic_init(&w->stopped, false);
@@ -249,8 +318,10 @@ static int watcher_start(struct watcher *w, struct loop *l, struct vfu_session *
 	if (ret)
 		return ret;
 	ss->kick_fd = w->kick[1];
-	/* Signals go to the threads that expect them, not to the watcher. */
+	/* Signals go to the threads that expect them, not to the watcher;
+	 * only the guard of its own writes may come (srv_irq_relay). */
 	sigfillset(&all);
+	sigdelset(&all, FD_SIGNAL_GUARD_SIG);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = -pthread_create(&w->th, NULL, watch, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -279,11 +350,16 @@ static bool watcher_stop(struct watcher *w)
 /* The session on this thread, blocking in its reads (see struct watcher). */
 static int serve_blocking(struct vfu_session *ss, struct loop *l, int pfd, struct vfu_tran *t)
 {
+	struct fd_signal_mark mark;
 	struct watcher w;
 	int rc;
 
-	rc = watcher_start(&w, l, ss, pfd);
+	/* This thread signals the client's eventfds (the device's interrupts,
+	 * SET_IRQS); the watcher interrupts a write that sleeps. */
+	(void)fd_signal_attach(&mark, false);
+	rc = watcher_start(&w, l, ss, pfd, &mark);
 	if (rc) {
+		fd_signal_detach();
 		LOG_WARN("vfio-user server: no watcher thread for the client (%s): hanging up", upci_strerror(rc));
 		return rc;
 	}
@@ -294,6 +370,7 @@ static int serve_blocking(struct vfu_session *ss, struct loop *l, int pfd, struc
 	while (rc == 0 || rc == -EAGAIN);
 	if (watcher_stop(&w))
 		rc = 0; /* we cut the client off: a stop, not a failure */
+	fd_signal_detach();
 	return rc;
 }
 
@@ -303,6 +380,8 @@ static int serve(struct vfu_server *s, struct vfu_tran *t, struct loop *l)
 	int pfd = vfu_tran_pollfd(t);
 	int ret;
 
+	if (pfd >= 0 && !peer_allowed(s, pfd))
+		return -EACCES;
 	ret = vfu_session_open(s, t, &ss);
 	if (ret)
 		return ret;
@@ -324,27 +403,34 @@ static int serve(struct vfu_server *s, struct vfu_tran *t, struct loop *l)
 
 int vfu_server_serve(struct vfu_server *s, struct vfu_tran *t, int stop_fd)
 {
-	struct loop l = {.stop_fd = stop_fd, .listen_fd = -1};
+	struct loop l = {.s = s, .stop_fd = stop_fd, .listen_fd = -1};
 
 	if (!s || !t)
 		return -EINVAL;
 	return serve(s, t, &l);
 }
 
-/* Wait for a connection or a stop. 1: connection; 0: stop; -errno. */
-static int wait_listen(int listen_fd, int stop_fd)
+/*
+ * Wait for a connection or a stop, answering refused newcomers meanwhile.
+ * 1: connection; 0: stop; -errno.
+ */
+static int wait_listen(struct loop *l)
 {
-	struct pollfd p[2] = {{.fd = listen_fd, .events = POLLIN}, {.fd = stop_fd, .events = POLLIN}};
-
 	for (;;) {
-		int n = poll(p, 2, -1);
+		struct pollfd p[2 + REJECT_MAX];
+		int n, to = -1;
+		unsigned nrj = reject_poll_fill(l, false, p + 2, &to);
 
+		p[0] = (struct pollfd){.fd = l->listen_fd, .events = POLLIN};
+		p[1] = (struct pollfd){.fd = l->stop_fd, .events = POLLIN};
+		n = poll(p, 2 + nrj, to);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		if (p[1].revents)
 			return 0;
+		reject_poll_done(l, p + 2, nrj);
 		if (p[0].revents)
 			return 1;
 	}
@@ -352,24 +438,30 @@ static int wait_listen(int listen_fd, int stop_fd)
 
 /*
  * The next client: one accepted while we were busy and still waiting, else
- * a new connection. Returns 1 with *fd, 0 for a stop, -EAGAIN to look
- * again, or an accept error that will not go away.
+ * a new connection (one the allow list refuses is held to be answered
+ * EACCES). Returns 1 with *fd, 0 for a stop, -EAGAIN to look again, or an
+ * accept error that will not go away.
  */
 static int next_client(struct loop *l, int *fd)
 {
 	int ret;
 
-	if (l->nrj) {
-		*fd = l->rj[0].fd;
-		l->rj[0] = l->rj[--l->nrj];
-		return 1;
-	}
-	ret = wait_listen(l->listen_fd, l->stop_fd);
+	for (unsigned i = 0; i < l->nrj; i++)
+		if (l->rj[i].err == -EBUSY) {
+			*fd = l->rj[i].fd;
+			l->rj[i] = l->rj[--l->nrj];
+			return 1;
+		}
+	ret = wait_listen(l);
 	if (ret <= 0)
 		return ret;
 	ret = vfu_sock_accept(l->listen_fd, 0, fd);
-	if (ret == 0)
-		return 1;
+	if (ret == 0) {
+		if (peer_allowed(l->s, *fd))
+			return 1;
+		reject_hold(l, *fd, -EACCES);
+		return -EAGAIN;
+	}
 	if (ret == -EAGAIN || ret == -ECONNABORTED || ret == -EINTR)
 		return -EAGAIN;
 	if (ret == -EMFILE || ret == -ENFILE || ret == -ENOBUFS || ret == -ENOMEM) {
@@ -382,7 +474,7 @@ static int next_client(struct loop *l, int *fd)
 
 int vfu_server_run(struct vfu_server *s, int listen_fd, int stop_fd)
 {
-	struct loop l = {.stop_fd = stop_fd, .listen_fd = listen_fd};
+	struct loop l = {.s = s, .stop_fd = stop_fd, .listen_fd = listen_fd};
 	int ret;
 
 	if (!s || listen_fd < 0)

@@ -64,6 +64,7 @@ struct vfu_session {
 	/* IRQs: eventfds per index, action and vector (-1: none) */
 	int efd[VFU_PCI_NUM_IRQS][SRV_NR_ACTS][SRV_MAX_VECTORS];
 	int irq_index;            /* index we enabled on the device, or -1 */
+	unsigned n_efds;          /* fds in efd[] */
 	/* efd and irq_index: the loop's watcher thread relays interrupts
 	 * while the session thread handles SET_IRQS */
 	pthread_mutex_t irq_lock;
@@ -116,10 +117,11 @@ void srv_irq_fini(struct vfu_session *ss);
 /* Point the device at the session's eventfds again (after a reset). */
 void srv_irq_reapply(struct vfu_session *ss);
 /* The device's upci_irq_fd() while the client has interrupts set up, else
- * -1; when it is readable, srv_irq_relay() forwards what was taken. Both
+ * -1; when it is readable, srv_irq_relay() forwards what was taken.
+ * *has_fds: whether the client gave eventfds that a write may go to. Both
  * may run on another thread than the one handling messages (they take
  * irq_lock); a change of the answer is signalled on kick_fd. */
-int srv_irq_pollfd(struct vfu_session *ss);
+int srv_irq_pollfd(struct vfu_session *ss, bool *has_fds);
 void srv_irq_relay(struct vfu_session *ss);
 
 /* server.c: queue a command received during a DMA wait (takes *m over). */

@@ -336,12 +336,43 @@ void vfu_sock_collect_fds(struct msghdr *mh, struct vfu_fd_sink *sink);
  */
 int vfu_tran_sock_new(int fd, struct vfu_tran **out);
 
+/* The identity of a socket file we created: it is removed only while it
+ * is still ours (vfu_sock_unlink_file). */
+struct vfu_sock_file {
+	dev_t dev;
+	ino_t ino;
+};
+
 /*
- * Listening socket at @path (an existing file there is an error: the
- * caller decides whether a stale socket may be removed).
- * Return: 0; -ENAMETOOLONG; -EADDRINUSE; -errno.
+ * A listening socket at @path that nobody can connect to before it
+ * accepts connections, and only as @mode allows. It is bound under a
+ * temporary name in the same directory (".upci-XXXXXX"), given the
+ * permission bits @mode (0..0777; the umask plays no part) and the group
+ * @gid ((gid_t)-1: left as created), made to listen, and only then linked
+ * to @path, so @path appears ready. An existing file at @path is never
+ * replaced: the caller decides whether a stale socket may go. When the
+ * temporary name does not fit in sun_path, @path itself is bound (it then
+ * exists, refusing connections, until listen). Whoever may write to the
+ * directory can still replace the file: use a directory only the server's
+ * user may write (or a sticky one such as /tmp). @id (may be NULL) gets
+ * the file's identity.
+ * Return: 0; -EADDRINUSE when @path exists; -ENAMETOOLONG; -EINVAL for a
+ * bad @mode; -EPERM for a group the process may not give; -errno.
  */
+int vfu_sock_listen_file(const char *path, int backlog, unsigned mode, gid_t gid, int *out_fd,
+			 struct vfu_sock_file *id);
+/* vfu_sock_listen_file() with mode 0600 (the user alone), no group, no id. */
 int vfu_sock_listen(const char *path, int backlog, int *out_fd);
+/*
+ * Remove @path if it is still the socket file @id. Something else there
+ * now (a file someone put in its place) is left alone.
+ * Return: 0 when removed; -ESTALE when @path is not @id; -ENOENT; -errno.
+ */
+int vfu_sock_unlink_file(const char *path, const struct vfu_sock_file *id);
+/* The user id of the process at the other end of connected socket @fd
+ * (SO_PEERCRED, getpeereid elsewhere): as it was when it connected.
+ * Return: 0; -errno. */
+int vfu_sock_peer_uid(int fd, uid_t *uid);
 /* Accept one connection, waiting at most @timeout_ms. Return: 0; -EAGAIN; -errno. */
 int vfu_sock_accept(int listen_fd, int timeout_ms, int *out_fd);
 /* Connect to @path. Return: 0; -ENAMETOOLONG; -errno. */

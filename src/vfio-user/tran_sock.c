@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vfio-user byte source over a connected AF_UNIX SOCK_STREAM socket, plus
- * listen/accept/connect helpers. Framing lives in tran.c.
+ * listen/accept/connect helpers and the life of a listening socket's file
+ * (created ready and with its mode, removed only while it is ours).
+ * Framing lives in tran.c.
  *
  * Every bounded wait is a poll() with a deadline, and every socket call
  * that must not outlast one uses MSG_DONTWAIT, so a silent or vanished
@@ -17,9 +19,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h> /* rename */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -341,24 +345,160 @@ static int fill_addr(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
-int vfu_sock_listen(const char *path, int backlog, int *out_fd)
+/* Tries at a free temporary name before giving up. */
+#define TEMP_TRIES 16
+
+/* "<directory of path>/.upci-XXXXXX" in @sa, random per @attempt. */
+static int temp_addr(const char *path, unsigned attempt, struct sockaddr_un *sa)
 {
-	struct sockaddr_un sa;
+	static const char digits[] = "abcdefghijklmnopqrstuvwxyz234567";
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+	struct timespec ts;
+	uint64_t r;
+	char name[14] = ".upci-";
+
+	if (dlen + sizeof(name) > sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
+	    ((uint64_t)attempt * 0x9e3779b97f4a7c15ull);
+	for (int i = 6; i < 12; i++, r >>= 5)
+		name[i] = digits[r & 31];
+	name[12] = '\0';
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, path, dlen);
+	memcpy(sa->sun_path + dlen, name, sizeof(name));
+	return 0;
+}
+
+/* Mode and group of the file we just bound, without following a link
+ * someone might have put in its place. */
+static int set_perms(const char *p, unsigned mode, gid_t gid)
+{
+	if (fchmodat(AT_FDCWD, p, (mode_t)mode, AT_SYMLINK_NOFOLLOW) != 0) {
+		struct stat st;
+
+		/* No way without following links here (glibc before 2.39
+		 * needs /proc for it): check it is still a socket first. */
+		if (lstat(p, &st) != 0)
+			return -errno;
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		if (chmod(p, (mode_t)mode) != 0)
+			return -errno;
+	}
+	if (gid != (gid_t)-1 && lchown(p, (uid_t)-1, gid) != 0)
+		return -errno;
+	return 0;
+}
+
+/* Give the listening socket at @tmp its final name @path, never replacing
+ * a file there: link() fails on an existing name. Where the file system
+ * has no hard links, rename after a check (a file appearing meanwhile
+ * would be replaced). */
+static int publish(const char *tmp, const char *path)
+{
+	struct stat st;
+
+	if (link(tmp, path) == 0) {
+		(void)unlink(tmp);
+		return 0;
+	}
+	if (errno == EEXIST)
+		return -EADDRINUSE;
+	if (lstat(path, &st) == 0)
+		return -EADDRINUSE;
+	return rename(tmp, path) == 0 ? 0 : -errno;
+}
+
+int vfu_sock_listen_file(const char *path, int backlog, unsigned mode, gid_t gid, int *out_fd,
+			 struct vfu_sock_file *id)
+{
+	struct sockaddr_un fin, at;
+	struct stat st;
+	bool direct = false;
 	int fd = -1, rc;
 
-	rc = fill_addr(path, &sa);
+	if (mode > 0777 || !out_fd)
+		return -EINVAL;
+	rc = fill_addr(path, &fin);
 	if (rc)
 		return rc;
+	if (lstat(path, &st) == 0)
+		return -EADDRINUSE;
 	rc = new_socket(&fd);
 	if (rc)
 		return rc;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, backlog > 0 ? backlog : 1) < 0) {
+	for (unsigned i = 0;; i++) {
+		rc = temp_addr(path, i, &at);
+		if (rc == -ENAMETOOLONG) {
+			at = fin; /* no room for a temporary name */
+			direct = true;
+		}
+		if (bind(fd, (struct sockaddr *)&at, sizeof(at)) == 0)
+			break;
 		rc = -errno;
+		if (rc != -EADDRINUSE || direct || i + 1 == TEMP_TRIES) {
+			close(fd);
+			return rc;
+		}
+	}
+	/* Nobody can connect before listen(), whatever the mode was. */
+	rc = set_perms(at.sun_path, mode, gid);
+	if (rc == 0 && lstat(at.sun_path, &st) != 0)
+		rc = -errno;
+	if (rc == 0 && listen(fd, backlog > 0 ? backlog : 1) != 0)
+		rc = -errno;
+	if (rc == 0 && !direct)
+		rc = publish(at.sun_path, path);
+	if (rc) {
+		(void)unlink(at.sun_path); /* ours: bound above */
 		close(fd);
 		return rc;
 	}
+	if (id) {
+		id->dev = st.st_dev;
+		id->ino = st.st_ino;
+	}
 	*out_fd = fd;
+	return 0;
+}
+
+int vfu_sock_listen(const char *path, int backlog, int *out_fd)
+{
+	return vfu_sock_listen_file(path, backlog, 0600, (gid_t)-1, out_fd, NULL);
+}
+
+int vfu_sock_unlink_file(const char *path, const struct vfu_sock_file *id)
+{
+	struct stat st;
+
+	if (!path || !id)
+		return -EINVAL;
+	if (lstat(path, &st) != 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode) || st.st_dev != id->dev || st.st_ino != id->ino)
+		return -ESTALE;
+	return unlink(path) == 0 ? 0 : -errno;
+}
+
+int vfu_sock_peer_uid(int fd, uid_t *uid)
+{
+#ifdef SO_PEERCRED
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0)
+		return -errno;
+	*uid = cr.uid;
+#else
+	gid_t gid;
+
+	if (getpeereid(fd, uid, &gid) != 0)
+		return -errno;
+#endif
 	return 0;
 }
 

@@ -8,7 +8,11 @@ UPCI=${1:?usage: test_cli.sh PATH/TO/upci}
 pass=0
 fail=0
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# A directory other users may enter, for the socket permission tests.
+pub=$(mktemp -d /tmp/upci-cli-XXXXXX)
+chmod 755 "$pub"
+spid=
+trap '[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null; rm -rf "$tmp" "$pub"' EXIT
 
 # Every run is bounded: a hang is a failure, not a stuck CI job. macOS has
 # no timeout(1) unless coreutils is installed; then meson's timeout is all.
@@ -153,7 +157,7 @@ check_ok '^cap pos w name$' config --names
 check_ok '^upci [0-9]+\.[0-9]+' --version
 check_ok '3 no such device' --help
 
-for cmd in demo info config read write irq reset; do
+for cmd in demo info config read write irq reset serve; do
 	check_ok "^Usage: upci $cmd" "$cmd" --help
 	check_ok "^Usage: upci $cmd" "$cmd" -h
 done
@@ -270,6 +274,189 @@ for code in 0 1 2 3; do
 		bad "upci(1) EXIT STATUS does not document $code"
 	fi
 done
+check_error 2 serve sim:edu --socket "$tmp/x.sock" --socket-mode 888
+check_error 2 serve sim:edu --socket "$tmp/x.sock" --socket-mode 1777
+check_error 2 serve sim:edu --socket "$tmp/x.sock" --socket-mode ''
+check_error 2 serve sim:edu --socket "$tmp/x.sock" --socket-group no-such-group-upci
+check_error 2 serve sim:edu --socket "$tmp/x.sock" --socket-group 4294967295
+check_error 2 serve sim:edu --socket "$tmp/x.sock" --allow-uid no-such-user-upci
+check_error 2 serve sim:edu --fd 3 --socket-mode 600
+check_error 2 serve sim:edu --fd 3 --socket-group 0
+check_error 2 serve sim:edu
+
+# ---- upci serve: the socket file, who may connect, signals ----
+
+# serve_start SOCK [OPTIONS...]: serve sim:testdev in the background (pid in
+# $spid) and wait until it says it serves. Runs under umask 000: the
+# socket's mode must not depend on it.
+serve_start() {
+	local sock=$1 i
+	shift
+	: >"$tmp/serve.out" # now: the new server's redirection may come late
+	(trap - EXIT; umask 000; exec "$UPCI" serve 'sim:testdev?vectors=4' --socket "$sock" "$@") \
+		>"$tmp/serve.out" 2>"$tmp/serve.err" &
+	spid=$!
+	for i in $(seq 200); do
+		grep -q '^upci: serving' "$tmp/serve.out" && return 0
+		kill -0 "$spid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# serve_end SIG: send SIG; the server must be gone within 1 s. Sets $src
+# (its exit status) and $sms (milliseconds it took); returns 1 if it was
+# still running (it is then killed).
+serve_end() {
+	local t0 t1 i
+	t0=$(date +%s%N)
+	kill -s "$1" "$spid"
+	for i in $(seq 200); do
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.005
+	done
+	t1=$(date +%s%N)
+	sms=$(((t1 - t0) / 1000000))
+	if kill -0 "$spid" 2>/dev/null; then
+		kill -9 "$spid"
+		wait "$spid" 2>/dev/null
+		spid=
+		src=137
+		return 1
+	fi
+	wait "$spid"
+	src=$?
+	spid=
+	[ "$sms" -le 1000 ]
+}
+
+# as_nobody CMD...: run the tool as user nobody (root only).
+as_nobody() {
+	${bound[@]+"${bound[@]}"} runuser -u nobody -- "$@" >"$tmp/out" 2>"$tmp/err"
+}
+can_nobody=0
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1 && id nobody >/dev/null 2>&1 &&
+	runuser -u nobody -- "$UPCI" --version >/dev/null 2>&1; then
+	can_nobody=1
+fi
+
+sock=$pub/td.sock
+if serve_start "$sock"; then
+	mode=$(stat -c %a "$sock")
+	[ "$mode" = 600 ] && ok "serve: socket mode 600 under umask 000" ||
+		bad "serve: socket mode $mode under umask 000 (want 600)"
+	check_ok '^00:00.0 ' info "vfio-user:$sock"
+	if [ $can_nobody = 1 ]; then
+		if ! as_nobody "$UPCI" info "vfio-user:$sock" && grep -qi 'permission denied' "$tmp/err"; then
+			ok "serve: another user (nobody) cannot connect by default"
+		else
+			bad "serve: nobody connected to a default socket"
+		fi
+	fi
+	# SIGUSR1, SIGUSR2, SIGALRM: still serving; USR1 says what and where
+	for sig in USR1 USR2 ALRM; do
+		kill -s $sig "$spid"
+		sleep 0.2
+		if kill -0 "$spid" 2>/dev/null && [ -S "$sock" ]; then
+			ok "serve: SIG$sig does not stop it"
+		else
+			bad "serve: SIG$sig stopped it"
+		fi
+	done
+	grep -q "^upci: serving sim:testdev?vectors=4 on $sock (vfio-user), pid $spid\$" "$tmp/serve.err" &&
+		ok "serve: SIGUSR1 prints a status line" || bad "serve: no status line on SIGUSR1"
+	# A client connected and waiting (upci irq over vfio-user): SIGTERM still ends it at once.
+	${bound[@]+"${bound[@]}"} "$UPCI" irq "vfio-user:$sock" --timeout 15000 >"$tmp/cl.out" 2>&1 &
+	cpid=$!
+	sleep 0.5
+	if serve_end TERM && [ $src = 0 ] && [ ! -e "$sock" ]; then
+		ok "serve: SIGTERM with a client connected: exit 0 in $sms ms, socket removed"
+	else
+		bad "serve: SIGTERM with a client connected (exit $src after $sms ms, socket $(ls "$sock" 2>&1))"
+	fi
+	wait "$cpid" 2>/dev/null
+else
+	bad "serve: did not start"
+fi
+
+for sig in INT TERM HUP QUIT; do
+	if serve_start "$sock"; then
+		if serve_end $sig && [ $src = 0 ] && [ ! -e "$sock" ]; then
+			ok "serve: SIG$sig stops it: exit 0 in $sms ms, socket removed"
+		else
+			bad "serve: SIG$sig (exit $src after $sms ms; socket: $(ls -l "$sock" 2>&1))"
+		fi
+	else
+		bad "serve: did not start"
+	fi
+done
+
+# Someone puts a file where the socket was: it is not deleted at exit.
+if serve_start "$sock"; then
+	rm -f "$sock"
+	echo keep >"$sock"
+	serve_end TERM
+	if [ "$src" = 0 ] && [ "$(cat "$sock" 2>/dev/null)" = keep ]; then
+		ok "serve: an unrelated file at the socket path survives the exit"
+	else
+		bad "serve: the file put at the socket path was removed (exit $src)"
+	fi
+	# and a file there is never replaced by a new server
+	run serve sim:edu --socket "$sock"
+	if [ $? = 1 ] && [ "$(cat "$sock")" = keep ] && grep -q 'exists and is not a stale socket' "$tmp/err"; then
+		ok "serve: refuses a path that holds a file, and leaves it"
+	else
+		bad "serve: a path holding a file"
+	fi
+	rm -f "$sock"
+fi
+
+# A socket left by a killed server (nobody listening) is replaced.
+if serve_start "$sock"; then
+	kill -9 "$spid"
+	wait "$spid" 2>/dev/null
+	spid=
+	if [ -S "$sock" ] && serve_start "$sock" && serve_end TERM && [ $src = 0 ] && [ ! -e "$sock" ]; then
+		ok "serve: a stale socket is replaced"
+	else
+		bad "serve: a stale socket"
+	fi
+fi
+
+# Widening: mode, group, allow list.
+if [ $can_nobody = 1 ]; then
+	# nobody_case WANT WHAT OPTIONS...: WANT is ok or denied
+	nobody_case() {
+		local want=$1 what=$2
+		shift 2
+		if ! serve_start "$sock" "$@"; then
+			bad "serve $*: did not start"
+			return
+		fi
+		if as_nobody "$UPCI" info "vfio-user:$sock"; then got=ok; else got=denied; fi
+		if [ $got = denied ] && ! grep -qi 'permission denied' "$tmp/err"; then
+			got="failed: $(cat "$tmp/err")"
+		fi
+		if [ "$got" = "$want" ]; then
+			ok "serve $*: nobody $want ($what)"
+		else
+			bad "serve $*: nobody $got, want $want ($what)"
+		fi
+		serve_end TERM
+	}
+	nobody_case ok "mode 666" --socket-mode 666
+	nobody_case ok "group nogroup, mode 660" --socket-group nogroup
+	nobody_case denied "group nogroup, mode 600" --socket-group nogroup --socket-mode 0600
+	nobody_case denied "allow list without nobody" --socket-mode 666 --allow-uid root
+	nobody_case ok "allow list with nobody" --socket-mode 666 --allow-uid nobody --allow-uid 1234
+	if serve_start "$sock" --socket-group nogroup; then
+		got=$(stat -c '%a %G' "$sock")
+		[ "$got" = "660 nogroup" ] && ok "serve --socket-group nogroup: $got" || bad "serve --socket-group: $got"
+		serve_end TERM
+	fi
+else
+	echo "skip - socket permission tests as nobody (need root, runuser and a reachable $UPCI)"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1268,6 +1268,9 @@ static void test_server_args(void **state)
 	vfu_server_opts_default(&o);
 	o.max_msg_fds = 0;
 	assert_int_equal(vfu_server_new(dev, &o, &s), -EINVAL);
+	vfu_server_opts_default(&o);
+	o.n_allow_uids = VFU_SRV_MAX_ALLOW_UIDS + 1;
+	assert_int_equal(vfu_server_new(dev, &o, &s), -EINVAL);
 	/* the server claims for itself; another claimant keeps it from us */
 	{
 		upci_dev *other;

@@ -11,16 +11,24 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/eventfd.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -77,16 +85,22 @@ static void srv_start(struct srv_thread *st, const struct vfu_server_opts *o, in
 	srv_start_uri(st, TESTDEV, o, fd, listen_fd);
 }
 
-static int srv_stop(struct srv_thread *st)
+/* After the server thread ended: free what srv_start made. */
+static int srv_free(struct srv_thread *st)
 {
-	assert_int_equal(write(st->stop[1], "x", 1), 1);
-	assert_int_equal(pthread_join(st->th, NULL), 0);
 	vfu_tran_close(st->t);
 	close(st->stop[0]);
 	close(st->stop[1]);
 	vfu_server_free(st->s);
 	upci_close(st->dev);
 	return st->ret;
+}
+
+static int srv_stop(struct srv_thread *st)
+{
+	assert_int_equal(write(st->stop[1], "x", 1), 1);
+	assert_int_equal(pthread_join(st->th, NULL), 0);
+	return srv_free(st);
 }
 
 /* ---- a client that answers DMA requests from its own buffer ---- */
@@ -98,6 +112,7 @@ struct client {
 	unsigned dma_reads, dma_writes;
 	uint64_t max_chunk;
 	bool answer_dma;
+	int timeout_ms;      /* for each message awaited */
 	struct vfu_msg held; /* an unanswered DMA request */
 };
 
@@ -107,6 +122,7 @@ static void cl_connect(struct client *c, int fd)
 	assert_int_equal(vfu_tran_sock_new(fd, &c->t), 0);
 	assert_int_equal(vfu_tran_set_limits(c->t, VFU_TRAN_MAX_MSG_SIZE_LIMIT, VFU_MSG_MAX_FDS, 8), 0);
 	c->answer_dma = true;
+	c->timeout_ms = 10000;
 	vfu_msg_init(&c->held);
 }
 
@@ -155,7 +171,7 @@ static int cl_wait(struct client *c, uint16_t id, uint16_t cmd, struct vfu_msg *
 	for (;;) {
 		struct vfu_msg m;
 
-		assert_int_equal(vfu_tran_recv(c->t, &m, 10000), 0);
+		assert_int_equal(vfu_tran_recv(c->t, &m, c->timeout_ms), 0);
 		if ((m.hdr.flags & VFU_HDR_F_TYPE_MASK) == VFU_HDR_F_TYPE_COMMAND) {
 			if (c->answer_dma)
 				cl_serve_dma(c, &m);
@@ -375,11 +391,7 @@ static void test_inband_dma_timeout(void **state)
 	vfu_tran_close(c->t);
 	/* the server notices and ends the session by itself */
 	assert_int_equal(pthread_join(st.th, NULL), 0);
-	vfu_tran_close(st.t);
-	close(st.stop[0]);
-	close(st.stop[1]);
-	vfu_server_free(st.s);
-	upci_close(st.dev);
+	srv_free(&st);
 	assert_int_equal(count_fds(), before);
 	free(c);
 }
@@ -524,6 +536,482 @@ static void test_busy(void **state)
 	free(c);
 }
 
+/* ---- stops, and fds a hostile client passes ---- */
+
+/* A listening socket in a fresh directory. */
+struct listener {
+	char dir[32];
+	char path[64];
+	int fd;
+};
+
+static void listener_open(struct listener *l)
+{
+	snprintf(l->dir, sizeof(l->dir), "/tmp/upci-srv-XXXXXX");
+	assert_non_null(mkdtemp(l->dir));
+	snprintf(l->path, sizeof(l->path), "%s/s", l->dir);
+	assert_int_equal(vfu_sock_listen(l->path, 4, &l->fd), 0);
+}
+
+static void listener_close(struct listener *l)
+{
+	close(l->fd);
+	unlink(l->path);
+	rmdir(l->dir);
+}
+
+/* A client connected to @path (VERSION not sent). */
+static struct client *cl_dial(const char *path)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	int fd;
+
+	assert_non_null(c);
+	assert_int_equal(vfu_sock_connect(path, &fd), 0);
+	cl_connect(c, fd);
+	return c;
+}
+
+static void cl_free(struct client *c)
+{
+	vfu_msg_release(&c->held);
+	vfu_tran_close(c->t);
+	free(c);
+}
+
+/*
+ * Stop the server and wait at most @ms for its thread. 0 or the server's
+ * result once it ended and was cleaned up; -ETIMEDOUT when it did not end
+ * (then *st is left to the running thread: allocate it on the heap).
+ */
+static int srv_stop_within(struct srv_thread *st, int ms)
+{
+	struct timespec ts;
+
+	assert_int_equal(write(st->stop[1], "x", 1), 1);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_timedjoin_np(st->th, NULL, &ts) != 0)
+		return -ETIMEDOUT;
+	return srv_free(st);
+}
+
+/* A blocking eventfd with its counter at the maximum: write(1) would sleep
+ * until someone reads it. */
+static int full_blocking_eventfd(void)
+{
+	uint64_t max = UINT64_MAX - 1;
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, &max, sizeof(max)), (ssize_t)sizeof(max));
+	return fd;
+}
+
+static int cl_set_irqs(struct client *c, uint32_t flags, uint32_t start, uint32_t count, const int *fds,
+		       size_t nfds)
+{
+	struct vfu_irq_set s = {.argsz = sizeof(s), .flags = flags, .index = VFU_PCI_MSIX_IRQ_INDEX,
+				.start = start, .count = count};
+
+	return cl_call(c, VFU_CMD_DEVICE_SET_IRQS, &s, sizeof(s), fds, nfds, NULL);
+}
+
+/*
+ * Issue 10, item 3: an eventfd that is blocking and full makes every write
+ * sleep. Interrupts to it (doorbell, loopback, mask and unmask notifiers)
+ * must not freeze the server: each request is still answered at once, a
+ * newcomer still gets EBUSY, a stop still ends it, the client's file flags
+ * are left alone, and once the client reads its counter, interrupts arrive
+ * again.
+ */
+static void test_irq_hostile_eventfd(void **state)
+{
+	struct srv_thread *st = calloc(1, sizeof(*st)); /* a hung server keeps it */
+	struct listener l;
+	struct client *c, *b;
+	struct vfu_version v = {0, 0};
+	int ev = full_blocking_eventfd(), before = count_fds();
+	struct pollfd p = {.fd = ev, .events = POLLIN};
+	uint64_t val;
+
+	(void)state;
+	assert_non_null(st);
+	listener_open(&l);
+	srv_start(st, NULL, -1, l.fd);
+	c = cl_dial(l.path);
+	c->timeout_ms = 2000; /* a frozen server fails the test, not hangs it */
+	cl_version(c, "{\"capabilities\":{\"max_msg_fds\":8}}");
+	enable_master(c);
+	assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_TRIGGER, 0, 1, &ev, 1), 0);
+	assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_MASK, 0, 1, &ev, 1), 0);
+	assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_UNMASK, 0, 1, &ev, 1), 0);
+	for (int i = 0; i < 3; i++) {
+		cl_wr32(c, 0, TESTDEV_REG_DOORBELL, 0); /* the device's direct write */
+		assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_NONE | VFU_IRQ_SET_ACTION_TRIGGER, 0, 1, NULL, 0), 0);
+		assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_NONE | VFU_IRQ_SET_ACTION_MASK, 0, 1, NULL, 0), 0);
+		cl_wr32(c, 0, TESTDEV_REG_DOORBELL, 0); /* latched while masked */
+		assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_NONE | VFU_IRQ_SET_ACTION_UNMASK, 0, 1, NULL, 0), 0);
+	}
+	/* the watcher is free: a newcomer is turned away at once */
+	b = cl_dial(l.path);
+	b->timeout_ms = 2000;
+	assert_int_equal(cl_call(b, VFU_CMD_VERSION, &v, sizeof(v), NULL, 0, NULL), -EBUSY);
+	cl_free(b);
+	/* the client's own file is as it made it */
+	assert_int_equal(fcntl(ev, F_GETFL) & O_NONBLOCK, 0);
+	/* room again: the next doorbell arrives */
+	assert_int_equal(read(ev, &val, sizeof(val)), (ssize_t)sizeof(val));
+	assert_true(val >= UINT64_MAX - 1);
+	cl_wr32(c, 0, TESTDEV_REG_DOORBELL, 0);
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_int_equal(read(ev, &val, sizeof(val)), (ssize_t)sizeof(val));
+	assert_int_equal(val, 1);
+	assert_int_equal(srv_stop_within(st, 1000), 0);
+	cl_free(c);
+	listener_close(&l);
+	assert_int_equal(count_fds(), before);
+	free(st);
+	close(ev);
+}
+
+/* Where a stop may find the server (test_stop_every_state). */
+enum stop_state {
+	ST_IDLE,        /* nobody connected */
+	ST_SILENT,      /* a client connected, VERSION not sent */
+	ST_SERVED,      /* a client negotiated, then sends nothing */
+	ST_MID_HEADER,  /* half a header sent */
+	ST_MID_PAYLOAD, /* a header and part of its payload */
+	ST_DMA_WAIT,    /* the device waits for the client's DMA_READ reply */
+	ST_SIGNALLING,  /* doorbells to blocking, full eventfds, pipelined */
+	ST_NEWCOMER,    /* a second client waits to be turned away */
+	ST_NOT_READING, /* the client reads none of its 1 MiB replies */
+	ST_COUNT
+};
+
+static const char *const state_names[ST_COUNT] = {
+	"idle", "silent client", "served client", "mid-header", "mid-payload", "DMA wait", "signalling",
+	"newcomer waiting", "client not reading",
+};
+
+/* 200 doorbells in one REGION_WRITE_MULTI, cycling over 8 vectors. */
+static void send_doorbells(struct client *c)
+{
+	uint8_t p[sizeof(struct vfu_region_write_multi) + VFU_WRITE_MULTI_MAX * sizeof(struct vfu_write_one)];
+	uint64_t n = VFU_WRITE_MULTI_MAX;
+
+	memcpy(p, &n, sizeof(n));
+	for (uint32_t i = 0; i < VFU_WRITE_MULTI_MAX; i++) {
+		struct vfu_write_one w = {.offset = TESTDEV_REG_DOORBELL, .region = 0, .count = 4};
+		uint32_t vec = i % 8;
+
+		memcpy(w.data, &vec, 4);
+		memcpy(p + sizeof(n) + i * sizeof(w), &w, sizeof(w));
+	}
+	cl_send(c, c->id++, VFU_CMD_REGION_WRITE_MULTI, p, sizeof(p), NULL, 0);
+}
+
+/* Bring the server on @path into @s; clients in cs[], eventfds in ev[]. */
+static void reach(enum stop_state s, const char *path, struct client *cs[2], int ev[8])
+{
+	struct client *c;
+
+	if (s == ST_IDLE)
+		return;
+	c = cs[0] = cl_dial(path);
+	if (s == ST_SILENT)
+		return;
+	if (s == ST_MID_HEADER) {
+		uint8_t half[8] = {0};
+
+		cl_version(c, "{}");
+		assert_int_equal(write(vfu_tran_pollfd(c->t), half, sizeof(half)), (ssize_t)sizeof(half));
+		return;
+	}
+	if (s == ST_MID_PAYLOAD) {
+		struct vfu_hdr h;
+		uint8_t part[8] = {0};
+
+		cl_version(c, "{}");
+		vfu_hdr_request(&h, 9, VFU_CMD_REGION_WRITE, 0);
+		h.msg_size = VFU_HDR_SIZE + 64;
+		assert_int_equal(write(vfu_tran_pollfd(c->t), &h, sizeof(h)), (ssize_t)sizeof(h));
+		assert_int_equal(write(vfu_tran_pollfd(c->t), part, sizeof(part)), (ssize_t)sizeof(part));
+		return;
+	}
+	cl_version(c, "{\"capabilities\":{\"max_msg_fds\":8,\"write_multiple\":true}}");
+	if (s == ST_DMA_WAIT) {
+		struct vfu_msg m;
+
+		cl_map_remote(c);
+		enable_master(c);
+		put_descs(c, 64);
+		start_dma(c, 500);
+		assert_int_equal(vfu_tran_recv(c->t, &m, 5000), 0);
+		assert_int_equal(m.hdr.cmd, VFU_CMD_DMA_READ); /* and no answer */
+		vfu_msg_release(&m);
+	} else if (s == ST_SIGNALLING) {
+		enable_master(c);
+		for (int i = 0; i < 8; i++)
+			ev[i] = full_blocking_eventfd();
+		assert_int_equal(cl_set_irqs(c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_TRIGGER, 0, 8, ev, 8), 0);
+		for (int i = 0; i < 5; i++)
+			send_doorbells(c);
+	} else if (s == ST_NEWCOMER) {
+		cs[1] = cl_dial(path);
+	} else if (s == ST_NOT_READING) {
+		struct vfu_region_access a = {.offset = 0, .region = TESTDEV_BAR_MEM, .count = 1u << 20};
+
+		for (int i = 0; i < 4; i++)
+			cl_send(c, c->id++, VFU_CMD_REGION_READ, &a, sizeof(a), NULL, 0);
+	}
+	usleep(100 * 1000); /* let the server get there */
+}
+
+/* Issue 10, item 3: a stop ends the server within 1 s whatever it does. */
+static void test_stop_every_state(void **state)
+{
+	(void)state;
+	for (int s = 0; s < ST_COUNT; s++) {
+		struct srv_thread *st = calloc(1, sizeof(*st)); /* a hung server keeps it */
+		struct client *cs[2] = {NULL, NULL};
+		int ev[8] = {-1, -1, -1, -1, -1, -1, -1, -1}, before = count_fds();
+		struct listener l;
+		struct timespec t0, t1;
+		int ret;
+
+		assert_non_null(st);
+		listener_open(&l);
+		srv_start(st, NULL, -1, l.fd);
+		reach((enum stop_state)s, l.path, cs, ev);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ret = srv_stop_within(st, 1000);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		print_message("stop while %s: %ld ms\n", state_names[s],
+			      (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+		if (ret != 0)
+			fail_msg("stop while %s: %s", state_names[s], strerror(-ret));
+		for (int i = 0; i < 2; i++)
+			if (cs[i])
+				cl_free(cs[i]);
+		for (int i = 0; i < 8; i++)
+			if (ev[i] >= 0)
+				close(ev[i]);
+		listener_close(&l);
+		assert_int_equal(count_fds(), before);
+		free(st);
+	}
+}
+
+/* ---- the socket file and who may connect ---- */
+
+/* connect() to @path without waiting: 0 (or -EAGAIN, backlog full: it
+ * listens all the same), -ECONNREFUSED (bound, not listening), -ENOENT. */
+static int probe(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), rc;
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
+	close(fd);
+	return rc;
+}
+
+/*
+ * Issue 10, item 7: a client that waits for the file and connects must not
+ * get ECONNREFUSED. A child creates the socket under ptrace; at each of its
+ * system calls the path either does not exist yet or accepts connections.
+ * Its umask is 000, and the file still gets mode 0600 (item 6).
+ */
+static void test_listen_appears_ready(void **state)
+{
+	char dir[] = "/tmp/upci-srv-XXXXXX", path[64];
+	int status, refused = 0, ready = 0;
+	struct stat st;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		umask(0);
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
+			_exit(2);
+		raise(SIGSTOP);
+		_exit(vfu_sock_listen(path, 4, &fd) == 0 ? 0 : 1); /* _exit: no leak check under ptrace */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status)) { /* no ptrace here */
+		rmdir(dir);
+		skip();
+	}
+	assert_true(WIFSTOPPED(status));
+	assert_int_equal(ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL)),
+			 0);
+	for (;;) {
+		int rc;
+
+		assert_int_equal(ptrace(PTRACE_SYSCALL, pid, NULL, NULL), 0);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			break;
+		if (!WIFSTOPPED(status) || WSTOPSIG(status) != (SIGTRAP | 0x80))
+			continue; /* a signal stop: let it go on */
+		rc = probe(path);
+		if (rc == -ECONNREFUSED)
+			refused++;
+		else if (rc == 0 || rc == -EAGAIN)
+			ready++;
+		else
+			assert_int_equal(rc, -ENOENT);
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(refused, 0);
+	assert_true(ready > 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0); /* no temporary name left behind */
+}
+
+/* Mode and group as asked; an existing file is never replaced; at the end
+ * only our own socket is removed (item 7). */
+static void test_socket_file(void **state)
+{
+	struct vfu_sock_file id;
+	char dir[] = "/tmp/upci-srv-XXXXXX", path[64], other[80];
+	gid_t gid = geteuid() == 0 ? 65534 : getegid();
+	struct stat st;
+	int fd, lfd, before = count_fds();
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s", dir);
+	snprintf(other, sizeof(other), "%s/other", dir);
+	assert_int_equal(vfu_sock_listen_file(path, 4, 01777, (gid_t)-1, &lfd, &id), -EINVAL);
+	assert_int_equal(vfu_sock_listen_file(path, 4, 0640, gid, &lfd, &id), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_gid, gid);
+	assert_int_equal(probe(path), 0);
+	/* a second one at the same path: refused, the first one intact */
+	assert_int_equal(vfu_sock_listen_file(path, 4, 0600, (gid_t)-1, &fd, NULL), -EADDRINUSE);
+	assert_int_equal(probe(path), 0);
+	/* someone puts a file in its place: it stays */
+	assert_int_equal(rename(path, other), 0);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "keep", 4), 4);
+	close(fd);
+	assert_int_equal(vfu_sock_listen_file(path, 4, 0600, (gid_t)-1, &fd, NULL), -EADDRINUSE);
+	assert_int_equal(vfu_sock_unlink_file(path, &id), -ESTALE);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode) && st.st_size == 4);
+	/* our own socket, wherever it went, is removed */
+	assert_int_equal(vfu_sock_unlink_file(other, &id), 0);
+	assert_int_equal(lstat(other, &st), -1);
+	assert_int_equal(vfu_sock_unlink_file(other, &id), -ENOENT);
+	close(lfd);
+	assert_int_equal(unlink(path), 0);
+	/* nothing else in the directory: no temporary name left */
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(count_fds(), before);
+}
+
+/*
+ * A child running as @uid connects to @path and sends VERSION, with raw
+ * system calls only (the parent has threads). Returns 0 when it was
+ * accepted, the errno of an error reply, or -1000 - errno when connect
+ * failed, -2000 for anything else.
+ */
+static int version_as(uid_t uid, const char *path)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		uint8_t msg[VFU_HDR_SIZE + sizeof(struct vfu_version) + 3] = {0};
+		struct vfu_hdr h = {.msg_id = 1, .cmd = VFU_CMD_VERSION, .msg_size = sizeof(msg)};
+		int fd;
+
+		if (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0)
+			_exit(200);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+			_exit(errno == EACCES ? 201 : 202);
+		memcpy(msg, &h, sizeof(h));
+		memcpy(msg + VFU_HDR_SIZE + sizeof(struct vfu_version), "{}", 3);
+		if (write(fd, msg, sizeof(msg)) != (ssize_t)sizeof(msg) || read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h))
+			_exit(203);
+		_exit(h.flags & VFU_HDR_F_ERROR ? (int)(h.error & 0x7f) : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	switch (WEXITSTATUS(status)) {
+	case 201:
+		return -1000 - EACCES;
+	case 200:
+	case 202:
+	case 203:
+		return -2000;
+	default:
+		return WEXITSTATUS(status);
+	}
+}
+
+/* Item 6: a client whose user is not allowed is answered EACCES, whether
+ * the server is idle or busy; an allowed one is served. As root only. */
+static void test_allow_uid(void **state)
+{
+	const uid_t other = 65534; /* nobody */
+	struct vfu_server_opts o;
+	struct srv_thread st;
+	struct listener l;
+	struct client *c;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	listener_open(&l);
+	assert_int_equal(chmod(l.dir, 0755), 0);
+	/* the file as the operator left it: only our user can connect */
+	assert_int_equal(version_as(other, l.path), -1000 - EACCES);
+	assert_int_equal(chmod(l.path, 0666), 0);
+	vfu_server_opts_default(&o);
+	o.n_allow_uids = 1;
+	o.allow_uids[0] = 4242;
+	srv_start(&st, &o, -1, l.fd);
+	assert_int_equal(version_as(other, l.path), EACCES); /* idle */
+	c = cl_dial(l.path);                                   /* our own user: allowed */
+	cl_version(c, "{}");
+	assert_int_equal(version_as(other, l.path), EACCES); /* busy: EACCES, not EBUSY */
+	cl_free(c);
+	assert_int_equal(srv_stop(&st), 0);
+	vfu_server_opts_default(&o);
+	o.n_allow_uids = 1;
+	o.allow_uids[0] = other;
+	srv_start(&st, &o, -1, l.fd);
+	assert_int_equal(version_as(other, l.path), 0);
+	assert_int_equal(srv_stop(&st), 0);
+	listener_close(&l);
+}
+
 /*
  * A device that signals eventfds itself (here a vfio-user client: upci
  * serve vfio-user:... in front of upci serve sim:...) takes the client's
@@ -624,11 +1112,7 @@ static void test_irq_relay(void **state)
 	vfu_tran_close(c->t);
 	assert_int_equal(pthread_join(st.th, NULL), 0); /* the client left: done */
 	assert_int_equal(irq_state_attach_source(&st.dev->irq, 2, -1), 0);
-	vfu_tran_close(st.t);
-	close(st.stop[0]);
-	close(st.stop[1]);
-	vfu_server_free(st.s);
-	upci_close(st.dev);
+	srv_free(&st);
 	close(src);
 	close(ev);
 	assert_int_equal(count_fds(), before);
@@ -644,6 +1128,11 @@ int main(void)
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_chained_irq),
 		cmocka_unit_test(test_irq_relay),
+		cmocka_unit_test(test_irq_hostile_eventfd),
+		cmocka_unit_test(test_stop_every_state),
+		cmocka_unit_test(test_listen_appears_ready),
+		cmocka_unit_test(test_socket_file),
+		cmocka_unit_test(test_allow_uid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
