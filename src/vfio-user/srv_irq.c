@@ -330,7 +330,7 @@ static int change_fds_locked(struct vfu_session *ss, struct vfu_msg *m, const st
 /* srv_irq_pollfd's answer; irq_lock held. */
 static int pollfd_locked(struct vfu_session *ss)
 {
-	int fd = ss->irq_index >= 0 ? upci_irq_fd(ss->srv->dev) : -1;
+	int fd = ss->irq_index >= 0 && !ss->irq_gone ? upci_irq_fd(ss->srv->dev) : -1;
 
 	return fd >= 0 ? fd : -1;
 }
@@ -391,13 +391,21 @@ int srv_irq_pollfd(struct vfu_session *ss, bool *has_fds)
 void srv_irq_relay(struct vfu_session *ss)
 {
 	uint64_t pending[UPCI_IRQ_WORDS];
-	int idx;
+	int idx, n = 0;
 
 	pthread_mutex_lock(&ss->irq_lock);
 	idx = ss->irq_index;
 	/* Masked vectors stay latched in the device's state; an unmask
 	 * replays them to their eventfd (irq_state_set_mask). */
-	if (idx >= 0 && upci_irq_take_pending(ss->srv->dev, pending) > 0)
+	if (idx >= 0 && !ss->irq_gone)
+		n = upci_irq_take_pending(ss->srv->dev, pending);
+	if (n < 0) {
+		/* The device is gone (its fd stays readable for good): stop
+		 * polling it rather than spin; calls get the device's error. */
+		ss->irq_gone = true;
+		LOG_ERR("vfio-user server: %s: interrupts stop: %s", upci_uri(ss->srv->dev), upci_strerror(n));
+	}
+	if (n > 0)
 		for (unsigned w = 0; w < UPCI_IRQ_WORDS; w++)
 			while (pending[w]) {
 				unsigned v = w * 64u + (unsigned)__builtin_ctzll(pending[w]);

@@ -64,6 +64,7 @@ struct vfu_session {
 	/* IRQs: eventfds per index, action and vector (-1: none) */
 	int efd[VFU_PCI_NUM_IRQS][SRV_NR_ACTS][SRV_MAX_VECTORS];
 	int irq_index;            /* index we enabled on the device, or -1 */
+	bool irq_gone;            /* taking failed for good (device gone): not polled */
 	unsigned n_efds;          /* fds in efd[] */
 	/* efd and irq_index: the loop's watcher thread relays interrupts
 	 * while the session thread handles SET_IRQS */

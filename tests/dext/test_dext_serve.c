@@ -30,8 +30,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <poll.h>
+#include <sys/eventfd.h>
+
 #include "pci_regs.h"
 #include "proto.h"
+#include "srv_priv.h"
 #include "test_dext_util.h"
 #include "test_vfu_srv_util.h"
 
@@ -371,6 +375,35 @@ static void test_dma_map_bus_addr(void **state)
 	close(fd);
 }
 
+/*
+ * The device goes away (Thunderbolt unplug) while a client has interrupts
+ * set up: the irq fd stays readable for good, so the watcher must stop
+ * polling it after one relay finds the device gone, not spin on it.
+ */
+static void test_unplug_stops_irq_polling(void **state)
+{
+	struct srv_fx fx;
+	struct pollfd p;
+	bool has_fds;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), fd;
+
+	(void)state;
+	assert_true(efd >= 0);
+	open_served(&fx, TD_URI);
+	assert_int_equal(fx_set_irqs(&fx, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_TRIGGER,
+				     VFU_PCI_MSIX_IRQ_INDEX, 0, 1, NULL, 0, &efd, 1), 0);
+	assert_true(srv_irq_pollfd(fx.ss, &has_fds) >= 0);
+	assert_int_equal(iokit_shim_unplug(TD, kIOReturnOffline), 0);
+	fd = srv_irq_pollfd(fx.ss, &has_fds);
+	assert_true(fd >= 0);
+	p = (struct pollfd){.fd = fd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 1000), 1); /* readable: the device is gone */
+	srv_irq_relay(fx.ss);
+	assert_int_equal(srv_irq_pollfd(fx.ss, &has_fds), -1); /* not polled again */
+	fx_close(&fx);
+	close(efd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +415,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_selection, shim_setup, shim_teardown),
 		cmocka_unit_test_setup_teardown(test_dma_map_refused, shim_setup, shim_teardown),
 		cmocka_unit_test_setup_teardown(test_dma_map_bus_addr, shim_setup, shim_teardown),
+		cmocka_unit_test_setup_teardown(test_unplug_stops_irq_polling, shim_setup, shim_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
