@@ -293,6 +293,20 @@ int count_fds(void)
 	return n - 1; /* the directory's own fd */
 }
 
+int count_memfd_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "/memfd:"))
+			n++;
+	fclose(f);
+	return n;
+}
+
 int count_maps(void)
 {
 	FILE *f = fopen("/proc/self/maps", "r");

@@ -77,6 +77,9 @@ int test_eventfd(void);
 uint64_t eventfd_take(int fd);
 
 int count_fds(void);
+/* Mappings of memfds only: what a leaked DMA mapping adds. Other lines of
+ * /proc/self/maps come and go with the allocator under load. */
+int count_memfd_maps(void);
 int count_maps(void);
 
 #endif /* UPCI_TEST_VFU_SRV_UTIL_H */
