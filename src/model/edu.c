@@ -36,8 +36,8 @@ struct edu {
 	uint32_t dma_faults, dma_error;
 	int intx_level; /* last level told to the host */
 	uint8_t buf[EDU_DMA_SIZE];
-	/* RAM -> EDU lands here first when the host copies, so a failed
-	 * copy leaves the device buffer untouched. */
+	/* RAM -> EDU lands here first, so a failed copy leaves the device
+	 * buffer untouched. */
 	uint8_t bounce[EDU_DMA_SIZE];
 };
 
@@ -176,9 +176,13 @@ static void *edu_dma_span(const struct model_host *h, uint64_t bus, uint64_t len
 	return p;
 }
 
-/* Walk the RAM range region by region; copy only when @copy is set, so a
- * first pass can give the verdict for the whole range. */
-static int edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram, int copy)
+/*
+ * Walk the RAM range region by region; copy only when @copy is set, so a
+ * first pass can give the verdict for the whole range. RAM -> EDU lands in
+ * the bounce buffer (at the same offset), so that a copy that faults half
+ * way leaves the device buffer as it was. Returns an EDU_DMA_ERR_* code.
+ */
+static uint32_t edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram, int copy)
 {
 	const struct model_host *h = e->m.host;
 	unsigned need = to_ram ? UPCI_DMA_WRITE : UPCI_DMA_READ;
@@ -188,42 +192,47 @@ static int edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt,
 		uint8_t *p = edu_dma_span(h, bus, cnt, need, &got);
 
 		if (!p || got == 0 || got > cnt)
-			return -EFAULT;
-		if (copy && to_ram)
-			memcpy(p, e->buf + off, got);
-		else if (copy)
-			memcpy(e->buf + off, p, got);
+			return EDU_DMA_ERR_UNMAPPED;
+		/* The client's memory can vanish under the mapping: a fault
+		 * here is a bus error, not the end of the process. */
+		if (copy && to_ram && model_dma_copy(p, e->buf + off, got, NULL) != 0)
+			return EDU_DMA_ERR_BUS;
+		if (copy && !to_ram && model_dma_copy(e->bounce + off, p, got, NULL) != 0)
+			return EDU_DMA_ERR_BUS;
 		off += got;
 		bus += got;
 		cnt -= got;
 	}
-	return 0;
+	return EDU_DMA_ERR_NONE;
 }
 
 /*
- * Move the checked range, all or nothing. With dma_translate (the normal
- * case) the whole range is proven mapped before a byte moves, even when it
- * spans adjacent regions. A host without it offers only copying callbacks:
- * RAM -> EDU goes through a bounce buffer so a failure leaves the device
- * buffer unchanged; for EDU -> RAM the host's dma_write decides.
+ * Move the checked range. With dma_translate (the normal case) the whole
+ * range is proven mapped before a byte moves, even when it spans adjacent
+ * regions; RAM -> EDU goes through the bounce buffer, so the device buffer
+ * changes only when all of it arrived. A host without dma_translate offers
+ * only copying callbacks: RAM -> EDU goes through the bounce buffer too;
+ * for EDU -> RAM the host's dma_write decides. Returns EDU_DMA_ERR_*.
  */
-static int edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram)
+static uint32_t edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram)
 {
 	const struct model_host *h = e->m.host;
+	uint32_t err;
 
 	if (!h)
-		return -EFAULT;
+		return EDU_DMA_ERR_UNMAPPED;
 	if (h->dma_translate) {
-		if (edu_dma_walk(e, off, bus, cnt, to_ram, 0) != 0)
-			return -EFAULT;
-		return edu_dma_walk(e, off, bus, cnt, to_ram, 1);
+		err = edu_dma_walk(e, off, bus, cnt, to_ram, 0);
+		if (err == EDU_DMA_ERR_NONE)
+			err = edu_dma_walk(e, off, bus, cnt, to_ram, 1);
+	} else if (to_ram) {
+		err = model_dma_write(h, bus, e->buf + off, cnt) ? EDU_DMA_ERR_UNMAPPED : EDU_DMA_ERR_NONE;
+	} else {
+		err = model_dma_read(h, bus, e->bounce + off, cnt) ? EDU_DMA_ERR_UNMAPPED : EDU_DMA_ERR_NONE;
 	}
-	if (to_ram)
-		return model_dma_write(h, bus, e->buf + off, cnt);
-	if (model_dma_read(h, bus, e->bounce, cnt) != 0)
-		return -EFAULT;
-	memcpy(e->buf + off, e->bounce, cnt);
-	return 0;
+	if (err == EDU_DMA_ERR_NONE && !to_ram)
+		memcpy(e->buf + off, e->bounce + off, cnt);
+	return err;
 }
 
 static void edu_dma_run(struct edu *e)
@@ -232,8 +241,8 @@ static void edu_dma_run(struct edu *e)
 	int to_ram = !!(e->dma_cmd & EDU_DMA_CMD_TO_RAM);
 	uint32_t err = edu_dma_check(e, &off, &bus);
 
-	if (err == EDU_DMA_ERR_NONE && edu_dma_move(e, off, bus, e->dma_cnt, to_ram) != 0)
-		err = EDU_DMA_ERR_UNMAPPED;
+	if (err == EDU_DMA_ERR_NONE)
+		err = edu_dma_move(e, off, bus, e->dma_cnt, to_ram);
 	if (err != EDU_DMA_ERR_NONE) {
 		e->dma_faults++;
 		e->dma_error = err;

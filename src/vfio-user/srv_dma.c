@@ -14,6 +14,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -37,9 +39,73 @@ struct srv_map {
 	uint32_t flags;
 };
 
+#ifdef __linux__
+/* A number from a one-line file; 0 when it cannot be read. */
+static uint64_t read_u64_file(const char *path)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/* How many mappings the process has now (lines of /proc/self/maps); 0
+ * when unknown. */
+static uint64_t count_mappings(void)
+{
+	char buf[8192];
+	uint64_t n = 0;
+	ssize_t got;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	while ((got = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < got; i++)
+			n += buf[i] == '\n';
+	close(fd);
+	return got < 0 ? 0 : n;
+}
+#endif
+
+/*
+ * The most DMA maps this session accepts: the configured limit, lowered to
+ * what the process can still map. Each fd-backed map is one mmap, and past
+ * vm.max_map_count (65,530 by default) every mmap of the process fails -
+ * in malloc, thread stacks, a sanitizer's allocator (which then aborts) -
+ * not just ours. So: max_map_count, minus the mappings in use at session
+ * start, minus SRV_MAP_MARGIN for what the rest of the process maps later.
+ * At least 1, so that VERSION still offers a valid count (an mmap that
+ * fails then is an error reply like any other).
+ */
+static uint32_t map_limit(uint32_t configured)
+{
+#ifdef __linux__
+	uint64_t max = read_u64_file("/proc/sys/vm/max_map_count"), used = count_mappings(), room;
+
+	if (max == 0 || used == 0)
+		return configured; /* cannot tell: mmap's own ENOMEM is the limit */
+	room = max > used + VFU_SRV_MAP_MARGIN ? max - used - VFU_SRV_MAP_MARGIN : 1;
+	return room < configured ? (uint32_t)room : configured;
+#else
+	return configured;
+#endif
+}
+
 int srv_dma_init(struct vfu_session *ss)
 {
+	ss->max_maps = map_limit(ss->srv->opts.max_dma_maps);
 	return dma_table_create(&ss->maps);
+}
+
+uint32_t srv_dma_max_maps(const struct vfu_session *ss)
+{
+	return ss->max_maps;
 }
 
 /* Undo one mapping: the device first, so no DMA is in flight on the
@@ -247,8 +313,8 @@ int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 		return -EINVAL;
 	if (in.addr + (in.size - 1) < in.addr)
 		return -EOVERFLOW;
-	if (dma_table_count(ss->maps) >= ss->srv->opts.max_dma_maps)
-		return -ENOSPC;
+	if (dma_table_count(ss->maps) >= ss->max_maps)
+		return -ENOSPC; /* what VERSION offered; see map_limit() */
 	if (dma_table_find(ss->maps, in.addr) ||
 	    dma_table_find_gap(ss->maps, in.addr, in.size, 1, &bus) != 0 || bus != in.addr)
 		return -EEXIST; /* overlaps a mapping of this client */
