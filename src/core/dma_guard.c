@@ -30,9 +30,17 @@ struct guard {
 
 /* The copy this thread is inside, or NULL. */
 static GUARD_TLS struct guard *volatile cur;
-/* This thread runs the previous disposition: a handler that chains back
- * to us gets the default action instead of a loop. */
-static GUARD_TLS volatile sig_atomic_t chaining;
+/*
+ * While this thread runs the previous handler: our frame and the signal's
+ * siginfo and context. A handler installed after us that chains back to us
+ * (and that we then chained to after re-arming) calls us again, deeper in
+ * the stack, with the same siginfo or context: that loop ends in the
+ * default action. A handler that left by siglongjmp leaves these stale; a
+ * new signal then comes in at our old frame or above, never below it with
+ * the same siginfo, so it is chained normally.
+ */
+static GUARD_TLS void *volatile chain_frame;
+static GUARD_TLS const void *volatile chain_si, *volatile chain_uc;
 
 /* The disposition found before ours. Two slots: dma_guard_arm() fills the
  * one not in use and then switches, so the handler never reads a
@@ -61,10 +69,18 @@ static void default_action(int sig, const siginfo_t *si)
 		raise(sig);
 }
 
+static bool chain_loops(const void *frame, const siginfo_t *si, const void *uc)
+{
+	const void *f = chain_frame;
+
+	return f && (uintptr_t)frame < (uintptr_t)f && (si == chain_si || uc == chain_uc);
+}
+
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	struct guard *g = cur;
 	const struct sigaction *p;
+	void *frame = __builtin_frame_address(0);
 
 	/* si_code > 0: raised by the kernel for a fault, so si_addr is real. */
 	if (g && si->si_code > 0 && in_range(g, (uintptr_t)si->si_addr)) {
@@ -73,7 +89,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		siglongjmp(g->jb, 1);
 	}
 	p = &prev[atomic_load(&prev_idx)];
-	if (chaining || p->sa_handler == SIG_DFL) {
+	if (p->sa_handler == SIG_DFL || chain_loops(frame, si, uc)) {
 		default_action(sig, si);
 	} else if (p->sa_handler == SIG_IGN) {
 		/* A fault cannot be ignored (the kernel would kill us); only a
@@ -81,12 +97,19 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		if (si->si_code > 0)
 			default_action(sig, si);
 	} else {
-		chaining = 1;
+		void *of = chain_frame;
+		const void *osi = chain_si, *ouc = chain_uc;
+
+		chain_frame = frame;
+		chain_si = si;
+		chain_uc = uc;
 		if (p->sa_flags & SA_SIGINFO)
 			p->sa_sigaction(sig, si, uc);
 		else
 			p->sa_handler(sig);
-		chaining = 0;
+		chain_frame = of;
+		chain_si = osi;
+		chain_uc = ouc;
 	}
 }
 
