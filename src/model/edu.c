@@ -36,8 +36,8 @@ struct edu {
 	uint32_t dma_faults, dma_error;
 	int intx_level; /* last level told to the host */
 	uint8_t buf[EDU_DMA_SIZE];
-	/* RAM -> EDU lands here first, so a failed copy leaves the device
-	 * buffer untouched. */
+	/* RAM -> EDU lands here first when the host copies, so a failed
+	 * copy leaves the device buffer untouched. */
 	uint8_t bounce[EDU_DMA_SIZE];
 };
 
@@ -178,9 +178,8 @@ static void *edu_dma_span(const struct model_host *h, uint64_t bus, uint64_t len
 
 /*
  * Walk the RAM range region by region; copy only when @copy is set, so a
- * first pass can give the verdict for the whole range. RAM -> EDU lands in
- * the bounce buffer (at the same offset), so that a copy that faults half
- * way leaves the device buffer as it was. Returns an EDU_DMA_ERR_* code.
+ * first pass can give the verdict for the whole range. Returns an
+ * EDU_DMA_ERR_* code.
  */
 static uint32_t edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram, int copy)
 {
@@ -195,9 +194,7 @@ static uint32_t edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t
 			return EDU_DMA_ERR_UNMAPPED;
 		/* The client's memory can vanish under the mapping: a fault
 		 * here is a bus error, not the end of the process. */
-		if (copy && to_ram && model_dma_copy(p, e->buf + off, got, NULL) != 0)
-			return EDU_DMA_ERR_BUS;
-		if (copy && !to_ram && model_dma_copy(e->bounce + off, p, got, NULL) != 0)
+		if (copy && model_dma_copy(to_ram ? p : e->buf + off, to_ram ? e->buf + off : p, got, NULL) != 0)
 			return EDU_DMA_ERR_BUS;
 		off += got;
 		bus += got;
@@ -209,9 +206,9 @@ static uint32_t edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t
 /*
  * Move the checked range. With dma_translate (the normal case) the whole
  * range is proven mapped before a byte moves, even when it spans adjacent
- * regions; RAM -> EDU goes through the bounce buffer, so the device buffer
- * changes only when all of it arrived. A host without dma_translate offers
- * only copying callbacks: RAM -> EDU goes through the bounce buffer too;
+ * regions; only a bus error (memory gone during the copy) can leave a part
+ * moved. A host without it offers only copying callbacks: RAM -> EDU goes
+ * through a bounce buffer so a failure leaves the device buffer unchanged;
  * for EDU -> RAM the host's dma_write decides. Returns EDU_DMA_ERR_*.
  */
 static uint32_t edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram)
@@ -223,16 +220,14 @@ static uint32_t edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t
 		return EDU_DMA_ERR_UNMAPPED;
 	if (h->dma_translate) {
 		err = edu_dma_walk(e, off, bus, cnt, to_ram, 0);
-		if (err == EDU_DMA_ERR_NONE)
-			err = edu_dma_walk(e, off, bus, cnt, to_ram, 1);
-	} else if (to_ram) {
-		err = model_dma_write(h, bus, e->buf + off, cnt) ? EDU_DMA_ERR_UNMAPPED : EDU_DMA_ERR_NONE;
-	} else {
-		err = model_dma_read(h, bus, e->bounce + off, cnt) ? EDU_DMA_ERR_UNMAPPED : EDU_DMA_ERR_NONE;
+		return err ? err : edu_dma_walk(e, off, bus, cnt, to_ram, 1);
 	}
-	if (err == EDU_DMA_ERR_NONE && !to_ram)
-		memcpy(e->buf + off, e->bounce + off, cnt);
-	return err;
+	if (to_ram)
+		return model_dma_write(h, bus, e->buf + off, cnt) ? EDU_DMA_ERR_UNMAPPED : EDU_DMA_ERR_NONE;
+	if (model_dma_read(h, bus, e->bounce, cnt) != 0)
+		return EDU_DMA_ERR_UNMAPPED;
+	memcpy(e->buf + off, e->bounce, cnt);
+	return EDU_DMA_ERR_NONE;
 }
 
 static void edu_dma_run(struct edu *e)
