@@ -14,12 +14,17 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <linux/magic.h>
+#include <sys/vfs.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -259,15 +264,48 @@ static int remote_rw(void *opaque, uint64_t off, void *buf, uint64_t len, int is
 
 /* ---- DMA_MAP / DMA_UNMAP ---- */
 
-/* A regular file (memfd, hugetlbfs, tmpfs) must cover the range, or the
- * device would touch pages past its end (SIGBUS). */
-static int check_fd_range(int fd, uint64_t off, uint64_t size)
+#ifdef __linux__
+/*
+ * Memory, not storage: a file on tmpfs (memfd, /dev/shm), hugetlbfs or
+ * ramfs. A page fault on a file elsewhere waits for whoever serves the file
+ * - on FUSE the client itself, which could then freeze the device's DMA,
+ * and the server with it, at will.
+ */
+static bool memory_fs(int fd)
+{
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs) != 0)
+		return false;
+	return fs.f_type == TMPFS_MAGIC || fs.f_type == HUGETLBFS_MAGIC || fs.f_type == RAMFS_MAGIC;
+}
+#else
+static bool memory_fs(int fd)
+{
+	(void)fd;
+	return true;
+}
+#endif
+
+/*
+ * The client's fd must be a regular file of memory (memory_fs) covering
+ * the range when it is mapped. It can still shrink afterwards: every
+ * device access then goes through a guarded copy (dma_guard.h).
+ */
+static int check_fd(int fd, uint64_t off, uint64_t size)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) != 0)
 		return -errno;
-	if (S_ISREG(st.st_mode) && (st.st_size < 0 || off > (uint64_t)st.st_size || size > (uint64_t)st.st_size - off))
+	if (!S_ISREG(st.st_mode))
+		return -ENODEV; /* nothing we would map as memory */
+	if (!memory_fs(fd)) {
+		LOG_WARN("vfio-user server: DMA_MAP: the fd is a file outside tmpfs, hugetlbfs and ramfs; refused "
+			 "(a page fault on it could wait on its file system)");
+		return -EINVAL;
+	}
+	if (st.st_size < 0 || off > (uint64_t)st.st_size || size > (uint64_t)st.st_size - off)
 		return -EINVAL;
 	return 0;
 }
@@ -282,7 +320,7 @@ static int map_fd(struct srv_map *mp, int fd, uint64_t off)
 		return -EINVAL;
 	if (off + mp->size < off || off + mp->size > (uint64_t)INT64_MAX)
 		return -EOVERFLOW;
-	ret = check_fd_range(fd, off, mp->size);
+	ret = check_fd(fd, off, mp->size);
 	if (ret)
 		return ret;
 	if (mp->flags & UPCI_DMA_READ)

@@ -3,7 +3,8 @@
  * vfio-user server against a client that attacks through memory, with raw
  * messages over the in-memory transport: a DMA_MAP'd file truncated under
  * the device's DMA (edu's engine, testdev's descriptors, the chunked copy
- * across regions), a BAR fd the client tries to resize, a START that asks
+ * across regions), fds that are not memory, a BAR fd the client tries to
+ * resize, a START that asks
  * for minutes of copying, and more DMA maps than the process can mmap. In
  * each case the device reports an error, the server answers and keeps
  * serving this client and the next.
@@ -20,6 +21,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -236,6 +239,56 @@ static void test_shrunk_testdev(void **state)
 	fx_close(&fx);
 }
 
+/* ---- DMA_MAP takes memory only, not files a page fault could wait on ---- */
+
+/* A one-page file in @dir (unlinked at once), or -1 if @dir has none. */
+static int file_in(const char *dir)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/upci-srv-mem-XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	assert_int_equal(ftruncate(fd, PAGE), 0);
+	return fd;
+}
+
+static void test_map_fd_kinds(void **state)
+{
+	struct srv_fx fx;
+	struct statfs fs;
+	int disk = file_in("."), shm = file_in("/dev/shm"), pfd[2], dir = open(".", O_RDONLY | O_DIRECTORY);
+
+	(void)state;
+	assert_true(disk >= 0 && dir >= 0);
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(fstatfs(disk, &fs), 0);
+	fx_open(&fx, TESTDEV, NULL);
+	fx_negotiate(&fx);
+	/* the build directory is on a disk file system here (skip if not) */
+	if (fs.f_type != TMPFS_MAGIC && fs.f_type != HUGETLBFS_MAGIC && fs.f_type != RAMFS_MAGIC)
+		assert_int_equal(fx_dma_map(&fx, TD_DATA, PAGE, 0, RW, disk), -EINVAL);
+	else
+		print_message("note: . is on a memory file system: the disk-file case is not exercised\n");
+	/* not files at all */
+	assert_int_equal(fx_dma_map(&fx, TD_DATA, PAGE, 0, RW, pfd[0]), -ENODEV);
+	assert_int_equal(fx_dma_map(&fx, TD_DATA, PAGE, 0, RW, dir), -ENODEV);
+	/* tmpfs (what memory-backend-file on /dev/shm passes) and memfds are fine */
+	if (shm >= 0)
+		assert_int_equal(fx_dma_map(&fx, TD_DATA, PAGE, 0, RW, shm), 0);
+	assert_alive(&fx);
+	if (shm >= 0)
+		close(shm);
+	close(disk);
+	close(dir);
+	close(pfd[0]);
+	close(pfd[1]);
+	fx_close(&fx);
+}
+
 /* ---- 2. the BAR fd the server hands out cannot be resized ---- */
 
 static int bar_fd(struct srv_fx *fx, unsigned bar)
@@ -399,6 +452,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shrunk_edu),
 		cmocka_unit_test(test_shrunk_testdev),
+		cmocka_unit_test(test_map_fd_kinds),
 		cmocka_unit_test(test_bar_fd_sealed),
 		cmocka_unit_test(test_start_bounded),
 		cmocka_unit_test(test_map_limit),
