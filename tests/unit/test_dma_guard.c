@@ -117,6 +117,20 @@ static void install_mine(struct sigaction *old)
 	assert_int_equal(sigaction(SIGBUS, &sa, old), 0);
 }
 
+/* A shrunk file, the program's handler, then the guard armed over it. */
+static void mine_then_guard(struct shrunk *s, struct sigaction *old)
+{
+	shrunk_make(s, 1);
+	install_mine(old);
+	assert_int_equal(dma_guard_arm(), 0);
+}
+
+static void mine_done(struct shrunk *s, const struct sigaction *old)
+{
+	assert_int_equal(sigaction(SIGBUS, old, NULL), 0);
+	shrunk_free(s);
+}
+
 /* Touch @p outside any guarded copy; returns whether `mine` caught it. */
 static int touch(volatile uint8_t *p)
 {
@@ -145,9 +159,7 @@ static void test_chain_to_handler(void **state)
 	uint8_t out[64];
 
 	(void)state;
-	shrunk_make(&s, 1);
-	install_mine(&old);
-	assert_int_equal(dma_guard_arm(), 0);
+	mine_then_guard(&s, &old);
 	/* a fault outside a guarded copy is the program's */
 	assert_true(touch(s.p + 2 * PAGE));
 	/* one inside is ours, and does not reach the program's handler */
@@ -161,8 +173,7 @@ static void test_chain_to_handler(void **state)
 	 * deeper in the stack are still its */
 	assert_int_equal(touch_deep(s.p + 3 * PAGE, 8), 1);
 	assert_int_equal(touch_deep(s.p + 2 * PAGE, 2), 1);
-	assert_int_equal(sigaction(SIGBUS, &old, NULL), 0);
-	shrunk_free(&s);
+	mine_done(&s, &old);
 }
 
 static void test_repair_after_signal(void **state)
@@ -172,9 +183,7 @@ static void test_repair_after_signal(void **state)
 	uint8_t out[64];
 
 	(void)state;
-	shrunk_make(&s, 1);
-	install_mine(&old);
-	assert_int_equal(dma_guard_arm(), 0);
+	mine_then_guard(&s, &old);
 	/* what cmocka does after each test: signal() puts a handler back,
 	 * ours included, without SA_SIGINFO and SA_NODEFER */
 	assert_int_equal(sigaction(SIGBUS, NULL, &now), 0);
@@ -188,37 +197,55 @@ static void test_repair_after_signal(void **state)
 	/* and it still chains to what was there first */
 	assert_int_equal(dma_guard_copy(out, s.p + 2 * PAGE, sizeof(out), NULL), -EFAULT);
 	assert_true(touch(s.p + 2 * PAGE));
-	assert_int_equal(sigaction(SIGBUS, &old, NULL), 0);
-	shrunk_free(&s);
+	mine_done(&s, &old);
 }
 
-static void test_chain_to_default(void **state)
+/*
+ * Run @body in a child whose SIGBUS disposition is the default, with the
+ * guard armed over it: the child must end killed by SIGBUS (and within
+ * 10 s: a loop would hang).
+ */
+static void child_killed_by_sigbus(void (*body)(const struct shrunk *s))
 {
 	struct shrunk s;
 	int status = 0;
 	pid_t pid;
 
-	(void)state;
 	shrunk_make(&s, 1);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct sigaction dfl;
-		uint8_t out[64];
 
+		alarm(10);
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
 		sigaction(SIGBUS, &dfl, NULL);
-		if (dma_guard_arm() != 0 || dma_guard_copy(out, s.p + 2 * PAGE, sizeof(out), NULL) != -EFAULT)
+		if (dma_guard_arm() != 0)
 			_exit(2);
-		/* a fault nobody guards must still kill, as without us */
-		(void)*(volatile uint8_t *)(s.p + 2 * PAGE);
+		body(&s);
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGBUS);
 	shrunk_free(&s);
+}
+
+static void guarded_then_unguarded(const struct shrunk *s)
+{
+	uint8_t out[64];
+
+	if (dma_guard_copy(out, s->p + 2 * PAGE, sizeof(out), NULL) != -EFAULT)
+		_exit(3);
+	/* a fault nobody guards must still kill, as without us */
+	(void)*(volatile uint8_t *)(s->p + 2 * PAGE);
+}
+
+static void test_chain_to_default(void **state)
+{
+	(void)state;
+	child_killed_by_sigbus(guarded_then_unguarded);
 }
 
 /* A handler installed after the guard, chaining to what it replaced. */
@@ -229,40 +256,26 @@ static void later(int sig, siginfo_t *si, void *uc)
 	later_prev.sa_sigaction(sig, si, uc);
 }
 
+static void chaining_back(const struct shrunk *s)
+{
+	struct sigaction sa;
+
+	/* the program chains to us; the next DMA map arms over it, so we
+	 * chain to it: us -> later -> us must not recurse forever */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = later;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGBUS, &sa, &later_prev);
+	if (dma_guard_arm() != 0)
+		_exit(3);
+	(void)*(volatile uint8_t *)(s->p + 2 * PAGE);
+}
+
 static void test_chain_loop(void **state)
 {
-	struct shrunk s;
-	int status = 0;
-	pid_t pid;
-
 	(void)state;
-	shrunk_make(&s, 1);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct sigaction sa;
-
-		alarm(10); /* a loop would hang: end it as a failure */
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		sigaction(SIGBUS, &sa, NULL);
-		if (dma_guard_arm() != 0)
-			_exit(2);
-		/* the program chains to us; the next DMA map arms over it, so
-		 * we chain to it: us -> later -> us must not recurse forever */
-		sa.sa_sigaction = later;
-		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-		sigaction(SIGBUS, &sa, &later_prev);
-		if (dma_guard_arm() != 0)
-			_exit(3);
-		(void)*(volatile uint8_t *)(s.p + 2 * PAGE);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	/* killed by the fault, not by a stack overflow */
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGBUS);
-	shrunk_free(&s);
+	/* killed by the fault, not by a stack overflow or the alarm */
+	child_killed_by_sigbus(chaining_back);
 }
 
 /* Threads copying at once: each has its own recovery point. */

@@ -53,6 +53,14 @@ static void enable_master(struct srv_fx *fx)
 	assert_int_equal(fx_region_write(fx, CFG, PCI_COMMAND, &w, 2), 0);
 }
 
+/* A negotiated session on @uri whose device may master the bus. */
+static void open_master(struct srv_fx *fx, const char *uri)
+{
+	fx_open(fx, uri, NULL);
+	fx_negotiate(fx);
+	enable_master(fx);
+}
+
 static uint8_t *map_fd(int fd, size_t size)
 {
 	uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -89,9 +97,7 @@ static void test_shrunk_edu(void **state)
 
 	(void)state;
 	fill(g, PAGE, 1);
-	fx_open(&fx, EDU, NULL);
-	fx_negotiate(&fx);
-	enable_master(&fx);
+	open_master(&fx, EDU);
 	assert_int_equal(fx_dma_map(&fx, EDU_GOOD, size, 0, RW, good), 0);
 	assert_int_equal(fx_dma_map(&fx, EDU_BAD, size, 0, RW, bad), 0);
 	/* the device buffer gets the good page */
@@ -184,9 +190,7 @@ static void test_shrunk_testdev(void **state)
 
 	(void)state;
 	fill(data, PAGE, 3);
-	fx_open(&fx, TESTDEV, NULL);
-	fx_negotiate(&fx);
-	enable_master(&fx);
+	open_master(&fx, TESTDEV);
 	assert_int_equal(fx_dma_map(&fx, TD_LIST, PAGE, 0, RW, lfd), 0);
 	assert_int_equal(fx_dma_map(&fx, TD_DATA, TD_DATA_PAGES * PAGE, 0, RW, dfd), 0);
 	assert_int_equal(fx_dma_map(&fx, TD_NEXT, 2 * PAGE, 0, RW, nfd), 0);
@@ -357,9 +361,7 @@ static void test_start_bounded(void **state)
 
 	(void)state;
 	assert_true(per_run > 1 && per_run < TESTDEV_MAX_DESC);
-	fx_open(&fx, TESTDEV, NULL);
-	fx_negotiate(&fx);
-	enable_master(&fx);
+	open_master(&fx, TESTDEV);
 	assert_int_equal(fx_dma_map(&fx, TD_LIST, lsize, 0, RW, lfd), 0);
 	assert_int_equal(fx_dma_map(&fx, TD_DATA, 2u * len, 0, RW, dfd), 0);
 	/* 4096 descriptors of 1 MiB: 4 GiB of copying asked by one write */
