@@ -79,14 +79,15 @@ static uint64_t count_mappings(void)
 #endif
 
 /*
- * The most DMA maps this session accepts: the configured limit, lowered to
+ * The most DMA maps a client may hold: the configured limit, lowered to
  * what the process can still map. Each fd-backed map is one mmap, and past
  * vm.max_map_count (65,530 by default) every mmap of the process fails -
  * in malloc, thread stacks, a sanitizer's allocator (which then aborts) -
- * not just ours. So: max_map_count, minus the mappings in use at session
- * start, minus SRV_MAP_MARGIN for what the rest of the process maps later.
- * At least 1, so that VERSION still offers a valid count (an mmap that
- * fails then is an error reply like any other).
+ * not just ours. So: max_map_count, minus the mappings in use now, minus
+ * VFU_SRV_MAP_MARGIN for what the rest of the process maps later. At least
+ * 1, so that VERSION still offers a valid count (an mmap that fails then
+ * is an error reply like any other). One server per process is assumed:
+ * two would each count the same room.
  */
 static uint32_t map_limit(uint32_t configured)
 {
@@ -104,7 +105,12 @@ static uint32_t map_limit(uint32_t configured)
 
 int srv_dma_init(struct vfu_session *ss)
 {
-	ss->max_maps = map_limit(ss->srv->opts.max_dma_maps);
+	/* Counted for the first client, kept for the next ones: reading
+	 * /proc/self/maps at every connect would cost more than the rest of
+	 * a short session, and VFU_SRV_MAP_MARGIN covers what changes. */
+	if (ss->srv->max_maps == 0)
+		ss->srv->max_maps = map_limit(ss->srv->opts.max_dma_maps);
+	ss->max_maps = ss->srv->max_maps;
 	return dma_table_create(&ss->maps);
 }
 

@@ -18,7 +18,7 @@
 struct dma_table;
 
 /* Mappings left for the rest of the process when the DMA map limit is
- * derived from vm.max_map_count (srv_dma_max_maps). */
+ * derived from vm.max_map_count (srv_dma_max_maps, srv_dma.c). */
 #define VFU_SRV_MAP_MARGIN 4096u
 #define SRV_MAX_VECTORS UPCI_MAX_VECTORS /* client-chosen start+i indexes efd[] up to irq_count */
 /* SET_IRQS actions, as indexes into the per-vector fd tables. */
@@ -34,6 +34,7 @@ struct vfu_server {
 	bool can_reset;
 	struct vfu_cfg_shadow shadow; /* emulated config bytes: outlive clients */
 	struct vfu_session *sess;     /* the client being served, or NULL */
+	uint32_t max_maps;            /* DMA map limit (srv_dma_init), 0 until the first client */
 };
 
 /* A command received while waiting for a DMA reply, with its recv result. */
