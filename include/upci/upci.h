@@ -48,6 +48,16 @@
  *   - The fd from upci_irq_fd() and the string from upci_uri() are valid
  *     until upci_close().
  *   - All of it may be used from any thread.
+ *
+ * Signals
+ *   - A sim: device reaches DMA memory through guarded copies: memory that
+ *     vanishes under its mapping (a file another process truncated) is a
+ *     DMA error for the device, not a SIGBUS that kills the process. For
+ *     that the library installs a SIGBUS handler when a sim: device maps
+ *     DMA memory, again at each map if it was replaced since, and passes
+ *     every other SIGBUS to the disposition it found. A program that
+ *     installs its own SIGBUS handler afterwards must chain to the one it
+ *     replaces, as the library does.
  */
 #ifndef UPCI_UPCI_H
 #define UPCI_UPCI_H
@@ -382,7 +392,8 @@ UPCI_API int upci_dma_unmap(upci_dev *dev, uint64_t iova);
  *        aligned range at or above 1 MiB
  * @size: bytes, rounded up to the page size
  * @buf: filled in; the memory is zeroed and backed by a memfd where the
- *       platform has one (so it can be shared with another process)
+ *       platform has one (so it can be shared with another process; its
+ *       size is sealed, so that process cannot shrink or grow it)
  *
  * Return: 0, -EPERM, -EINVAL, -ENOMEM, -ENOSPC, -EEXIST, -EOVERFLOW,
  * -ERANGE as upci_dma_map().

@@ -3,6 +3,7 @@
  * ranges that are aligned, non-empty, non-wrapping and non-overlapping. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -140,10 +141,13 @@ static int alloc_memory(uint64_t size, struct dma_alloc *a)
 	a->fd = -1;
 	a->size = size;
 #ifdef __linux__
-	a->fd = memfd_create("upci-dma", MFD_CLOEXEC);
+	/* Sealed at its size: the process this fd is shared with (a
+	 * vfio-user server) must not pull pages from under us (SIGBUS). */
+	a->fd = memfd_create("upci-dma", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (a->fd < 0)
 		return -errno;
-	if (ftruncate(a->fd, (off_t)size) != 0) {
+	if (ftruncate(a->fd, (off_t)size) != 0 ||
+	    fcntl(a->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
 		int e = -errno;
 
 		close(a->fd);

@@ -176,9 +176,12 @@ static void *edu_dma_span(const struct model_host *h, uint64_t bus, uint64_t len
 	return p;
 }
 
-/* Walk the RAM range region by region; copy only when @copy is set, so a
- * first pass can give the verdict for the whole range. */
-static int edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram, int copy)
+/*
+ * Walk the RAM range region by region; copy only when @copy is set, so a
+ * first pass can give the verdict for the whole range. Returns an
+ * EDU_DMA_ERR_* code.
+ */
+static uint32_t edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram, int copy)
 {
 	const struct model_host *h = e->m.host;
 	unsigned need = to_ram ? UPCI_DMA_WRITE : UPCI_DMA_READ;
@@ -188,47 +191,49 @@ static int edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt,
 		uint8_t *p = edu_dma_span(h, bus, cnt, need, &got);
 
 		if (!p || got == 0 || got > cnt)
-			return -EFAULT;
-		if (copy && to_ram)
-			memcpy(p, e->buf + off, got);
-		else if (copy)
-			memcpy(e->buf + off, p, got);
+			return EDU_DMA_ERR_UNMAPPED;
+		/* The client's memory can vanish under the mapping: a fault
+		 * here is a bus error, not the end of the process. */
+		if (copy && model_dma_copy(to_ram ? p : e->buf + off, to_ram ? e->buf + off : p, got, NULL) != 0)
+			return EDU_DMA_ERR_BUS;
 		off += got;
 		bus += got;
 		cnt -= got;
 	}
-	return 0;
+	return EDU_DMA_ERR_NONE;
 }
 
 /*
- * Move the checked range, all or nothing. With dma_translate (the normal
- * case) the whole range is proven mapped before a byte moves, even when it
- * spans adjacent regions. Memory translation cannot reach goes through the
- * copying callbacks: RAM -> EDU through a bounce buffer so a failure leaves
- * the device buffer unchanged; for EDU -> RAM the host's dma_write decides.
+ * Move the checked range. With dma_translate (the normal case) a range
+ * whose first byte translation reaches is proven mapped as a whole before
+ * a byte moves, even when it spans adjacent regions; only a bus error
+ * (memory gone during the copy) can leave a part moved. Memory translation
+ * cannot reach goes through the copying callbacks: RAM -> EDU through a
+ * bounce buffer so a failure leaves the device buffer unchanged; for EDU ->
+ * RAM the host's dma_write decides. Returns EDU_DMA_ERR_*.
  */
-static int edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram)
+static uint32_t edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram)
 {
 	const struct model_host *h = e->m.host;
+	uint32_t err;
 
 	if (!h)
-		return -EFAULT;
+		return EDU_DMA_ERR_UNMAPPED;
 	/* A range that starts in memory translation reaches must lie in such
 	 * memory as a whole (all or nothing). One that does not start there -
 	 * memory that is not in this process, like a vfio-user client's lent
 	 * without an fd and reached in-band, or nothing mapped at all - is the
 	 * copying callbacks' to move or refuse. */
 	if (h->dma_translate && h->dma_translate(h->opaque, bus, 1, to_ram ? UPCI_DMA_WRITE : UPCI_DMA_READ)) {
-		if (edu_dma_walk(e, off, bus, cnt, to_ram, 0) != 0)
-			return -EFAULT;
-		return edu_dma_walk(e, off, bus, cnt, to_ram, 1);
+		err = edu_dma_walk(e, off, bus, cnt, to_ram, 0);
+		return err ? err : edu_dma_walk(e, off, bus, cnt, to_ram, 1);
 	}
 	if (to_ram)
-		return model_dma_write(h, bus, e->buf + off, cnt);
+		return model_dma_write(h, bus, e->buf + off, cnt) ? EDU_DMA_ERR_UNMAPPED : EDU_DMA_ERR_NONE;
 	if (model_dma_read(h, bus, e->bounce, cnt) != 0)
-		return -EFAULT;
+		return EDU_DMA_ERR_UNMAPPED;
 	memcpy(e->buf + off, e->bounce, cnt);
-	return 0;
+	return EDU_DMA_ERR_NONE;
 }
 
 static void edu_dma_run(struct edu *e)
@@ -237,8 +242,8 @@ static void edu_dma_run(struct edu *e)
 	int to_ram = !!(e->dma_cmd & EDU_DMA_CMD_TO_RAM);
 	uint32_t err = edu_dma_check(e, &off, &bus);
 
-	if (err == EDU_DMA_ERR_NONE && edu_dma_move(e, off, bus, e->dma_cnt, to_ram) != 0)
-		err = EDU_DMA_ERR_UNMAPPED;
+	if (err == EDU_DMA_ERR_NONE)
+		err = edu_dma_move(e, off, bus, e->dma_cnt, to_ram);
 	if (err != EDU_DMA_ERR_NONE) {
 		e->dma_faults++;
 		e->dma_error = err;

@@ -55,6 +55,8 @@
 #define  EDU_DMA_ERR_ADDR       3u     /* RAM range beyond EDU_DMA_MASK/wraps */
 #define  EDU_DMA_ERR_UNMAPPED   4u     /* RAM range not mapped (IOMMU fault) */
 #define  EDU_DMA_ERR_MASTER     5u     /* PCI_COMMAND_MASTER clear */
+#define  EDU_DMA_ERR_BUS        6u     /* RAM vanished during the copy (its
+                                        * file shrank: a bus error) */
 
 /* Access widths */
 #define EDU_REG_WIDE_START      EDU_REG_DMA_SRC  /* 4 or 8 bytes from here */

@@ -5,11 +5,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "dma_guard.h"
 #include "upci/upci.h"
 
 int model_param_u64(const struct model_params *p, const char *key, uint64_t def, uint64_t min, uint64_t max,
@@ -72,11 +74,14 @@ int model_bar_alloc_mem(struct model_bar *b, const char *name, uint64_t size)
 	if (size == 0 || size > (1ull << 32))
 		return -EINVAL;
 #ifdef __linux__
-	/* A memfd lets the BAR be shared with another process (upci serve). */
-	fd = memfd_create(name, MFD_CLOEXEC);
+	/* A memfd lets the BAR be shared with another process (upci serve).
+	 * Its size is sealed: whoever gets the fd must not be able to shrink
+	 * it under our mapping (SIGBUS) or grow it without bound. */
+	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)size) != 0) {
+	if (ftruncate(fd, (off_t)size) != 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
 		int e = -errno;
 		close(fd);
 		return e;
@@ -108,14 +113,19 @@ void model_bar_free_mem(struct model_bar *b)
 	b->fd = -1;
 }
 
+int model_dma_copy(void *dst, const void *src, uint64_t len, const void **fault)
+{
+	if ((size_t)len != len)
+		return -EFAULT; /* more than this process can address */
+	return dma_guard_copy(dst, src, (size_t)len, fault);
+}
+
 int model_dma_read(const struct model_host *h, uint64_t bus, void *buf, uint64_t len)
 {
 	void *p = h->dma_translate ? h->dma_translate(h->opaque, bus, len, UPCI_DMA_READ) : NULL;
 
-	if (p) {
-		memcpy(buf, p, len);
-		return 0;
-	}
+	if (p)
+		return model_dma_copy(buf, p, len, NULL);
 	if (h->dma_read && h->dma_read(h->opaque, bus, buf, len) == 0)
 		return 0;
 	return -EFAULT;
@@ -125,10 +135,8 @@ int model_dma_write(const struct model_host *h, uint64_t bus, const void *buf, u
 {
 	void *p = h->dma_translate ? h->dma_translate(h->opaque, bus, len, UPCI_DMA_WRITE) : NULL;
 
-	if (p) {
-		memcpy(p, buf, len);
-		return 0;
-	}
+	if (p)
+		return model_dma_copy(p, buf, len, NULL);
 	if (h->dma_write && h->dma_write(h->opaque, bus, buf, len) == 0)
 		return 0;
 	return -EFAULT;

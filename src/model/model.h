@@ -34,6 +34,9 @@ struct model_host {
 	 * Pointer to [bus, bus+len) in client memory when the whole range lies
 	 * in one mapped region allowing @need (UPCI_DMA_READ when the device
 	 * reads memory, UPCI_DMA_WRITE when it writes); NULL otherwise.
+	 * The memory can vanish under the pointer at any moment (the client
+	 * shrinks the file behind it): models move bytes through it only with
+	 * model_dma_copy(), never with a plain load, store or memcpy.
 	 */
 	void *(*dma_translate)(void *opaque, uint64_t bus, uint64_t len, unsigned need);
 	/* Copying DMA that may span adjacent regions: 0 or -EFAULT (nothing
@@ -48,8 +51,16 @@ struct model_host {
 };
 
 /*
- * Device DMA of @len bytes at @bus: through dma_translate when the range is
- * one mapped region, else through the copying callback. 0 or -EFAULT.
+ * The one way to move bytes to or from a dma_translate pointer (memmove
+ * semantics): 0, or -EFAULT when the memory behind either range faulted
+ * (its file shrank); part of @dst may then be written and *fault (may be
+ * NULL) gets the faulting address. The model reports it as a DMA error.
+ */
+int model_dma_copy(void *dst, const void *src, uint64_t len, const void **fault);
+/*
+ * Device DMA of @len bytes at @bus: through dma_translate (and
+ * model_dma_copy) when the range is one mapped region, else through the
+ * copying callback. 0 or -EFAULT.
  */
 int model_dma_read(const struct model_host *h, uint64_t bus, void *buf, uint64_t len);
 int model_dma_write(const struct model_host *h, uint64_t bus, const void *buf, uint64_t len);
@@ -79,7 +90,8 @@ struct model_bar {
 	uint32_t flags; /* UPCI_BAR_* from upci.h */
 	/*
 	 * For a mappable BAR: a memfd (or -1 where there is none) holding the
-	 * BAR contents, and the model's own shared mapping of it. For
+	 * BAR contents, its size sealed (it may be handed to another process),
+	 * and the model's own shared mapping of it. For
 	 * UPCI_BAR_MAP_RDONLY the model keeps it a current mirror of its
 	 * registers; for a RAM BAR it is the storage itself.
 	 */

@@ -5,7 +5,10 @@
  * Every descriptor is copied out of client memory once before it is looked
  * at (the client may change it concurrently), every address is checked for
  * wrap-around before the host sees it, and a copy touches only BAR2 (after
- * an explicit bounds check) or host-translated memory.
+ * an explicit bounds check) or host-translated memory, always through
+ * model_dma_copy (client memory can vanish under its mapping). One run
+ * moves at most TESTDEV_MAX_RUN_BYTES: the work one register write buys
+ * is bounded.
  */
 #include "testdev_dma.h"
 
@@ -58,9 +61,12 @@ static uint32_t resolve(const struct testdev_dma_ctx *c, uint64_t addr, int bar2
 	return 0;
 }
 
-static int ranges_overlap(const uint8_t *a, const uint8_t *b, uint64_t len)
+/* Which end a fault at @bad hit: SRC when it lies in the source. */
+static uint32_t fault_side(const void *bad, const struct side *src, uint64_t len)
 {
-	return a < b + len && b < a + len;
+	uintptr_t a = (uintptr_t)bad, s = (uintptr_t)src->ptr;
+
+	return src->ptr && a >= s && a - s < len ? TESTDEV_FAULT_SRC : TESTDEV_FAULT_DST;
 }
 
 /* Slow path: at least one end needs host->dma_read/dma_write. */
@@ -78,28 +84,30 @@ static uint32_t copy_chunked(const struct testdev_dma_ctx *c, const struct side 
 		uint64_t n = len - done < c->bounce_size ? len - done : c->bounce_size;
 		uint64_t o = backward ? len - done - n : done;
 
-		if (src->ptr)
-			memcpy(c->bounce, src->ptr + o, n);
-		else if (h->dma_read(h->opaque, src->bus + o, c->bounce, n) != 0)
+		if (src->ptr ? model_dma_copy(c->bounce, src->ptr + o, n, NULL) != 0
+			     : h->dma_read(h->opaque, src->bus + o, c->bounce, n) != 0)
 			return TESTDEV_FAULT_SRC;
-		if (dst->ptr)
-			memcpy(dst->ptr + o, c->bounce, n);
-		else if (h->dma_write(h->opaque, dst->bus + o, c->bounce, n) != 0)
+		if (dst->ptr ? model_dma_copy(dst->ptr + o, c->bounce, n, NULL) != 0
+			     : h->dma_write(h->opaque, dst->bus + o, c->bounce, n) != 0)
 			return TESTDEV_FAULT_DST;
 		done += n;
 	}
 	return 0;
 }
 
-static uint32_t copy_one(const struct testdev_dma_ctx *c, const struct testdev_desc *d)
+/* @left: bytes this run may still move (TESTDEV_MAX_RUN_BYTES in all). */
+static uint32_t copy_one(const struct testdev_dma_ctx *c, const struct testdev_desc *d, uint64_t left)
 {
 	struct side src, dst;
+	const void *bad = NULL;
 	uint32_t f;
 
 	if (d->flags & TESTDEV_DESC_F_RESERVED)
 		return TESTDEV_FAULT_FLAGS;
 	if (d->len == 0 || d->len > TESTDEV_MAX_LEN)
 		return TESTDEV_FAULT_LEN;
+	if (d->len > left)
+		return TESTDEV_FAULT_BUDGET;
 	if ((d->flags & TESTDEV_DESC_F_IRQ) &&
 	    ((d->flags & TESTDEV_DESC_F_VEC_MASK) >> TESTDEV_DESC_F_VEC_SHIFT) >= c->nvec)
 		return TESTDEV_FAULT_VECTOR;
@@ -111,12 +119,11 @@ static uint32_t copy_one(const struct testdev_dma_ctx *c, const struct testdev_d
 		return f;
 	if (!src.ptr || !dst.ptr)
 		return copy_chunked(c, &src, &dst, d->len);
-	/* The fast path: one memcpy, memmove only when the bytes overlap
-	 * (a client may map the same memory at two bus addresses). */
-	if (ranges_overlap(src.ptr, dst.ptr, d->len))
-		memmove(dst.ptr, src.ptr, d->len);
-	else
-		memcpy(dst.ptr, src.ptr, d->len);
+	/* The fast path: one guarded copy, overlap allowed (a client may map
+	 * the same memory at two bus addresses). A fault is memory that
+	 * vanished under its mapping (the file shrank). */
+	if (model_dma_copy(dst.ptr, src.ptr, d->len, &bad) != 0)
+		return fault_side(bad, &src, d->len);
 	return 0;
 }
 
@@ -147,7 +154,7 @@ void testdev_dma_run(const struct testdev_dma_ctx *c, uint64_t list, uint32_t co
 			r->fault_desc = i;
 			return;
 		}
-		f = copy_one(c, &d);
+		f = copy_one(c, &d, TESTDEV_MAX_RUN_BYTES - r->bytes);
 		if (f) {
 			/* Best effort: the list may be read-only or gone. */
 			st = TESTDEV_DESC_ST_ERROR | (f << TESTDEV_DESC_ST_FAULT_SHIFT);

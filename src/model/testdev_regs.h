@@ -105,6 +105,7 @@
 #define TESTDEV_FAULT_FLAGS      9u  /* reserved descriptor flag bits set */
 #define TESTDEV_FAULT_VECTOR     10u /* descriptor or completion vector >= NVEC */
 #define TESTDEV_FAULT_WRITEBACK  11u /* descriptor status could not be written */
+#define TESTDEV_FAULT_BUDGET     12u /* the run would move more than TESTDEV_MAX_RUN_BYTES */
 
 /* ---- DMA descriptor (in client memory, at DESC_ADDR + 32 * i) ---- */
 struct testdev_desc {
@@ -138,7 +139,15 @@ _Static_assert(offsetof(struct testdev_desc, flags) == TESTDEV_DESC_FLAGS, "flag
 #define TESTDEV_DESC_ST_FAULT_SHIFT 8u
 #define TESTDEV_DESC_ST_FAULT_MASK  0x0000ff00u
 
+/*
+ * Bounds on the work one START buys (a register write must not cost the
+ * host unbounded time): descriptors per START, bytes per descriptor, and
+ * bytes per START in all. The descriptor that would pass the last faults
+ * BUDGET before moving anything; DONE_COUNT tells the driver where to
+ * resume with the next START.
+ */
 #define TESTDEV_MAX_DESC         4096u          /* per START */
-#define TESTDEV_MAX_LEN          (64u << 20)    /* bytes per descriptor */
+#define TESTDEV_MAX_LEN          (16u << 20)    /* bytes per descriptor */
+#define TESTDEV_MAX_RUN_BYTES    (16ull << 20)  /* bytes per START */
 
 #endif /* UPCI_MODEL_TESTDEV_REGS_H */

@@ -235,7 +235,7 @@ static int srv_version(struct vfu_session *ss, struct vfu_msg *m, struct srv_rep
 	vfu_caps_default(&ours);
 	ours.max_msg_fds = s->opts.max_msg_fds;
 	ours.max_data_xfer_size = s->opts.max_data_xfer_size;
-	ours.max_dma_maps = s->opts.max_dma_maps;
+	ours.max_dma_maps = srv_dma_max_maps(ss);
 	ours.pgsizes = VFU_SRV_PGSIZE;
 	/* The reply's capabilities must be a subset of the proposal: offer
 	 * WRITE_MULTI only when asked, and never twin sockets. */

@@ -51,7 +51,9 @@ struct vfu_server_opts {
 	const struct vfu_cfg_policy *policy; /* NULL: the dext policy for a dext: device, else forward all */
 	uint32_t max_msg_fds;        /* 1..VFU_MSG_MAX_FDS */
 	uint64_t max_data_xfer_size; /* 4096..VFU_CAPS_MAX_DATA_XFER_LIMIT */
-	uint32_t max_dma_maps;       /* 1..VFU_CAPS_MAX_DMA_MAPS_LIMIT */
+	uint32_t max_dma_maps;       /* 1..VFU_CAPS_MAX_DMA_MAPS_LIMIT; each session
+				      * lowers it to what the process can
+				      * still mmap (vm.max_map_count) */
 	int dma_timeout_ms;          /* > 0 */
 	/* Clients on a socket whose user id (as the kernel saw it when they
 	 * connected) is neither ours nor in allow_uids are answered EACCES

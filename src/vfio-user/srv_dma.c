@@ -14,10 +14,17 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <linux/magic.h>
+#include <sys/vfs.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -37,9 +44,79 @@ struct srv_map {
 	uint32_t flags;
 };
 
+#ifdef __linux__
+/* A number from a one-line file; 0 when it cannot be read. */
+static uint64_t read_u64_file(const char *path)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/* How many mappings the process has now (lines of /proc/self/maps); 0
+ * when unknown. */
+static uint64_t count_mappings(void)
+{
+	char buf[8192];
+	uint64_t n = 0;
+	ssize_t got;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	while ((got = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < got; i++)
+			n += buf[i] == '\n';
+	close(fd);
+	return got < 0 ? 0 : n;
+}
+#endif
+
+/*
+ * The most DMA maps a client may hold: the configured limit, lowered to
+ * what the process can still map. Each fd-backed map is one mmap, and past
+ * vm.max_map_count (65,530 by default) every mmap of the process fails -
+ * in malloc, thread stacks, a sanitizer's allocator (which then aborts) -
+ * not just ours. So: max_map_count, minus the mappings in use now, minus
+ * VFU_SRV_MAP_MARGIN for what the rest of the process maps later. At least
+ * 1, so that VERSION still offers a valid count (an mmap that fails then
+ * is an error reply like any other). One server per process is assumed:
+ * two would each count the same room.
+ */
+static uint32_t map_limit(uint32_t configured)
+{
+#ifdef __linux__
+	uint64_t max = read_u64_file("/proc/sys/vm/max_map_count"), used = count_mappings(), room;
+
+	if (max == 0 || used == 0)
+		return configured; /* cannot tell: mmap's own ENOMEM is the limit */
+	room = max > used + VFU_SRV_MAP_MARGIN ? max - used - VFU_SRV_MAP_MARGIN : 1;
+	return room < configured ? (uint32_t)room : configured;
+#else
+	return configured;
+#endif
+}
+
 int srv_dma_init(struct vfu_session *ss)
 {
+	/* Counted for the first client, kept for the next ones: reading
+	 * /proc/self/maps at every connect would cost more than the rest of
+	 * a short session, and VFU_SRV_MAP_MARGIN covers what changes. */
+	if (ss->srv->max_maps == 0)
+		ss->srv->max_maps = map_limit(ss->srv->opts.max_dma_maps);
+	ss->max_maps = ss->srv->max_maps;
 	return dma_table_create(&ss->maps);
+}
+
+uint32_t srv_dma_max_maps(const struct vfu_session *ss)
+{
+	return ss->max_maps;
 }
 
 /* Undo one mapping: the device first, so no DMA is in flight on the
@@ -193,15 +270,48 @@ static int remote_rw(void *opaque, uint64_t off, void *buf, uint64_t len, int is
 
 /* ---- DMA_MAP / DMA_UNMAP ---- */
 
-/* A regular file (memfd, hugetlbfs, tmpfs) must cover the range, or the
- * device would touch pages past its end (SIGBUS). */
-static int check_fd_range(int fd, uint64_t off, uint64_t size)
+#ifdef __linux__
+/*
+ * Memory, not storage: a file on tmpfs (memfd, /dev/shm), hugetlbfs or
+ * ramfs. A page fault on a file elsewhere waits for whoever serves the file
+ * - on FUSE the client itself, which could then freeze the device's DMA,
+ * and the server with it, at will.
+ */
+static bool memory_fs(int fd)
+{
+	struct statfs fs;
+
+	if (fstatfs(fd, &fs) != 0)
+		return false;
+	return fs.f_type == TMPFS_MAGIC || fs.f_type == HUGETLBFS_MAGIC || fs.f_type == RAMFS_MAGIC;
+}
+#else
+static bool memory_fs(int fd)
+{
+	(void)fd;
+	return true;
+}
+#endif
+
+/*
+ * The client's fd must be a regular file of memory (memory_fs) covering
+ * the range when it is mapped. It can still shrink afterwards: every
+ * device access then goes through a guarded copy (dma_guard.h).
+ */
+static int check_fd(int fd, uint64_t off, uint64_t size)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) != 0)
 		return -errno;
-	if (S_ISREG(st.st_mode) && (st.st_size < 0 || off > (uint64_t)st.st_size || size > (uint64_t)st.st_size - off))
+	if (!S_ISREG(st.st_mode))
+		return -ENODEV; /* nothing we would map as memory */
+	if (!memory_fs(fd)) {
+		LOG_WARN("vfio-user server: DMA_MAP: the fd is a file outside tmpfs, hugetlbfs and ramfs; refused "
+			 "(a page fault on it could wait on its file system)");
+		return -EINVAL;
+	}
+	if (st.st_size < 0 || off > (uint64_t)st.st_size || size > (uint64_t)st.st_size - off)
 		return -EINVAL;
 	return 0;
 }
@@ -216,7 +326,7 @@ static int map_fd(struct srv_map *mp, int fd, uint64_t off)
 		return -EINVAL;
 	if (off + mp->size < off || off + mp->size > (uint64_t)INT64_MAX)
 		return -EOVERFLOW;
-	ret = check_fd_range(fd, off, mp->size);
+	ret = check_fd(fd, off, mp->size);
 	if (ret)
 		return ret;
 	if (mp->flags & UPCI_DMA_READ)
@@ -247,8 +357,8 @@ int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 		return -EINVAL;
 	if (in.addr + (in.size - 1) < in.addr)
 		return -EOVERFLOW;
-	if (dma_table_count(ss->maps) >= ss->srv->opts.max_dma_maps)
-		return -ENOSPC;
+	if (dma_table_count(ss->maps) >= ss->max_maps)
+		return -ENOSPC; /* what VERSION offered; see map_limit() */
 	if (dma_table_find(ss->maps, in.addr) ||
 	    dma_table_find_gap(ss->maps, in.addr, in.size, 1, &bus) != 0 || bus != in.addr)
 		return -EEXIST; /* overlaps a mapping of this client */

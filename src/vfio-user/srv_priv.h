@@ -17,6 +17,9 @@
 
 struct dma_table;
 
+/* Mappings left for the rest of the process when the DMA map limit is
+ * derived from vm.max_map_count (srv_dma_max_maps, srv_dma.c). */
+#define VFU_SRV_MAP_MARGIN 4096u
 #define SRV_MAX_VECTORS UPCI_MAX_VECTORS /* client-chosen start+i indexes efd[] up to irq_count */
 /* SET_IRQS actions, as indexes into the per-vector fd tables. */
 enum { SRV_ACT_TRIGGER = 0, SRV_ACT_MASK = 1, SRV_ACT_UNMASK = 2, SRV_NR_ACTS = 3 };
@@ -31,6 +34,7 @@ struct vfu_server {
 	bool can_reset;
 	struct vfu_cfg_shadow shadow; /* emulated config bytes: outlive clients */
 	struct vfu_session *sess;     /* the client being served, or NULL */
+	uint32_t max_maps;            /* DMA map limit (srv_dma_init), 0 until the first client */
 };
 
 /* A command received while waiting for a DMA reply, with its recv result. */
@@ -60,6 +64,7 @@ struct vfu_session {
 
 	/* DMA: keyed by IOVA; owner = struct srv_map */
 	struct dma_table *maps;
+	uint32_t max_maps;        /* offered in VERSION: srv_dma_max_maps() */
 
 	/* IRQs: eventfds per index, action and vector (-1: none) */
 	int efd[VFU_PCI_NUM_IRQS][SRV_NR_ACTS][SRV_MAX_VECTORS];
@@ -113,6 +118,9 @@ int srv_set_irqs(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 /* Session parts set up and torn down by server.c. */
 int srv_dma_init(struct vfu_session *ss);
 void srv_dma_fini(struct vfu_session *ss);
+/* The most DMA maps this session accepts: opts.max_dma_maps, lowered to
+ * what the process can still mmap (vm.max_map_count). */
+uint32_t srv_dma_max_maps(const struct vfu_session *ss);
 void srv_irq_init(struct vfu_session *ss);
 void srv_irq_fini(struct vfu_session *ss);
 /* Point the device at the session's eventfds again (after a reset). */

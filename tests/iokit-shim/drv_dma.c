@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "dma_guard.h"
 #include "shim.h"
 
 struct drv_chunk {
@@ -213,8 +214,9 @@ kern_return_t drv_dma_probe(struct drv_client *c, uint64_t iova, uint64_t off, u
 	if (off > r->size || r->size - off < sizeof(*word))
 		return kIOReturnOverrun;
 	/* The "driver's own mapping" of the client pages: in this process
-	 * it is the same memory. */
-	memcpy(word, (const void *)(uintptr_t)(r->va + off), sizeof(*word));
+	 * it is the same memory, which can vanish under it (a shrunk file). */
+	if (dma_guard_copy(word, (const void *)(uintptr_t)(r->va + off), sizeof(*word), NULL) != 0)
+		return kIOReturnVMError;
 	return kIOReturnSuccess;
 }
 

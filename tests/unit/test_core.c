@@ -713,6 +713,13 @@ static void test_dma_alloc(void **state)
 	assert_int_equal(a.iova, MiB); /* lowest free page-aligned range >= 1 MiB */
 	assert_int_equal(a.bus_addr, a.iova);
 	assert_true(a.fd >= 0); /* memfd on Linux */
+#ifdef __linux__
+	/* whoever the fd is shared with cannot resize it */
+	assert_int_equal(ftruncate(a.fd, 0), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(ftruncate(a.fd, (off_t)(2 * ps)), -1);
+	assert_int_equal(errno, EPERM);
+#endif
 	for (uint64_t i = 0; i < a.size; i++)
 		assert_int_equal(((uint8_t *)a.vaddr)[i], 0);
 	memset(a.vaddr, 0xab, a.size);

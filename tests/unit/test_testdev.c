@@ -1113,6 +1113,35 @@ static void test_dma_max_descriptors(void **state)
 	model_testdev_ops.destroy(m);
 }
 
+/* One START moves at most TESTDEV_MAX_RUN_BYTES: the descriptor that
+ * would pass it faults BUDGET before moving anything. */
+static void test_dma_run_budget(void **state)
+{
+	const uint32_t mib = 1u << 20, fit = (uint32_t)(TESTDEV_MAX_RUN_BYTES / mib);
+	struct model *m = mk(NULL);
+
+	(void)state;
+	master_on(m);
+	for (unsigned i = 0; i < fit + 2; i++)
+		put_desc(R_DESC, i, SRC_BUS, DST_BUS, mib, 0);
+	run(m, DESC_BUS, fit + 2, 0);
+	expect_run_fault(m, TESTDEV_FAULT_BUDGET, fit, fit);
+	assert_int_equal(rd8(m, TESTDEV_REG_BYTES), TESTDEV_MAX_RUN_BYTES);
+	assert_int_equal(desc_at(R_DESC, fit - 1)->status, TESTDEV_DESC_ST_DONE);
+	assert_int_equal(desc_at(R_DESC, fit)->status,
+			 TESTDEV_DESC_ST_ERROR | (TESTDEV_FAULT_BUDGET << TESTDEV_DESC_ST_FAULT_SHIFT));
+	assert_int_equal(desc_at(R_DESC, fit + 1)->status, 0xeeeeeeeeu);
+	/* the sum counts, not each descriptor: 1 MiB, then the longest one */
+	put_desc(R_DESC, 0, SRC_BUS, DST_BUS, mib, 0);
+	put_desc(R_DESC, 1, SRC_BUS, DST_BUS, TESTDEV_MAX_LEN, 0);
+	run(m, DESC_BUS, 2, 0);
+	expect_run_fault(m, TESTDEV_FAULT_BUDGET, 1, 1);
+	/* each START has the whole budget again */
+	run(m, DESC_BUS, 1, 0);
+	assert_int_equal(rd(m, TESTDEV_REG_STATUS), TESTDEV_STATUS_DONE);
+	model_testdev_ops.destroy(m);
+}
+
 static void test_dma_no_host(void **state)
 {
 	struct model *m = NULL;
@@ -1261,6 +1290,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dma_hostile_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_wrap_sloppy_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_max_descriptors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dma_run_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma_no_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flr, setup, teardown),

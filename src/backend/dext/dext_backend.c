@@ -27,6 +27,7 @@
 #include "backend.h"
 #include "core.h"
 #include "dext.h"
+#include "dma_guard.h"
 #include "log.h"
 #include "pci_regs.h"
 
@@ -267,7 +268,9 @@ static void probe_alias(struct upci_dev *dev, uint64_t iova, const void *vaddr)
 
 	if (!upci_log_enabled(UPCI_LOG_DEBUG))
 		return;
-	memcpy(&mine, vaddr, sizeof(mine));
+	/* vaddr may be a peer's file that shrank since it was mapped. */
+	if (dma_guard_copy(&mine, vaddr, sizeof(mine), NULL) != 0)
+		return;
 	ret = dext_probe_dma(port_of(dev), iova, 0, &word);
 	if (ret)
 		LOG_DBG("%s: ProbeDMARegion 0x%llx: %s", dev->uri, (unsigned long long)iova, upci_strerror(ret));

@@ -10,6 +10,7 @@
 
 #include "backend.h"
 #include "caps.h"
+#include "dma_guard.h"
 #include "log.h"
 #include "pci_regs.h"
 #include "sim.h"
@@ -259,6 +260,12 @@ static int sim_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_
 
 	(void)fd; /* the model runs in this process: the address is enough */
 	(void)fd_off;
+	/* The memory may be a peer's file that shrinks under the mapping:
+	 * make sure a fault in the model's copies is a DMA error (again, in
+	 * case someone replaced the SIGBUS handler since). */
+	ret = dma_guard_arm();
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&si->lock);
 	ret = dma_table_insert(si->iommu, &r);
 	pthread_mutex_unlock(&si->lock);

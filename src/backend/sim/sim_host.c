@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* What a model sees of the host: the simulated IOMMU and interrupt
- * delivery. A model's DMA reaches only memory in the IOMMU table. */
+ * delivery. A model's DMA reaches only memory in the IOMMU table, and only
+ * through guarded copies (dma_guard.h). */
 #include <errno.h>
 #include <string.h>
 
+#include "dma_guard.h"
 #include "sim.h"
 
 static void *host_translate(void *opaque, uint64_t bus, uint64_t len, unsigned need)
@@ -35,10 +37,13 @@ static int host_copy(struct sim_inst *si, uint64_t bus, void *buf, uint64_t len,
 			/* Remote memory (a vfio-user client's, no fd): ask for it. */
 			if (r->rw(r->rw_opaque, off, p, chunk, to_device_mem) != 0)
 				return -EFAULT;
-		} else if (to_device_mem)
-			memcpy((uint8_t *)r->vaddr + off, p, chunk);
-		else
-			memcpy(p, (uint8_t *)r->vaddr + off, chunk);
+		} else {
+			uint8_t *mem = (uint8_t *)r->vaddr + off;
+
+			/* -EFAULT too when the memory vanished under its mapping. */
+			if (dma_guard_copy(to_device_mem ? mem : p, to_device_mem ? p : mem, chunk, NULL) != 0)
+				return -EFAULT;
+		}
 		p += chunk;
 		bus += chunk;
 		len -= chunk;
