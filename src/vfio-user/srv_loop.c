@@ -365,9 +365,14 @@ static int serve_blocking(struct vfu_session *ss, struct loop *l, int pfd, struc
 	}
 	/* One recvmsg per message where the byte source allows it. */
 	(void)vfu_tran_set_readahead(t, true);
+	/* After a stop the socket is shut down, but AF_UNIX still delivers
+	 * what was queued: thousands of posted writes (NO_REPLY, so no send
+	 * fails) could keep us busy for seconds. Stop between messages. */
+	ss->stop = &w.stopped;
 	do
 		rc = vfu_session_step(ss, -1);
-	while (rc == 0 || rc == -EAGAIN);
+	while ((rc == 0 || rc == -EAGAIN) && !atomic_load(&w.stopped));
+	ss->stop = NULL;
 	if (watcher_stop(&w))
 		rc = 0; /* we cut the client off: a stop, not a failure */
 	fd_signal_detach();

@@ -8,6 +8,7 @@
 #define UPCI_VFIO_USER_SRV_PRIV_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -60,6 +61,8 @@ struct vfu_session {
 	int dead;                 /* first fatal stream error, 0 while usable */
 	pthread_t thread;         /* the thread handling messages */
 	bool in_handler;
+	const atomic_bool *stop;  /* set when the server is told to stop (srv_loop.c), or NULL:
+				   * long batches end early */
 	uint16_t next_id;         /* ids of our DMA_READ/WRITE commands */
 
 	/* DMA: keyed by IOVA; owner = struct srv_map */

@@ -350,6 +350,8 @@ int srv_region_write_multi(struct vfu_session *ss, struct vfu_msg *m, struct srv
 	for (uint64_t i = 0; i < n; i++) {
 		struct vfu_write_one w;
 
+		if (ss->stop && atomic_load(ss->stop))
+			return -ECANCELED; /* the server stops: no more device work */
 		memcpy(&w, m->payload + sizeof(struct vfu_region_write_multi) + i * sizeof(w), sizeof(w));
 		ret = check_range(ss, w.region, w.offset, w.count);
 		if (ret == 0)

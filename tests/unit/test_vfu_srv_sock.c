@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -694,12 +695,13 @@ enum stop_state {
 	ST_SIGNALLING,  /* doorbells to blocking, full eventfds, pipelined */
 	ST_NEWCOMER,    /* a second client waits to be turned away */
 	ST_NOT_READING, /* the client reads none of its 1 MiB replies */
+	ST_POSTED,      /* seconds of posted (NO_REPLY) device work queued */
 	ST_COUNT
 };
 
 static const char *const state_names[ST_COUNT] = {
 	"idle", "silent client", "served client", "mid-header", "mid-payload", "DMA wait", "signalling",
-	"newcomer waiting", "client not reading",
+	"newcomer waiting", "client not reading", "posted work queued",
 };
 
 /* 200 doorbells in one REGION_WRITE_MULTI, cycling over 8 vectors. */
@@ -717,6 +719,47 @@ static void send_doorbells(struct client *c)
 		memcpy(p + sizeof(n) + i * sizeof(w), &w, sizeof(w));
 	}
 	cl_send(c, c->id++, VFU_CMD_REGION_WRITE_MULTI, p, sizeof(p), NULL, 0);
+}
+
+/* 30 posted REGION_WRITE_MULTIs of 200 STARTs each, every START copying
+ * 1 MiB inside BAR2: seconds of device work the client queued at once
+ * (the socket delivers it after a shutdown too). */
+static void send_posted_work(struct client *c)
+{
+	struct testdev_desc d[2] = {
+		{.src = 0, .dst = 512 * 1024, .len = 512 * 1024, .flags = TESTDEV_DESC_F_SRC_BAR2 | TESTDEV_DESC_F_DST_BAR2},
+		{.src = 512 * 1024, .dst = 0, .len = 512 * 1024, .flags = TESTDEV_DESC_F_SRC_BAR2 | TESTDEV_DESC_F_DST_BAR2},
+	};
+	struct vfu_dma_map m = {.argsz = sizeof(m), .flags = VFU_DMA_MAP_F_READ | VFU_DMA_MAP_F_WRITE,
+				.addr = MEM_IOVA, .size = MEM_SIZE};
+	uint8_t p[sizeof(struct vfu_region_write_multi) + VFU_WRITE_MULTI_MAX * sizeof(struct vfu_write_one)];
+	uint64_t n = VFU_WRITE_MULTI_MAX;
+	int mfd = test_memfd(MEM_SIZE);
+	uint8_t *mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+
+	assert_true(mem != MAP_FAILED);
+	memcpy(mem, d, sizeof(d));
+	assert_int_equal(cl_call(c, VFU_CMD_DMA_MAP, &m, sizeof(m), &mfd, 1, NULL), 0);
+	enable_master(c);
+	cl_wr32(c, 0, TESTDEV_REG_DESC_ADDR, (uint32_t)MEM_IOVA);
+	cl_wr32(c, 0, TESTDEV_REG_DESC_ADDR_HI, 0);
+	cl_wr32(c, 0, TESTDEV_REG_DESC_COUNT, 2);
+	memcpy(p, &n, sizeof(n));
+	for (uint32_t i = 0; i < VFU_WRITE_MULTI_MAX; i++) {
+		struct vfu_write_one w = {.offset = TESTDEV_REG_CTRL, .region = 0, .count = 4};
+		uint32_t v = TESTDEV_CTRL_START;
+
+		memcpy(w.data, &v, 4);
+		memcpy(p + sizeof(n) + i * sizeof(w), &w, sizeof(w));
+	}
+	for (int i = 0; i < 30; i++) {
+		struct vfu_hdr h;
+
+		vfu_hdr_request(&h, c->id++, VFU_CMD_REGION_WRITE_MULTI, VFU_HDR_F_NO_REPLY);
+		assert_int_equal(vfu_tran_send_buf(c->t, &h, p, sizeof(p), NULL, 0), 0);
+	}
+	munmap(mem, MEM_SIZE);
+	close(mfd);
 }
 
 /* Bring the server on @path into @s; clients in cs[], eventfds in ev[]. */
@@ -767,6 +810,8 @@ static void reach(enum stop_state s, const char *path, struct client *cs[2], int
 			send_doorbells(c);
 	} else if (s == ST_NEWCOMER) {
 		cs[1] = cl_dial(path);
+	} else if (s == ST_POSTED) {
+		send_posted_work(c);
 	} else if (s == ST_NOT_READING) {
 		struct vfu_region_access a = {.offset = 0, .region = TESTDEV_BAR_MEM, .count = 1u << 20};
 
