@@ -21,6 +21,8 @@ struct vfu_args {
 
 /* REGION_READ round trips (4 B, 4 KiB) next to a raw socket ping-pong. */
 int vfu_fig_region(const struct vfu_args *a);
+/* Its part that compares reply polling with none, idle and loaded. */
+void vfu_fig_region_poll(const struct vfu_args *a);
 /* Mapped BAR2 loads next to in-band REGION_READs of BAR2. */
 int vfu_fig_bar(const struct vfu_args *a);
 /* DMA_MAP+DMA_UNMAP pairs: upci_dma_alloc/free and upci_dma_map/unmap. */

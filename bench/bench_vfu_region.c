@@ -177,5 +177,6 @@ int vfu_fig_region(const struct vfu_args *a)
 	for (int i = 0; i < nraw; i++)
 		bench_ok(raw_sock_stop(&raw[i]), "floor", "ping-pong peer");
 	free(blk.buf);
+	vfu_fig_region_poll(a);
 	return 0;
 }

@@ -21,22 +21,39 @@
 
 #define US 1000
 
+/* The machine as the tests want it: quiet (one runnable task, this one)
+ * unless a test says otherwise. */
+static int fake_runnable = 1;
+
+static int runnable_fake(void)
+{
+	return fake_runnable;
+}
+
+static void poll_init(struct vu_poll *p, uint32_t max_us, unsigned ncpus)
+{
+	vu_poll_init(p, max_us, ncpus);
+	p->runnable = runnable_fake;
+	p->cpus = 2;
+	fake_runnable = 1;
+}
+
 static void test_init(void **state)
 {
 	struct vu_poll p;
 
 	(void)state;
-	vu_poll_init(&p, 50, 2);
+	poll_init(&p, 50, 2);
 	assert_int_equal(p.max_ns, 50 * US);
 	assert_int_equal(p.win_ns, 50 * US); /* starts wide open */
 	assert_int_equal(p.hits, 0);
 	assert_int_equal(p.sleeps, 0);
-	vu_poll_init(&p, 50, 1); /* one CPU: the server needs it, never poll */
+	poll_init(&p, 50, 1); /* one CPU: the server needs it, never poll */
 	assert_int_equal(p.max_ns, 0);
 	assert_int_equal(p.win_ns, 0);
-	vu_poll_init(&p, 5000, 4); /* clamped */
+	poll_init(&p, 5000, 4); /* clamped */
 	assert_int_equal(p.max_ns, VU_POLL_US_MAX * US);
-	vu_poll_init(&p, 0, 4);
+	poll_init(&p, 0, 4);
 	assert_int_equal(p.win_ns, 0);
 }
 
@@ -60,7 +77,7 @@ static void test_spin(void **state)
 	int64_t t0;
 
 	(void)state;
-	vu_poll_init(&p, 1000, 2);
+	poll_init(&p, 1000, 2);
 	assert_int_equal(vu_poll_spin(&p, vu_poll_now_ns(), attempt, &s), 36);
 	assert_int_equal(s.calls, 5);
 	assert_int_equal(p.hits, 1);
@@ -71,7 +88,7 @@ static void test_spin(void **state)
 	assert_int_equal(p.hits, 2);
 
 	/* Nothing comes: -EAGAIN once the window has passed, not before. */
-	vu_poll_init(&p, 200, 2);
+	poll_init(&p, 200, 2);
 	s = (struct script){.ready = UINT32_MAX};
 	t0 = vu_poll_now_ns();
 	assert_int_equal(vu_poll_spin(&p, t0, attempt, &s), -EAGAIN);
@@ -81,7 +98,7 @@ static void test_spin(void **state)
 	assert_int_equal(p.hits, 0);
 
 	/* A closed window does not even try. */
-	vu_poll_init(&p, 200, 1);
+	poll_init(&p, 200, 1);
 	s = (struct script){.ready = 1, .result = 4};
 	assert_int_equal(vu_poll_spin(&p, vu_poll_now_ns(), attempt, &s), -EAGAIN);
 	assert_int_equal(s.calls, 0);
@@ -107,7 +124,7 @@ static void test_preempted(void **state)
 	int64_t t0;
 
 	(void)state;
-	vu_poll_init(&p, 1000, 2);
+	poll_init(&p, 1000, 2);
 	t0 = vu_poll_now_ns();
 	assert_int_equal(vu_poll_spin(&p, t0, slow_attempt, &s), -EAGAIN);
 	assert_int_equal(s.calls, 2); /* stopped right after the gap */
@@ -127,7 +144,7 @@ static void test_adapt(void **state)
 	const int64_t now = vu_poll_now_ns();
 
 	(void)state;
-	vu_poll_init(&p, 100, 2);
+	poll_init(&p, 100, 2);
 	/* A reply much slower than the maximum: halve, then close. */
 	vu_poll_slept(&p, now - 10 * 100 * US);
 	assert_int_equal(p.win_ns, 50 * US);
@@ -151,13 +168,13 @@ static void test_adapt(void **state)
 	assert_int_equal(p.win_ns, 100 * US);
 
 	/* Off stays off. */
-	vu_poll_init(&p, 0, 2);
+	poll_init(&p, 0, 2);
 	vu_poll_slept(&p, vu_poll_now_ns());
 	assert_int_equal(p.win_ns, 0);
 	assert_int_equal(p.sleeps, 1);
 
 	/* A maximum below the start is still the maximum. */
-	vu_poll_init(&p, 4, 2);
+	poll_init(&p, 4, 2);
 	vu_poll_slept(&p, now - 1000 * US);
 	assert_int_equal(p.win_ns, 0);
 	vu_poll_slept(&p, vu_poll_now_ns());
@@ -205,6 +222,34 @@ static void test_env(void **state)
 }
 
 /* The count follows this thread's affinity: pinned to one CPU, it is 1. */
+/* A machine with more runnable tasks than CPUs: no polling at all (the
+ * spinning client would only delay the server), and the waits that went
+ * to sleep do not grow the window; polling resumes once it is quiet. */
+static void test_busy_machine(void **state)
+{
+	struct vu_poll p;
+	struct script s = {.ready = 3, .result = 36};
+	int64_t t0;
+
+	(void)state;
+	poll_init(&p, 50, 2);
+	fake_runnable = 4; /* two CPU hogs, the client and the server */
+	t0 = vu_poll_now_ns();
+	assert_int_equal(vu_poll_spin(&p, t0, attempt, &s), -EAGAIN);
+	assert_int_equal(s.calls, 0);
+	assert_int_equal(p.busy_waits, 1);
+	p.win_ns = 20 * US;
+	vu_poll_slept(&p, t0); /* came soon after: would double the window */
+	assert_int_equal(p.win_ns, 20 * US);
+	/* quiet again: looked at within VU_POLL_LOAD_NS, then polled */
+	fake_runnable = 2;
+	p.load_next = 0;
+	assert_int_equal(vu_poll_spin(&p, vu_poll_now_ns(), attempt, &s), 36);
+	assert_int_equal(s.calls, 3);
+	/* the real reader gives a count on Linux */
+	assert_true(vu_poll_runnable() >= 1);
+}
+
 static void test_cpus(void **state)
 {
 	cpu_set_t all, one;
@@ -227,7 +272,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init),   cmocka_unit_test(test_spin), cmocka_unit_test(test_preempted),
-		cmocka_unit_test(test_adapt),
+		cmocka_unit_test(test_adapt),  cmocka_unit_test(test_busy_machine),
 		cmocka_unit_test(test_parse),  cmocka_unit_test(test_env),  cmocka_unit_test(test_cpus),
 	};
 

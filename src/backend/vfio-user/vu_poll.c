@@ -4,7 +4,9 @@
 #include "vu_poll.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,7 +44,54 @@ void vu_poll_init(struct vu_poll *p, uint32_t max_us, unsigned ncpus)
 	p->hits = 0;
 	p->sleeps = 0;
 	p->preempted = 0;
+	p->busy_waits = 0;
 	p->backoff_end = 0;
+	p->load_next = 0;
+	p->busy = 0;
+	p->runnable = vu_poll_runnable;
+	{
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		p->cpus = n > 0 ? (unsigned)n : 1;
+	}
+}
+
+int vu_poll_runnable(void)
+{
+#ifdef __linux__
+	/* "0.52 0.58 0.59 3/1234 5678": the fourth field is running/total. */
+	char buf[128], *slash;
+	ssize_t n;
+	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -1;
+	while (slash > buf && slash[-1] >= '0' && slash[-1] <= '9')
+		slash--;
+	return atoi(slash);
+#else
+	return -1;
+#endif
+}
+
+/* More runnable tasks than CPUs, looked up at most every VU_POLL_LOAD_NS. */
+static int machine_busy(struct vu_poll *p, int64_t now)
+{
+	if (now >= p->load_next) {
+		int r = p->runnable ? p->runnable() : -1;
+
+		p->busy = r > (int)p->cpus;
+		p->load_next = now + VU_POLL_LOAD_NS;
+	}
+	return p->busy;
 }
 
 unsigned vu_poll_cpus(void)
@@ -72,6 +121,10 @@ ssize_t vu_poll_spin(struct vu_poll *p, int64_t t0, ssize_t (*attempt)(void *ctx
 
 	if (p->win_ns == 0)
 		return -EAGAIN;
+	if (machine_busy(p, t0)) {
+		p->busy_waits++;
+		return -EAGAIN;
+	}
 	for (;;) {
 		ssize_t r = attempt(ctx);
 		int64_t now;
@@ -103,8 +156,8 @@ void vu_poll_slept(struct vu_poll *p, int64_t t0)
 		return; /* off: no clock to read */
 	now = vu_poll_now_ns();
 	waited = now - t0;
-	if (now < p->backoff_end)
-		return;
+	if (now < p->backoff_end || p->busy)
+		return; /* not polled: the wait says nothing about the window */
 	if (waited <= (int64_t)p->max_ns) {
 		/* A longer window would have caught it. */
 		uint32_t w = p->win_ns < VU_POLL_START_NS ? VU_POLL_START_NS : p->win_ns * 2u;

@@ -10,9 +10,12 @@
  * server soon costs no polling at all.
  *
  * Polling only pays when the server can run on another CPU meanwhile: a
- * process that may use one CPU never polls, and a poll that was
- * preempted (a gap of VU_POLL_GAP_NS between two tries: the CPUs are
- * busy, and a spinning client only takes the server's CPU time away)
+ * process that may use one CPU never polls; nor does one on a machine
+ * with more runnable tasks than CPUs (looked up every VU_POLL_LOAD_NS in
+ * /proc/loadavg's running count, as KVM's halt-polling asks
+ * single_task_running()): there a spinning client only delays the server,
+ * whose reply then comes just after the window and would make it grow. A
+ * poll that was preempted (a gap of VU_POLL_GAP_NS between two tries)
  * closes the window for VU_POLL_BACKOFF_NS.
  */
 #ifndef UPCI_BACKEND_VFIO_USER_VU_POLL_H
@@ -31,6 +34,8 @@
 #define VU_POLL_GAP_NS 100000
 /* ... and then no polling for this long. */
 #define VU_POLL_BACKOFF_NS 100000000
+/* How often the machine's runnable count is looked at. */
+#define VU_POLL_LOAD_NS 10000000
 
 struct vu_poll {
 	uint32_t max_ns; /* 0: never poll */
@@ -38,7 +43,14 @@ struct vu_poll {
 	uint64_t hits;   /* waits that ended while polling */
 	uint64_t sleeps; /* waits that went on to sleep and got their answer */
 	uint64_t preempted;  /* polls cut short by preemption */
+	uint64_t busy_waits; /* waits not polled: more runnable tasks than CPUs */
 	int64_t backoff_end; /* no polling before this time (ns) */
+	unsigned cpus;       /* online CPUs, for the runnable count */
+	int64_t load_next;   /* when to look at the runnable count again */
+	int busy;            /* it said: more runnable tasks than CPUs */
+	/* Runnable tasks on the machine (this one included), or -1 when
+	 * unknown (then polling goes on); tests replace it. */
+	int (*runnable)(void);
 };
 
 /* @s as a window in microseconds, 0..VU_POLL_US_MAX. 0 or -EINVAL
@@ -55,6 +67,10 @@ void vu_poll_init(struct vu_poll *p, uint32_t max_us, unsigned ncpus);
 
 /* CPUs this thread may run on (its affinity mask where the OS has one). */
 unsigned vu_poll_cpus(void);
+
+/* Runnable tasks on the machine now: /proc/loadavg's "running" field on
+ * Linux, -1 elsewhere or when it cannot be read. */
+int vu_poll_runnable(void);
 
 /* CLOCK_MONOTONIC in ns: the clock windows are measured on. */
 int64_t vu_poll_now_ns(void);

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Part of figure "region": the client's reply polling (vu_poll.h) against
+ * no polling (UPCI_VFU_POLL_US=0), on an idle machine and with two CPU
+ * hogs, interleaved in one run: REGION_READ 4 B wall time and the client
+ * process's CPU time per request. The device is reopened for each batch,
+ * since the client reads the setting when it opens.
+ *
+ * Goal (issue 12): with the hogs, polling is at least as fast as no
+ * polling and costs at most 1.2x its CPU per request; idle, it keeps its
+ * gain.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "bench_vfu.h"
+#include "bench_vfu_proc.h"
+#include "testdev_regs.h"
+#include "vu_poll.h"
+
+#define HOGS 2
+#define GOAL_LOADED_RATE 1.0 /* polling's rate / off's, with the hogs */
+#define GOAL_LOADED_CPU 1.2  /* polling's CPU per request / off's */
+
+enum { MODE_POLL, MODE_OFF, NMODES };
+enum { LOAD_IDLE, LOAD_HOGS, NLOADS };
+
+struct sample {
+	double wall_ns[32], cpu_ns[32];
+	unsigned n;
+};
+
+static int64_t cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n ? v[n / 2] : 0;
+}
+
+/* Open the device with polling as @mode says (the user's own setting, or
+ * 0); the bench's handle is replaced. */
+static void reopen(struct bench_dev *d, int mode, const char *user_env)
+{
+	bench_dev_close(d);
+	if (mode == MODE_OFF)
+		setenv(VU_POLL_ENV, "0", 1);
+	else if (user_env)
+		setenv(VU_POLL_ENV, user_env, 1);
+	else
+		unsetenv(VU_POLL_ENV);
+	bench_dev_open(d, d->uri);
+}
+
+static void read_batch(struct bench_dev *d, unsigned n, struct sample *s)
+{
+	int64_t t0, c0;
+	uint64_t v;
+	uint32_t v32;
+
+	for (unsigned i = 0; i < n / 10; i++) /* warm: the window adapts */
+		bench_ok(upci_config_read(d->dev, 0, 4, &v32), d->uri, "config read");
+	t0 = bench_now_ns();
+	c0 = cpu_now_ns();
+	for (unsigned i = 0; i < n; i++) {
+		if (d->kind == BENCH_TESTDEV)
+			bench_ok(upci_mmio_read(d->dev, TESTDEV_BAR_REGS, TESTDEV_REG_ID, 4, &v), d->uri, "BAR0 ID read");
+		else
+			bench_ok(upci_config_read(d->dev, 0, 4, &v32), d->uri, "config read");
+	}
+	s->wall_ns[s->n] = (double)(bench_now_ns() - t0) / n;
+	s->cpu_ns[s->n] = (double)(cpu_now_ns() - c0) / n;
+	s->n++;
+}
+
+static void hogs_start(pid_t *pids)
+{
+	for (int i = 0; i < HOGS; i++) {
+		pids[i] = vfu_proc_fork();
+		if (pids[i] < 0)
+			bench_die("bench", "starting a CPU hog", (int)pids[i]);
+		if (pids[i] == 0) {
+			volatile unsigned long x = 0;
+
+			vfu_proc_close_fds(NULL, 0);
+			for (;;)
+				x++;
+		}
+	}
+}
+
+static void hogs_stop(const pid_t *pids)
+{
+	for (int i = 0; i < HOGS; i++)
+		(void)vfu_proc_stop(pids[i]);
+}
+
+void vfu_fig_region_poll(const struct vfu_args *a)
+{
+	static const char *const load_name[NLOADS] = {"idle", "2 CPU hogs"};
+	static const char *const mode_name[NMODES] = {"polling (default)", "off (" VU_POLL_ENV "=0)"};
+	struct sample s[NLOADS][NMODES];
+	double wall[NLOADS][NMODES], cpu[NLOADS][NMODES];
+	unsigned rounds = a->quick ? 2 : 9, batch = a->quick ? 300 : 3000;
+	const char *e = getenv(VU_POLL_ENV);
+	char *user_env = e ? strdup(e) : NULL;
+	struct bench_dev *d = a->dev;
+	pid_t hog[HOGS];
+
+	memset(s, 0, sizeof(s));
+	printf("\nreply polling on and off, idle and with %d CPU hogs (%u CPUs), interleaved: %u rounds of %u\n"
+	       "REGION_READ 4 B each way; CPU is the client process's (user + system) per request\n",
+	       HOGS, vu_poll_cpus(), rounds, batch);
+	for (int load = 0; load < NLOADS; load++) {
+		if (load == LOAD_HOGS)
+			hogs_start(hog);
+		for (unsigned r = 0; r < rounds; r++)
+			for (int k = 0; k < NMODES; k++) {
+				int mode = (int)((r + (unsigned)k) % NMODES); /* alternate which goes first */
+
+				reopen(d, mode, user_env);
+				read_batch(d, batch, &s[load][mode]);
+			}
+		if (load == LOAD_HOGS)
+			hogs_stop(hog);
+	}
+	reopen(d, MODE_POLL, user_env); /* the other figures get the user's setting */
+	free(user_env);
+	printf("%-12s %-26s %12s %12s\n", "load", "mode", "us/request", "CPU us/req");
+	for (int load = 0; load < NLOADS; load++)
+		for (int m = 0; m < NMODES; m++) {
+			wall[load][m] = median(s[load][m].wall_ns, s[load][m].n);
+			cpu[load][m] = median(s[load][m].cpu_ns, s[load][m].n);
+			printf("%-12s %-26s %12.2f %12.2f\n", load_name[load], mode_name[m], wall[load][m] / 1e3,
+			       cpu[load][m] / 1e3);
+		}
+	{
+		double rate = wall[LOAD_HOGS][MODE_OFF] / wall[LOAD_HOGS][MODE_POLL];
+		double cpur = cpu[LOAD_HOGS][MODE_POLL] / cpu[LOAD_HOGS][MODE_OFF];
+		double idle = wall[LOAD_IDLE][MODE_OFF] / wall[LOAD_IDLE][MODE_POLL];
+
+		printf("goal: with %d CPU hogs polling at least %.1fx the rate of no polling: %s (%.2fx)\n", HOGS,
+		       GOAL_LOADED_RATE, bench_verdict(rate >= GOAL_LOADED_RATE), rate);
+		printf("goal: with %d CPU hogs polling's CPU per request at most %.1fx no polling's: %s (%.2fx)\n", HOGS,
+		       GOAL_LOADED_CPU, bench_verdict(cpur <= GOAL_LOADED_CPU), cpur);
+		printf("idle: polling makes %.2fx the rate of no polling, at %.2fx its CPU per request\n", idle,
+		       cpu[LOAD_IDLE][MODE_POLL] / cpu[LOAD_IDLE][MODE_OFF]);
+	}
+}
