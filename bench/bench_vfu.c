@@ -29,6 +29,8 @@ static const struct figure figures[] = {
 	{"bar", "mapped BAR2 reads next to in-band REGION_READs", vfu_fig_bar},
 	{"dma", "DMA_MAP+DMA_UNMAP pairs per second (alloc/free with fd, map/unmap in-band)", vfu_fig_dma},
 	{"irq", "device IRQ -> client wake-up latency next to a raw eventfd ping-pong", vfu_fig_irq},
+	{"server", "the server alone: a raw client against upci serve and an echo server, server CPU per op",
+	 vfu_fig_server},
 };
 #define NFIG (sizeof(figures) / sizeof(figures[0]))
 
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
 
 	a.quick = o.quick;
 	a.dev = &dev;
+	a.server = srv.pid;
 	for (unsigned i = 0; i < NFIG; i++)
 		if ((!o.want || (o.want & (1u << i))) && figures[i].run(&a) != 0)
 			return 1;

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Figure "server": `upci serve` alone, without upci's client. One raw
+ * client (blocking send and recv, prebuilt messages, no polling) drives
+ * the server and, interleaved in the same run, an echo server that answers
+ * the same bytes with nothing else to do: what is left between the two is
+ * the server's own cost. Server CPU per request is the server process's
+ * run time (every thread, /proc/PID/task/TID/schedstat) over the batch.
+ *
+ *   REGION_READ 4 B        testdev BAR0 ID (trapped)     vs one echo round trip
+ *   DMA_MAP+UNMAP in-band  4 KiB, no fd                 vs two echo round trips
+ *   DMA_MAP+UNMAP memfd    4 KiB, the fd by SCM_RIGHTS  vs two echo round trips
+ *
+ * Goals (issue 12): 1.05x, 1.05x and 1.2x the echo server's time.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "bench_vfu.h"
+#include "bench_vfu_raw.h"
+#include "bench_vfu_server.h"
+#include "msg.h"
+#include "proto.h"
+#include "testdev_regs.h"
+
+#define MAP_IOVA 0x100000u
+#define MAP_LEN 4096u
+
+enum { ROW_READ, ROW_MAP, ROW_MAPFD, NROWS };
+static const double goal[NROWS] = {1.05, 1.05, 1.2};
+static const char *const row_name[NROWS] = {"REGION_READ 4 B", "DMA_MAP+UNMAP in-band", "DMA_MAP+UNMAP memfd"};
+
+/* The run time of every thread of @pid so far, in ns (schedstat's first
+ * field); -1 when it cannot be read. */
+static int64_t proc_cpu_ns(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	int64_t sum = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		char f[320];
+		long long ns;
+		FILE *fp;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "/proc/%ld/task/%s/schedstat", (long)pid, e->d_name);
+		fp = fopen(f, "r");
+		if (fp && fscanf(fp, "%lld", &ns) == 1)
+			sum += ns;
+		if (fp)
+			fclose(fp);
+	}
+	closedir(d);
+	return sum;
+}
+
+static int send_fd(int fd, const void *p, size_t len, int pass)
+{
+	struct iovec iov = {.iov_base = (void *)p, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (pass >= 0) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass, sizeof(int));
+	}
+	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -EIO;
+}
+
+static int recv_n(int fd, void *p, size_t len)
+{
+	uint8_t *b = p;
+
+	while (len) {
+		ssize_t n = recv(fd, b, len, 0);
+
+		if (n <= 0)
+			return n == 0 ? -ECONNRESET : -errno;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* One request (with @pass as its fd, or -1) and its reply of @rep bytes,
+ * which must not be an error. */
+static int call(int fd, const void *req, size_t len, int pass, size_t rep)
+{
+	uint8_t buf[64];
+	struct vfu_hdr h;
+
+	if (send_fd(fd, req, len, pass) || rep > sizeof(buf) || recv_n(fd, buf, rep))
+		return -EIO;
+	memcpy(&h, buf, sizeof(h));
+	return (h.flags & VFU_HDR_F_ERROR) ? -(int)h.error : 0;
+}
+
+/* The requests, built once. */
+struct msgs {
+	uint8_t read[sizeof(struct vfu_hdr) + sizeof(struct vfu_region_access)];
+	uint8_t map[sizeof(struct vfu_hdr) + sizeof(struct vfu_dma_map)];
+	uint8_t unmap[sizeof(struct vfu_hdr) + sizeof(struct vfu_dma_unmap)];
+	int memfd;
+};
+#define READ_REP (sizeof(struct vfu_hdr) + sizeof(struct vfu_region_access) + 4)
+#define MAP_REP sizeof(struct vfu_hdr)
+#define UNMAP_REP (sizeof(struct vfu_hdr) + sizeof(struct vfu_dma_unmap))
+
+static void build(struct msgs *m)
+{
+	struct vfu_hdr h;
+	struct vfu_region_access a = {.offset = TESTDEV_REG_ID, .region = TESTDEV_BAR_REGS, .count = 4};
+	struct vfu_dma_map dm = {.argsz = sizeof(dm), .flags = VFU_DMA_MAP_F_READ | VFU_DMA_MAP_F_WRITE,
+				 .addr = MAP_IOVA, .size = MAP_LEN};
+	struct vfu_dma_unmap du = {.argsz = sizeof(du), .addr = MAP_IOVA, .size = MAP_LEN};
+
+	vfu_hdr_request(&h, 1, VFU_CMD_REGION_READ, 0);
+	h.msg_size = sizeof(m->read);
+	memcpy(m->read, &h, sizeof(h));
+	memcpy(m->read + sizeof(h), &a, sizeof(a));
+	vfu_hdr_request(&h, 2, VFU_CMD_DMA_MAP, 0);
+	h.msg_size = sizeof(m->map);
+	memcpy(m->map, &h, sizeof(h));
+	memcpy(m->map + sizeof(h), &dm, sizeof(dm));
+	vfu_hdr_request(&h, 3, VFU_CMD_DMA_UNMAP, 0);
+	h.msg_size = sizeof(m->unmap);
+	memcpy(m->unmap, &h, sizeof(h));
+	memcpy(m->unmap + sizeof(h), &du, sizeof(du));
+	m->memfd = memfd_create("bench-srvonly", MFD_CLOEXEC);
+	if (m->memfd < 0 || ftruncate(m->memfd, MAP_LEN) != 0)
+		bench_die("bench", "memfd", -errno);
+}
+
+static int upci_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	static const char json[] = "{\"capabilities\":{\"max_msg_fds\":8}}";
+	uint8_t v[sizeof(struct vfu_hdr) + sizeof(struct vfu_version) + sizeof(json)], rep[4096];
+	struct vfu_version ver = {0, 0};
+	struct vfu_hdr h;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		bench_die(path, "connecting the raw client", -errno);
+	vfu_hdr_request(&h, 0, VFU_CMD_VERSION, 0);
+	h.msg_size = sizeof(v);
+	memcpy(v, &h, sizeof(h));
+	memcpy(v + sizeof(h), &ver, sizeof(ver));
+	memcpy(v + sizeof(h) + sizeof(ver), json, sizeof(json));
+	if (send_fd(fd, v, sizeof(v), -1) || recv_n(fd, &h, sizeof(h)) || (h.flags & VFU_HDR_F_ERROR) ||
+	    h.msg_size < sizeof(h) || h.msg_size - sizeof(h) > sizeof(rep) ||
+	    recv_n(fd, rep, h.msg_size - sizeof(h)))
+		bench_die(path, "VERSION from the raw client", -EPROTO);
+	return fd;
+}
+
+/* @n ops of @row against the server on @fd. */
+static void run_upci(int fd, const struct msgs *m, int row, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int rc = 0;
+
+		if (row == ROW_READ)
+			rc = call(fd, m->read, sizeof(m->read), -1, READ_REP);
+		else if (call(fd, m->map, sizeof(m->map), row == ROW_MAPFD ? m->memfd : -1, MAP_REP) != 0 ||
+			 call(fd, m->unmap, sizeof(m->unmap), -1, UNMAP_REP) != 0)
+			rc = -EIO;
+		if (rc)
+			bench_die("upci serve", row_name[row], rc);
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int vfu_fig_server(const struct vfu_args *a)
+{
+	struct bench_dev *d = a->dev;
+	unsigned rounds = a->quick ? 2 : 11, n = a->quick ? 300 : 4000;
+	double t[2][NROWS][16], c[2][NROWS][16];
+	struct raw_sock echo[NROWS];
+	struct msgs m;
+	int fd;
+
+	bench_title("upci bench-vfio-user: the server alone",
+		    "one raw client (blocking send/recv, prebuilt messages) against `upci serve` and, interleaved,\n"
+		    "against an echo server answering the same bytes; server CPU = its threads' run time per op.");
+	if (a->server <= 0 || d->kind != BENCH_TESTDEV || strncmp(d->uri, "vfio-user:", 10) != 0) {
+		printf("note: needs a server this benchmark started, exporting testdev: no rows\n");
+		return 0;
+	}
+	build(&m);
+	{
+		size_t rq = sizeof(m.read), rp = READ_REP;
+		size_t mq[2] = {sizeof(m.map), sizeof(m.unmap)}, mp[2] = {MAP_REP, UNMAP_REP};
+
+		bench_ok(raw_sock_start(&echo[ROW_READ], RAW_PLAIN, &rq, &rp, 1, -1), "floor", "echo server");
+		bench_ok(raw_sock_start(&echo[ROW_MAP], RAW_PLAIN, mq, mp, 2, -1), "floor", "echo server");
+		bench_ok(raw_sock_start(&echo[ROW_MAPFD], RAW_PLAIN, mq, mp, 2, -1), "floor", "echo server");
+	}
+	bench_dev_close(d); /* the server serves one client at a time */
+	fd = upci_connect(d->uri + 10);
+	for (unsigned r = 0; r < rounds; r++)
+		for (int row = 0; row < NROWS; row++)
+			for (int side = 0; side < 2; side++) {
+				int s = (int)((r + (unsigned)side) % 2); /* 0: upci, 1: echo; alternate the first */
+				pid_t pid = s == 0 ? a->server : echo[row].peer;
+				int64_t t0, c0 = proc_cpu_ns(pid);
+
+				t0 = bench_now_ns();
+				if (s == 0)
+					run_upci(fd, &m, row, n);
+				else
+					bench_ok(raw_sock_loop(&echo[row], n), "floor", "echo round trips");
+				t[s][row][r] = (double)(bench_now_ns() - t0) / n;
+				c[s][row][r] = (double)(proc_cpu_ns(pid) - c0) / n;
+			}
+	close(fd);
+	close(m.memfd);
+	for (int row = 0; row < NROWS; row++)
+		bench_ok(raw_sock_stop(&echo[row]), "floor", "echo server");
+	vfu_dev_connect(d, d->uri, a->server, 10000);
+
+	printf("%-24s %14s %14s %14s %14s %8s\n", "op", "upci us/op", "echo us/op", "upci CPU us", "echo CPU us",
+	       "x echo");
+	for (int row = 0; row < NROWS; row++) {
+		double med[2][2];
+
+		for (int s = 0; s < 2; s++) {
+			qsort(t[s][row], rounds, sizeof(double), cmp_double);
+			qsort(c[s][row], rounds, sizeof(double), cmp_double);
+			med[s][0] = t[s][row][rounds / 2];
+			med[s][1] = c[s][row][rounds / 2];
+		}
+		printf("%-24s %14.2f %14.2f %14.2f %14.2f %8.2f\n", row_name[row], med[0][0] / 1e3, med[1][0] / 1e3,
+		       med[0][1] / 1e3, med[1][1] / 1e3, med[0][0] / med[1][0]);
+		printf("goal: %s at most %.2fx the echo server's time: %s (%.2fx)\n", row_name[row], goal[row],
+		       bench_verdict(med[0][0] <= goal[row] * med[1][0]), med[0][0] / med[1][0]);
+	}
+	return 0;
+}
