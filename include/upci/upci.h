@@ -44,7 +44,10 @@
  *     upci_bar_unmap() (maps are counted) or upci_close().
  *   - A buffer from upci_dma_alloc() (its memory and its fd) is valid until
  *     upci_dma_free() or upci_close(); upci_release() refuses (-EBUSY)
- *     while any buffer or BAR mapping of the handle is live.
+ *     while any buffer or BAR mapping of the handle is live. A buffer
+ *     allocated through a member of a DMA space belongs to the space: valid
+ *     until upci_dma_free() (through any member) or
+ *     upci_dma_space_destroy().
  *   - The fd from upci_irq_fd() and the string from upci_uri() are valid
  *     until upci_close().
  *   - All of it may be used from any thread.
@@ -353,7 +356,8 @@ UPCI_API int upci_dma_unmap(upci_dev *dev, uint64_t iova);
  * upci_dma_alloc() - allocate memory and map it for the device
  * @dev: handle (claimed)
  * @iova: where to map it, or UPCI_IOVA_ANY for the lowest free page
- *        aligned range at or above 1 MiB
+ *        aligned range at or above 1 MiB inside the usable IOVA ranges
+ *        (upci_dma_iova_ranges())
  * @size: bytes, rounded up to the page size
  * @buf: filled in; the memory is zeroed and backed by a memfd where the
  *       platform has one (so it can be shared with another process)
