@@ -587,8 +587,8 @@ UPCI_API int upci_dma_space_destroy(upci_dma_space *sp);
  * were opened the same way; sim: one simulated IOMMU for sim devices of
  * the same IOMMU kind); elsewhere each mapping is made on each device. On
  * VFIO's type1 path the device is reopened in the space's container,
- * which resets it (the kernel resets a VFIO device when its last fd
- * closes): join before setting the device up.
+ * which may reset it (the kernel resets a VFIO device that has a reset
+ * method when its last fd closes): join before setting the device up.
  *
  * Return: 0, -EINVAL, -EPERM (not claimed), -EBUSY (already in a space,
  * or it has mappings, buffers, a BAR mapped or interrupts enabled),
@@ -605,8 +605,8 @@ UPCI_API int upci_dma_space_join(upci_dma_space *sp, upci_dev *dev);
  *
  * The device no longer reaches the space's memory (its mappings there are
  * removed from it; the space keeps them) and is back to a DMA context of
- * its own, empty. On VFIO's type1 path that reopens the device, which
- * resets it. upci_close() of a member leaves its space by itself.
+ * its own, empty. On VFIO's type1 path that reopens the device, which may
+ * reset it. upci_close() of a member leaves its space by itself.
  *
  * Return: 0, -EINVAL, -ENOENT (@dev is not a member of @sp), -EBUSY (a BAR
  * is mapped or interrupts are enabled; nothing is changed), or the
