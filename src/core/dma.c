@@ -269,18 +269,25 @@ static int flags_ok(unsigned *flags)
 	return !(*flags & ~UPCI_DMA_RW);
 }
 
+int core_dma_check(uint64_t iova, uintptr_t va, uint64_t len, unsigned *flags, uint64_t page)
+{
+	if (!flags_ok(flags) || len == 0 || (iova | va | len) & (page - 1))
+		return -EINVAL;
+	return iova + (len - 1) < iova ? -EOVERFLOW : 0;
+}
+
 UPCI_API int upci_dma_map(upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, uint64_t *bus)
 {
 	struct upci_dma_seg seg = {vaddr, len};
 	struct dma_req req = {.sg = &seg, .n = 1, .iova = iova, .total = len};
 	uint64_t at;
+	int ret;
 
-	if (!dev || !vaddr || !bus || !flags_ok(&flags))
+	if (!dev || !vaddr || !bus)
 		return -EINVAL;
-	if (len == 0 || (iova | (uintptr_t)vaddr | len) & (dev->page_size - 1))
-		return -EINVAL;
-	if (iova + (len - 1) < iova)
-		return -EOVERFLOW;
+	ret = core_dma_check(iova, (uintptr_t)vaddr, len, &flags, dev->page_size);
+	if (ret)
+		return ret;
 	req.flags = flags;
 	req.align = dev->page_size;
 	return map_entry(dev, &req, &at, bus);
@@ -337,13 +344,13 @@ int upci__dma_map_remote(struct upci_dev *dev, uint64_t iova, uint64_t len, unsi
 {
 	struct dma_req req = {.n = 1, .iova = iova, .total = len, .rw = rw, .rw_opaque = opaque};
 	uint64_t at;
+	int ret;
 
-	if (!dev || !rw || !bus || !flags_ok(&flags))
+	if (!dev || !rw || !bus)
 		return -EINVAL;
-	if (len == 0 || (iova | len) & (dev->page_size - 1))
-		return -EINVAL;
-	if (iova + (len - 1) < iova)
-		return -EOVERFLOW;
+	ret = core_dma_check(iova, 0, len, &flags, dev->page_size);
+	if (ret)
+		return ret;
 	req.flags = flags;
 	req.align = dev->page_size;
 	return map_entry(dev, &req, &at, bus);

@@ -38,7 +38,13 @@ struct dma_req {
 	void *rw_opaque;
 };
 
-/* ---- dma.c (the device's lock held) ---- */
+/* ---- dma.c ---- */
+
+/* What upci_dma_map() checks of a range at a fixed IOVA (@va 0: memory of
+ * another process): 0, -EINVAL, -EOVERFLOW. *@flags 0 becomes both. */
+int core_dma_check(uint64_t iova, uintptr_t va, uint64_t len, unsigned *flags, uint64_t page);
+
+/* The rest of dma.c runs with the device's lock held. */
 
 /* The request as regions at @iova (the first piece owns @req->buf). The
  * caller frees the array. NULL when out of memory. */

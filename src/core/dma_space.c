@@ -462,14 +462,9 @@ UPCI_API int upci_dma_space_map(upci_dma_space *sp, uint64_t iova, void *vaddr, 
 
 	if (!sp || !vaddr)
 		return -EINVAL;
-	if (flags == 0)
-		flags = UPCI_DMA_RW;
-	if (flags & ~UPCI_DMA_RW)
-		return -EINVAL;
-	if (len == 0 || (iova | (uintptr_t)vaddr | len) & (sp->page - 1))
-		return -EINVAL;
-	if (iova + (len - 1) < iova)
-		return -EOVERFLOW;
+	ret = core_dma_check(iova, (uintptr_t)vaddr, len, &flags, sp->page);
+	if (ret)
+		return ret;
 	req.flags = flags;
 	req.align = sp->page;
 	pthread_mutex_lock(&sp->lock);
