@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -25,7 +26,10 @@
 
 static int memfd_of(uint64_t size, int huge, int *out)
 {
-	int fd = memfd_create(huge ? "upci-dma-huge" : "upci-dma", MFD_CLOEXEC | (huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0));
+	/* Sealed at its size: the process this fd is shared with (a
+	 * vfio-user server) must not pull pages from under us (SIGBUS). */
+	int fd = memfd_create(huge ? "upci-dma-huge" : "upci-dma",
+			      MFD_CLOEXEC | MFD_ALLOW_SEALING | (huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0));
 
 	if (fd < 0) {
 		int e = errno;
@@ -37,7 +41,7 @@ static int memfd_of(uint64_t size, int huge, int *out)
 		}
 		return -e;
 	}
-	if (ftruncate(fd, (off_t)size) != 0) {
+	if (ftruncate(fd, (off_t)size) != 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
 		int e = -errno;
 
 		close(fd);
