@@ -533,8 +533,8 @@ UPCI_API int upci_dma_bus_to_vaddr(upci_dev *dev, uint64_t bus_addr, uint64_t le
 /**
  * upci_dma_alloc_flags() - upci_dma_alloc() with options
  * @dev: handle (claimed)
- * @iova: where to map it, or UPCI_IOVA_ANY (2 MiB aligned for a huge
- *        buffer)
+ * @iova: where to map it (page aligned), or UPCI_IOVA_ANY, which picks a
+ *        2 MiB aligned IOVA for a huge buffer
  * @size: bytes, rounded up to the page size (to 2 MiB for a huge buffer)
  * @flags: 0, or UPCI_DMA_ALLOC_HUGE: back the buffer with 2 MiB huge pages
  *         (fewer IOMMU entries and TLB misses; SPDK and DPDK do the same)
