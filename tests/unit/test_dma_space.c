@@ -406,6 +406,61 @@ static void test_space_threads(void **state)
 	assert_int_equal(upci_dma_space_destroy(ch.sp), 0);
 }
 
+/* One device's DMA while the other member maps and unmaps the memory in
+ * the shared IOMMU: the device sees the mapping or a fault, never memory
+ * the IOMMU no longer holds (ASan would catch the model using a freed
+ * region). */
+struct racer {
+	upci_dev *b;
+	atomic_int stop, bad, runs;
+};
+
+static void *dma_loop(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		/* RAM -> the edu's buffer, 64 bytes at 0x200000 (there or not). */
+		if (upci_mmio_write(r->b, 0, 0x80, 8, 0x200000) || upci_mmio_write(r->b, 0, 0x88, 8, 0x40000) ||
+		    upci_mmio_write(r->b, 0, 0x90, 8, 64) || upci_mmio_write(r->b, 0, 0x98, 8, 1))
+			atomic_fetch_add(&r->bad, 1);
+		atomic_fetch_add(&r->runs, 1);
+	}
+	return NULL;
+}
+
+static void test_space_unmap_race(void **state)
+{
+	const uint64_t ps = tu_page();
+	upci_dma_space *sp = space();
+	struct racer r;
+	upci_dev *a = tu_open_claimed(A_URI);
+	uint8_t *src = tu_pages(1);
+	pthread_t t;
+	uint64_t bus;
+
+	(void)state;
+	r.b = tu_open_claimed(B_URI);
+	atomic_init(&r.stop, 0);
+	atomic_init(&r.bad, 0);
+	atomic_init(&r.runs, 0);
+	assert_int_equal(upci_dma_space_join(sp, a), 0);
+	assert_int_equal(upci_dma_space_join(sp, r.b), 0);
+	tu_bus_master(r.b);
+	assert_int_equal(pthread_create(&t, NULL, dma_loop, &r), 0);
+	for (int i = 0; i < 3000; i++) {
+		assert_int_equal(upci_dma_map(a, 0x200000, src, ps, 0, &bus), 0);
+		assert_int_equal(upci_dma_unmap(a, 0x200000), 0);
+	}
+	atomic_store(&r.stop, 1);
+	pthread_join(t, NULL);
+	assert_int_equal(atomic_load(&r.bad), 0);
+	assert_true(atomic_load(&r.runs) > 0);
+	tu_close(a);
+	tu_close(r.b);
+	assert_int_equal(upci_dma_space_destroy(sp), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +471,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_space_ranges, tu_teardown),
 		cmocka_unit_test_teardown(test_space_leave_rejoin, tu_teardown),
 		cmocka_unit_test_teardown(test_space_threads, tu_teardown),
+		cmocka_unit_test_teardown(test_space_unmap_race, tu_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,9 +74,11 @@ void sim_iommu_fini(struct sim_iommu *io);
 /* "iommu=" of a sim: URI: 0 with *kind (flat when absent), -EINVAL. The
  * model's parameters are copied to *model without it. */
 int sim_iommu_param(const struct model_params *p, enum sim_iommu_kind *kind, struct model_params *model);
-/* The region holding bus address @bus of @si's IOMMU, or NULL; valid until
- * the caller drops the instance lock (which it holds). */
-const struct dma_region *sim_iommu_find(struct sim_inst *si, uint64_t bus);
+/* A copy of the region holding bus address @bus of @si's IOMMU: 0 or
+ * -EFAULT. A copy, because another device sharing the IOMMU may remove the
+ * region meanwhile; the memory it names stays valid until the caller drops
+ * the instance lock (which it holds): see struct sim_iommu. */
+int sim_iommu_find(struct sim_inst *si, uint64_t bus, struct dma_region *out);
 int sim_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, int fd,
 		uint64_t fd_off, uint64_t *bus);
 int sim_dma_map_remote(struct upci_dev *dev, uint64_t iova, uint64_t len, unsigned flags, upci_dma_rw_fn rw,

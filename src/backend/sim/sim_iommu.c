@@ -63,14 +63,16 @@ int sim_iommu_param(const struct model_params *p, enum sim_iommu_kind *kind, str
 	return 0;
 }
 
-const struct dma_region *sim_iommu_find(struct sim_inst *si, uint64_t bus)
+int sim_iommu_find(struct sim_inst *si, uint64_t bus, struct dma_region *out)
 {
 	const struct dma_region *r;
 
 	pthread_mutex_lock(&si->iommu->lock);
 	r = dma_table_find(si->iommu->map, bus);
+	if (r)
+		*out = *r;
 	pthread_mutex_unlock(&si->iommu->lock);
-	return r;
+	return r ? 0 : -EFAULT;
 }
 
 /* Whole DART granules a mapping at bus address @bus of @len bytes takes. */
