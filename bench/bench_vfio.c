@@ -135,14 +135,14 @@ static int dma_raw(void *p, uint64_t n)
 
 	for (uint64_t i = 0; i < n; i++) {
 		if (v->path == VFIO_PATH_IOMMUFD) {
-			struct iommu_ioas_map m = {.size = sizeof(m), .ioas_id = v->ioas, .user_va = (uintptr_t)c->page,
+			struct iommu_ioas_map m = {.size = sizeof(m), .ioas_id = v->ctx->ioas, .user_va = (uintptr_t)c->page,
 						   .length = (uint64_t)ps, .iova = DMA_IOVA,
 						   .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
 							    IOMMU_IOAS_MAP_WRITEABLE};
-			struct iommu_ioas_unmap u = {.size = sizeof(u), .ioas_id = v->ioas, .iova = DMA_IOVA,
+			struct iommu_ioas_unmap u = {.size = sizeof(u), .ioas_id = v->ctx->ioas, .iova = DMA_IOVA,
 						     .length = (uint64_t)ps};
 
-			if (ioctl(v->iommufd, IOMMU_IOAS_MAP, &m) || ioctl(v->iommufd, IOMMU_IOAS_UNMAP, &u))
+			if (ioctl(v->ctx->iommufd, IOMMU_IOAS_MAP, &m) || ioctl(v->ctx->iommufd, IOMMU_IOAS_UNMAP, &u))
 				return -errno;
 		} else {
 			struct vfio_iommu_type1_dma_map m = {.argsz = sizeof(m), .vaddr = (uintptr_t)c->page,
@@ -150,7 +150,7 @@ static int dma_raw(void *p, uint64_t n)
 							     .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE};
 			struct vfio_iommu_type1_dma_unmap u = {.argsz = sizeof(u), .iova = DMA_IOVA, .size = (uint64_t)ps};
 
-			if (ioctl(v->container, VFIO_IOMMU_MAP_DMA, &m) || ioctl(v->container, VFIO_IOMMU_UNMAP_DMA, &u))
+			if (ioctl(v->ctx->container, VFIO_IOMMU_MAP_DMA, &m) || ioctl(v->ctx->container, VFIO_IOMMU_UNMAP_DMA, &u))
 				return -errno;
 		}
 	}

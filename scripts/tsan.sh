@@ -3,7 +3,7 @@
 #
 # ThreadSanitizer: tests/stress/upci-stress (every call of upci.h from
 # several threads on one handle) on every backend this build has:
-#   sim:        edu and testdev, in-process
+#   sim:        edu and testdev, in-process; DMA spaces (test_dma_space)
 #   vfio-user:  against `upci serve sim:testdev` (the server under TSan too)
 #   dext:       under the IOKit shim (tests/iokit-shim), Linux
 # Linux VFIO needs a device: the VM suite runs the program there.
@@ -24,7 +24,7 @@ if [ ! -f "$B/build.ninja" ]; then
 fi
 linux=0
 [ "$(uname -s)" = Linux ] && linux=1
-targets=(tests/stress/upci-stress)
+targets=(tests/stress/upci-stress tests/unit/test_dma_space)
 [ $linux = 1 ] && targets+=(tools/upci tests/dext/upci-stress-dext)
 ninja -C "$B" "${targets[@]}" >/dev/null
 
@@ -47,6 +47,9 @@ run() { # NAME COMMAND...
 
 run sim-testdev "$B/tests/stress/upci-stress" 'sim:testdev?vectors=64'
 run sim-edu "$B/tests/stress/upci-stress" sim:edu
+# DMA spaces: membership changing under maps, one device's DMA while another
+# member unmaps in the IOMMU they share.
+run dma-space "$B/tests/unit/test_dma_space"
 if [ $linux = 1 ]; then
 	run vfio-user sh tests/vfio-user/run-conformance.sh "$B/tools/upci" "$B/tests/stress/upci-stress" \
 		'sim:testdev?vectors=64'

@@ -44,7 +44,10 @@
  *     upci_bar_unmap() (maps are counted) or upci_close().
  *   - A buffer from upci_dma_alloc() (its memory and its fd) is valid until
  *     upci_dma_free() or upci_close(); upci_release() refuses (-EBUSY)
- *     while any buffer or BAR mapping of the handle is live.
+ *     while any buffer or BAR mapping of the handle is live. A buffer
+ *     allocated through a member of a DMA space belongs to the space: valid
+ *     until upci_dma_free() (through any member) or
+ *     upci_dma_space_destroy().
  *   - The fd from upci_irq_fd() and the string from upci_uri() are valid
  *     until upci_close().
  *   - All of it may be used from any thread.
@@ -389,7 +392,8 @@ UPCI_API int upci_dma_unmap(upci_dev *dev, uint64_t iova);
  * upci_dma_alloc() - allocate memory and map it for the device
  * @dev: handle (claimed)
  * @iova: where to map it, or UPCI_IOVA_ANY for the lowest free page
- *        aligned range at or above 1 MiB
+ *        aligned range at or above 1 MiB inside the usable IOVA ranges
+ *        (upci_dma_iova_ranges())
  * @size: bytes, rounded up to the page size
  * @buf: filled in; the memory is zeroed and backed by a memfd where the
  *       platform has one (so it can be shared with another process; its
@@ -411,6 +415,283 @@ UPCI_API int upci_dma_alloc(upci_dev *dev, uint64_t iova, uint64_t size, struct 
  * Return: 0, -ENOENT when @buf is not a live buffer of @dev.
  */
 UPCI_API int upci_dma_free(upci_dev *dev, struct upci_dma_buf *buf);
+
+/* ------------------------------------------------------------------------
+ * DMA address spaces and IOVA allocation
+ *
+ * upci_dma_map() takes the caller's IOVA; the calls below choose one from
+ * the ranges the IOMMU accepts (lowest free first), map a scatter list
+ * into one contiguous IOVA range, translate both ways, and back buffers
+ * with huge pages. A DMA space is one IOVA space shared by several
+ * devices: a VFIO container or iommufd IOAS, one simulated IOMMU, or the
+ * same mappings made on each device where a backend has no shared IOMMU
+ * (vfio-user connections, the dext's per-device DART). Devices of
+ * different backends may share a space.
+ *
+ * A device that joined a space keeps its single-device calls: its DMA
+ * calls (map, unmap, alloc, free, the any-IOVA and scatter-list maps) act
+ * on the space, so a mapping made through one member reaches every
+ * member; translation answers with the device's own bus addresses (the
+ * dext's DART gives each device its own). Mappings and buffers made in a
+ * space belong to the space: they outlive the member they were made
+ * through and go with upci_dma_space_destroy().
+ *
+ * Threading: calls on a space are serialized by its lock, DMA calls on a
+ * member take the space's lock before the device's; any call may come
+ * from any thread. upci_dma_space_destroy() must be the last call on a
+ * space.
+ * ---------------------------------------------------------------------- */
+
+/** A range of IOVAs the IOMMU accepts, both ends included. */
+struct upci_iova_range {
+	uint64_t start;
+	uint64_t last;
+};
+
+/** One piece of process memory for upci_dma_map_sg(). */
+struct upci_dma_seg {
+	void *vaddr;  /* page aligned */
+	uint64_t len; /* a multiple of the page size, non-zero */
+};
+
+/** Most segments upci_dma_map_sg() takes in one call. */
+#define UPCI_DMA_SEG_MAX 1024u
+/** The huge page size UPCI_DMA_ALLOC_HUGE asks for (2 MiB). */
+#define UPCI_HUGE_PAGE_SIZE (2ull << 20)
+
+/* upci_dma_alloc_flags() flags */
+#define UPCI_DMA_ALLOC_HUGE (1u << 0) /* back the buffer with 2 MiB huge pages */
+
+/** Opaque DMA address space that several devices share. */
+typedef struct upci_dma_space upci_dma_space;
+
+/**
+ * upci_dma_iova_ranges() - the IOVAs a mapping of this device can use
+ * @dev: handle
+ * @ranges: receives up to @max ranges, sorted and disjoint; may be NULL
+ *          when @max is 0 (to learn the count)
+ * @max: room in @ranges
+ *
+ * What the backend accepts: Linux VFIO reports the ranges of its IOMMU
+ * (VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, or the iommufd IOAS's; on x86
+ * the interrupt window 0xfee00000-0xfeefffff is a hole). The simulated
+ * IOMMU accepts all of it unless its URI asks otherwise ("sim:edu?iommu=
+ * x86": 48 bits with that hole). A vfio-user server announces nothing:
+ * upci assumes every IOVA, and a server that refuses one answers the map
+ * with an error. The dext takes any IOVA as the key of a mapping (the
+ * DART picks the bus address from its own 1.5 GiB window). In a DMA space
+ * the answer is the space's: what every member accepts.
+ *
+ * Return: the number of ranges (which may exceed @max: only @max are
+ * stored), -EINVAL (NULL @ranges with @max > 0).
+ */
+UPCI_API int upci_dma_iova_ranges(upci_dev *dev, struct upci_iova_range *ranges, unsigned max);
+
+/**
+ * upci_dma_map_any() - map process memory at an IOVA the library chooses
+ * @dev: handle (claimed)
+ * @vaddr: process memory, page aligned, valid for @len bytes until unmapped
+ * @len: bytes, a multiple of the page size, non-zero
+ * @flags: UPCI_DMA_READ and/or UPCI_DMA_WRITE (0 means both)
+ * @iova: receives the IOVA chosen: the lowest free one at or above 1 MiB
+ *        inside the usable ranges (upci_dma_iova_ranges()), page aligned,
+ *        and 2 MiB aligned when @vaddr and @len are multiples of 2 MiB
+ *        (so the IOMMU can use its large pages)
+ * @bus_addr: receives the address the device must use (see upci_dma_map())
+ *
+ * Unmapped with upci_dma_unmap(*@iova).
+ *
+ * Return: 0, -EPERM, -EINVAL, -ENOSPC (no free range large enough, or
+ * the IOMMU's limits), -ENOTSUP, or the backend's error, as upci_dma_map().
+ */
+UPCI_API int upci_dma_map_any(upci_dev *dev, void *vaddr, uint64_t len, unsigned flags, uint64_t *iova,
+			      uint64_t *bus_addr);
+
+/**
+ * upci_dma_map_sg() - map a scatter list into one contiguous IOVA range
+ * @dev: handle (claimed)
+ * @sg: @nseg pieces of process memory, each page aligned and a multiple of
+ *      the page size; piece i follows piece i-1 in IOVA space
+ * @nseg: 1..UPCI_DMA_SEG_MAX
+ * @flags: UPCI_DMA_READ and/or UPCI_DMA_WRITE (0 means both)
+ * @iova: in: where to map it, page aligned, or UPCI_IOVA_ANY to let the
+ *        library choose as upci_dma_map_any() does; out: the IOVA of the
+ *        first byte
+ * @bus_addr: receives the bus address of the first byte; the whole list is
+ *            contiguous at the bus too
+ *
+ * The list is one mapping: upci_dma_unmap(*@iova) removes all of it, and
+ * the IOVA of a later piece is not a mapping of its own (-ENOENT). All or
+ * nothing: on failure nothing stays mapped.
+ *
+ * Return: 0, -EPERM, -EINVAL (alignment, a zero-length piece, @nseg 0 or
+ * above UPCI_DMA_SEG_MAX, bad flags), -EOVERFLOW (the total wraps), -EEXIST
+ * (overlaps a mapping), -ENOSPC, -ERANGE (outside the usable ranges, or an
+ * IOMMU that picks bus addresses - the dext's DART, a vfio-user server
+ * behind one - did not make the pieces contiguous at the bus), -ENOTSUP,
+ * or the backend's error.
+ */
+UPCI_API int upci_dma_map_sg(upci_dev *dev, const struct upci_dma_seg *sg, unsigned nseg, unsigned flags,
+			     uint64_t *iova, uint64_t *bus_addr);
+
+/**
+ * upci_dma_vaddr_to_bus() - where the device reaches process memory
+ * @dev: handle
+ * @vaddr: first byte of the process memory (any alignment)
+ * @len: bytes, non-zero; [@vaddr, @vaddr + @len) must lie in one mapping
+ * @iova: receives the IOVA of @vaddr; may be NULL
+ * @bus_addr: receives the bus address of @vaddr for this device; may be NULL
+ *
+ * Looks at this handle's mappings and buffers (the space's, for a member).
+ * Memory mapped at more than one IOVA answers with one of them.
+ *
+ * Return: 0, -EINVAL (NULL @vaddr, zero @len, or the range wraps), -ENOENT
+ * when @vaddr is not mapped, -ERANGE when the range runs past the end of
+ * the mapping @vaddr is in.
+ */
+UPCI_API int upci_dma_vaddr_to_bus(upci_dev *dev, const void *vaddr, uint64_t len, uint64_t *iova,
+				   uint64_t *bus_addr);
+
+/**
+ * upci_dma_bus_to_vaddr() - the process memory behind a bus address
+ * @dev: handle
+ * @bus_addr: an address the device was given (e.g. read back from a
+ *            descriptor or a completion)
+ * @len: bytes, non-zero; [@bus_addr, @bus_addr + @len) must lie in one
+ *       mapping
+ * @vaddr: receives the process address
+ *
+ * Return: 0, -EINVAL (NULL @vaddr, zero @len, or the range wraps), -ENOENT
+ * when @bus_addr is not mapped for this device, -ERANGE when the range
+ * runs past the end of its mapping.
+ */
+UPCI_API int upci_dma_bus_to_vaddr(upci_dev *dev, uint64_t bus_addr, uint64_t len, void **vaddr);
+
+/**
+ * upci_dma_alloc_flags() - upci_dma_alloc() with options
+ * @dev: handle (claimed)
+ * @iova: where to map it (page aligned), or UPCI_IOVA_ANY, which picks a
+ *        2 MiB aligned IOVA for a huge buffer
+ * @size: bytes, rounded up to the page size (to 2 MiB for a huge buffer)
+ * @flags: 0, or UPCI_DMA_ALLOC_HUGE: back the buffer with 2 MiB huge pages
+ *         (fewer IOMMU entries and TLB misses; SPDK and DPDK do the same)
+ * @buf: filled in as by upci_dma_alloc(); @buf->fd is a hugetlbfs memfd
+ *       for a huge buffer (it can be shared like any other)
+ *
+ * Huge pages come from the pool the administrator reserved
+ * (/proc/sys/vm/nr_hugepages, or hugepages= on the kernel command line);
+ * upci never reserves any itself.
+ *
+ * Return: 0, -EINVAL (unknown flag, or as upci_dma_alloc()), -ENOMEM (for
+ * a huge buffer: the system has too few free 2 MiB pages reserved, e.g.
+ * none), -ENOTSUP (huge pages asked for on a system without 2 MiB
+ * hugetlbfs pages: not Linux, or a kernel without hugetlbfs), or as
+ * upci_dma_alloc().
+ */
+UPCI_API int upci_dma_alloc_flags(upci_dev *dev, uint64_t iova, uint64_t size, unsigned flags,
+				  struct upci_dma_buf *buf);
+
+/**
+ * upci_dma_space_create() - a new, empty DMA address space
+ * @out: receives the space
+ *
+ * Return: 0, -EINVAL, -ENOMEM.
+ */
+UPCI_API int upci_dma_space_create(upci_dma_space **out);
+
+/**
+ * upci_dma_space_destroy() - free a space and everything mapped in it
+ * @sp: the space (NULL is ignored)
+ *
+ * Refused while a device is joined (upci_dma_space_leave() or
+ * upci_close() it first). Frees the space's buffers and forgets its
+ * mappings: pointers and fds of its buffers are invalid afterwards.
+ *
+ * Return: 0, -EBUSY when a device is still joined (nothing is changed).
+ */
+UPCI_API int upci_dma_space_destroy(upci_dma_space *sp);
+
+/**
+ * upci_dma_space_join() - make a device's DMA go to a space
+ * @sp: the space
+ * @dev: handle (claimed), with no DMA mapping or buffer of its own, no BAR
+ *       mapped and interrupts disabled
+ *
+ * Every mapping of the space is made for the device; from now on its DMA
+ * calls act on the space (see above) and upci_release() refuses. Devices
+ * share the backend's IOMMU context where they can (VFIO: one type1
+ * container or one iommufd IOAS for all vfio devices of the space that
+ * were opened the same way; sim: one simulated IOMMU for sim devices of
+ * the same IOMMU kind); elsewhere each mapping is made on each device. On
+ * VFIO's type1 path the device is reopened in the space's container,
+ * which may reset it (the kernel resets a VFIO device that has a reset
+ * method when its last fd closes): join before setting the device up.
+ *
+ * Return: 0, -EINVAL, -EPERM (not claimed), -EBUSY (already in a space,
+ * or it has mappings, buffers, a BAR mapped or interrupts enabled),
+ * -ERANGE / -ENOSPC / -ENOTSUP when the device cannot map what the space
+ * holds (outside its IOMMU's ranges, its limits, memory it cannot reach),
+ * or the backend's error; on failure nothing is changed.
+ */
+UPCI_API int upci_dma_space_join(upci_dma_space *sp, upci_dev *dev);
+
+/**
+ * upci_dma_space_leave() - take a device out of its space
+ * @sp: the space
+ * @dev: a member, with no BAR mapped and interrupts disabled
+ *
+ * The device no longer reaches the space's memory (its mappings there are
+ * removed from it; the space keeps them) and is back to a DMA context of
+ * its own, empty. On VFIO's type1 path that reopens the device, which may
+ * reset it. upci_close() of a member leaves its space by itself.
+ *
+ * Return: 0, -EINVAL, -ENOENT (@dev is not a member of @sp), -EBUSY (a BAR
+ * is mapped or interrupts are enabled; nothing is changed), or the
+ * backend's error when the device's own context could not be made again
+ * (it has left the space all the same; close it).
+ */
+UPCI_API int upci_dma_space_leave(upci_dma_space *sp, upci_dev *dev);
+
+/**
+ * upci_dma_space_map() - map process memory into a space
+ * @sp: the space (it may have no member yet: joining devices get it)
+ * @iova: page aligned
+ * @vaddr: process memory, page aligned, valid for @len bytes until unmapped
+ * @len: bytes, a multiple of the page size, non-zero
+ * @flags: UPCI_DMA_READ and/or UPCI_DMA_WRITE (0 means both)
+ *
+ * Made on every member (all or nothing); each member's bus address comes
+ * from upci_dma_vaddr_to_bus(). What a VMM does with guest RAM.
+ *
+ * Return: 0, -EINVAL, -EOVERFLOW, -EEXIST, -ENOSPC, -ERANGE, -ENOTSUP as
+ * upci_dma_map() for any member.
+ */
+UPCI_API int upci_dma_space_map(upci_dma_space *sp, uint64_t iova, void *vaddr, uint64_t len, unsigned flags);
+
+/**
+ * upci_dma_space_unmap() - remove a mapping from a space
+ * @sp: the space
+ * @iova: the IOVA a mapping (or scatter list) of the space starts at
+ *
+ * When this returns no member reaches the memory any more.
+ *
+ * Return: 0, -EINVAL, -ENOENT (no mapping starts at @iova), -EINVAL when it
+ * is a buffer (upci_dma_free() it through a member).
+ */
+UPCI_API int upci_dma_space_unmap(upci_dma_space *sp, uint64_t iova);
+
+/**
+ * upci_dma_space_iova_ranges() - the IOVAs every member accepts
+ * @sp: the space
+ * @ranges: receives up to @max ranges; may be NULL when @max is 0
+ * @max: room in @ranges
+ *
+ * The intersection of the members' ranges (upci_dma_iova_ranges()); the
+ * whole 64-bit space while the space has no member.
+ *
+ * Return: the number of ranges (may exceed @max), -EINVAL.
+ */
+UPCI_API int upci_dma_space_iova_ranges(upci_dma_space *sp, struct upci_iova_range *ranges, unsigned max);
 
 /**
  * upci_irq_enable() - set up interrupts

@@ -56,6 +56,30 @@ struct upci_backend_ops {
 			      void *opaque, uint64_t *bus);
 	int (*dma_unmap)(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus);
 	/*
+	 * Optional: the IOVA ranges the device's IOMMU accepts now, at most
+	 * @max of them, in any order (core normalizes). Returns how many were
+	 * stored or -errno. NULL: every IOVA.
+	 */
+	int (*dma_ranges)(struct upci_dev *dev, struct upci_iova_range *out, unsigned max);
+	/*
+	 * Optional: DMA spaces (core/dma_space.c). @slot is this backend's
+	 * shared context in the space, NULL until a join creates it. Core
+	 * calls these with the space locked and the device quiet (claimed, no
+	 * DMA mapping of its own, no BAR mapped, interrupts disabled).
+	 * space_join: make the device's DMA go through *@slot (creating it when
+	 * NULL) and return 1: core then makes each mapping once per context,
+	 * through any device that shares it; or return 0: the device keeps a
+	 * context of its own and gets every mapping made on it; or -errno with
+	 * nothing changed (and *@slot as it was). Without the op: 0.
+	 * space_leave: back to an empty context of the device's own. @last:
+	 * no other device shares *@slot (core has unmapped the space's
+	 * mappings through this one): free it and set *@slot to NULL.
+	 * @closing: the device is being closed, so no context of its own is
+	 * needed. An error leaves the device out of the space, unusable for DMA.
+	 */
+	int (*space_join)(struct upci_dev *dev, void **slot);
+	int (*space_leave)(struct upci_dev *dev, void **slot, int last, int closing);
+	/*
 	 * @type is INTX, MSI or MSIX (core resolved AUTO with ->irq_types);
 	 * @nvec 1..256 already checked against ->irq_count. Vectors are
 	 * reported with upci__irq_raise(dev, 0..nvec-1).

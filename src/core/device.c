@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "core.h"
+#include "dma_core.h"
 #include "log.h"
 #include "pci_regs.h"
 
@@ -114,7 +115,7 @@ UPCI_API int upci_open(upci_dev **out, const char *uri)
 	dev->page_size = ps > 0 ? (uint64_t)ps : 4096;
 	dev->ops = ops;
 	dev->uri = strdup(uri);
-	ret = dev->uri ? dma_table_create(&dev->dma) : -ENOMEM;
+	ret = dev->uri ? dma_view_init(&dev->dma) : -ENOMEM;
 	if (ret)
 		goto out_dev;
 	ret = irq_state_init(&dev->irq);
@@ -135,7 +136,7 @@ out_irq:
 	pthread_mutex_destroy(&dev->lock);
 	irq_state_fini(&dev->irq);
 out_table:
-	dma_table_destroy(dev->dma);
+	dma_view_fini(&dev->dma);
 out_dev:
 	free(dev->uri);
 	free(dev);
@@ -163,6 +164,16 @@ UPCI_API void upci_close(upci_dev *dev)
 {
 	if (!dev)
 		return;
+	if (dev->space) {
+		/* Quiet the device, then leave its space (whose lock comes
+		 * before the device's); nothing else runs on the handle now. */
+		pthread_mutex_lock(&dev->lock);
+		for (unsigned b = 0; b < UPCI_NUM_BARS; b++)
+			core_bar_unmap_locked(dev, b);
+		core_irq_disable_locked(dev);
+		pthread_mutex_unlock(&dev->lock);
+		core_space_leave_closing(dev);
+	}
 	pthread_mutex_lock(&dev->lock);
 	core_drop_claimed_state(dev);
 	if (dev->claimed && dev->ops->release)
@@ -172,7 +183,7 @@ UPCI_API void upci_close(upci_dev *dev)
 	pthread_mutex_unlock(&dev->lock);
 	pthread_mutex_destroy(&dev->lock);
 	irq_state_fini(&dev->irq);
-	dma_table_destroy(dev->dma);
+	dma_view_fini(&dev->dma);
 	free(dev->uri);
 	free(dev);
 }
@@ -211,9 +222,10 @@ UPCI_API int upci_release(upci_dev *dev)
 	pthread_mutex_lock(&dev->lock);
 	if (!dev->claimed) {
 		ret = -EPERM;
-	} else if (holds_memory(dev)) {
+	} else if (holds_memory(dev) || dev->space) {
 		/* Releasing would unmap memory the caller still holds pointers
-		 * and fds to: the caller unmaps and frees it first. */
+		 * and fds to, or pull a member out of its DMA space: the
+		 * caller unmaps, frees or leaves first. */
 		ret = -EBUSY;
 	} else {
 		core_drop_claimed_state(dev);

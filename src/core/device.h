@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "dma_table.h"
+#include "dma_view.h"
 #include "irq.h"
 #include "upci/upci.h"
 
@@ -29,12 +30,17 @@ struct upci_dev {
 	struct upci_bar_info bars[UPCI_NUM_BARS];
 	void *bar_addr[UPCI_NUM_BARS];
 	unsigned bar_refs[UPCI_NUM_BARS]; /* upci_bar_map calls not yet unmapped */
-	struct dma_table *dma;      /* keyed by IOVA; other = bus address */
-	unsigned nbufs;             /* live upci_dma_alloc buffers */
+	struct dma_view dma;        /* mappings (a space member: the space's, with its bus addresses) */
+	unsigned nbufs;             /* live upci_dma_alloc buffers of its own */
 	struct irq_state irq;
 	enum upci_irq_type irq_type;
 	unsigned irq_nvec;
 	uint64_t page_size;
+	/* DMA space (dma_space.c): changed only with the space's lock, this
+	 * lock and the spaces lock held, in that order. */
+	struct upci_dma_space *space;
+	void *space_ctx;            /* the backend context shared in it, or NULL: its own */
+	struct upci_dev *space_next; /* next member */
 };
 
 /* Backends call this (any thread) when vector @vec fires. */

@@ -1737,6 +1737,7 @@ static const struct conf_table tables[] = {
 	{conf_generic_cases, &conf_generic_count},
 	{conf_edu_cases, &conf_edu_count},
 	{conf_testdev_cases, &conf_testdev_count},
+	{conf_dma_cases, &conf_dma_count},
 };
 
 /* "vectors=" and "mem=" of a sim: URI (the model reads them the same way). */
@@ -1802,7 +1803,8 @@ static const char *unmet_need(const struct conf *c, enum conf_need need, char *b
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: upci-conformance [-v] [--only SUBSTR] [--edu-dma-4096] [--via-qemu-vfio-user] URI\n"
+	fprintf(f, "usage: upci-conformance [-v] [--only SUBSTR] [--edu-dma-4096] [--via-qemu-vfio-user]\n"
+		   "                        [--peer URI2] URI\n"
 		   "       upci-conformance --list\n"
 		   "Runs the upci conformance cases against the device at URI.\n"
 		   "  --list          print the case names and exit\n"
@@ -1814,6 +1816,7 @@ static void usage(FILE *f)
 		   "                  expect, and name, what QEMU and the guest kernel change\n"
 		   "                  (QEMU keeps the MSI-X table and maps all DMA readable;\n"
 		   "                  the guest kernel restores config after an FLR)\n"
+		   "  --peer URI2     a second device to share a DMA space with (dma.space_peer)\n"
 		   "  -v              print diagnostics as '# ...' lines\n"
 		   "Exit: 0 when nothing failed and at least one case passed, 1 otherwise,\n"
 		   "2 for a usage error.\n");
@@ -1838,6 +1841,8 @@ int main(int argc, char **argv)
 			c.edu_dma_4096 = 1;
 		} else if (strcmp(argv[i], "--via-qemu-vfio-user") == 0) {
 			c.via_qemu = 1;
+		} else if (strcmp(argv[i], "--peer") == 0 && i + 1 < argc) {
+			c.peer = argv[++i];
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;

@@ -94,6 +94,7 @@ struct conf {
 	int verbose;
 	int edu_dma_4096;          /* --edu-dma-4096: QEMU 7.2's edu aborts on it */
 	int via_qemu;              /* --via-qemu-vfio-user: see conf_expected() */
+	const char *peer;          /* --peer URI: a second device for DMA spaces */
 	int open_rc;               /* upci_open() of the URI at start */
 	struct upci_identity id;   /* valid when open_rc == 0 */
 	enum conf_kind kind;
@@ -121,6 +122,8 @@ extern const struct conf_case conf_edu_cases[];
 extern const size_t conf_edu_count;
 extern const struct conf_case conf_testdev_cases[];
 extern const size_t conf_testdev_count;
+extern const struct conf_case conf_dma_cases[];
+extern const size_t conf_dma_count;
 
 /* ---- reporting (conformance.c) ---- */
 

@@ -53,7 +53,8 @@ static void make_dev(const struct vfio_area *areas, unsigned n)
 		assert_int_equal(pwrite(fd, &v, 4, (off_t)off), 4);
 	}
 	vd.device = fd;
-	vd.container = vd.group_fd = vd.iommufd = -1;
+	vd.group_fd = vd.own.container = vd.own.iommufd = -1;
+	vd.ctx = &vd.own;
 	vd.irq_index = -1;
 	vd.unmask_fd = -1;
 	vd.mem_decode = 1;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# run-conformance.sh UPCI_BIN CONF_BIN URI
+# run-conformance.sh UPCI_BIN CONF_BIN URI [CONF_ARGS...]
 #
 # The conformance suite over vfio-user: start `UPCI_BIN serve URI` on a
 # temporary socket, run `CONF_BIN vfio-user:SOCKET` against it, then stop
@@ -10,13 +10,14 @@
 # not stop cleanly).
 set -u
 
-if [ $# -ne 3 ]; then
-	echo "usage: $0 UPCI_BIN CONF_BIN URI" >&2
+if [ $# -lt 3 ]; then
+	echo "usage: $0 UPCI_BIN CONF_BIN URI [CONF_ARGS...]" >&2
 	exit 2
 fi
 upci=$1
 conf=$2
 uri=$3
+shift 3 # the rest goes to the conformance program (e.g. --peer URI2)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/upci-vfu.XXXXXX") || exit 1
 sock=$tmp/s.sock
@@ -52,7 +53,7 @@ while [ ! -S "$sock" ]; do
 	sleep 0.05
 done
 
-"$conf" "vfio-user:$sock"
+"$conf" "$@" "vfio-user:$sock"
 rc=$?
 
 # SIGTERM is how a VMM's management stops a vhost-user style backend:

@@ -28,8 +28,7 @@ static void inst_free(struct sim_inst *si)
 {
 	if (si->m)
 		si->m->ops->destroy(si->m);
-	if (si->iommu)
-		dma_table_destroy(si->iommu);
+	sim_iommu_fini(&si->own);
 	pthread_mutex_destroy(&si->lock);
 	free(si->key);
 	free(si);
@@ -38,20 +37,25 @@ static void inst_free(struct sim_inst *si)
 static int inst_create(const char *key, const struct upci_uri *u, struct sim_inst **out)
 {
 	const struct model_ops *mo = model_find(u->model);
+	struct model_params mp;
+	enum sim_iommu_kind kind;
 	struct sim_inst *si;
 	int ret;
 
 	if (!mo)
 		return -ENOENT;
+	if (sim_iommu_param(&u->params, &kind, &mp) != 0)
+		return -EINVAL;
 	si = calloc(1, sizeof(*si));
 	if (!si)
 		return -ENOMEM;
 	pthread_mutex_init(&si->lock, NULL);
 	si->key = strdup(key);
-	ret = si->key ? dma_table_create(&si->iommu) : -ENOMEM;
+	ret = si->key ? sim_iommu_init(&si->own, kind, si) : -ENOMEM;
+	si->iommu = &si->own;
 	if (ret == 0) {
 		sim_host_init(si);
-		ret = mo->create(&si->host, &u->params, &si->m);
+		ret = mo->create(&si->host, &mp, &si->m);
 	}
 	if (ret) {
 		si->m = NULL;
@@ -251,61 +255,6 @@ static int sim_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsi
 	return ret;
 }
 
-static int sim_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, int fd,
-		       uint64_t fd_off, uint64_t *bus)
-{
-	struct sim_inst *si = inst_of(dev);
-	struct dma_region r = {.start = iova, .len = len, .vaddr = vaddr, .other = iova, .flags = flags};
-	int ret;
-
-	(void)fd; /* the model runs in this process: the address is enough */
-	(void)fd_off;
-	/* The memory may be a peer's file that shrinks under the mapping:
-	 * make sure a fault in the model's copies is a DMA error (again, in
-	 * case someone replaced the SIGBUS handler since). */
-	ret = dma_guard_arm();
-	if (ret)
-		return ret;
-	pthread_mutex_lock(&si->lock);
-	ret = dma_table_insert(si->iommu, &r);
-	pthread_mutex_unlock(&si->lock);
-	if (ret == 0)
-		*bus = iova; /* the plain sim IOMMU is identity-mapped */
-	return ret;
-}
-
-static int sim_dma_map_remote(struct upci_dev *dev, uint64_t iova, uint64_t len, unsigned flags, upci_dma_rw_fn rw,
-			      void *opaque, uint64_t *bus)
-{
-	struct sim_inst *si = inst_of(dev);
-	struct dma_region r = {
-		.start = iova, .len = len, .other = iova, .flags = flags, .rw = rw, .rw_opaque = opaque,
-	};
-	int ret;
-
-	pthread_mutex_lock(&si->lock);
-	ret = dma_table_insert(si->iommu, &r);
-	pthread_mutex_unlock(&si->lock);
-	if (ret == 0)
-		*bus = iova;
-	return ret;
-}
-
-static int sim_dma_unmap(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus)
-{
-	struct sim_inst *si = inst_of(dev);
-	int ret;
-
-	(void)iova;
-	(void)len;
-	/* Under the instance lock: once this returns no model DMA can be in
-	 * flight on the range. */
-	pthread_mutex_lock(&si->lock);
-	ret = dma_table_remove(si->iommu, bus, NULL);
-	pthread_mutex_unlock(&si->lock);
-	return ret;
-}
-
 static unsigned sim_irq_count_op(struct upci_dev *dev, enum upci_irq_type type)
 {
 	struct sim_inst *si = inst_of(dev);
@@ -369,6 +318,8 @@ static int sim_uri_check(const struct upci_uri *u, char *why, size_t whylen)
 {
 	const struct model_ops *mo = model_find(u->model);
 	struct model_host host = {0};
+	struct model_params mp;
+	enum sim_iommu_kind kind;
 	struct model *m = NULL;
 	int ret;
 
@@ -382,16 +333,21 @@ static int sim_uri_check(const struct upci_uri *u, char *why, size_t whylen)
 			snprintf(why, whylen, "no model \"%s\" (built in: %s)", u->model, names);
 		return -ENOENT;
 	}
+	if (sim_iommu_param(&u->params, &kind, &mp) != 0) {
+		if (why && whylen)
+			snprintf(why, whylen, "bad value for \"iommu\" (accepted: flat, x86, dart)");
+		return -EINVAL;
+	}
 	/* A trial instance validates the parameters exactly as open will. */
-	ret = mo->create(&host, &u->params, &m);
+	ret = mo->create(&host, &mp, &m);
 	if (ret == 0) {
 		mo->destroy(m);
 		return 0;
 	}
 	if (why && whylen) {
 		if (ret == -EINVAL)
-			snprintf(why, whylen, "bad parameters for model \"%s\" (accepted: %s)", u->model,
-				 mo->params[0] ? mo->params : "none");
+			snprintf(why, whylen, "bad parameters for model \"%s\" (accepted: %s%siommu=flat|x86|dart)",
+				 u->model, mo->params, mo->params[0] ? ", " : "");
 		else
 			snprintf(why, whylen, "cannot create model \"%s\": %s", u->model, upci_strerror(ret));
 	}
@@ -416,6 +372,9 @@ const struct upci_backend_ops upci_sim_ops = {
 	.dma_map = sim_dma_map,
 	.dma_map_remote = sim_dma_map_remote,
 	.dma_unmap = sim_dma_unmap,
+	.dma_ranges = sim_dma_ranges,
+	.space_join = sim_space_join,
+	.space_leave = sim_space_leave,
 	.irq_count = sim_irq_count_op,
 	.irq_enable = sim_irq_enable,
 	.irq_disable = sim_irq_disable,

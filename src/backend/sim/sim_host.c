@@ -3,6 +3,7 @@
  * delivery. A model's DMA reaches only memory in the IOMMU table, and only
  * through guarded copies (dma_guard.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "dma_guard.h"
@@ -10,9 +11,14 @@
 
 static void *host_translate(void *opaque, uint64_t bus, uint64_t len, unsigned need)
 {
-	struct sim_inst *si = opaque;
+	struct dma_region r;
 
-	return dma_table_translate(si->iommu, bus, len, need);
+	/* Whole range in the one region, with the access asked for, and
+	 * memory of this process (a remote region goes through dma_read). */
+	if (sim_iommu_find(opaque, bus, &r) != 0 || len == 0 || bus > UINT64_MAX - (len - 1) ||
+	    bus + (len - 1) - r.start >= r.len || (r.flags & need) != need || r.rw)
+		return NULL;
+	return (uint8_t *)r.vaddr + (bus - r.start);
 }
 
 /* Copy across possibly adjacent regions, checking each piece. */
@@ -23,22 +29,22 @@ static int host_copy(struct sim_inst *si, uint64_t bus, void *buf, uint64_t len,
 	if (len == 0 || bus + (len - 1) < bus)
 		return -EFAULT;
 	while (len) {
-		const struct dma_region *r = dma_table_find(si->iommu, bus);
+		struct dma_region r;
 		uint64_t off, chunk;
 		unsigned need = to_device_mem ? UPCI_DMA_WRITE : UPCI_DMA_READ;
 
-		if (!r || (r->flags & need) != need)
+		if (sim_iommu_find(si, bus, &r) != 0 || (r.flags & need) != need)
 			return -EFAULT;
-		off = bus - r->start;
-		chunk = r->len - off;
+		off = bus - r.start;
+		chunk = r.len - off;
 		if (chunk > len)
 			chunk = len;
-		if (r->rw) {
+		if (r.rw) {
 			/* Remote memory (a vfio-user client's, no fd): ask for it. */
-			if (r->rw(r->rw_opaque, off, p, chunk, to_device_mem) != 0)
+			if (r.rw(r.rw_opaque, off, p, chunk, to_device_mem) != 0)
 				return -EFAULT;
 		} else {
-			uint8_t *mem = (uint8_t *)r->vaddr + off;
+			uint8_t *mem = (uint8_t *)r.vaddr + off;
 
 			/* -EFAULT too when the memory vanished under its mapping. */
 			if (dma_guard_copy(to_device_mem ? mem : p, to_device_mem ? p : mem, chunk, NULL) != 0)

@@ -7,6 +7,7 @@
  *   vfio_caps.c    variable-length kernel replies and their capability chains
  *   vfio_region.c  config space, BAR access by pread/pwrite, BAR mmap
  *   vfio_dma.c     IOVA ranges and page sizes, MAP_DMA / IOAS_MAP
+ *   vfio_space.c   one container / IOAS shared by the devices of a DMA space
  *   vfio_irq.c     one eventfd per vector, INTx unmask
  *   vfio_backend.c the ops table
  *
@@ -48,14 +49,34 @@ struct vfio_iova_span {
 	uint64_t start, last; /* inclusive */
 };
 
+/*
+ * Where a device's DMA mappings go: a type1 container or an iommufd IOAS.
+ * Each device has its own; the vfio devices of a DMA space that were
+ * opened the same way share one (vfio_space.c).
+ */
+struct vfio_dma_ctx {
+	enum vfio_path path;
+	int container;            /* type1 container, or -1 */
+	int iommu_type;           /* VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU */
+	int iommufd;              /* the process's /dev/iommu (vfio_iommufd_get), or -1 */
+	uint32_t ioas;            /* IOAS id, when has_ioas */
+	int has_ioas;
+	unsigned users;           /* groups in the container / devices on the IOAS */
+	/* DMA limits the kernel reported. */
+	struct vfio_iova_span iova[VFIO_MAX_IOVA_RANGES];
+	unsigned niova;           /* 0: not reported, anything goes */
+	uint64_t iova_pgsizes;    /* bitmap; smallest set bit is the granule */
+	int64_t dma_avail;        /* mappings left (type1 DMA_AVAIL), -1 unknown */
+};
+
 struct vfio_dev {
 	char bdf[SYSFS_BDF_LEN];
 	int group;                /* IOMMU group number */
 	enum vfio_path path;      /* the one in use */
-	int container;            /* type1 container, or -1 */
 	int group_fd;             /* /dev/vfio/N, or -1 */
-	int iommufd;              /* /dev/iommu, or -1 */
-	uint32_t ioas;            /* iommufd IOAS id */
+	uint32_t devid;           /* iommufd device id */
+	struct vfio_dma_ctx own;  /* the device's own DMA context */
+	struct vfio_dma_ctx *ctx; /* the one in use: &own, or a DMA space's */
 	int device;               /* the device fd */
 	uint32_t dev_flags;       /* VFIO_DEVICE_FLAGS_* */
 	uint32_t num_regions, num_irqs;
@@ -64,12 +85,6 @@ struct vfio_dev {
 	/* COMMAND.MEMORY as last seen: a BAR mapping faults (SIGBUS) while
 	 * memory decode is off, so MMIO then goes through pread/pwrite. */
 	int mem_decode;
-
-	/* DMA limits the kernel reported. */
-	struct vfio_iova_span iova[VFIO_MAX_IOVA_RANGES];
-	unsigned niova;           /* 0: not reported, anything goes */
-	uint64_t iova_pgsizes;    /* bitmap; smallest set bit is the granule */
-	int64_t dma_avail;        /* mappings left (type1 DMA_AVAIL), -1 unknown */
 
 	/* Interrupts. */
 	uint32_t irq_flags[VFIO_PCI_NUM_IRQS];
@@ -88,6 +103,13 @@ static inline struct vfio_dev *vfio_of(struct upci_dev *dev)
 /* vfio_open.c */
 int vfio_dev_open(struct vfio_dev *v, const char *bdf);
 void vfio_dev_close(struct vfio_dev *v);
+/* The process's one /dev/iommu (so a space's IOAS can take any device),
+ * counted: the fd, or -errno (logged under @bdf). */
+int vfio_iommufd_get(const char *bdf);
+void vfio_iommufd_put(void);
+/* A type1 container: /dev/vfio/vfio opened and its API checked; *type
+ * gets the best type1 IOMMU it offers. The fd or -errno. */
+int vfio_container_open(const char *bdf, int *type);
 
 /* vfio_caps.c: issue @req (GET_*_INFO) with a buffer that grows to the
  * argsz the kernel asks for (at most VFIO_INFO_MAX). @init holds the first
@@ -132,10 +154,16 @@ int vfio_mmio_read(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned wi
 int vfio_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val);
 
 /* vfio_dma.c */
-int vfio_dma_probe(struct vfio_dev *v);
+/* Read @c's IOVA ranges, page sizes and mapping limit from the kernel. */
+int vfio_dma_probe(struct vfio_dma_ctx *c, const char *bdf);
+int vfio_dma_ranges(struct upci_dev *dev, struct upci_iova_range *out, unsigned max);
 int vfio_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, unsigned flags, int fd,
 		 uint64_t fd_off, uint64_t *bus);
 int vfio_dma_unmap(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bus);
+
+/* vfio_space.c */
+int vfio_space_join(struct upci_dev *dev, void **slot);
+int vfio_space_leave(struct upci_dev *dev, void **slot, int last, int closing);
 
 /* vfio_reset.c */
 int vfio_reset(struct upci_dev *dev);

@@ -54,7 +54,7 @@ static int vfio_open_op(struct upci_dev *dev, const struct upci_uri *u)
 	if (ret == 0)
 		ret = vfio_regions_probe(dev);
 	if (ret == 0)
-		ret = vfio_dma_probe(v);
+		ret = vfio_dma_probe(v->ctx, v->bdf);
 	if (ret == 0)
 		ret = vfio_irq_probe(v);
 	if (ret) {
@@ -95,6 +95,9 @@ const struct upci_backend_ops upci_vfio_ops = {
 	.mmio_write = vfio_mmio_write,
 	.dma_map = vfio_dma_map,
 	.dma_unmap = vfio_dma_unmap,
+	.dma_ranges = vfio_dma_ranges,
+	.space_join = vfio_space_join,
+	.space_leave = vfio_space_leave,
 	.irq_enable = vfio_irq_enable,
 	.irq_disable = vfio_irq_disable,
 	.irq_set_eventfd = vfio_irq_set_eventfd,

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,11 +104,44 @@ static int check_group(const struct sysfs_pci_dev *self, int strict)
 	return -EBUSY;
 }
 
+/* One /dev/iommu for the process: devices bound to it can be attached to
+ * any IOAS in it, which is what lets a DMA space share one. */
+static pthread_mutex_t iommufd_lock = PTHREAD_MUTEX_INITIALIZER;
+static int iommufd_fd = -1;
+static unsigned iommufd_refs;
+
+int vfio_iommufd_get(const char *bdf)
+{
+	int fd;
+
+	pthread_mutex_lock(&iommufd_lock);
+	if (iommufd_fd < 0)
+		iommufd_fd = open_dev(DEV_IOMMU, bdf);
+	fd = iommufd_fd;
+	if (fd >= 0)
+		iommufd_refs++;
+	else
+		iommufd_fd = -1;
+	pthread_mutex_unlock(&iommufd_lock);
+	return fd;
+}
+
+void vfio_iommufd_put(void)
+{
+	pthread_mutex_lock(&iommufd_lock);
+	if (iommufd_refs && --iommufd_refs == 0) {
+		close(iommufd_fd);
+		iommufd_fd = -1;
+	}
+	pthread_mutex_unlock(&iommufd_lock);
+}
+
 static int open_iommufd(struct vfio_dev *v, const char *path)
 {
 	struct vfio_device_bind_iommufd bind;
 	struct vfio_device_attach_iommufd_pt attach;
 	struct iommu_ioas_alloc alloc;
+	int fd;
 
 	v->device = open_dev(path, v->bdf);
 	if (v->device < 0)
@@ -118,12 +152,14 @@ static int open_iommufd(struct vfio_dev *v, const char *path)
 		LOG_ERR("%s: %s is in use by another handle or process", v->bdf, path);
 		return -EBUSY;
 	}
-	v->iommufd = open_dev(DEV_IOMMU, v->bdf);
-	if (v->iommufd < 0)
-		return v->iommufd;
+	fd = vfio_iommufd_get(v->bdf);
+	if (fd < 0)
+		return fd;
+	v->own.iommufd = fd;
+	v->own.path = VFIO_PATH_IOMMUFD;
 	memset(&bind, 0, sizeof(bind));
 	bind.argsz = UPCI_VFIO_BIND_ARGSZ;
-	bind.iommufd = v->iommufd;
+	bind.iommufd = fd;
 	if (ioctl(v->device, VFIO_DEVICE_BIND_IOMMUFD, &bind) != 0) {
 		int e = errno;
 
@@ -131,51 +167,67 @@ static int open_iommufd(struct vfio_dev *v, const char *path)
 			e == EBUSY ? " (IOMMU group not viable: another member is bound to a kernel driver)" : "");
 		return -e;
 	}
+	v->devid = bind.out_devid;
 	memset(&alloc, 0, sizeof(alloc));
 	alloc.size = sizeof(alloc);
-	if (ioctl(v->iommufd, IOMMU_IOAS_ALLOC, &alloc) != 0) {
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &alloc) != 0) {
 		int e = errno;
 
 		LOG_ERR("%s: IOMMU_IOAS_ALLOC: %s", v->bdf, strerror(e));
 		return -e;
 	}
-	v->ioas = alloc.out_ioas_id;
+	v->own.ioas = alloc.out_ioas_id;
+	v->own.has_ioas = 1;
 	memset(&attach, 0, sizeof(attach));
 	attach.argsz = UPCI_VFIO_ATTACH_ARGSZ;
-	attach.pt_id = v->ioas;
+	attach.pt_id = v->own.ioas;
 	if (ioctl(v->device, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) != 0) {
 		int e = errno;
 
 		LOG_ERR("%s: VFIO_DEVICE_ATTACH_IOMMUFD_PT: %s", v->bdf, strerror(e));
 		return -e;
 	}
+	v->own.users = 1;
 	v->path = VFIO_PATH_IOMMUFD;
 	return 0;
+}
+
+int vfio_container_open(const char *bdf, int *type)
+{
+	int fd = open_dev(DEV_CONTAINER, bdf), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = ioctl(fd, VFIO_GET_API_VERSION);
+	if (ret != VFIO_API_VERSION) {
+		ret = ret < 0 ? -errno : -EPROTO;
+		LOG_ERR("%s: VFIO_GET_API_VERSION: %s", bdf, ret == -EPROTO ? "unknown version" : strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	if (ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) == 1)
+		*type = VFIO_TYPE1v2_IOMMU;
+	else if (ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) == 1)
+		*type = VFIO_TYPE1_IOMMU;
+	else {
+		LOG_ERR("%s: VFIO_CHECK_EXTENSION: the kernel offers no type1 IOMMU (vfio_iommu_type1 not loaded?)", bdf);
+		close(fd);
+		return -ENOTSUP;
+	}
+	return fd;
 }
 
 static int open_group(struct vfio_dev *v, const struct sysfs_pci_dev *self)
 {
 	struct vfio_group_status st = {.argsz = sizeof(st)};
 	char path[64];
-	int ret, type;
+	int ret, type = 0;
 
-	v->container = open_dev(DEV_CONTAINER, v->bdf);
-	if (v->container < 0)
-		return v->container;
-	ret = ioctl(v->container, VFIO_GET_API_VERSION);
-	if (ret != VFIO_API_VERSION) {
-		LOG_ERR("%s: VFIO_GET_API_VERSION: %s", v->bdf, ret < 0 ? strerror(errno) : "unknown version");
-		return ret < 0 ? -errno : -EPROTO;
-	}
-	if (ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) == 1)
-		type = VFIO_TYPE1v2_IOMMU;
-	else if (ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) == 1)
-		type = VFIO_TYPE1_IOMMU;
-	else {
-		LOG_ERR("%s: VFIO_CHECK_EXTENSION: the kernel offers no type1 IOMMU (vfio_iommu_type1 not loaded?)",
-			v->bdf);
-		return -ENOTSUP;
-	}
+	v->own.container = vfio_container_open(v->bdf, &type);
+	if (v->own.container < 0)
+		return v->own.container;
+	v->own.iommu_type = type;
+	v->own.path = VFIO_PATH_GROUP;
 	snprintf(path, sizeof(path), "/dev/vfio/%d", v->group);
 	v->group_fd = open_dev(path, v->bdf);
 	if (v->group_fd < 0)
@@ -191,12 +243,12 @@ static int open_group(struct vfio_dev *v, const struct sysfs_pci_dev *self)
 			LOG_ERR("%s: VFIO_GROUP_GET_STATUS: IOMMU group %d is not viable", v->bdf, v->group);
 		return -EBUSY;
 	}
-	if (ioctl(v->group_fd, VFIO_GROUP_SET_CONTAINER, &v->container) != 0) {
+	if (ioctl(v->group_fd, VFIO_GROUP_SET_CONTAINER, &v->own.container) != 0) {
 		ret = -errno;
 		LOG_ERR("%s: VFIO_GROUP_SET_CONTAINER: %s", v->bdf, strerror(-ret));
 		return ret;
 	}
-	if (ioctl(v->container, VFIO_SET_IOMMU, type) != 0) {
+	if (ioctl(v->own.container, VFIO_SET_IOMMU, type) != 0) {
 		ret = -errno;
 		LOG_ERR("%s: VFIO_SET_IOMMU(%s): %s", v->bdf, type == VFIO_TYPE1v2_IOMMU ? "TYPE1v2" : "TYPE1",
 			strerror(-ret));
@@ -209,6 +261,7 @@ static int open_group(struct vfio_dev *v, const struct sysfs_pci_dev *self)
 		v->device = -1;
 		return ret;
 	}
+	v->own.users = 1;
 	v->path = VFIO_PATH_GROUP;
 	return 0;
 }
@@ -244,7 +297,9 @@ int vfio_dev_open(struct vfio_dev *v, const char *bdf)
 	char cdev[64] = "";
 	int ret, have_cdev, use_iommufd;
 
-	v->container = v->group_fd = v->iommufd = v->device = -1;
+	v->group_fd = v->device = -1;
+	v->own.container = v->own.iommufd = -1;
+	v->ctx = &v->own;
 	ret = get_path(&want);
 	if (ret)
 		return ret;
@@ -304,11 +359,19 @@ void vfio_dev_close(struct vfio_dev *v)
 	/* Device first: closing it detaches it from the IOAS / container. */
 	if (v->device >= 0)
 		close(v->device);
-	if (v->iommufd >= 0)
-		close(v->iommufd); /* frees the IOAS and its mappings */
+	if (v->own.has_ioas) {
+		struct iommu_destroy d = {.size = sizeof(d), .id = v->own.ioas};
+
+		/* The iommufd is the process's: free our IOAS (and its mappings). */
+		if (ioctl(v->own.iommufd, IOMMU_DESTROY, &d) != 0)
+			LOG_WARN("%s: IOMMU_DESTROY of IOAS %u: %s", v->bdf, v->own.ioas, strerror(errno));
+		v->own.has_ioas = 0;
+	}
+	if (v->own.iommufd >= 0)
+		vfio_iommufd_put();
 	if (v->group_fd >= 0)
 		close(v->group_fd);
-	if (v->container >= 0)
-		close(v->container);
-	v->device = v->iommufd = v->group_fd = v->container = -1;
+	if (v->own.container >= 0)
+		close(v->own.container);
+	v->device = v->group_fd = v->own.iommufd = v->own.container = -1;
 }

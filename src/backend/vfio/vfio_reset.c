@@ -23,6 +23,10 @@
 #define VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED (1 << 1) /* all affected devices are ours */
 #endif
 #define HOT_RESET_MAX_DEVICES 256
+/* Device ids in a hot-reset info with FLAG_DEV_ID (Linux 6.6): owned but
+ * not bound (a group sibling), and not ours at all. */
+#define DEVID_OWNED     0u
+#define DEVID_NOT_OWNED UINT32_MAX
 
 /* Which devices a hot reset would reach; 0 when all of them are ours. */
 static int hot_reset_allowed(struct vfio_dev *v)
@@ -60,6 +64,19 @@ static int hot_reset_allowed(struct vfio_dev *v)
 	} else if (v->path == VFIO_PATH_IOMMUFD) {
 		if (!(info->flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED)) {
 			LOG_ERR("%s: a bus reset would also reset devices this handle does not own", v->bdf);
+			ret = -ENOTSUP;
+		}
+		/* The iommufd is the whole process's (vfio_iommufd_get): a device
+		 * with a device id of its own is open in another handle, which
+		 * the kernel counts as ours but this handle does not own. */
+		for (uint32_t i = 0; ret == 0 && i < info->count && i < hdr.count; i++) {
+			const struct vfio_pci_dependent_device *d = &info->devices[i];
+			uint32_t id = d->group_id; /* the devid with FLAG_DEV_ID (same field) */
+
+			if (id == DEVID_OWNED || id == DEVID_NOT_OWNED || id == v->devid)
+				continue;
+			LOG_ERR("%s: a bus reset would also reset %04x:%02x:%02x.%x, open in another handle", v->bdf,
+				d->segment, d->bus, d->devfn >> 3, d->devfn & 7);
 			ret = -ENOTSUP;
 		}
 	} else {

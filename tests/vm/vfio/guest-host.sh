@@ -76,5 +76,14 @@ check "upci bind $RP_EDU" upci bind $RP_EDU
 upci-conformance --only reset.state_kept "vfio:$RP_EDU" >/tmp/conf.txt 2>&1; st=$?
 [ $st -eq 0 ] && ok "reset.state_kept on $RP_EDU: $(grep '^ok\|^not ok' /tmp/conf.txt)" ||
 	{ cat /tmp/conf.txt; bad "reset.state_kept on $RP_EDU"; }
+
+echo "== one DMA space for $EDU and $RP_EDU (type1: one container, the groups moved into it)"
+check "upci bind $EDU" upci bind $EDU
+upci-conformance --only dma.space --peer "vfio:$RP_EDU" "vfio:$EDU" >/tmp/conf.txt 2>&1; st=$?
+grep '^ok\|^not ok\|^skip' /tmp/conf.txt
+[ $st -eq 0 ] && ! grep -q '^skip' /tmp/conf.txt && ok "conformance --only dma.space --peer: $(tail -n1 /tmp/conf.txt)" ||
+	bad "conformance --only dma.space --peer: $(tail -n1 /tmp/conf.txt)"
+check "vfio_api vfio:$EDU --space vfio:$RP_EDU" vfio_api "vfio:$EDU" --space "vfio:$RP_EDU"
+check "upci unbind $EDU" upci unbind $EDU
 check "upci unbind $RP_EDU" upci unbind $RP_EDU
 finish

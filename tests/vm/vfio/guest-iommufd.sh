@@ -135,6 +135,17 @@ if upci serve --help >/dev/null 2>&1; then
 	wait "$SP" || { tail -n 5 /tmp/serve.log; bad "upci serve exit status"; }
 fi
 
+echo "== DMA spaces: $U and vfio:$RP_EDU in one IOVA space (one IOAS; one type1 container)"
+for mode in iommufd group; do
+	UPCI_VFIO_PATH=$mode upci-conformance --only dma. --peer "vfio:$RP_EDU" "$U" >/tmp/conf.txt 2>&1
+	st=$?
+	grep '^ok\|^not ok\|^skip' /tmp/conf.txt
+	[ $st -eq 0 ] && ! grep -q '^skip [0-9]* - dma\.space' /tmp/conf.txt &&
+		ok "conformance --only dma. --peer ($mode): $(tail -n1 /tmp/conf.txt)" ||
+		bad "conformance --only dma. --peer ($mode): $(tail -n1 /tmp/conf.txt)"
+	check "vfio_api $U --space vfio:$RP_EDU ($mode)" env UPCI_VFIO_PATH=$mode vfio_api "$U" --space "vfio:$RP_EDU"
+done
+
 echo "== NVMe vfio:$NVME through iommufd: 65 MSI-X vectors, queues by DMA, FLR"
 check "nvme_msix vfio:$NVME (iommufd)" env UPCI_VFIO_PATH=iommufd nvme_msix "vfio:$NVME" 1 2 64
 check "upci reset vfio:$NVME (FLR, iommufd)" env UPCI_VFIO_PATH=iommufd upci reset "vfio:$NVME"
