@@ -34,8 +34,9 @@ static int memfd_of(uint64_t size, int huge, int *out)
 	if (fd < 0) {
 		int e = errno;
 
-		/* EINVAL: the kernel knows no hugetlbfs (or no 2 MiB pages). */
-		if (huge && e == EINVAL) {
+		/* EINVAL: no 2 MiB huge pages; ENOSYS: a kernel built without
+		 * hugetlbfs (its hugetlb_file_setup stub). */
+		if (huge && (e == EINVAL || e == ENOSYS)) {
 			LOG_ERR("DMA buffer: this kernel has no 2 MiB hugetlbfs pages (memfd_create: %s)", strerror(e));
 			return -ENOTSUP;
 		}

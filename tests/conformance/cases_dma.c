@@ -488,7 +488,12 @@ static void dma_alloc_huge(struct conf *c)
 	CHECK_RC(c, upci_dma_alloc_flags(d, UPCI_IOVA_ANY, 1, UPCI_DMA_ALLOC_HUGE, &x), -ENOTSUP);
 	goto out;
 #endif
-	CHECK(c, avail >= 0, "cannot read HugePages_Free from /proc/meminfo");
+	if (avail < 0) {
+		/* A kernel without hugetlbfs (no HugePages_* in /proc/meminfo):
+		 * upci.h says -ENOTSUP. */
+		CHECK_RC(c, upci_dma_alloc_flags(d, UPCI_IOVA_ANY, 1, UPCI_DMA_ALLOC_HUGE, &x), -ENOTSUP);
+		goto out;
+	}
 	conf_note(c, "%ld free 2 MiB pages", avail);
 	/* One page more than the pool has: -ENOMEM (none reserved: 1 page). */
 	rc = upci_dma_alloc_flags(d, UPCI_IOVA_ANY, (uint64_t)(avail + 1) * HUGE, UPCI_DMA_ALLOC_HUGE, &x);
