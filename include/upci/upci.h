@@ -28,7 +28,9 @@
  *     wait for the handle lock (they share a short internal one, never held
  *     across a wait), so one thread may block in upci_irq_wait() while
  *     another drives the device (MMIO, DMA, config) and makes it raise
- *     interrupts.
+ *     interrupts. (One exception: upci_irq_set_mask() changing the bit of
+ *     a vector that the device signals to an eventfd itself, see
+ *     upci_irq_set_eventfd().)
  *   - A thread blocked in upci_irq_wait() is woken with -ECANCELED by
  *     upci_irq_disable(), by an upci_irq_enable() that replaces the set-up,
  *     by upci_release() and by upci_close() from another thread; those
@@ -463,7 +465,8 @@ UPCI_API int upci_irq_get_mask(upci_dev *dev, uint64_t mask[UPCI_IRQ_WORDS]);
  * @dev: handle
  * @pending: receives UPCI_IRQ_WORDS words of vectors that fired since the
  *           last take; their bits are cleared atomically (a vector firing
- *           concurrently is either in this result or the next)
+ *           concurrently is either in this result or the next). Vectors
+ *           routed with upci_irq_set_eventfd() are never taken.
  *
  * Return: the number of vectors returned (0 when none), -EINVAL.
  */
@@ -482,8 +485,9 @@ UPCI_API int upci_irq_peek_pending(upci_dev *dev, uint64_t pending[UPCI_IRQ_WORD
  * upci_irq_fd() - a file descriptor for event loops
  * @dev: handle
  *
- * The fd becomes readable when an enabled vector is pending. Do not read
- * it: call upci_irq_take_pending(), which also re-arms it. A wake-up may
+ * The fd becomes readable when an enabled vector is pending (vectors
+ * routed with upci_irq_set_eventfd() signal their own fd instead). Do not
+ * read it: call upci_irq_take_pending(), which also re-arms it. A wake-up may
  * occasionally find nothing pending. The fd belongs to the handle and is
  * valid until upci_close() (which closes it: stop polling it first).
  *
@@ -506,6 +510,52 @@ UPCI_API int upci_irq_fd(upci_dev *dev);
  * -EIO when the notifier fd is broken.
  */
 UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_IRQ_WORDS]);
+
+/* ---- per-vector eventfds ---- */
+
+/**
+ * upci_irq_set_eventfd() - deliver one vector to an eventfd of the caller
+ * @dev: handle (claimed, with MSI or MSI-X enabled)
+ * @vec: the vector, below the count upci_irq_enable() returned
+ * @fd: a non-blocking eventfd (EFD_NONBLOCK; where there is no eventfd,
+ *      the non-blocking write end of a pipe), or -1 to give @vec back
+ *
+ * From now on each time @vec fires, @fd is signalled (its counter goes up
+ * by 1; a pipe gets one byte), and @vec no longer shows in
+ * upci_irq_take_pending(), upci_irq_wait() or upci_irq_fd(). The other
+ * vectors keep the bitmap, the mask and the pollable fd as before. Where
+ * the device can signal the eventfd itself it does, and the interrupt never
+ * passes through this process, so @fd can be KVM's irqfd or another
+ * process's (VFIO: VFIO_DEVICE_SET_IRQS on that vector; vfio-user: the
+ * server gets the fd); elsewhere (sim, dext) the library signals it from
+ * the thread that receives the interrupt.
+ *
+ * The enable mask still applies: a routed vector that fires while its bit
+ * is clear is latched (upci_irq_peek_pending() shows it) and @fd is
+ * signalled once when the bit is set again. (VFIO and vfio-user have no
+ * mask for MSI/MSI-X: the library points the device back at itself while
+ * the bit is clear, so upci_irq_set_mask() changing such a vector's bit
+ * takes the handle lock and makes one request.) A vector latched in the
+ * library when it is routed goes to @fd at once if enabled, on unmask if
+ * not. Giving a vector back (-1) moves nothing back from @fd: later
+ * firings go to the bitmap.
+ *
+ * The caller keeps @fd: the library holds a duplicate of it (dup), so the
+ * caller may close its own at any time. The route ends with another
+ * upci_irq_set_eventfd() of @vec, upci_irq_disable(), a replacing
+ * upci_irq_enable(), upci_release() or upci_close(); once that call
+ * returns, neither the library nor the device signals @fd any more and
+ * the duplicate is closed. upci_reset() keeps routes. MSI and MSI-X only:
+ * an INTx line must be acknowledged and re-armed after each interrupt,
+ * which an eventfd reader such as KVM cannot do.
+ *
+ * Return: 0, -EPERM when not claimed, -EINVAL (interrupts not enabled,
+ * @vec not below their count, @fd < -1, @fd not an eventfd or pipe, or
+ * blocking), -EBADF (@fd not open), -ENOTSUP when INTx is enabled,
+ * -EMFILE (no fd left for the duplicate), or the backend's error (the
+ * route is then as before).
+ */
+UPCI_API int upci_irq_set_eventfd(upci_dev *dev, unsigned vec, int fd);
 
 /**
  * upci_reset() - reset the function

@@ -63,11 +63,13 @@ struct upci_backend_ops {
 	int (*irq_enable)(struct upci_dev *dev, enum upci_irq_type type, unsigned nvec);
 	void (*irq_disable)(struct upci_dev *dev);
 	/*
-	 * Optional: make the device itself signal eventfd @fd for vector @vec
-	 * (fd -1: back to the backend's own delivery) — VFIO_DEVICE_SET_IRQS,
-	 * or a vfio-user SET_IRQS carrying the fd. Used by `upci serve` so a
-	 * client's eventfd is written without passing through this process.
-	 * Return -ENOTSUP to let core deliver through upci__irq_raise instead.
+	 * Optional, MSI/MSI-X only: make the device itself signal eventfd @fd
+	 * for vector @vec (VFIO_DEVICE_SET_IRQS, a vfio-user SET_IRQS carrying
+	 * the fd), so the interrupt never passes through this process; @fd -1
+	 * points it back at the backend's own eventfd. Core calls it for
+	 * upci_irq_set_eventfd() and whenever such a vector's mask bit
+	 * changes (upci__irq_repoint() does the source bookkeeping). -ENOTSUP
+	 * (INTx): core delivers through upci__irq_raise instead.
 	 */
 	int (*irq_set_eventfd)(struct upci_dev *dev, unsigned vec, int fd);
 	/* Vectors the device offers for @type (0 = not supported). */

@@ -23,6 +23,13 @@ void core_bar_unmap_locked(struct upci_dev *dev, unsigned bar);
 void core_irq_disable_locked(struct upci_dev *dev);
 int core_irq_bus_master_locked(struct upci_dev *dev);
 void core_dma_drop_all_locked(struct upci_dev *dev);
+/* irqroute.c: close every routed vector's fd (after the device and the
+ * irq_state dropped them); point the device at them again (after a reset
+ * re-enabled interrupts); 0 or the first backend error. */
+void core_irq_routes_drop_locked(struct upci_dev *dev);
+int core_irq_routes_reapply_locked(struct upci_dev *dev);
+/* 1 when @fd is an eventfd (Linux), else 0. */
+int core_irq_fd_is_eventfd(int fd);
 
 /* Argument checks shared by config and MMIO access. */
 static inline int core_width_ok(unsigned width, unsigned max)

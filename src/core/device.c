@@ -116,6 +116,9 @@ UPCI_API int upci_open(upci_dev **out, const char *uri)
 	if (ret)
 		goto out_table;
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_mutex_init(&dev->route_lock, NULL);
+	for (unsigned v = 0; v < UPCI_MAX_VECTORS; v++)
+		dev->route_fd[v] = -1;
 	snprintf(dev->ident.backend, sizeof(dev->ident.backend), "%s", ops->scheme);
 	ret = ops->open(dev, u);
 	if (ret) {
@@ -127,6 +130,7 @@ UPCI_API int upci_open(upci_dev **out, const char *uri)
 	return 0;
 
 out_irq:
+	pthread_mutex_destroy(&dev->route_lock);
 	pthread_mutex_destroy(&dev->lock);
 	irq_state_fini(&dev->irq);
 out_table:
@@ -165,6 +169,7 @@ UPCI_API void upci_close(upci_dev *dev)
 	dev->claimed = 0;
 	dev->ops->close(dev);
 	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_destroy(&dev->route_lock);
 	pthread_mutex_destroy(&dev->lock);
 	irq_state_fini(&dev->irq);
 	dma_table_destroy(dev->dma);
@@ -270,11 +275,14 @@ UPCI_API int upci_reset(upci_dev *dev)
 
 			if (r >= 0)
 				r = core_irq_bus_master_locked(dev);
-
+			/* The device's vectors point at the backend's eventfds
+			 * again: back to the caller's where they were routed. */
+			if (r >= 0)
+				r = core_irq_routes_reapply_locked(dev);
 			if (r < 0) {
 				LOG_ERR("%s: re-enabling interrupts after reset: %s", dev->uri, upci_strerror(r));
-				dev->irq_type = UPCI_IRQ_NONE;
-				dev->irq_nvec = 0;
+				/* Half a set-up helps nobody: none, as after a disable. */
+				core_irq_disable_locked(dev);
 				ret = r;
 			}
 		}

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "cases_dev.h"
 #include "edu_regs.h"
 
 #define EDU_IOVA      0x100000u /* an explicit IOVA well under the 28-bit mask */
@@ -35,7 +36,7 @@ out:
 	return -1;
 }
 
-static int edu_open(struct conf *c, upci_dev **dp)
+int edu_open(struct conf *c, upci_dev **dp)
 {
 	OPEN_CLAIMED(c, dp);
 	return edu_quiesce(c, *dp);

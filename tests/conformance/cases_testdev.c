@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "cases_dev.h"
 #include "testdev_regs.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -23,14 +24,7 @@
 #define R0 TESTDEV_BAR_REGS
 #define NO_DESC UINT32_MAX /* FAULT_DESC when no descriptor is to blame */
 
-/* An open, claimed testdev and what it says about itself. */
-struct td {
-	upci_dev *d;
-	unsigned nvec;     /* NVEC register */
-	uint64_t mem_size; /* MEM_SIZE register */
-};
-
-static int td_open(struct conf *c, struct td *t)
+int td_open(struct conf *c, struct td *t)
 {
 	uint64_t v;
 
@@ -45,8 +39,7 @@ out:
 	return -1;
 }
 
-/* Open, claim and enable all vectors with MSI-X. */
-static int td_open_irq(struct conf *c, struct td *t)
+int td_open_irq(struct conf *c, struct td *t)
 {
 	int n;
 
@@ -59,19 +52,7 @@ out:
 	return -1;
 }
 
-static void set_bit(uint64_t bits[UPCI_IRQ_WORDS], unsigned v)
-{
-	bits[v / 64] |= UINT64_C(1) << (v % 64);
-}
-
-static int test_bit(const uint64_t bits[UPCI_IRQ_WORDS], unsigned v)
-{
-	return !!(bits[v / 64] & (UINT64_C(1) << (v % 64)));
-}
-
-/* Wait until exactly @want has arrived, each vector once, then make sure
- * nothing else follows. */
-static int td_collect(struct conf *c, upci_dev *d, const uint64_t want[UPCI_IRQ_WORDS], const char *what)
+int td_collect(struct conf *c, upci_dev *d, const uint64_t want[UPCI_IRQ_WORDS], const char *what)
 {
 	uint64_t got[UPCI_IRQ_WORDS] = {0}, p[UPCI_IRQ_WORDS];
 	int64_t deadline = conf_now_ms() + CONF_TIMEOUT_MS;
@@ -97,7 +78,7 @@ out:
 	return -1;
 }
 
-static int td_fire(struct conf *c, upci_dev *d, unsigned v)
+int td_fire(struct conf *c, upci_dev *d, unsigned v)
 {
 	MMIO_WR(c, d, R0, TESTDEV_REG_DOORBELL, 4, v);
 	return 0;
@@ -330,7 +311,7 @@ static void td_doorbell_each(struct conf *c)
 		if (td_fire(c, t.d, v))
 			goto out;
 		n = upci_irq_wait(t.d, CONF_TIMEOUT_MS, p);
-		CHECK(c, n == 1 && test_bit(p, v), "doorbell %u: expected {%u}, got %s (%s)", v, v, conf_bits(p),
+		CHECK(c, n == 1 && conf_bit_test(p, v), "doorbell %u: expected {%u}, got %s (%s)", v, v, conf_bits(p),
 		      conf_rc(n));
 	}
 	CHECK_RC(c, upci_irq_wait(t.d, CONF_QUIET_MS, p), -ETIMEDOUT);
@@ -348,7 +329,7 @@ static void td_doorbell_burst(struct conf *c)
 	if (td_open_irq(c, &t))
 		goto out;
 	for (unsigned v = 0; v < t.nvec; v++) {
-		set_bit(want, v);
+		conf_bit_set(want, v);
 		if (td_fire(c, t.d, t.nvec - 1 - v)) /* backwards, for variety */
 			goto out;
 	}
@@ -399,7 +380,7 @@ static void td_irq_mask_half(struct conf *c)
 	if (td_open_irq(c, &t))
 		goto out;
 	for (unsigned v = 0; v < t.nvec; v++)
-		set_bit(v % 2 ? odd : even, v);
+		conf_bit_set(v % 2 ? odd : even, v);
 	for (unsigned w = 0; w < UPCI_IRQ_WORDS; w++)
 		mask[w] = UINT64_C(0x5555555555555555);
 	CHECK_RC(c, upci_irq_set_mask(t.d, mask), 0);
@@ -466,7 +447,7 @@ static void td_msix_vector_mask(struct conf *c)
 		CHECK_RC(c, upci_irq_wait(t.d, CONF_QUIET_MS, p), -ETIMEDOUT);
 		MMIO_WR(c, t.d, R0, entry, 4, 0);
 		memset(want, 0, sizeof(want));
-		set_bit(want, v);
+		conf_bit_set(want, v);
 		if (td_collect(c, t.d, want, "vector delivered on MSI-X unmask") || pba_bit(c, t.d, v, &bit))
 			goto out;
 		CHECK(c, !bit, "vector %u delivered but its PBA bit is still set", v);
@@ -498,7 +479,7 @@ static void td_msix_function_mask(struct conf *c)
 	CHECK(c, bit, "vector %u fired under the function mask: PBA bit not set", v);
 	CHECK_RC(c, upci_irq_wait(t.d, CONF_QUIET_MS, p), -ETIMEDOUT);
 	CFG_WR(c, t.d, flags, 2, ctl & ~MSIX_FLAGS_MASKALL);
-	set_bit(want, v);
+	conf_bit_set(want, v);
 	if (td_collect(c, t.d, want, "vector delivered on function unmask") || pba_bit(c, t.d, v, &bit))
 		goto out;
 	CHECK(c, !bit, "vector %u delivered but its PBA bit is still set", v);
@@ -540,7 +521,7 @@ static void td_irq_wait_other_thread(struct conf *c)
 		goto out;
 	pthread_join(th, NULL);
 	started = 0;
-	CHECK(c, w.rc == 1 && test_bit(w.pend, v), "waiting thread: expected {%u}, got %s (%s)", v, conf_bits(w.pend),
+	CHECK(c, w.rc == 1 && conf_bit_test(w.pend, v), "waiting thread: expected {%u}, got %s (%s)", v, conf_bits(w.pend),
 	      conf_rc(w.rc));
 out:
 	if (started)
@@ -659,10 +640,10 @@ static void td_dma_desc_irqs(struct conf *c)
 		/* Reverse order on the destination side, so a swapped index shows. */
 		td_desc(list.vaddr, i, src.bus_addr + i * PIECE, dst.bus_addr + (NDESC - 1 - i) * PIECE, PIECE,
 			TESTDEV_DESC_F_IRQ | v << TESTDEV_DESC_F_VEC_SHIFT);
-		set_bit(want, v);
+		conf_bit_set(want, v);
 	}
 	compl = 0;
-	set_bit(want, compl);
+	conf_bit_set(want, compl);
 	MMIO_WR(c, t.d, R0, TESTDEV_REG_COMPL_VEC, 4, compl);
 	if (td_run(c, t.d, list.bus_addr, NDESC, TESTDEV_CTRL_IRQ_EN, &st))
 		goto out;
@@ -963,7 +944,7 @@ static void td_dma_completion_irq(struct conf *c)
 	if (td_run(c, t.d, list.bus_addr, 1, TESTDEV_CTRL_IRQ_EN, &st))
 		goto out;
 	CHECK_EQ(c, "STATUS", st, TESTDEV_STATUS_DONE);
-	set_bit(want, v);
+	conf_bit_set(want, v);
 	if (td_collect(c, t.d, want, "completion vector"))
 		goto out;
 	/* Without IRQ_EN the same run is silent. */
@@ -1117,7 +1098,7 @@ static void td_reset_irq_restored(struct conf *c)
 	if (td_open_irq(c, &t))
 		goto out;
 	for (unsigned v = 0; v < t.nvec; v++)
-		set_bit(v % 2 ? odd : even, v);
+		conf_bit_set(v % 2 ? odd : even, v);
 	for (unsigned w = 0; w < UPCI_IRQ_WORDS; w++)
 		mask[w] = UINT64_C(0x5555555555555555);
 	CHECK_RC(c, upci_irq_set_mask(t.d, mask), 0);

@@ -1630,6 +1630,7 @@ static const struct conf_table tables[] = {
 	{conf_generic_cases, &conf_generic_count},
 	{conf_edu_cases, &conf_edu_count},
 	{conf_testdev_cases, &conf_testdev_count},
+	{conf_eventfd_cases, &conf_eventfd_count},
 };
 
 /* "vectors=" and "mem=" of a sim: URI (the model reads them the same way). */

@@ -120,6 +120,8 @@ extern const struct conf_case conf_edu_cases[];
 extern const size_t conf_edu_count;
 extern const struct conf_case conf_testdev_cases[];
 extern const size_t conf_testdev_count;
+extern const struct conf_case conf_eventfd_cases[];
+extern const size_t conf_eventfd_count;
 
 /* ---- reporting (conformance.c) ---- */
 
@@ -159,6 +161,14 @@ long conf_diff(const void *a, const void *b, size_t len);
 long conf_find_not(const void *buf, size_t len, uint8_t val);
 /* Number of vectors set in a bitmap. */
 int conf_popcount(const uint64_t bits[UPCI_IRQ_WORDS]);
+static inline void conf_bit_set(uint64_t bits[UPCI_IRQ_WORDS], unsigned v)
+{
+	bits[v / 64] |= UINT64_C(1) << (v % 64);
+}
+static inline int conf_bit_test(const uint64_t bits[UPCI_IRQ_WORDS], unsigned v)
+{
+	return !!(bits[v / 64] & (UINT64_C(1) << (v % 64)));
+}
 /* Config offset of the first standard capability with @id, or 0. */
 unsigned conf_find_cap(upci_dev *d, unsigned id);
 /* Volatile accesses through a BAR mapping (little-endian, as the bus). */
