@@ -288,6 +288,250 @@ UPCI_API int upci_bar_map(upci_dev *dev, unsigned bar, void **addr, uint64_t *le
  */
 UPCI_API int upci_bar_unmap(upci_dev *dev, unsigned bar);
 
+/* ---- mapped BAR access ----
+ *
+ * Register loads and stores through a pointer from upci_bar_map(), as
+ * inline functions: one access of the given width each (never split,
+ * merged or left out by the compiler; on a 32-bit host a 64-bit access is
+ * two 32-bit ones, low address first), in the device's little-endian
+ * order on any host. @off must be aligned to the width and inside the
+ * mapped length: nothing is checked (upci_mmio_read() and
+ * upci_mmio_write() check everything and work on every BAR). GCC and
+ * Clang, C and C++.
+ *
+ * What the accessors order (per thread; other threads synchronize as
+ * usual, with locks or atomics):
+ *   - upci_write8/16/32/64() first makes every earlier store of the
+ *     thread visible to the device: to memory (queue entries and
+ *     descriptors in a DMA buffer) and to uncached BARs. So "fill the
+ *     entry, then write the doorbell" needs no barrier of its own. (x86
+ *     keeps stores in order already: a compiler barrier; arm64: "dmb
+ *     oshst" before the store.)
+ *   - upci_read8/16/32/64() completes before any later load of memory by
+ *     the thread, so data the device wrote by DMA before a register said
+ *     so is seen after reading the register. (arm64: "dmb oshld" after the
+ *     load.)
+ *   - Accesses to one device through its uncached mappings reach it in
+ *     program order.
+ * What they do not order:
+ *   - Stores through a write-combined mapping. A prefetchable BAR
+ *     (UPCI_BAR_PREFETCH) is mapped write-combining where the platform can
+ *     (x86 WC, arm64 Normal non-cacheable): its stores may be merged,
+ *     reordered among themselves and held back past later stores. After
+ *     copying into such a BAR (a command or packet written straight into
+ *     device memory), call upci_wc_flush() before the doorbell that makes
+ *     the device read it; the doorbell itself belongs in an uncached BAR.
+ *   - Loads of memory the device writes (a completion entry): that is
+ *     ordinary memory ordering. Load its valid or phase flag with acquire
+ *     semantics (__atomic_load_n(p, __ATOMIC_ACQUIRE)), then the rest.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define UPCI__LE16(x) __builtin_bswap16(x)
+#define UPCI__LE32(x) __builtin_bswap32(x)
+#define UPCI__LE64(x) __builtin_bswap64(x)
+#else
+#define UPCI__LE16(x) (x)
+#define UPCI__LE32(x) (x)
+#define UPCI__LE64(x) (x)
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+#define UPCI__IOWMB() __asm__ __volatile__("" ::: "memory")
+#define UPCI__IORMB() __asm__ __volatile__("" ::: "memory")
+#define UPCI__WCFLUSH() __asm__ __volatile__("sfence" ::: "memory")
+#elif defined(__aarch64__) || defined(__arm__)
+#define UPCI__IOWMB() __asm__ __volatile__("dmb oshst" ::: "memory")
+#define UPCI__IORMB() __asm__ __volatile__("dmb oshld" ::: "memory")
+#define UPCI__WCFLUSH() __asm__ __volatile__("dsb st" ::: "memory")
+#else
+#define UPCI__IOWMB() __sync_synchronize()
+#define UPCI__IORMB() __sync_synchronize()
+#define UPCI__WCFLUSH() __sync_synchronize()
+#endif
+
+#define UPCI__REG(type, bar, off) ((type)(volatile void *)((volatile uint8_t *)(bar) + (uintptr_t)(off)))
+#define UPCI__CREG(type, bar, off) \
+	((type)(const volatile void *)((const volatile uint8_t *)(bar) + (uintptr_t)(off)))
+
+/**
+ * upci_read8() - read an 8-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping
+ *
+ * Completes before any later load of memory by the thread (see "mapped
+ * BAR access" above upci_read8() in upci.h).
+ *
+ * Return: the register's value.
+ */
+static inline uint8_t upci_read8(const volatile void *bar, uint64_t off)
+{
+	uint8_t v = *UPCI__CREG(const volatile uint8_t *, bar, off);
+
+	UPCI__IORMB();
+	return v;
+}
+
+/**
+ * upci_read16() - read a little-endian 16-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping, 2-byte aligned
+ *
+ * Completes before any later load of memory by the thread (see "mapped
+ * BAR access" above upci_read8() in upci.h).
+ *
+ * Return: the register's value in host order.
+ */
+static inline uint16_t upci_read16(const volatile void *bar, uint64_t off)
+{
+	uint16_t v = *UPCI__CREG(const volatile uint16_t *, bar, off);
+
+	UPCI__IORMB();
+	return (uint16_t)UPCI__LE16(v);
+}
+
+/**
+ * upci_read32() - read a little-endian 32-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping, 4-byte aligned
+ *
+ * Completes before any later load of memory by the thread, so data the
+ * device wrote by DMA before this register said so is seen afterwards
+ * (see "mapped BAR access" above upci_read8() in upci.h).
+ *
+ * Return: the register's value in host order.
+ */
+static inline uint32_t upci_read32(const volatile void *bar, uint64_t off)
+{
+	uint32_t v = *UPCI__CREG(const volatile uint32_t *, bar, off);
+
+	UPCI__IORMB();
+	return UPCI__LE32(v);
+}
+
+/**
+ * upci_read64() - read a little-endian 64-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping, 8-byte aligned
+ *
+ * One 64-bit load on a 64-bit host; two 32-bit loads, low address first,
+ * on a 32-bit one. Completes before any later load of memory by the
+ * thread (see "mapped BAR access" above upci_read8() in upci.h).
+ *
+ * Return: the register's value in host order.
+ */
+static inline uint64_t upci_read64(const volatile void *bar, uint64_t off)
+{
+#if UINTPTR_MAX > 0xffffffffu
+	uint64_t v = UPCI__LE64(*UPCI__CREG(const volatile uint64_t *, bar, off));
+#else
+	uint64_t lo = UPCI__LE32(*UPCI__CREG(const volatile uint32_t *, bar, off));
+	uint64_t v = lo | (uint64_t)UPCI__LE32(*UPCI__CREG(const volatile uint32_t *, bar, off + 4)) << 32;
+#endif
+
+	UPCI__IORMB();
+	return v;
+}
+
+/**
+ * upci_write8() - write an 8-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping
+ * @val: the value
+ *
+ * Every earlier store of the thread (to memory and to uncached BARs, not
+ * to write-combined ones: upci_wc_flush()) is visible to the device
+ * first (see "mapped BAR access" above upci_read8() in upci.h).
+ *
+ * Return: nothing.
+ */
+static inline void upci_write8(volatile void *bar, uint64_t off, uint8_t val)
+{
+	UPCI__IOWMB();
+	*UPCI__REG(volatile uint8_t *, bar, off) = val;
+}
+
+/**
+ * upci_write16() - write a little-endian 16-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping, 2-byte aligned
+ * @val: the value in host order
+ *
+ * Every earlier store of the thread (to memory and to uncached BARs, not
+ * to write-combined ones: upci_wc_flush()) is visible to the device
+ * first (see "mapped BAR access" above upci_read8() in upci.h).
+ *
+ * Return: nothing.
+ */
+static inline void upci_write16(volatile void *bar, uint64_t off, uint16_t val)
+{
+	UPCI__IOWMB();
+	*UPCI__REG(volatile uint16_t *, bar, off) = (uint16_t)UPCI__LE16(val);
+}
+
+/**
+ * upci_write32() - write a little-endian 32-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping, 4-byte aligned
+ * @val: the value in host order
+ *
+ * Every earlier store of the thread (to memory, e.g. the queue entries a
+ * doorbell announces, and to uncached BARs; not to write-combined ones:
+ * upci_wc_flush()) is visible to the device first (see "mapped BAR
+ * access" above upci_read8() in upci.h).
+ *
+ * Return: nothing.
+ */
+static inline void upci_write32(volatile void *bar, uint64_t off, uint32_t val)
+{
+	UPCI__IOWMB();
+	*UPCI__REG(volatile uint32_t *, bar, off) = UPCI__LE32(val);
+}
+
+/**
+ * upci_write64() - write a little-endian 64-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping, 8-byte aligned
+ * @val: the value in host order
+ *
+ * One 64-bit store on a 64-bit host; two 32-bit stores, low address
+ * first, on a 32-bit one. Every earlier store of the thread (to memory
+ * and to uncached BARs; not to write-combined ones: upci_wc_flush()) is
+ * visible to the device first (see "mapped BAR access" above
+ * upci_read8() in upci.h).
+ *
+ * Return: nothing.
+ */
+static inline void upci_write64(volatile void *bar, uint64_t off, uint64_t val)
+{
+	UPCI__IOWMB();
+#if UINTPTR_MAX > 0xffffffffu
+	*UPCI__REG(volatile uint64_t *, bar, off) = UPCI__LE64(val);
+#else
+	*UPCI__REG(volatile uint32_t *, bar, off) = UPCI__LE32((uint32_t)val);
+	*UPCI__REG(volatile uint32_t *, bar, off + 4) = UPCI__LE32((uint32_t)(val >> 32));
+#endif
+}
+
+/**
+ * upci_wc_flush() - order write-combined BAR stores before later stores
+ *
+ * Stores through a write-combined mapping (a prefetchable BAR) may be
+ * merged and held back past later stores. After this call they reach the
+ * device before any store the thread makes afterwards, e.g. the doorbell
+ * (upci_write32()) that tells the device to read what was copied. x86:
+ * "sfence"; arm64: "dsb st". Not needed for uncached BARs or for memory.
+ *
+ * Return: nothing.
+ */
+static inline void upci_wc_flush(void)
+{
+	UPCI__WCFLUSH();
+}
+
+#endif /* __GNUC__ || __clang__: mapped BAR access */
+
 /**
  * upci_mmio_read() - read a BAR register through the library
  * @dev: handle (claimed)

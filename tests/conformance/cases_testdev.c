@@ -542,10 +542,21 @@ static void td_bar2_mapping(struct conf *c)
 		goto out;
 	CHECK_RC(c, upci_bar_map(t.d, TESTDEV_BAR_MEM, (void **)&m, &len), 0);
 	CHECK_EQ(c, "BAR2 mapped length", len, t.mem_size);
-	/* Mapping -> upci_mmio_read. */
-	conf_map_wr32(m, 0, 0x11223344);
-	conf_map_wr64(m, 8, UINT64_C(0x8877665544332211));
-	conf_map_wr32(m, len - 4, 0xcafef00d);
+	/* Mapping -> upci_mmio_read, every accessor width. BAR2 is
+	 * prefetchable, so mapped write-combining: flush before the library
+	 * looks (upci.h, "mapped BAR access"). */
+	upci_write32(m, 0, 0x11223344);
+	upci_write64(m, 8, UINT64_C(0x8877665544332211));
+	upci_write32(m, len - 4, 0xcafef00d);
+	upci_write16(m, 40, 0xa55a);
+	upci_write8(m, 42, 0x7e);
+	upci_wc_flush();
+	MMIO_RD(c, t.d, TESTDEV_BAR_MEM, 40, 2, v);
+	CHECK_EQ(c, "BAR2[40] written by upci_write16", v, 0xa55a);
+	MMIO_RD(c, t.d, TESTDEV_BAR_MEM, 42, 1, v);
+	CHECK_EQ(c, "BAR2[42] written by upci_write8", v, 0x7e);
+	CHECK_EQ(c, "upci_read16 of BAR2[2] (little-endian)", upci_read16(m, 2), 0x1122);
+	CHECK_EQ(c, "upci_read8 of BAR2[9]", upci_read8(m, 9), 0x22);
 	MMIO_RD(c, t.d, TESTDEV_BAR_MEM, 0, 4, v);
 	CHECK_EQ(c, "BAR2[0] written through the mapping", v, 0x11223344);
 	MMIO_RD(c, t.d, TESTDEV_BAR_MEM, 8, 8, v);
@@ -561,16 +572,16 @@ static void td_bar2_mapping(struct conf *c)
 	MMIO_WR(c, t.d, TESTDEV_BAR_MEM, 24, 8, UINT64_C(0x0102030405060708));
 	MMIO_WR(c, t.d, TESTDEV_BAR_MEM, 33, 1, 0x5e);
 	MMIO_WR(c, t.d, TESTDEV_BAR_MEM, 34, 2, 0xbeef);
-	CHECK_EQ(c, "mapping after a 4-byte upci_mmio_write", conf_map_rd32(m, 16), 0xa1b2c3d4);
-	CHECK_EQ(c, "mapping after an 8-byte upci_mmio_write", conf_map_rd64(m, 24), UINT64_C(0x0102030405060708));
-	CHECK_EQ(c, "mapping after a 1-byte upci_mmio_write", ((volatile uint8_t *)m)[33], 0x5e);
-	CHECK_EQ(c, "mapping after a 2-byte upci_mmio_write", conf_map_rd32(m, 32) >> 8, 0xbeef5e);
+	CHECK_EQ(c, "mapping after a 4-byte upci_mmio_write", upci_read32(m, 16), 0xa1b2c3d4);
+	CHECK_EQ(c, "mapping after an 8-byte upci_mmio_write", upci_read64(m, 24), UINT64_C(0x0102030405060708));
+	CHECK_EQ(c, "mapping after a 1-byte upci_mmio_write", upci_read8(m, 33), 0x5e);
+	CHECK_EQ(c, "mapping after a 2-byte upci_mmio_write", upci_read32(m, 32) >> 8, 0xbeef5e);
 	/* Same mapping on a second map; contents outlive an unmap. */
 	CHECK_RC(c, upci_bar_map(t.d, TESTDEV_BAR_MEM, &again, &len), 0);
 	CHECK(c, again == m, "second upci_bar_map: %p, expected %p", again, (void *)m);
 	CHECK_RC(c, upci_bar_unmap(t.d, TESTDEV_BAR_MEM), 0);
 	CHECK_RC(c, upci_bar_map(t.d, TESTDEV_BAR_MEM, (void **)&m, &len), 0);
-	CHECK_EQ(c, "BAR2[0] after unmap and map", conf_map_rd32(m, 0), 0x11223344);
+	CHECK_EQ(c, "BAR2[0] after unmap and map", upci_read32(m, 0), 0x11223344);
 out:
 	upci_close(t.d);
 }
@@ -834,8 +845,8 @@ static void td_dma_hostile_addr(struct conf *c)
 	CHECK(c, conf_find_not(ro, 2 * g, 0x6b) < 0, "a refused run changed the permission-limited pages");
 	/* BAR2 bounds: the end of BAR2 keeps its contents. */
 	CHECK_RC(c, upci_bar_map(t.d, TESTDEV_BAR_MEM, (void **)&m, &len), 0);
-	conf_map_wr64(m, len - 16, UINT64_C(0x1111111111111111));
-	conf_map_wr64(m, len - 8, UINT64_C(0x2222222222222222));
+	upci_write64(m, len - 16, UINT64_C(0x1111111111111111));
+	upci_write64(m, len - 8, UINT64_C(0x2222222222222222));
 	if (hostile_one(c, &t, &h, "BAR2 destination past the end", s, t.mem_size - 8, 16, TESTDEV_DESC_F_DST_BAR2,
 			TESTDEV_FAULT_BAR2) ||
 	    hostile_one(c, &t, &h, "BAR2 destination far out", s, UINT64_C(1) << 63, 16, TESTDEV_DESC_F_DST_BAR2,
@@ -845,8 +856,8 @@ static void td_dma_hostile_addr(struct conf *c)
 	    hostile_one(c, &t, &h, "BAR2 source wrapping", UINT64_MAX - 7, d, 16, TESTDEV_DESC_F_SRC_BAR2,
 			TESTDEV_FAULT_BAR2))
 		goto out;
-	tail[0] = conf_map_rd64(m, len - 16);
-	tail[1] = conf_map_rd64(m, len - 8);
+	tail[0] = upci_read64(m, len - 16);
+	tail[1] = upci_read64(m, len - 8);
 	CHECK(c, tail[0] == UINT64_C(0x1111111111111111) && tail[1] == UINT64_C(0x2222222222222222),
 	      "a refused BAR2 run changed the end of BAR2");
 	/* A freed buffer is no longer reachable. */
@@ -991,7 +1002,7 @@ static int td_dirty(struct conf *c, struct td *t, uint8_t *m, uint64_t len, stru
 	CHECK_RC(c, conf_bus_master(t->d, 1), 0);
 	MMIO_WR(c, t->d, R0, TESTDEV_REG_SCRATCH, 4, 0x5a5a1234);
 	memset(m, 0xc3, len / 2);
-	conf_map_wr64(m, len - 8, UINT64_MAX);
+	upci_write64(m, len - 8, UINT64_MAX);
 	/* A good copy inside BAR2 (moves BYTES), then a bad one (a fault). */
 	td_desc(list->vaddr, 0, 0, len / 2, (uint32_t)(len / 4), TESTDEV_DESC_F_SRC_BAR2 | TESTDEV_DESC_F_DST_BAR2);
 	td_desc(list->vaddr, 1, 0, 0, 0, 0);

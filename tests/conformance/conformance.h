@@ -171,11 +171,6 @@ static inline int conf_bit_test(const uint64_t bits[UPCI_IRQ_WORDS], unsigned v)
 }
 /* Config offset of the first standard capability with @id, or 0. */
 unsigned conf_find_cap(upci_dev *d, unsigned id);
-/* Volatile accesses through a BAR mapping (little-endian, as the bus). */
-uint32_t conf_map_rd32(const void *base, uint64_t off);
-uint64_t conf_map_rd64(const void *base, uint64_t off);
-void conf_map_wr32(void *base, uint64_t off, uint32_t v);
-void conf_map_wr64(void *base, uint64_t off, uint64_t v);
 
 /* ---- checks: on failure record the message and goto out ---- */
 
