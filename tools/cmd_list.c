@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* 'upci list': the host's PCI functions from sysfs, and how upci reaches
- * each one (Linux only: that is where sysfs and VFIO are). */
+/* 'upci list': the host's PCI functions as upci_enumerate("vfio") lists
+ * them from sysfs, and how upci reaches each one (Linux only: that is
+ * where sysfs and VFIO are). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,14 +34,17 @@ static int is_vfio_driver(const char *drv)
 	return strncmp(drv, "vfio", 4) == 0 || strstr(drv, "vfio") != NULL;
 }
 
-static void reach(const struct sysfs_pci_dev *d, char *buf, size_t len)
+/* The UPCI column: the URI when upci_enumerate() says it is ready (or it
+ * is on vfio-pci, and the note below says what is in the way), else what
+ * to do first. */
+static void reach(const struct upci_found *f, const char *bdf, char *buf, size_t len)
 {
-	if (d->iommu_group < 0 || d->is_bridge || (d->ids_ok && (d->class_code >> 16) == 0x06))
+	if ((f->flags & UPCI_FOUND_READY) || is_vfio_driver(f->driver))
+		snprintf(buf, len, "%s", f->uri);
+	else if (f->iommu_group < 0 || ((f->flags & UPCI_FOUND_IDS) && (f->id.class_code >> 16) == 0x06))
 		snprintf(buf, len, "-");
-	else if (is_vfio_driver(d->driver))
-		snprintf(buf, len, "vfio:%s", d->bdf);
 	else
-		snprintf(buf, len, "upci bind %s", d->bdf);
+		snprintf(buf, len, "upci bind %s", bdf);
 }
 
 const char *host_open_hint(const char *uri, char *buf, size_t len)
@@ -90,11 +94,26 @@ const char *host_open_hint(const char *uri, char *buf, size_t len)
 	return NULL;
 }
 
+/* "sim:edu, sim:testdev": the models upci_enumerate() lists. */
+static void in_process(char *buf, size_t len)
+{
+	struct upci_found *l = NULL;
+	size_t n = 0, used = 0;
+
+	buf[0] = '\0';
+	if (upci_enumerate("sim", &l, &n) != 0)
+		return;
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", l[i].uri);
+	upci_enumerate_free(l);
+}
+
 int cmd_list(int argc, char **argv)
 {
-	struct sysfs_pci_dev *devs;
+	struct upci_found *devs = NULL;
 	int only_vfio = 0, any_group = 0, ret;
-	size_t n, shown = 0;
+	size_t n = 0, shown = 0;
+	char sims[128];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -108,20 +127,21 @@ int cmd_list(int argc, char **argv)
 		else
 			return usage_error("list", "unexpected argument \"%s\"", argv[i]);
 	}
-	ret = sysfs_pci_list(NULL, &devs, &n);
+	ret = upci_enumerate("vfio", &devs, &n);
 	if (ret)
 		return op_errorf(EXIT_FAIL, "list", "sysfs", "cannot read /sys/bus/pci/devices: %s", upci_strerror(ret));
 	printf("%-12s  %-9s  %-32s  %-12s  %-5s  %s\n", "BDF", "ID", "CLASS", "DRIVER", "GROUP", "UPCI");
 	for (size_t i = 0; i < n; i++) {
-		const struct sysfs_pci_dev *d = &devs[i];
-		char id[16], cls[40], grp[12], how[48];
+		const struct upci_found *d = &devs[i];
+		const char *bdf = d->uri + strlen("vfio:");
+		char id[16], cls[40], grp[12], how[96];
 
 		if (only_vfio && !is_vfio_driver(d->driver))
 			continue;
-		if (d->ids_ok) {
-			snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
-			snprintf(cls, sizeof(cls), "%04x %.27s", d->class_code >> 8,
-				 pci_class_name((uint8_t)(d->class_code >> 16)));
+		if (d->flags & UPCI_FOUND_IDS) {
+			snprintf(id, sizeof(id), "%04x:%04x", d->id.vendor_id, d->id.device_id);
+			snprintf(cls, sizeof(cls), "%04x %.27s", d->id.class_code >> 8,
+				 pci_class_name((uint8_t)(d->id.class_code >> 16)));
 		} else {
 			snprintf(id, sizeof(id), "?");
 			snprintf(cls, sizeof(cls), "?");
@@ -131,14 +151,19 @@ int cmd_list(int argc, char **argv)
 		else
 			snprintf(grp, sizeof(grp), "-");
 		any_group |= d->iommu_group >= 0;
-		reach(d, how, sizeof(how));
-		printf("%-12s  %-9s  %-32s  %-12s  %-5s  %s\n", d->bdf, id, cls, d->driver[0] ? d->driver : "-", grp, how);
+		reach(d, bdf, how, sizeof(how));
+		printf("%-12s  %-9s  %-32s  %-12s  %-5s  %s\n", bdf, id, cls, d->driver[0] ? d->driver : "-", grp, how);
 		shown++;
 	}
+	/* On vfio-pci but not openable yet: say what is in the way. */
+	for (size_t i = 0; i < n; i++)
+		if (is_vfio_driver(devs[i].driver) && !(devs[i].flags & UPCI_FOUND_READY))
+			printf("note: %s: %s\n", devs[i].uri + strlen("vfio:"), devs[i].why);
 	if (n > 0 && !any_group && !only_vfio)
 		printf("(no IOMMU groups: VFIO needs the IOMMU on, e.g. intel_iommu=on or amd_iommu=on)\n");
-	printf("%zu function%s; also in-process: sim:edu, sim:testdev\n", shown, shown == 1 ? "" : "s");
-	free(devs);
+	in_process(sims, sizeof(sims));
+	printf("%zu function%s; also in-process: %s\n", shown, shown == 1 ? "" : "s", sims);
+	upci_enumerate_free(devs);
 	return EXIT_OK;
 }
 #else

@@ -853,6 +853,65 @@ UPCI_API int upci_backend_available(const char *scheme);
  */
 UPCI_API int upci_uri_check(const char *uri, char *why, size_t whylen);
 
+/* ---- enumeration ---- */
+
+/* upci_found.flags */
+#define UPCI_FOUND_READY (1u << 0) /* nothing known stands in the way of upci_open(uri) */
+#define UPCI_FOUND_IDS   (1u << 1) /* id's IDs, class and revision are known */
+
+/** A device a backend can reach: filled by upci_enumerate(). */
+struct upci_found {
+	char uri[64];             /* what to pass to upci_open() */
+	struct upci_identity id;  /* what is known without opening it */
+	uint32_t flags;           /* UPCI_FOUND_* */
+	int32_t iommu_group;      /* vfio: its IOMMU group, -1 when none; -1 elsewhere */
+	char driver[64];          /* vfio: the host driver bound to it, "" when none */
+	char why[160];            /* when not READY: what stands in the way, and what to do */
+};
+
+/**
+ * upci_enumerate() - list what a backend can reach, opening nothing
+ * @scheme: "sim", "vfio" or "dext"; NULL for every built-in backend
+ * @list: receives an array of @count entries, to be freed with
+ *        upci_enumerate_free(); NULL when there are none
+ * @count: receives the number of entries
+ *
+ * Nothing is opened, claimed or changed, and no handle is needed: the
+ * call reads the built-in model table (sim), sysfs (vfio) and the IOKit
+ * registry (dext). Entries come in backend order (sim, vfio, dext), each
+ * backend's in its own (vfio: by address). @id is what upci_identity()
+ * reports once the device is open, as far as it is known beforehand.
+ *   - sim: one entry per model with its default parameters ("sim:edu",
+ *     "sim:testdev"), identity from its power-on config space, no bus
+ *     address (all zero); always ready.
+ *   - vfio: every PCI function sysfs lists, "vfio:DDDD:BB:DD.F", IDs from
+ *     sysfs (config_size 0 when unknown, name ""); ready when bound to
+ *     vfio-pci, in an IOMMU group whose other members allow VFIO, with
+ *     device nodes this process may open. Otherwise @why says what to do
+ *     (bind it to vfio-pci, turn the IOMMU on, ...). A ready device may
+ *     still be held by another process: only upci_open() can tell.
+ *   - vfio-user: -ENOTSUP. A server is reached through the socket path its
+ *     operator chose; nothing lists them.
+ *   - dext: -ENOTSUP for now. The function each driver instance serves
+ *     must be read from the registry without opening the instance, and
+ *     that lookup is not in this library yet.
+ * Safe from any thread.
+ *
+ * Return: 0, -EINVAL (unknown @scheme, NULL @list or @count), -ENOTSUP
+ * (the backend is not built in, or cannot list: see above), -ENOMEM, or
+ * the backend's error (vfio: sysfs unreadable). With @scheme NULL, a
+ * backend that cannot list or fails is left out.
+ */
+UPCI_API int upci_enumerate(const char *scheme, struct upci_found **list, size_t *count);
+
+/**
+ * upci_enumerate_free() - free a list from upci_enumerate()
+ * @list: the list (NULL is ignored)
+ *
+ * Return: nothing.
+ */
+UPCI_API void upci_enumerate_free(struct upci_found *list);
+
 #ifdef __cplusplus
 }
 #endif

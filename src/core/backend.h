@@ -18,8 +18,21 @@
 #include "device.h"
 #include "uri.h"
 
+/* What upci_enumerate() collects: backends append with core_enum_add(). */
+struct upci_enum_sink {
+	struct upci_found *v;
+	size_t n, cap;
+	const char *scheme; /* of the backend now listing: each entry's id.backend */
+};
+/* Copy *@e into the list (backend and uri checked by the caller). 0 or
+ * -ENOMEM (also past a bound no real host reaches). */
+int core_enum_add(struct upci_enum_sink *sink, const struct upci_found *e);
+
 struct upci_backend_ops {
 	const char *scheme;
+	/* Optional: append what this backend can reach, opening nothing
+	 * (upci_enumerate). Absent: -ENOTSUP. */
+	int (*enumerate)(struct upci_enum_sink *sink);
 	/* Optional: what can be checked of a parsed URI without opening it
 	 * (0 or -errno, with a sentence in @why). */
 	int (*uri_check)(const struct upci_uri *u, char *why, size_t whylen);

@@ -17,6 +17,12 @@ extern const struct upci_backend_ops upci_vfio_user_ops;
 extern const struct upci_backend_ops upci_dext_ops;
 #endif
 
+/* The backend table (device.c): entry @i (NULL ops when not built in),
+ * 0 or -ENOENT past the end; the backend of URI scheme @scheme, 0 or
+ * -EINVAL for an unknown scheme (NULL ops when not built in). */
+int core_backend_at(unsigned i, const struct upci_backend_ops **ops);
+int core_backend_by_name(const char *scheme, const struct upci_backend_ops **ops);
+
 /* Each takes the handle's lock as held. */
 void core_drop_claimed_state(struct upci_dev *dev);
 void core_bar_unmap_locked(struct upci_dev *dev, unsigned bar);

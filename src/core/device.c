@@ -43,16 +43,33 @@ static const struct upci_backend_ops *backend_for(enum uri_scheme s)
 	return NULL;
 }
 
+int core_backend_at(unsigned i, const struct upci_backend_ops **ops)
+{
+	if (i >= sizeof(backends) / sizeof(backends[0]))
+		return -ENOENT;
+	*ops = backends[i].ops;
+	return 0;
+}
+
+int core_backend_by_name(const char *scheme, const struct upci_backend_ops **ops)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(uri_scheme_name(backends[i].scheme), scheme) == 0) {
+			*ops = backends[i].ops;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 UPCI_API int upci_backend_available(const char *scheme)
 {
-	static const enum uri_scheme all[] = {URI_SIM, URI_VFIO, URI_VFIO_USER, URI_DEXT};
+	const struct upci_backend_ops *ops;
+	int ret;
 
 	if (!scheme)
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (strcmp(uri_scheme_name(all[i]), scheme) == 0)
-			return backend_for(all[i]) != NULL;
-	return -EINVAL;
+	ret = core_backend_by_name(scheme, &ops);
+	return ret ? ret : ops != NULL;
 }
 
 UPCI_API int upci_uri_check(const char *uri, char *why, size_t whylen)

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
@@ -189,11 +190,14 @@ static void td_eventfd_route(struct conf *c)
 	conf_bit_set(want, vc);
 	if (td_fire(c, t.d, vc) || td_collect(c, t.d, want, "an unrouted vector"))
 		goto out;
-	/* Every firing counts. */
-	for (int i = 0; i < 3; i++)
+	/* Every firing counts (one at a time: a backend whose device reports
+	 * pending bits, as the dext does, merges firings it has not yet
+	 * delivered, as a masked MSI-X vector's pending bit does). */
+	for (int i = 0; i < 3; i++) {
 		if (td_fire(c, t.d, va))
 			goto out;
-	EV_EXPECT(c, e1, 3, "vector %u fired 3 times: its eventfd did not count 3", va);
+		EV_EXPECT(c, e1, 1, "vector %u, firing %d: its eventfd was not signalled once", va, i + 2);
+	}
 	/* Replaced: the new fd, not the old one. */
 	CHECK_RC(c, upci_irq_set_eventfd(t.d, va, e2.wr), 0);
 	if (td_fire(c, t.d, va))
@@ -425,7 +429,7 @@ out:
 
 struct ev_waiter {
 	struct evfd e;
-	uint64_t got;
+	_Atomic uint64_t got;
 	atomic_bool stop;
 };
 
@@ -433,11 +437,11 @@ static void *ev_waiter_main(void *arg)
 {
 	struct ev_waiter *w = arg;
 
-	while (!atomic_load(&w->stop) && w->got < EV_ROUNDS) {
+	while (!atomic_load(&w->stop) && atomic_load(&w->got) < EV_ROUNDS) {
 		struct pollfd p = {.fd = w->e.rd, .events = POLLIN};
 
 		if (poll(&p, 1, 20) == 1)
-			w->got += ev_take(&w->e);
+			atomic_fetch_add(&w->got, ev_take(&w->e));
 	}
 	return NULL;
 }
@@ -453,7 +457,7 @@ static void td_eventfd_threads(struct conf *c)
 
 	for (unsigned i = 0; i < EV_THREADS; i++) {
 		w[i].e.rd = w[i].e.wr = -1;
-		w[i].got = 0;
+		atomic_init(&w[i].got, 0);
 		atomic_init(&w[i].stop, false);
 	}
 	if (td_open4(c, &t))
@@ -473,16 +477,26 @@ static void td_eventfd_threads(struct conf *c)
 		CHECK(c, n == 1 && p[0] == 1, "round %u: upci_irq_wait: expected {0}, got %s (%s)", r, conf_bits(p),
 		      conf_rc(n));
 		taken++;
+		/* The round is over when every thread has had its vector (a
+		 * firing the device has not delivered yet could merge with the
+		 * next one's, see eventfd_route). */
+		for (unsigned i = 0; i < EV_THREADS; i++) {
+			int64_t end = conf_now_ms() + CONF_TIMEOUT_MS;
+
+			while (atomic_load(&w[i].got) < r + 1 && conf_now_ms() < end)
+				sched_yield();
+			CHECK(c, atomic_load(&w[i].got) >= r + 1, "round %u: thread %u never saw vector %u", r, i, i + 1);
+		}
 	}
 	for (unsigned i = 0; i < started; i++) {
 		int64_t end = conf_now_ms() + CONF_TIMEOUT_MS;
 
-		while (w[i].got < EV_ROUNDS && conf_now_ms() < end)
+		while (atomic_load(&w[i].got) < EV_ROUNDS && conf_now_ms() < end)
 			conf_sleep_ms(1);
 		atomic_store(&w[i].stop, true);
 		pthread_join(th[i], NULL);
-		CHECK(c, w[i].got == EV_ROUNDS, "thread %u: vector %u's eventfd counted %llu of %u firings", i, i + 1,
-		      (unsigned long long)w[i].got, EV_ROUNDS);
+		CHECK(c, atomic_load(&w[i].got) == EV_ROUNDS, "thread %u: vector %u's eventfd counted %llu of %u firings",
+		      i, i + 1, (unsigned long long)atomic_load(&w[i].got), EV_ROUNDS);
 	}
 	started = 0;
 	CHECK(c, upci_irq_wait(t.d, CONF_QUIET_MS, p) == -ETIMEDOUT, "more than the %u vectors 0 in the bitmap", taken);

@@ -1608,6 +1608,7 @@ struct conf_table {
 
 static const struct conf_table tables[] = {
 	{conf_generic_cases, &conf_generic_count},
+	{conf_enum_cases, &conf_enum_count},
 	{conf_edu_cases, &conf_edu_count},
 	{conf_testdev_cases, &conf_testdev_count},
 	{conf_eventfd_cases, &conf_eventfd_count},

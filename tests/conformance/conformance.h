@@ -120,6 +120,8 @@ extern const struct conf_case conf_edu_cases[];
 extern const size_t conf_edu_count;
 extern const struct conf_case conf_testdev_cases[];
 extern const size_t conf_testdev_count;
+extern const struct conf_case conf_enum_cases[];
+extern const size_t conf_enum_count;
 extern const struct conf_case conf_eventfd_cases[];
 extern const size_t conf_eventfd_count;
 

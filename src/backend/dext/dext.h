@@ -13,6 +13,7 @@
  *   dext_err.c      kern_return_t -> -errno
  *   dext_policy.c   which config writes reach the device
  *   dext_serve.c    that policy as the vfio-user server's hook
+ *   dext_enum.c     upci_enumerate("dext"): the hook (-ENOTSUP for now)
  *   dext_backend.c  the ops table
  */
 #ifndef UPCI_BACKEND_DEXT_H
@@ -148,6 +149,11 @@ int dext_conn_claim(struct dext_conn *c, struct upci_dev *dev);
 void dext_conn_release(struct dext_conn *c, struct upci_dev *dev);
 /* The bridge, created on first use. 0 or -errno; *nvec as above. */
 int dext_conn_irq(struct dext_conn *c, struct dext_irq **q, unsigned *nvec);
+
+/* ---- dext_enum.c ---- */
+
+struct upci_enum_sink;
+int dext_enumerate(struct upci_enum_sink *sink);
 
 /* ---- dext_policy.c: config writes the host owns ---- */
 

@@ -401,6 +401,7 @@ const struct dext_policy *dext_policy_of(struct upci_dev *dev)
 
 const struct upci_backend_ops upci_dext_ops = {
 	.scheme = "dext",
+	.enumerate = dext_enumerate,
 	.open = dext_open,
 	.close = dext_close,
 	.claim = dext_claim_op,

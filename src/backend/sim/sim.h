@@ -26,6 +26,14 @@ struct sim_inst {
 	int intx_level;
 };
 
+/* Identity fields a model's config space holds (IDs, class, config
+ * size, name); the bus address is the caller's. */
+void sim_identity(const struct model *m, struct upci_identity *id);
+
+/* sim_enum.c: upci_enumerate("sim"). */
+struct upci_enum_sink;
+int sim_enumerate(struct upci_enum_sink *sink);
+
 /* sim_host.c: the model_host callbacks, bound to an instance. */
 void sim_host_init(struct sim_inst *si);
 
