@@ -138,6 +138,21 @@ static void mask_without(uint64_t mask[UPCI_IRQ_WORDS], unsigned v)
 	mask[v / 64] &= ~(UINT64_C(1) << (v % 64));
 }
 
+/* Mask @v alone, fire it, and wait until peek shows it latched. */
+static int fire_masked(struct conf *c, upci_dev *d, unsigned v, const char *what)
+{
+	uint64_t mask[UPCI_IRQ_WORDS];
+
+	mask_without(mask, v);
+	CHECK_RC(c, upci_irq_set_mask(d, mask), 0);
+	if (td_fire(c, d, v))
+		goto out;
+	CHECK(c, peek_shows(d, v), "%s vector %u fired while masked: peek does not show it latched", what, v);
+	return 0;
+out:
+	return -1;
+}
+
 static const uint64_t all_on[UPCI_IRQ_WORDS] = {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
 
 /* Open testdev with all vectors enabled; the cases need four. */
@@ -254,11 +269,8 @@ static void td_eventfd_mask(struct conf *c)
 	EV_OPEN(c, e3);
 	/* Routed, then masked. */
 	CHECK_RC(c, upci_irq_set_eventfd(t.d, va, e1.wr), 0);
-	mask_without(mask, va);
-	CHECK_RC(c, upci_irq_set_mask(t.d, mask), 0);
-	if (td_fire(c, t.d, va))
+	if (fire_masked(c, t.d, va, "routed"))
 		goto out;
-	CHECK(c, peek_shows(t.d, va), "routed vector %u fired while masked: peek does not show it latched", va);
 	EV_EXPECT(c, e1, 0, "routed vector %u fired while masked: its eventfd was signalled", va);
 	n = upci_irq_take_pending(t.d, p);
 	CHECK(c, n == 0, "take returned %s while the only latched vector is routed and masked", conf_bits(p));
@@ -268,11 +280,8 @@ static void td_eventfd_mask(struct conf *c)
 	CHECK(c, n == 0, "still latched after the unmask delivered it: %s", conf_bits(p));
 	/* Latched (masked, not routed), then routed while masked: the fd gets
 	 * it on unmask, the bitmap never. */
-	mask_without(mask, vb);
-	CHECK_RC(c, upci_irq_set_mask(t.d, mask), 0);
-	if (td_fire(c, t.d, vb))
+	if (fire_masked(c, t.d, vb, "unrouted"))
 		goto out;
-	CHECK(c, peek_shows(t.d, vb), "vector %u fired while masked: peek does not show it", vb);
 	CHECK_RC(c, upci_irq_set_eventfd(t.d, vb, e2.wr), 0);
 	EV_EXPECT(c, e2, 0, "vector %u latched while masked was signalled when routed, still masked", vb);
 	CHECK_RC(c, upci_irq_set_mask(t.d, all_on), 0);
@@ -280,11 +289,8 @@ static void td_eventfd_mask(struct conf *c)
 	CHECK_RC(c, upci_irq_wait(t.d, CONF_QUIET_MS, p), -ETIMEDOUT);
 	/* Routed, masked and latched, then given back: the bitmap has it. */
 	CHECK_RC(c, upci_irq_set_eventfd(t.d, vc, e3.wr), 0);
-	mask_without(mask, vc);
-	CHECK_RC(c, upci_irq_set_mask(t.d, mask), 0);
-	if (td_fire(c, t.d, vc))
+	if (fire_masked(c, t.d, vc, "routed"))
 		goto out;
-	CHECK(c, peek_shows(t.d, vc), "routed vector %u fired while masked: peek does not show it", vc);
 	CHECK_RC(c, upci_irq_set_eventfd(t.d, vc, -1), 0);
 	CHECK_RC(c, upci_irq_set_mask(t.d, all_on), 0);
 	conf_bit_set(want, vc);

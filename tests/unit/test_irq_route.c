@@ -7,7 +7,6 @@
  * deadlocks nor loses the duplicate. Expected behaviour: upci.h.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -22,24 +21,11 @@
 
 #include <cmocka.h>
 
+#include "test_vfu_srv_util.h" /* count_fds */
 #include "testdev_regs.h"
 #include "upci/upci.h"
 
 #define TD "sim:testdev?vectors=16"
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory's own fd */
-}
 
 static upci_dev *open_irq(void)
 {
