@@ -689,9 +689,12 @@ UPCI_API int upci_irq_info(upci_dev *dev, enum upci_irq_type *type, unsigned *nv
  * A vector that fires while its bit is clear is latched, not lost: it is
  * not returned by upci_irq_take_pending() nor signalled on the fd until
  * it is enabled again, and then it is. upci_irq_peek_pending() sees it.
+ * The same holds for vectors routed to an eventfd (upci_irq_set_eventfd()).
  * Concurrent calls apply one after the other, each whole.
  *
- * Return: 0, -EINVAL for a NULL @mask.
+ * Return: 0, -EINVAL for a NULL @mask, or the backend's error when
+ * pointing the device of a routed vector back or forth failed (VFIO,
+ * vfio-user; the mask is set all the same).
  */
 UPCI_API int upci_irq_set_mask(upci_dev *dev, const uint64_t mask[UPCI_IRQ_WORDS]);
 
