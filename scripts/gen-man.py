@@ -11,7 +11,9 @@ out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file_
 os.makedirs(out, exist_ok=True)
 text = open(HDR).read()
 
-pat = re.compile(r"/\*\*\n(.*?)\*/\n(UPCI_API[^;]*;)", re.S)
+# Library calls (UPCI_API ...;) and the header's inline functions
+# (static inline ... { : the synopsis ends at the brace).
+pat = re.compile(r"/\*\*\n(.*?)\*/\n(UPCI_API[^;]*;|static inline[^{]*?)\s*\{?\n", re.S)
 n = 0
 for body, decl in pat.findall(text):
     lines = [re.sub(r"^ \* ?", "", l) for l in body.rstrip().split("\n")]
@@ -37,6 +39,8 @@ for body, decl in pat.findall(text):
             continue
         (ret if section == "ret" else desc).append(l)
     decl = " ".join(decl.replace("UPCI_API ", "").split())
+    if not decl.endswith(";"):
+        decl += ";"
 
     def roff(s):
         return s.replace("\\", "\\\\").replace("-", "\\-")

@@ -158,10 +158,31 @@ static int list_json(const struct sysfs_pci_dev *devs, size_t n, int only_vfio)
 		if (!only_vfio || is_vfio_driver(devs[i].driver))
 			json_object_array_add(a, function_json(&devs[i]));
 	json_object_object_add(o, "functions", a);
-	json_object_array_add(sims, json_object_new_string("sim:edu"));
-	json_object_array_add(sims, json_object_new_string("sim:testdev"));
+	{
+		struct upci_found *l = NULL;
+		size_t k = 0;
+
+		if (upci_enumerate("sim", &l, &k) == 0)
+			for (size_t i = 0; i < k; i++)
+				json_object_array_add(sims, json_object_new_string(l[i].uri));
+		upci_enumerate_free(l);
+	}
 	json_object_object_add(o, "in_process", sims);
 	return json_emit(o, 0);
+}
+
+/* "sim:edu, sim:testdev": the models upci_enumerate() lists. */
+static void in_process(char *buf, size_t len)
+{
+	struct upci_found *l = NULL;
+	size_t n = 0, used = 0;
+
+	buf[0] = '\0';
+	if (upci_enumerate("sim", &l, &n) != 0)
+		return;
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", l[i].uri);
+	upci_enumerate_free(l);
 }
 
 int cmd_list(int argc, char **argv)
@@ -169,6 +190,7 @@ int cmd_list(int argc, char **argv)
 	struct sysfs_pci_dev *devs;
 	int only_vfio = 0, any_group = 0, json = 0, ret;
 	size_t n, shown = 0;
+	char sims[128];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -219,7 +241,19 @@ int cmd_list(int argc, char **argv)
 	if (n > 0 && !any_group && !only_vfio)
 		printf("(no IOMMU groups: VFIO needs the IOMMU on, e.g. intel_iommu=on or amd_iommu=on; "
 		       "'upci info BDF' still reads any function through sysfs)\n");
-	printf("%zu function%s; also in-process: sim:edu, sim:testdev\n", shown, shown == 1 ? "" : "s");
+	/* On vfio-pci but not openable yet: say what is in the way. */
+	{
+		struct upci_found *f = NULL;
+		size_t k = 0;
+
+		if (upci_enumerate("vfio", &f, &k) == 0)
+			for (size_t j = 0; j < k; j++)
+				if (is_vfio_driver(f[j].driver) && !(f[j].flags & UPCI_FOUND_READY))
+					printf("note: %s: %s\n", f[j].uri + strlen("vfio:"), f[j].why);
+		upci_enumerate_free(f);
+	}
+	in_process(sims, sizeof(sims));
+	printf("%zu function%s; also in-process: %s\n", shown, shown == 1 ? "" : "s", sims);
 	free(devs);
 	return EXIT_OK;
 }

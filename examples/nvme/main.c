@@ -11,10 +11,15 @@
  *                                                 read and compare every byte
  *   upci-nvme [OPTIONS] URI bench                 4 KiB random reads
  *   upci-nvme pattern SEED LBA COUNT BLOCKSIZE    the pattern, no device
+ *
+ * With --queues N, fill, verify and bench run N I/O queue pairs, each in a
+ * thread of its own that waits on its own MSI-X vector's eventfd.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +48,8 @@ static int usage(FILE *f, int rc)
 		"                           print the pattern (no device): to make disk images\n"
 		"Options:\n"
 		"  --poll          complete by polling (default: MSI-X interrupts)\n"
-		"  --qd N          bench queue depth, 1..1023 (default 1)\n"
+		"  --queues N      fill, verify, bench: N queue pairs, a thread each (1..8, default 1)\n"
+		"  --qd N          bench queue depth per queue, 1..1023 (default 1)\n"
 		"  --seconds S     bench duration (default 5)\n"
 		"Numbers are decimal or 0x hex. Exit: 0 ok, 1 device or data error, 2 usage.\n");
 	return rc;
@@ -99,31 +105,49 @@ static int cmd_pattern(int argc, char **argv)
 	return 0;
 }
 
-/* ---- synchronous transfers through one buffer ---- */
+/* ---- synchronous transfers, one buffer per queue ---- */
+
+#define MAX_QUEUES 8u
+
+struct ctx;
+
+/* One I/O queue pair and the thread that drives it. */
+struct worker {
+	struct ctx *x;
+	struct nvme_ioq q;
+	struct upci_dma_buf buf;
+	pthread_t th;
+	/* the job: fill or verify [lba, lba + count) with seed; or bench */
+	bool verify;
+	uint64_t seed, lba, count, done, ios;
+	double t;
+	int rc;
+};
 
 struct ctx {
 	struct nvme_ctrl c;
-	struct nvme_ioq q;
-	struct upci_dma_buf buf;
+	struct worker w[MAX_QUEUES];
+	unsigned nq;
 	bool irq;
 	unsigned qd;
 	double seconds;
 };
 
-static int io(struct ctx *x, bool write, uint64_t lba, uint32_t n)
+static int io(struct worker *k, bool write, uint64_t lba, uint32_t n)
 {
+	struct nvme_ctrl *c = &k->x->c;
 	struct nvme_done d;
-	int rc = nvme_submit_rw(&x->q, write, lba, n, x->buf.bus_addr, lba, false);
+	int rc = nvme_submit_rw(&k->q, write, lba, n, k->buf.bus_addr, lba, false);
 
 	if (rc) {
-		fprintf(stderr, "nvme %s: %s of %u blocks at LBA %" PRIu64 ": %s\n", x->c.uri, write ? "write" : "read", n,
+		fprintf(stderr, "nvme %s: %s of %u blocks at LBA %" PRIu64 ": %s\n", c->uri, write ? "write" : "read", n,
 			lba, strerror(-rc));
 		return rc;
 	}
-	rc = nvme_wait(&x->q, &d, 1, 10000);
+	rc = nvme_wait(&k->q, &d, 1, 10000);
 	if (rc == 1 && d.status == 0)
 		return 0;
-	fprintf(stderr, "nvme %s: %s of %u blocks at LBA %" PRIu64 ": %s\n", x->c.uri, write ? "write" : "read", n, lba,
+	fprintf(stderr, "nvme %s: %s of %u blocks at LBA %" PRIu64 ": %s\n", c->uri, write ? "write" : "read", n, lba,
 		rc == 1 ? nvme_status_str(d.status) : strerror(-rc));
 	return -EIO;
 }
@@ -156,13 +180,13 @@ static int cmd_rw(struct ctx *x, bool write, int argc, char **argv)
 		uint32_t n = (uint32_t)(count < per ? count : per);
 		size_t len = (size_t)n * bs;
 
-		if (write && fread(x->buf.vaddr, 1, len, stdin) != len) {
+		if (write && fread(x->w[0].buf.vaddr, 1, len, stdin) != len) {
 			fprintf(stderr, "nvme %s: write: stdin ended before %" PRIu64 " more blocks\n", x->c.uri, count);
 			return 1;
 		}
-		if (io(x, write, lba, n))
+		if (io(&x->w[0], write, lba, n))
 			return 1;
-		if (!write && fwrite(x->buf.vaddr, 1, len, stdout) != len) {
+		if (!write && fwrite(x->w[0].buf.vaddr, 1, len, stdout) != len) {
 			perror("upci-nvme: stdout");
 			return 1;
 		}
@@ -172,32 +196,29 @@ static int cmd_rw(struct ctx *x, bool write, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_pattern_io(struct ctx *x, bool verify, int argc, char **argv)
+/* A worker's share of fill/verify, in its own thread. */
+static void *pattern_main(void *arg)
 {
-	uint64_t seed, lba, count, bs = UINT64_C(1) << x->c.lba_shift, per = XFER_MAX >> x->c.lba_shift, done = 0;
+	struct worker *k = arg;
+	struct nvme_ctrl *c = &k->x->c;
+	uint64_t bs = UINT64_C(1) << c->lba_shift, per = XFER_MAX >> c->lba_shift, lba = k->lba, count = k->count;
 	uint8_t *want = malloc(bs);
-	int r, rc = 0;
 
-	if (!want)
-		return 1;
-	if (argc < 2 || num(argv[1], &seed) || (r = range(x, argc, argv, 2, &lba, &count)) || (!verify && argc != 4)) {
-		free(want);
-		return argc >= 2 && r == -2 ? 1 : usage(stderr, 2);
-	}
-	while (count && rc == 0) {
+	k->rc = want ? 0 : 1;
+	while (count && k->rc == 0) {
 		uint32_t n = (uint32_t)(count < per ? count : per);
 
-		if (!verify)
+		if (!k->verify)
 			for (uint32_t i = 0; i < n; i++)
-				pattern_block((uint8_t *)x->buf.vaddr + i * bs, bs, seed, lba + i);
-		if (io(x, !verify, lba, n)) {
-			rc = 1;
+				pattern_block((uint8_t *)k->buf.vaddr + i * bs, bs, k->seed, lba + i);
+		if (io(k, !k->verify, lba, n)) {
+			k->rc = 1;
 			break;
 		}
-		for (uint32_t i = 0; verify && i < n; i++) {
-			const uint8_t *got = (const uint8_t *)x->buf.vaddr + i * bs;
+		for (uint32_t i = 0; k->verify && i < n; i++) {
+			const uint8_t *got = (const uint8_t *)k->buf.vaddr + i * bs;
 
-			pattern_block(want, bs, seed, lba + i);
+			pattern_block(want, bs, k->seed, lba + i);
 			if (memcmp(got, want, bs) != 0) {
 				size_t at = 0;
 
@@ -206,19 +227,63 @@ static int cmd_pattern_io(struct ctx *x, bool verify, int argc, char **argv)
 				fprintf(stderr,
 					"nvme %s: verify: LBA %" PRIu64 " byte %zu is 0x%02x, the pattern of seed %" PRIu64
 					" has 0x%02x\n",
-					x->c.uri, lba + i, at, got[at], seed, want[at]);
-				rc = 1;
+					c->uri, lba + i, at, got[at], k->seed, want[at]);
+				k->rc = 1;
 				break;
 			}
 		}
 		lba += n;
 		count -= n;
-		done += n;
+		k->done += n;
 	}
-	if (rc == 0)
-		printf("%s: %" PRIu64 " blocks (%" PRIu64 " bytes) %s pattern %" PRIu64 "\n", verify ? "verify" : "fill",
-		       done, done * bs, verify ? "match" : "written with", seed);
 	free(want);
+	return NULL;
+}
+
+/* Run @fn on every worker at once, a thread each; 0 when all returned 0. */
+static int run_workers(struct ctx *x, void *(*fn)(void *))
+{
+	unsigned started = 0;
+	int rc = 0;
+
+	for (; started < x->nq; started++)
+		if (pthread_create(&x->w[started].th, NULL, fn, &x->w[started]) != 0) {
+			fprintf(stderr, "nvme %s: cannot start thread %u\n", x->c.uri, started);
+			rc = 1;
+			break;
+		}
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(x->w[i].th, NULL);
+		rc |= x->w[i].rc;
+	}
+	return rc;
+}
+
+static int cmd_pattern_io(struct ctx *x, bool verify, int argc, char **argv)
+{
+	uint64_t seed, lba, count, bs = UINT64_C(1) << x->c.lba_shift, done = 0, share;
+	int r, rc;
+
+	if (argc < 2 || num(argv[1], &seed) || (r = range(x, argc, argv, 2, &lba, &count)) || (!verify && argc != 4))
+		return argc >= 2 && r == -2 ? 1 : usage(stderr, 2);
+	/* Each queue takes a contiguous share of the range. */
+	share = (count + x->nq - 1) / x->nq;
+	for (unsigned i = 0; i < x->nq; i++) {
+		struct worker *k = &x->w[i];
+		uint64_t first = (uint64_t)i * share;
+
+		k->verify = verify;
+		k->seed = seed;
+		k->lba = lba + (first < count ? first : count);
+		k->count = first < count ? (count - first < share ? count - first : share) : 0;
+		k->done = 0;
+	}
+	rc = run_workers(x, pattern_main);
+	for (unsigned i = 0; i < x->nq; i++)
+		done += x->w[i].done;
+	if (rc == 0)
+		printf("%s: %" PRIu64 " blocks (%" PRIu64 " bytes) %s pattern %" PRIu64 "%s\n", verify ? "verify" : "fill",
+		       done, done * bs, verify ? "match" : "written with", seed, x->nq > 1 ? " (several queues)" : "");
 	return rc;
 }
 
@@ -239,59 +304,127 @@ static double wall_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Random 4 KiB reads at a fixed queue depth, as fio's randread would. */
-static int cmd_bench(struct ctx *x)
+/* Random 4 KiB reads at a fixed depth on one queue, as fio's randread
+ * would, in the worker's thread. */
+static void *bench_main(void *arg)
 {
+	struct worker *k = arg;
+	struct ctx *x = k->x;
 	uint32_t per = 4096u >> x->c.lba_shift;
-	uint64_t slots = x->c.nblocks / per, ios = 0, rnd = 0x2545f4914f6cdd1dULL;
+	uint64_t slots = x->c.nblocks / per, rnd = 0x2545f4914f6cdd1dULL * (k - x->w + 1);
 	struct nvme_done d[64];
-	double t0, c0, t1, c1;
+	double t0, t1;
 
+	k->rc = 1;
+	k->ios = 0;
 	if (slots == 0)
-		return 1;
+		return NULL;
 	t0 = wall_s();
-	c0 = cpu_s();
 	t1 = t0;
 	for (unsigned i = 0; i < x->qd; i++) {
 		rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
-		if (nvme_submit_rw(&x->q, false, (rnd % slots) * per, per, x->buf.bus_addr + (uint64_t)i * 4096u, i,
+		if (nvme_submit_rw(&k->q, false, (rnd % slots) * per, per, k->buf.bus_addr + (uint64_t)i * 4096u, i,
 				   i + 1 < x->qd))
-			return 1;
+			return NULL;
 	}
 	while (t1 - t0 < x->seconds) {
-		int n = nvme_wait(&x->q, d, 64, 10000);
+		int n = nvme_wait(&k->q, d, 64, 10000);
 
 		if (n < 0) {
 			fprintf(stderr, "nvme %s: bench: %s\n", x->c.uri, strerror(-n));
-			return 1;
+			return NULL;
 		}
 		for (int i = 0; i < n; i++) {
 			if (d[i].status) {
 				fprintf(stderr, "nvme %s: bench: read failed: %s\n", x->c.uri, nvme_status_str(d[i].status));
-				return 1;
+				return NULL;
 			}
 			rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
-			if (nvme_submit_rw(&x->q, false, (rnd % slots) * per, per, x->buf.bus_addr + d[i].cookie * 4096u,
+			if (nvme_submit_rw(&k->q, false, (rnd % slots) * per, per, k->buf.bus_addr + d[i].cookie * 4096u,
 					   d[i].cookie, i + 1 < n))
-				return 1;
+				return NULL;
 		}
-		ios += (uint64_t)n;
+		k->ios += (uint64_t)n;
 		t1 = wall_s();
 	}
-	c1 = cpu_s();
+	k->t = t1 - t0;
 	/* drain what is in flight */
-	while (x->q.inflight && nvme_wait(&x->q, d, 64, 10000) > 0)
+	while (k->q.inflight && nvme_wait(&k->q, d, 64, 10000) > 0)
 		;
-	printf("bench: upci-nvme %s qd %u: %.0f IOPS, %.1f us per I/O, %.1f us CPU per I/O (%" PRIu64
+	k->rc = 0;
+	return NULL;
+}
+
+static int cmd_bench(struct ctx *x)
+{
+	uint64_t ios = 0;
+	double c0 = cpu_s(), c1, t = 0;
+	int rc = run_workers(x, bench_main);
+	char queues[32] = "";
+
+	c1 = cpu_s();
+	if (rc)
+		return 1;
+	for (unsigned i = 0; i < x->nq; i++) {
+		ios += x->w[i].ios;
+		t = x->w[i].t > t ? x->w[i].t : t;
+	}
+	if (ios == 0 || t <= 0)
+		return 1;
+	if (x->nq > 1)
+		snprintf(queues, sizeof(queues), " x %u queues", x->nq);
+	printf("bench: upci-nvme %s qd %u%s: %.0f IOPS, %.1f us per I/O, %.1f us CPU per I/O (%" PRIu64
 	       " 4 KiB random reads in %.1f s)\n",
-	       x->irq ? "irq" : "poll", x->qd, (double)ios / (t1 - t0), (t1 - t0) * 1e6 * x->qd / (double)ios,
-	       (c1 - c0) * 1e6 / (double)ios, ios, t1 - t0);
+	       x->irq ? "irq" : "poll", x->qd, queues, (double)ios / t, t * 1e6 * x->qd * x->nq / (double)ios,
+	       (c1 - c0) * 1e6 / (double)ios, ios, t);
 	return 0;
+}
+
+/* Queue pair i + 1 for worker i, and its data buffer. */
+static int workers_create(struct ctx *x)
+{
+	uint64_t size = x->qd * 4096u > XFER_MAX ? x->qd * 4096u : XFER_MAX;
+
+	for (unsigned i = 0; i < x->nq; i++) {
+		struct worker *k = &x->w[i];
+		int rc;
+
+		k->x = x;
+		k->buf.fd = -1;
+		rc = nvme_ioq_create(&x->c, &k->q, i + 1, x->qd + 1 > 64 ? x->qd + 1 : 64, x->irq);
+		if (rc)
+			return rc;
+		/*
+		 * The data buffer. TODO(issue 14, part A): this is where the
+		 * caller's own memory belongs - an aligned buffer of the
+		 * application's, mapped for the device at an IOVA the library's
+		 * allocator chooses (any-IOVA mapping of caller memory) - in
+		 * place of a library-allocated buffer.
+		 */
+		rc = upci_dma_alloc(x->c.dev, UPCI_IOVA_ANY, size, &k->buf);
+		if (rc) {
+			fprintf(stderr, "nvme %s: allocating the data buffer of queue %u: %s\n", x->c.uri, i + 1,
+				upci_strerror(rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void workers_destroy(struct ctx *x)
+{
+	for (unsigned i = 0; i < x->nq; i++) {
+		struct worker *k = &x->w[i];
+
+		if (k->buf.vaddr)
+			upci_dma_free(x->c.dev, &k->buf);
+		nvme_ioq_destroy(&k->q);
+	}
 }
 
 int main(int argc, char **argv)
 {
-	struct ctx x = {.irq = true, .qd = 1, .seconds = 5};
+	struct ctx x = {.irq = true, .qd = 1, .seconds = 5, .nq = 1};
 	const char *uri, *cmd;
 	uint64_t v;
 	int i = 1, rc;
@@ -306,6 +439,10 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--qd") == 0 && i + 1 < argc && num(argv[i + 1], &v) == 0 && v >= 1 &&
 			   v <= 1023) {
 			x.qd = (unsigned)v;
+			i++;
+		} else if (strcmp(argv[i], "--queues") == 0 && i + 1 < argc && num(argv[i + 1], &v) == 0 && v >= 1 &&
+			   v <= MAX_QUEUES) {
+			x.nq = (unsigned)v;
 			i++;
 		} else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc && num(argv[i + 1], &v) == 0 && v >= 1 &&
 			   v <= 3600) {
@@ -327,21 +464,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "upci-nvme: unknown command '%s'\n", cmd);
 		return usage(stderr, 2);
 	}
-	if (nvme_open(&x.c, uri, x.irq ? 2 : 0))
+	/* read and write keep their order on one queue. */
+	if (strcmp(cmd, "read") == 0 || strcmp(cmd, "write") == 0 || strcmp(cmd, "identify") == 0)
+		x.nq = 1;
+	/* Vector 0 stays unused (the admin queue is polled); queue N uses N. */
+	if (nvme_open(&x.c, uri, x.irq ? x.nq + 1 : 0))
 		return 1;
-	rc = nvme_ioq_create(&x.c, &x.q, 1, x.qd + 1 > 64 ? x.qd + 1 : 64, x.irq);
-	if (rc == 0) {
-		rc = upci_dma_alloc(x.c.dev, UPCI_IOVA_ANY, x.qd * 4096u > XFER_MAX ? x.qd * 4096u : XFER_MAX, &x.buf);
-		if (rc)
-			fprintf(stderr, "nvme %s: allocating the data buffer: %s\n", uri, upci_strerror(rc));
-	}
+	rc = workers_create(&x);
 	if (rc) {
 		rc = 1;
 	} else if (strcmp(cmd, "identify") == 0) {
 		printf("model: %s\nserial: %s\nfirmware: %s\nnamespace 1: %" PRIu64 " blocks of %u bytes (%" PRIu64
-		       " MiB)\nmax transfer: %u bytes\ndoorbells: %s\n",
+		       " MiB)\nmax transfer: %u bytes\ndoorbells: %s\ninterrupts: %s\n",
 		       x.c.model, x.c.serial, x.c.firmware, x.c.nblocks, 1u << x.c.lba_shift,
-		       (x.c.nblocks << x.c.lba_shift) >> 20, x.c.max_xfer, x.c.bar0 ? "mapped BAR0" : "upci_mmio_write");
+		       (x.c.nblocks << x.c.lba_shift) >> 20, x.c.max_xfer,
+		       x.c.bar0 ? "upci_write32 through the mapped BAR0" : "upci_mmio_write",
+		       x.irq ? "MSI-X, each I/O queue's vector routed to its own eventfd" : "none (polled)");
 		rc = 0;
 	} else if (strcmp(cmd, "read") == 0 || strcmp(cmd, "write") == 0) {
 		rc = cmd_rw(&x, cmd[0] == 'w', argc, argv);
@@ -350,9 +488,7 @@ int main(int argc, char **argv)
 	} else {
 		rc = cmd_bench(&x);
 	}
-	if (x.buf.vaddr)
-		upci_dma_free(x.c.dev, &x.buf);
-	nvme_ioq_destroy(&x.q);
+	workers_destroy(&x);
 	nvme_close(&x.c);
 	return rc;
 }

@@ -5,6 +5,12 @@
  * namespace, creates I/O queue pairs that complete by MSI-X interrupt or
  * by polling, and reads and writes logical blocks with PRPs.
  *
+ * Interrupts: I/O queue pair N completes on MSI-X vector N, which is
+ * routed to an eventfd of the queue's own (upci_irq_set_eventfd), so a
+ * thread per queue waits on its own vector and no thread takes another's.
+ * Doorbells are written through the mapped BAR0 with upci_write32(),
+ * which orders the queue entries before the doorbell.
+ *
  * Threading: one thread per I/O queue; the admin calls (open, queue
  * creation, close) from one thread while no I/O runs.
  */
@@ -26,7 +32,7 @@
 struct nvme_ring {
 	struct upci_dma_buf mem;
 	unsigned depth, head, tail, phase;
-	volatile uint32_t *db; /* its doorbell in the mapped BAR0 */
+	uint32_t db; /* its doorbell's offset in BAR0 */
 };
 
 /* An I/O queue pair; commands are numbered by their slot. */
@@ -34,6 +40,7 @@ struct nvme_ioq {
 	struct nvme_ctrl *ctrl;
 	unsigned qid;
 	int vector;                /* MSI-X vector of the CQ, -1 when polled */
+	int efd;                   /* the vector's eventfd, -1 when polled */
 	struct nvme_ring sq, cq;
 	struct upci_dma_buf prps;  /* one PRP list page per slot */
 	uint64_t *cookie;          /* per slot: the caller's tag */
@@ -45,7 +52,7 @@ struct nvme_ioq {
 struct nvme_ctrl {
 	upci_dev *dev;
 	char uri[256];
-	volatile uint8_t *bar0;
+	void *bar0;                  /* BAR0 mapped, or NULL: upci_mmio_write */
 	uint64_t cap;
 	unsigned dstrd, timeout_ms, nvec;
 	struct nvme_ring asq, acq;
@@ -78,7 +85,8 @@ void nvme_close(struct nvme_ctrl *c);
 
 /*
  * Create I/O queue pair @qid (1..) of @depth entries (2..CAP.MQES+1);
- * completions interrupt on MSI-X vector @qid when @irq, else are polled.
+ * completions interrupt on MSI-X vector @qid when @irq (the vector is
+ * routed to an eventfd of the queue's), else are polled.
  * Return: 0 or a negative errno (-EIO with the status printed when the
  * controller refuses).
  */
@@ -105,8 +113,9 @@ void nvme_kick(struct nvme_ioq *q);
 int nvme_reap(struct nvme_ioq *q, struct nvme_done *done, unsigned max);
 
 /*
- * Wait until at least one command finished (by interrupt, or by polling
- * for a polled queue) or @timeout_ms passed, then reap.
+ * Wait until at least one command finished (by the queue's interrupt, or
+ * by polling for a polled queue) or @timeout_ms passed, then reap. Only
+ * this queue's vector wakes the caller.
  * Return: as nvme_reap(); -ETIMEDOUT.
  */
 int nvme_wait(struct nvme_ioq *q, struct nvme_done *done, unsigned max, int timeout_ms);

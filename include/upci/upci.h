@@ -28,7 +28,9 @@
  *     wait for the handle lock (they share a short internal one, never held
  *     across a wait), so one thread may block in upci_irq_wait() while
  *     another drives the device (MMIO, DMA, config) and makes it raise
- *     interrupts.
+ *     interrupts. (One exception: upci_irq_set_mask() changing the bit of
+ *     a vector that the device signals to an eventfd itself, see
+ *     upci_irq_set_eventfd().)
  *   - A thread blocked in upci_irq_wait() is woken with -ECANCELED by
  *     upci_irq_disable(), by an upci_irq_enable() that replaces the set-up,
  *     by upci_release() and by upci_close() from another thread; those
@@ -322,6 +324,250 @@ UPCI_API int upci_bar_map(upci_dev *dev, unsigned bar, void **addr, uint64_t *le
  * (more unmaps than maps).
  */
 UPCI_API int upci_bar_unmap(upci_dev *dev, unsigned bar);
+
+/* ---- mapped BAR access ----
+ *
+ * Register loads and stores through a pointer from upci_bar_map(), as
+ * inline functions: one access of the given width each (never split,
+ * merged or left out by the compiler; on a 32-bit host a 64-bit access is
+ * two 32-bit ones, low address first), in the device's little-endian
+ * order on any host. @off must be aligned to the width and inside the
+ * mapped length: nothing is checked (upci_mmio_read() and
+ * upci_mmio_write() check everything and work on every BAR). GCC and
+ * Clang, C and C++.
+ *
+ * What the accessors order (per thread; other threads synchronize as
+ * usual, with locks or atomics):
+ *   - upci_write8/16/32/64() first makes every earlier store of the
+ *     thread visible to the device: to memory (queue entries and
+ *     descriptors in a DMA buffer) and to uncached BARs. So "fill the
+ *     entry, then write the doorbell" needs no barrier of its own. (x86
+ *     keeps stores in order already: a compiler barrier; arm64: "dmb
+ *     oshst" before the store.)
+ *   - upci_read8/16/32/64() completes before any later load of memory by
+ *     the thread, so data the device wrote by DMA before a register said
+ *     so is seen after reading the register. (arm64: "dmb oshld" after the
+ *     load.)
+ *   - Accesses to one device through its uncached mappings reach it in
+ *     program order.
+ * What they do not order:
+ *   - Stores through a write-combined mapping. A prefetchable BAR
+ *     (UPCI_BAR_PREFETCH) is mapped write-combining where the platform can
+ *     (x86 WC, arm64 Normal non-cacheable): its stores may be merged,
+ *     reordered among themselves and held back past later stores. After
+ *     copying into such a BAR (a command or packet written straight into
+ *     device memory), call upci_wc_flush() before the doorbell that makes
+ *     the device read it; the doorbell itself belongs in an uncached BAR.
+ *   - Loads of memory the device writes (a completion entry): that is
+ *     ordinary memory ordering. Load its valid or phase flag with acquire
+ *     semantics (__atomic_load_n(p, __ATOMIC_ACQUIRE)), then the rest.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define UPCI__LE16(x) __builtin_bswap16(x)
+#define UPCI__LE32(x) __builtin_bswap32(x)
+#define UPCI__LE64(x) __builtin_bswap64(x)
+#else
+#define UPCI__LE16(x) (x)
+#define UPCI__LE32(x) (x)
+#define UPCI__LE64(x) (x)
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+#define UPCI__IOWMB() __asm__ __volatile__("" ::: "memory")
+#define UPCI__IORMB() __asm__ __volatile__("" ::: "memory")
+#define UPCI__WCFLUSH() __asm__ __volatile__("sfence" ::: "memory")
+#elif defined(__aarch64__) || defined(__arm__)
+#define UPCI__IOWMB() __asm__ __volatile__("dmb oshst" ::: "memory")
+#define UPCI__IORMB() __asm__ __volatile__("dmb oshld" ::: "memory")
+#define UPCI__WCFLUSH() __asm__ __volatile__("dsb st" ::: "memory")
+#else
+#define UPCI__IOWMB() __sync_synchronize()
+#define UPCI__IORMB() __sync_synchronize()
+#define UPCI__WCFLUSH() __sync_synchronize()
+#endif
+
+#define UPCI__REG(type, bar, off) ((type)(volatile void *)((volatile uint8_t *)(bar) + (uintptr_t)(off)))
+#define UPCI__CREG(type, bar, off) \
+	((type)(const volatile void *)((const volatile uint8_t *)(bar) + (uintptr_t)(off)))
+
+/**
+ * upci_read8() - read an 8-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping
+ *
+ * Completes before any later load of memory by the thread (see "mapped
+ * BAR access" above upci_read8() in upci.h).
+ *
+ * Return: the register's value.
+ */
+static inline uint8_t upci_read8(const volatile void *bar, uint64_t off)
+{
+	uint8_t v = *UPCI__CREG(const volatile uint8_t *, bar, off);
+
+	UPCI__IORMB();
+	return v;
+}
+
+/**
+ * upci_read16() - read a little-endian 16-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping, 2-byte aligned
+ *
+ * Completes before any later load of memory by the thread (see "mapped
+ * BAR access" above upci_read8() in upci.h).
+ *
+ * Return: the register's value in host order.
+ */
+static inline uint16_t upci_read16(const volatile void *bar, uint64_t off)
+{
+	uint16_t v = *UPCI__CREG(const volatile uint16_t *, bar, off);
+
+	UPCI__IORMB();
+	return (uint16_t)UPCI__LE16(v);
+}
+
+/**
+ * upci_read32() - read a little-endian 32-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping, 4-byte aligned
+ *
+ * Completes before any later load of memory by the thread, so data the
+ * device wrote by DMA before this register said so is seen afterwards
+ * (see "mapped BAR access" above upci_read8() in upci.h).
+ *
+ * Return: the register's value in host order.
+ */
+static inline uint32_t upci_read32(const volatile void *bar, uint64_t off)
+{
+	uint32_t v = *UPCI__CREG(const volatile uint32_t *, bar, off);
+
+	UPCI__IORMB();
+	return UPCI__LE32(v);
+}
+
+/**
+ * upci_read64() - read a little-endian 64-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping, 8-byte aligned
+ *
+ * One 64-bit load on a 64-bit host; two 32-bit loads, low address first,
+ * on a 32-bit one. Completes before any later load of memory by the
+ * thread (see "mapped BAR access" above upci_read8() in upci.h).
+ *
+ * Return: the register's value in host order.
+ */
+static inline uint64_t upci_read64(const volatile void *bar, uint64_t off)
+{
+#if UINTPTR_MAX > 0xffffffffu
+	uint64_t v = UPCI__LE64(*UPCI__CREG(const volatile uint64_t *, bar, off));
+#else
+	uint64_t lo = UPCI__LE32(*UPCI__CREG(const volatile uint32_t *, bar, off));
+	uint64_t v = lo | (uint64_t)UPCI__LE32(*UPCI__CREG(const volatile uint32_t *, bar, off + 4)) << 32;
+#endif
+
+	UPCI__IORMB();
+	return v;
+}
+
+/**
+ * upci_write8() - write an 8-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping
+ * @val: the value
+ *
+ * Every earlier store of the thread (to memory and to uncached BARs, not
+ * to write-combined ones: upci_wc_flush()) is visible to the device
+ * first (see "mapped BAR access" above upci_read8() in upci.h).
+ *
+ * Return: nothing.
+ */
+static inline void upci_write8(volatile void *bar, uint64_t off, uint8_t val)
+{
+	UPCI__IOWMB();
+	*UPCI__REG(volatile uint8_t *, bar, off) = val;
+}
+
+/**
+ * upci_write16() - write a little-endian 16-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping, 2-byte aligned
+ * @val: the value in host order
+ *
+ * Every earlier store of the thread (to memory and to uncached BARs, not
+ * to write-combined ones: upci_wc_flush()) is visible to the device
+ * first (see "mapped BAR access" above upci_read8() in upci.h).
+ *
+ * Return: nothing.
+ */
+static inline void upci_write16(volatile void *bar, uint64_t off, uint16_t val)
+{
+	UPCI__IOWMB();
+	*UPCI__REG(volatile uint16_t *, bar, off) = (uint16_t)UPCI__LE16(val);
+}
+
+/**
+ * upci_write32() - write a little-endian 32-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping, 4-byte aligned
+ * @val: the value in host order
+ *
+ * Every earlier store of the thread (to memory, e.g. the queue entries a
+ * doorbell announces, and to uncached BARs; not to write-combined ones:
+ * upci_wc_flush()) is visible to the device first (see "mapped BAR
+ * access" above upci_read8() in upci.h).
+ *
+ * Return: nothing.
+ */
+static inline void upci_write32(volatile void *bar, uint64_t off, uint32_t val)
+{
+	UPCI__IOWMB();
+	*UPCI__REG(volatile uint32_t *, bar, off) = UPCI__LE32(val);
+}
+
+/**
+ * upci_write64() - write a little-endian 64-bit register through a BAR mapping
+ * @bar: the address upci_bar_map() returned
+ * @off: byte offset inside the mapping, 8-byte aligned
+ * @val: the value in host order
+ *
+ * One 64-bit store on a 64-bit host; two 32-bit stores, low address
+ * first, on a 32-bit one. Every earlier store of the thread (to memory
+ * and to uncached BARs; not to write-combined ones: upci_wc_flush()) is
+ * visible to the device first (see "mapped BAR access" above
+ * upci_read8() in upci.h).
+ *
+ * Return: nothing.
+ */
+static inline void upci_write64(volatile void *bar, uint64_t off, uint64_t val)
+{
+	UPCI__IOWMB();
+#if UINTPTR_MAX > 0xffffffffu
+	*UPCI__REG(volatile uint64_t *, bar, off) = UPCI__LE64(val);
+#else
+	*UPCI__REG(volatile uint32_t *, bar, off) = UPCI__LE32((uint32_t)val);
+	*UPCI__REG(volatile uint32_t *, bar, off + 4) = UPCI__LE32((uint32_t)(val >> 32));
+#endif
+}
+
+/**
+ * upci_wc_flush() - order write-combined BAR stores before later stores
+ *
+ * Stores through a write-combined mapping (a prefetchable BAR) may be
+ * merged and held back past later stores. After this call they reach the
+ * device before any store the thread makes afterwards, e.g. the doorbell
+ * (upci_write32()) that tells the device to read what was copied. x86:
+ * "sfence"; arm64: "dsb st". Not needed for uncached BARs or for memory.
+ *
+ * Return: nothing.
+ */
+static inline void upci_wc_flush(void)
+{
+	UPCI__WCFLUSH();
+}
+
+#endif /* __GNUC__ || __clang__: mapped BAR access */
 
 /**
  * upci_mmio_read() - read a BAR register through the library
@@ -764,9 +1010,12 @@ UPCI_API int upci_irq_info(upci_dev *dev, enum upci_irq_type *type, unsigned *nv
  * A vector that fires while its bit is clear is latched, not lost: it is
  * not returned by upci_irq_take_pending() nor signalled on the fd until
  * it is enabled again, and then it is. upci_irq_peek_pending() sees it.
+ * The same holds for vectors routed to an eventfd (upci_irq_set_eventfd()).
  * Concurrent calls apply one after the other, each whole.
  *
- * Return: 0, -EINVAL for a NULL @mask.
+ * Return: 0, -EINVAL for a NULL @mask, or the backend's error when
+ * pointing the device of a routed vector back or forth failed (VFIO,
+ * vfio-user; the mask is set all the same).
  */
 UPCI_API int upci_irq_set_mask(upci_dev *dev, const uint64_t mask[UPCI_IRQ_WORDS]);
 
@@ -784,7 +1033,8 @@ UPCI_API int upci_irq_get_mask(upci_dev *dev, uint64_t mask[UPCI_IRQ_WORDS]);
  * @dev: handle
  * @pending: receives UPCI_IRQ_WORDS words of vectors that fired since the
  *           last take; their bits are cleared atomically (a vector firing
- *           concurrently is either in this result or the next)
+ *           concurrently is either in this result or the next). Vectors
+ *           routed with upci_irq_set_eventfd() are never taken.
  *
  * Return: the number of vectors returned (0 when none), -EINVAL, -ENODEV
  * when the device has gone away and nothing is pending.
@@ -804,8 +1054,9 @@ UPCI_API int upci_irq_peek_pending(upci_dev *dev, uint64_t pending[UPCI_IRQ_WORD
  * upci_irq_fd() - a file descriptor for event loops
  * @dev: handle
  *
- * The fd becomes readable when an enabled vector is pending. Do not read
- * it: call upci_irq_take_pending(), which also re-arms it. A wake-up may
+ * The fd becomes readable when an enabled vector is pending (vectors
+ * routed with upci_irq_set_eventfd() signal their own fd instead). Do not
+ * read it: call upci_irq_take_pending(), which also re-arms it. A wake-up may
  * occasionally find nothing pending. Once the device has gone away the fd
  * stays readable and upci_irq_take_pending() says -ENODEV. The fd belongs
  * to the handle and is valid until upci_close() (which closes it: stop
@@ -831,6 +1082,52 @@ UPCI_API int upci_irq_fd(upci_dev *dev);
  * when the device has gone away.
  */
 UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_IRQ_WORDS]);
+
+/* ---- per-vector eventfds ---- */
+
+/**
+ * upci_irq_set_eventfd() - deliver one vector to an eventfd of the caller
+ * @dev: handle (claimed, with MSI or MSI-X enabled)
+ * @vec: the vector, below the count upci_irq_enable() returned
+ * @fd: a non-blocking eventfd (EFD_NONBLOCK; where there is no eventfd,
+ *      the non-blocking write end of a pipe), or -1 to give @vec back
+ *
+ * From now on each time @vec fires, @fd is signalled (its counter goes up
+ * by 1; a pipe gets one byte), and @vec no longer shows in
+ * upci_irq_take_pending(), upci_irq_wait() or upci_irq_fd(). The other
+ * vectors keep the bitmap, the mask and the pollable fd as before. Where
+ * the device can signal the eventfd itself it does, and the interrupt never
+ * passes through this process, so @fd can be KVM's irqfd or another
+ * process's (VFIO: VFIO_DEVICE_SET_IRQS on that vector; vfio-user: the
+ * server gets the fd); elsewhere (sim, dext) the library signals it from
+ * the thread that receives the interrupt.
+ *
+ * The enable mask still applies: a routed vector that fires while its bit
+ * is clear is latched (upci_irq_peek_pending() shows it) and @fd is
+ * signalled once when the bit is set again. (VFIO and vfio-user have no
+ * mask for MSI/MSI-X: the library points the device back at itself while
+ * the bit is clear, so upci_irq_set_mask() changing such a vector's bit
+ * takes the handle lock and makes one request.) A vector latched in the
+ * library when it is routed goes to @fd at once if enabled, on unmask if
+ * not. Giving a vector back (-1) moves nothing back from @fd: later
+ * firings go to the bitmap.
+ *
+ * The caller keeps @fd: the library holds a duplicate of it (dup), so the
+ * caller may close its own at any time. The route ends with another
+ * upci_irq_set_eventfd() of @vec, upci_irq_disable(), a replacing
+ * upci_irq_enable(), upci_release() or upci_close(); once that call
+ * returns, neither the library nor the device signals @fd any more and
+ * the duplicate is closed. upci_reset() keeps routes. MSI and MSI-X only:
+ * an INTx line must be acknowledged and re-armed after each interrupt,
+ * which an eventfd reader such as KVM cannot do.
+ *
+ * Return: 0, -EPERM when not claimed, -EINVAL (interrupts not enabled,
+ * @vec not below their count, @fd < -1, @fd not an eventfd or pipe, or
+ * blocking), -EBADF (@fd not open), -ENOTSUP when INTx is enabled,
+ * -EMFILE (no fd left for the duplicate), or the backend's error (the
+ * route is then as before).
+ */
+UPCI_API int upci_irq_set_eventfd(upci_dev *dev, unsigned vec, int fd);
 
 /**
  * upci_reset() - reset the function
@@ -883,6 +1180,65 @@ UPCI_API int upci_backend_available(const char *scheme);
  * (backend not built in), -ENOENT (no such sim model).
  */
 UPCI_API int upci_uri_check(const char *uri, char *why, size_t whylen);
+
+/* ---- enumeration ---- */
+
+/* upci_found.flags */
+#define UPCI_FOUND_READY (1u << 0) /* nothing known stands in the way of upci_open(uri) */
+#define UPCI_FOUND_IDS   (1u << 1) /* id's IDs, class and revision are known */
+
+/** A device a backend can reach: filled by upci_enumerate(). */
+struct upci_found {
+	char uri[64];             /* what to pass to upci_open() */
+	struct upci_identity id;  /* what is known without opening it */
+	uint32_t flags;           /* UPCI_FOUND_* */
+	int32_t iommu_group;      /* vfio: its IOMMU group, -1 when none; -1 elsewhere */
+	char driver[64];          /* vfio: the host driver bound to it, "" when none */
+	char why[160];            /* when not READY: what stands in the way, and what to do */
+};
+
+/**
+ * upci_enumerate() - list what a backend can reach, opening nothing
+ * @scheme: "sim", "vfio" or "dext"; NULL for every built-in backend
+ * @list: receives an array of @count entries, to be freed with
+ *        upci_enumerate_free(); NULL when there are none
+ * @count: receives the number of entries
+ *
+ * Nothing is opened, claimed or changed, and no handle is needed: the
+ * call reads the built-in model table (sim), sysfs (vfio) and the IOKit
+ * registry (dext). Entries come in backend order (sim, vfio, dext), each
+ * backend's in its own (vfio: by address). @id is what upci_identity()
+ * reports once the device is open, as far as it is known beforehand.
+ *   - sim: one entry per model with its default parameters ("sim:edu",
+ *     "sim:testdev"), identity from its power-on config space, no bus
+ *     address (all zero); always ready.
+ *   - vfio: every PCI function sysfs lists, "vfio:DDDD:BB:DD.F", IDs from
+ *     sysfs (config_size 0 when unknown, name ""); ready when bound to
+ *     vfio-pci, in an IOMMU group whose other members allow VFIO, with
+ *     device nodes this process may open. Otherwise @why says what to do
+ *     (bind it to vfio-pci, turn the IOMMU on, ...). A ready device may
+ *     still be held by another process: only upci_open() can tell.
+ *   - vfio-user: -ENOTSUP. A server is reached through the socket path its
+ *     operator chose; nothing lists them.
+ *   - dext: -ENOTSUP for now. The function each driver instance serves
+ *     must be read from the registry without opening the instance, and
+ *     that lookup is not in this library yet.
+ * Safe from any thread.
+ *
+ * Return: 0, -EINVAL (unknown @scheme, NULL @list or @count), -ENOTSUP
+ * (the backend is not built in, or cannot list: see above), -ENOMEM, or
+ * the backend's error (vfio: sysfs unreadable). With @scheme NULL, a
+ * backend that cannot list or fails is left out.
+ */
+UPCI_API int upci_enumerate(const char *scheme, struct upci_found **list, size_t *count);
+
+/**
+ * upci_enumerate_free() - free a list from upci_enumerate()
+ * @list: the list (NULL is ignored)
+ *
+ * Return: nothing.
+ */
+UPCI_API void upci_enumerate_free(struct upci_found *list);
 
 #ifdef __cplusplus
 }

@@ -18,8 +18,21 @@
 #include "device.h"
 #include "uri.h"
 
+/* What upci_enumerate() collects: backends append with core_enum_add(). */
+struct upci_enum_sink {
+	struct upci_found *v;
+	size_t n, cap;
+	const char *scheme; /* of the backend now listing: each entry's id.backend */
+};
+/* Copy *@e into the list (backend and uri checked by the caller). 0 or
+ * -ENOMEM (also past a bound no real host reaches). */
+int core_enum_add(struct upci_enum_sink *sink, const struct upci_found *e);
+
 struct upci_backend_ops {
 	const char *scheme;
+	/* Optional: append what this backend can reach, opening nothing
+	 * (upci_enumerate). Absent: -ENOTSUP. */
+	int (*enumerate)(struct upci_enum_sink *sink);
 	/* Optional: what can be checked of a parsed URI without opening it
 	 * (0 or -errno, with a sentence in @why). */
 	int (*uri_check)(const struct upci_uri *u, char *why, size_t whylen);
@@ -87,11 +100,13 @@ struct upci_backend_ops {
 	int (*irq_enable)(struct upci_dev *dev, enum upci_irq_type type, unsigned nvec);
 	void (*irq_disable)(struct upci_dev *dev);
 	/*
-	 * Optional: make the device itself signal eventfd @fd for vector @vec
-	 * (fd -1: back to the backend's own delivery) — VFIO_DEVICE_SET_IRQS,
-	 * or a vfio-user SET_IRQS carrying the fd. Used by `upci serve` so a
-	 * client's eventfd is written without passing through this process.
-	 * Return -ENOTSUP to let core deliver through upci__irq_raise instead.
+	 * Optional, MSI/MSI-X only: make the device itself signal eventfd @fd
+	 * for vector @vec (VFIO_DEVICE_SET_IRQS, a vfio-user SET_IRQS carrying
+	 * the fd), so the interrupt never passes through this process; @fd -1
+	 * points it back at the backend's own eventfd. Core calls it for
+	 * upci_irq_set_eventfd() and whenever such a vector's mask bit
+	 * changes (upci__irq_repoint() does the source bookkeeping). -ENOTSUP
+	 * (INTx): core delivers through upci__irq_raise instead.
 	 */
 	int (*irq_set_eventfd)(struct upci_dev *dev, unsigned vec, int fd);
 	/* Vectors the device offers for @type (0 = not supported). */

@@ -49,16 +49,33 @@ static const struct upci_backend_ops *backend_for(enum uri_scheme s)
 	return NULL;
 }
 
+int core_backend_at(unsigned i, const struct upci_backend_ops **ops)
+{
+	if (i >= sizeof(backends) / sizeof(backends[0]))
+		return -ENOENT;
+	*ops = backends[i].ops;
+	return 0;
+}
+
+int core_backend_by_name(const char *scheme, const struct upci_backend_ops **ops)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(uri_scheme_name(backends[i].scheme), scheme) == 0) {
+			*ops = backends[i].ops;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 UPCI_API int upci_backend_available(const char *scheme)
 {
-	static const enum uri_scheme all[] = {URI_SIM, URI_VFIO, URI_VFIO_USER, URI_DEXT, URI_SYSFS};
+	const struct upci_backend_ops *ops;
+	int ret;
 
 	if (!scheme)
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (strcmp(uri_scheme_name(all[i]), scheme) == 0)
-			return backend_for(all[i]) != NULL;
-	return -EINVAL;
+	ret = core_backend_by_name(scheme, &ops);
+	return ret ? ret : ops != NULL;
 }
 
 UPCI_API int upci_uri_check(const char *uri, char *why, size_t whylen)
@@ -122,6 +139,9 @@ UPCI_API int upci_open(upci_dev **out, const char *uri)
 	if (ret)
 		goto out_table;
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_mutex_init(&dev->route_lock, NULL);
+	for (unsigned v = 0; v < UPCI_MAX_VECTORS; v++)
+		dev->route_fd[v] = -1;
 	snprintf(dev->ident.backend, sizeof(dev->ident.backend), "%s", ops->scheme);
 	ret = ops->open(dev, u);
 	if (ret) {
@@ -133,6 +153,7 @@ UPCI_API int upci_open(upci_dev **out, const char *uri)
 	return 0;
 
 out_irq:
+	pthread_mutex_destroy(&dev->route_lock);
 	pthread_mutex_destroy(&dev->lock);
 	irq_state_fini(&dev->irq);
 out_table:
@@ -181,6 +202,7 @@ UPCI_API void upci_close(upci_dev *dev)
 	dev->claimed = 0;
 	dev->ops->close(dev);
 	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_destroy(&dev->route_lock);
 	pthread_mutex_destroy(&dev->lock);
 	irq_state_fini(&dev->irq);
 	dma_view_fini(&dev->dma);
@@ -287,11 +309,14 @@ UPCI_API int upci_reset(upci_dev *dev)
 
 			if (r >= 0)
 				r = core_irq_bus_master_locked(dev);
-
+			/* The device's vectors point at the backend's eventfds
+			 * again: back to the caller's where they were routed. */
+			if (r >= 0)
+				r = core_irq_routes_reapply_locked(dev);
 			if (r < 0) {
 				LOG_ERR("%s: re-enabling interrupts after reset: %s", dev->uri, upci_strerror(r));
-				dev->irq_type = UPCI_IRQ_NONE;
-				dev->irq_nvec = 0;
+				/* Half a set-up helps nobody: none, as after a disable. */
+				core_irq_disable_locked(dev);
 				ret = r;
 			}
 		}

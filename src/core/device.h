@@ -35,6 +35,12 @@ struct upci_dev {
 	struct irq_state irq;
 	enum upci_irq_type irq_type;
 	unsigned irq_nvec;
+	/* Vectors routed to a caller's eventfd (irqroute.c): the library's
+	 * dup of it or -1, and which ones the device signals itself. Changed
+	 * under the handle lock and route_lock. */
+	pthread_mutex_t route_lock;
+	int route_fd[UPCI_MAX_VECTORS];
+	_Atomic uint64_t route_hw[UPCI_IRQ_WORDS];
 	uint64_t page_size;
 	/* DMA space (dma_space.c): changed only with the space's lock, this
 	 * lock and the spaces lock held, in that order. */
@@ -51,17 +57,26 @@ static inline void upci__irq_raise(struct upci_dev *dev, unsigned vec)
 
 /*
  * For the vfio-user server (library-internal, not public):
- * upci__irq_set_eventfd - deliver vector @vec by writing eventfd @fd
- *   (-1: back to normal): the backend's device signals it itself where it
- *   can (ops->irq_set_eventfd), else core does (irq_state_set_direct()).
- *   With a backend-delivered fd the library mask does not apply to that
- *   vector. Call after upci_irq_enable(). 0, -EINVAL or the backend's error.
+ * upci__irq_set_eventfd - upci_irq_set_eventfd() without its checks of the
+ *   fd (the server checked it is an eventfd) and for INTx too (delivered
+ *   by core; the server relays what a take latches).
  * upci__bar_fd - an fd and offset through which another process can mmap
  *   BAR @bar with the same contents (RAM-backed BARs of models; VFIO's
  *   device fd). The fd stays owned by the device: dup() it to keep it.
  *   0, -ENOTSUP (not shareable, or a read-only mirror), -EINVAL.
  */
 int upci__irq_set_eventfd(struct upci_dev *dev, unsigned vec, int fd);
+
+/*
+ * For backends whose device signals one eventfd per vector (their
+ * ops->irq_set_eventfd): point the device's vector @vec at @fd with
+ * @point, or with @fd -1 back at the backend's own eventfd @own (watched
+ * again as the vector's source, with re-arm fd @rearm or -1). After
+ * pointing away from @own, what @own caught before the switch is
+ * delivered. 0 or @point's error.
+ */
+int upci__irq_repoint(struct upci_dev *dev, unsigned vec, int fd, int own, int rearm,
+		      int (*point)(struct upci_dev *dev, unsigned vec, int fd));
 
 /*
  * A DMA region whose memory is not in this process (a vfio-user client's

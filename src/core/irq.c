@@ -67,6 +67,7 @@ int irq_state_init(struct irq_state *s)
 	for (unsigned w = 0; w < IRQ_WORDS; w++) {
 		atomic_init(&s->pending[w], 0);
 		atomic_init(&s->mask[w], ALL_ONES);
+		atomic_init(&s->routed[w], 0);
 	}
 	s->rfd = -1;
 	s->wfd = -1;
@@ -223,6 +224,8 @@ void irq_state_clear(struct irq_state *s)
 	for (unsigned v = 0; v < IRQ_VECTORS; v++)
 		atomic_store(&s->direct[v], -1);
 	quiesce(s);
+	for (unsigned w = 0; w < IRQ_WORDS; w++)
+		atomic_store(&s->routed[w], 0);
 	pthread_mutex_lock(&s->lock);
 	for (unsigned w = 0; w < IRQ_WORDS; w++) {
 		uint64_t due;
@@ -246,23 +249,22 @@ void irq_state_clear(struct irq_state *s)
 		notify(s); /* a lost device keeps the fd readable */
 }
 
-void irq_state_raise(struct irq_state *s, unsigned vec)
+/* Latch @vec: to its direct fd when it has one (if enabled; else pending,
+ * replayed by set_mask), else into the pending bits, signalling the
+ * notifier when @notify and the vector is enabled. */
+static void latch(struct irq_state *s, unsigned vec, bool notify_fd)
 {
-	uint64_t bit;
-	unsigned w;
+	const unsigned w = vec / 64u;
+	const uint64_t bit = UINT64_C(1) << (vec % 64u);
 	int fd;
 
-	if (!s || vec >= IRQ_VECTORS)
-		return;
-	w = vec / 64u;
-	bit = UINT64_C(1) << (vec % 64u);
-	/* Handles that never had a direct fd (all but `upci serve`) skip the
-	 * in-flight count: two atomic read-modify-writes off every raise. Safe
-	 * because the fd is only loaded after the count went up. */
+	/* Handles that never had a direct fd skip the in-flight count: two
+	 * atomic read-modify-writes off every raise. Safe because the fd is
+	 * only loaded after the count went up. */
 	if (!atomic_load(&s->direct_used)) {
 		/* Already pending: the fd was made readable by the raise that set
 		 * the bit, or a take has drained it and will return this bit. */
-		if (!(atomic_fetch_or(&s->pending[w], bit) & bit) && (atomic_load(&s->mask[w]) & bit))
+		if (!(atomic_fetch_or(&s->pending[w], bit) & bit) && notify_fd && (atomic_load(&s->mask[w]) & bit))
 			notify(s);
 		return;
 	}
@@ -278,10 +280,17 @@ void irq_state_raise(struct irq_state *s, unsigned vec)
 			atomic_fetch_or(&s->pending[w], bit);
 	} else {
 		atomic_fetch_or(&s->pending[w], bit);
-		if (atomic_load(&s->mask[w]) & bit)
+		if (notify_fd && (atomic_load(&s->mask[w]) & bit))
 			notify(s);
 	}
 	atomic_fetch_sub(&s->raisers, 1);
+}
+
+void irq_state_raise(struct irq_state *s, unsigned vec)
+{
+	if (!s || vec >= IRQ_VECTORS)
+		return;
+	latch(s, vec, true);
 }
 
 void irq_state_set_mask(struct irq_state *s, const uint64_t mask[IRQ_WORDS])
@@ -332,12 +341,33 @@ void irq_state_set_mask(struct irq_state *s, const uint64_t mask[IRQ_WORDS])
 
 int irq_state_set_direct(struct irq_state *s, unsigned vec, int fd)
 {
+	const unsigned w = vec / 64u;
+	uint64_t bit;
+
 	if (!s || vec >= IRQ_VECTORS || fd < -1)
 		return -EINVAL;
-	if (fd >= 0)
+	bit = UINT64_C(1) << (vec % 64u);
+	if (fd >= 0) {
 		atomic_store(&s->direct_used, true);
+		/* Out of take's reach before the fd is published: a take in
+		 * between leaves the bit for the move below. */
+		atomic_fetch_or(&s->routed[w], bit);
+	}
 	atomic_store(&s->direct[vec], fd);
 	quiesce(s);
+	if (fd >= 0) {
+		/* Latched before the route and enabled: it belongs to @fd now.
+		 * The mask lock orders this with a concurrent set_mask. */
+		pthread_mutex_lock(&s->lock);
+		if ((atomic_load(&s->mask[w]) & bit) && (atomic_fetch_and(&s->pending[w], ~bit) & bit))
+			fd_signal(fd); /* may be a client's: never blocks (fd_signal.h) */
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
+	atomic_fetch_and(&s->routed[w], ~bit);
+	/* What stayed latched is the bitmap's now. */
+	if ((atomic_load(&s->pending[w]) & atomic_load(&s->mask[w]) & bit))
+		notify(s);
 	return 0;
 }
 
@@ -467,7 +497,9 @@ static void latch_source(struct irq_state *s, unsigned v)
 
 	if (s->source[v] < 0 || read(s->source[v], &cnt, sizeof(cnt)) != (ssize_t)sizeof(cnt))
 		return; /* not fired, or another taker got it first */
-	atomic_fetch_or(&s->pending[v / 64u], bit);
+	/* No notify: take drains right after, peek only looks. A vector
+	 * routed to an eventfd goes there. */
+	latch(s, v, false);
 	if (s->rearm[v] < 0)
 		return;
 	/* Re-arm now if enabled; a masked one when unmasked (no spin on a
@@ -476,6 +508,14 @@ static void latch_source(struct irq_state *s, unsigned v)
 		signal_fd(s->rearm[v]);
 	else
 		atomic_fetch_or(&s->rearm_due[v / 64u], bit);
+}
+
+void irq_state_latch_fd(struct irq_state *s, unsigned vec, int fd)
+{
+	uint64_t cnt;
+
+	if (s && vec < IRQ_VECTORS && fd >= 0 && read(fd, &cnt, sizeof(cnt)) == (ssize_t)sizeof(cnt))
+		latch(s, vec, true);
 }
 
 /* Masked sources are not in the epoll set: read them directly (peek). */
@@ -540,6 +580,13 @@ static void collect(struct irq_state *s)
 	(void)s;
 }
 
+void irq_state_latch_fd(struct irq_state *s, unsigned vec, int fd)
+{
+	(void)s;
+	(void)vec;
+	(void)fd;
+}
+
 static void collect_masked(struct irq_state *s)
 {
 	(void)s;
@@ -571,7 +618,7 @@ int irq_state_take(struct irq_state *s, uint64_t out[IRQ_WORDS])
 	collect(s);
 	drain(s);  /* must precede the clears: see the top of this file */
 	for (unsigned w = 0; w < IRQ_WORDS; w++) {
-		uint64_t m = atomic_load(&s->mask[w]);
+		uint64_t m = atomic_load(&s->mask[w]) & ~atomic_load(&s->routed[w]);
 		uint64_t old = atomic_fetch_and(&s->pending[w], ~m);
 
 		out[w] = old & m;

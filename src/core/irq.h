@@ -41,6 +41,7 @@ struct irq_state {
 	/* Direct delivery: per-vector eventfd or -1; raisers in flight are
 	 * counted so that a replaced fd is no longer in use when set returns. */
 	_Atomic int direct[IRQ_VECTORS];
+	_Atomic uint64_t routed[IRQ_WORDS]; /* bit set = direct[v] >= 0: never taken */
 	_Atomic unsigned raisers;
 	_Atomic bool direct_used;          /* sticky: a direct fd was ever set */
 	/* Event sources: epoll set (or -1, created once) and per-vector
@@ -92,11 +93,15 @@ void irq_state_fail(struct irq_state *s, int err);
 int irq_state_peek(struct irq_state *s, uint64_t out[IRQ_WORDS]);
 
 /*
- * Direct delivery (the vfio-user server): from now on vector @vec is
- * delivered by writing 1 to eventfd @fd instead of the pending bits and the
- * notifier; @fd = -1 goes back to normal delivery. @fd is a client's: it is
- * written with fd_signal(), which a full, blocking eventfd cannot hold. A masked vector is
- * latched and written to its fd when unmasked. The caller keeps owning
+ * Direct delivery (upci_irq_set_eventfd, and the vfio-user server's
+ * client eventfds): from now on vector @vec is delivered by signalling
+ * eventfd @fd instead of the pending bits and the notifier; take and wait
+ * never return it. @fd = -1 goes back to normal delivery. @fd is written
+ * with fd_signal(), which a full, blocking eventfd cannot hold. The mask
+ * still applies: a masked vector is latched (peek sees it) and written to
+ * its fd when unmasked. A vector latched and enabled when @fd is set is
+ * written to @fd now; one latched when @fd goes back to -1 stays in the
+ * bitmap (and signals the notifier if enabled). The caller keeps owning
  * @fd; when this returns no raise is still using the previous fd, so the
  * caller may close it. Returns 0, -EINVAL (vec >= 256).
  */
@@ -124,6 +129,10 @@ int irq_state_attach_source(struct irq_state *s, unsigned vec, int fd);
  * that stays asserted cannot make a waiter spin. @rearm_fd -1 = none.
  */
 int irq_state_attach_source_rearm(struct irq_state *s, unsigned vec, int fd, int rearm_fd);
+
+/* Read eventfd @fd once (non-blocking); if it had fired, latch @vec as a
+ * raise does. For a backend that just stopped watching @fd. */
+void irq_state_latch_fd(struct irq_state *s, unsigned vec, int fd);
 
 /* Create the epoll set now (backends call it in ->open, so that the fd a
  * caller gets from upci_irq_fd() never changes). 0, -ENOTSUP off Linux. */

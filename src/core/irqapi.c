@@ -40,6 +40,8 @@ void core_irq_disable_locked(struct upci_dev *dev)
 	dev->irq_type = UPCI_IRQ_NONE;
 	dev->irq_nvec = 0;
 	irq_state_clear(&dev->irq);
+	/* No raise uses a routed fd now, and the device signals none. */
+	core_irq_routes_drop_locked(dev);
 	/* Whoever waits on the set-up that is gone returns -ECANCELED, and is
 	 * out of irq_state_wait() before we go on (upci_close frees it). */
 	irq_state_cancel_waits(&dev->irq);
@@ -133,14 +135,6 @@ UPCI_API int upci_irq_info(upci_dev *dev, enum upci_irq_type *type, unsigned *nv
 	return 0;
 }
 
-UPCI_API int upci_irq_set_mask(upci_dev *dev, const uint64_t mask[UPCI_IRQ_WORDS])
-{
-	if (!dev || !mask)
-		return -EINVAL;
-	irq_state_set_mask(&dev->irq, mask);
-	return 0;
-}
-
 UPCI_API int upci_irq_get_mask(upci_dev *dev, uint64_t mask[UPCI_IRQ_WORDS])
 {
 	if (!dev || !mask)
@@ -175,24 +169,4 @@ UPCI_API int upci_irq_wait(upci_dev *dev, int timeout_ms, uint64_t pending[UPCI_
 	if (!dev || !pending || timeout_ms < -1)
 		return -EINVAL;
 	return irq_state_wait(&dev->irq, timeout_ms, pending);
-}
-
-int upci__irq_set_eventfd(struct upci_dev *dev, unsigned vec, int fd)
-{
-	int ret = -ENOTSUP;
-
-	if (!dev || vec >= UPCI_MAX_VECTORS || fd < -1)
-		return -EINVAL;
-	/* Backends whose device signals eventfds itself take the fd, so the
-	 * interrupt never passes through this process; the others deliver
-	 * through upci__irq_raise, which core routes to the fd. */
-	pthread_mutex_lock(&dev->lock);
-	if (dev->ops->irq_set_eventfd)
-		ret = dev->ops->irq_set_eventfd(dev, vec, fd);
-	pthread_mutex_unlock(&dev->lock);
-	if (ret == 0)
-		return irq_state_set_direct(&dev->irq, vec, -1);
-	if (ret != -ENOTSUP)
-		return ret;
-	return irq_state_set_direct(&dev->irq, vec, fd);
 }

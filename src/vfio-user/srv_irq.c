@@ -11,13 +11,13 @@
  * client's fd limit needs.
  *
  * Backends whose device signals eventfds itself (Linux VFIO, a vfio-user
- * client) take the client's fd into the device instead; the upci mask then
- * does not apply to those vectors (the guest masks in the device). A
- * vector such a backend keeps for itself (VFIO's INTx: its unmask after
- * each interrupt is the library's job) only latches when someone takes
- * it, so the serving loop also polls upci_irq_fd() and relays what it
- * takes to the client's eventfd (srv_irq_relay); taking also re-arms the
- * line. For the sim that fd stays quiet: the direct path bypasses it.
+ * client) take the client's MSI/MSI-X fd into the device instead; the upci
+ * mask still applies (core points a masked vector back at the library).
+ * INTx stays with the library (its unmask after each interrupt is the
+ * library's job) and only latches when someone takes it, so the serving
+ * loop also polls upci_irq_fd() and takes: the take delivers the latched
+ * line to the client's eventfd and re-arms it (srv_irq_relay). For the
+ * sim that fd stays quiet: the direct path bypasses it.
  *
  * MASK/UNMASK with NONE/BOOL are the upci enable mask (a masked vector is
  * latched and signalled when unmasked). MASK/UNMASK with EVENTFD register
@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core.h"
 #include "device.h"
 #include "fd_signal.h"
 #include "log.h"
@@ -144,19 +145,6 @@ void srv_irq_fini(struct vfu_session *ss)
 	pthread_mutex_destroy(&ss->irq_lock);
 }
 
-/* Under irq_lock: the loop's watcher may be relaying meanwhile. */
-void srv_irq_reapply(struct vfu_session *ss)
-{
-	int idx;
-
-	pthread_mutex_lock(&ss->irq_lock);
-	idx = ss->irq_index;
-	for (unsigned v = 0; idx >= 0 && v < SRV_MAX_VECTORS; v++)
-		if (ss->efd[idx][SRV_ACT_TRIGGER][v] >= 0)
-			(void)upci__irq_set_eventfd(ss->srv->dev, v, ss->efd[idx][SRV_ACT_TRIGGER][v]);
-	pthread_mutex_unlock(&ss->irq_lock);
-}
-
 /* ---- GET_IRQ_INFO ---- */
 
 int srv_irq_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
@@ -186,15 +174,7 @@ int srv_irq_info(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 static bool is_eventfd(int fd)
 {
 #ifdef __linux__
-	char path[64], link[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return false;
-	link[n] = '\0';
-	return strcmp(link, "anon_inode:[eventfd]") == 0;
+	return core_irq_fd_is_eventfd(fd);
 #else
 	(void)fd;
 	return true;

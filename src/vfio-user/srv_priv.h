@@ -126,8 +126,6 @@ void srv_dma_fini(struct vfu_session *ss);
 uint32_t srv_dma_max_maps(const struct vfu_session *ss);
 void srv_irq_init(struct vfu_session *ss);
 void srv_irq_fini(struct vfu_session *ss);
-/* Point the device at the session's eventfds again (after a reset). */
-void srv_irq_reapply(struct vfu_session *ss);
 /* The device's upci_irq_fd() while the client has interrupts set up, else
  * -1; when it is readable, srv_irq_relay() forwards what was taken.
  * *has_fds: whether the client gave eventfds that a write may go to. Both

@@ -376,6 +376,6 @@ int srv_reset(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 	/* Emulated registers return to the device's values, as after a
 	 * reset of the real thing. */
 	vfu_cfg_shadow_clear(&ss->srv->shadow);
-	srv_irq_reapply(ss);
+	/* The client's eventfds stay routed: upci_reset() keeps them. */
 	return 0;
 }

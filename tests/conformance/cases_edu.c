@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "cases_dev.h"
 #include "edu_regs.h"
 
 #define EDU_IOVA      0x100000u /* an explicit IOVA well under the 28-bit mask */
@@ -35,7 +36,7 @@ out:
 	return -1;
 }
 
-static int edu_open(struct conf *c, upci_dev **dp)
+int edu_open(struct conf *c, upci_dev **dp)
 {
 	OPEN_CLAIMED(c, dp);
 	return edu_quiesce(c, *dp);
@@ -155,15 +156,15 @@ static void edu_id_via_mapping(struct conf *c)
 		SKIP(c, "BAR0 cannot be mapped on this backend");
 	CHECK_RC(c, rc, 0);
 	CHECK_EQ(c, "mapped length", len, EDU_BAR_SIZE);
-	v = conf_map_rd32(bar, EDU_REG_ID);
+	v = upci_read32(bar, EDU_REG_ID);
 	CHECK_EQ(c, "ID register through the mapping", v, EDU_ID_VALUE);
 	/* The mapping follows the registers (reads only: it may be read-only). */
 	MMIO_WR(c, d, EDU_BAR, EDU_REG_LIVENESS, 4, 0x13572468);
-	v = conf_map_rd32(bar, EDU_REG_LIVENESS);
+	v = upci_read32(bar, EDU_REG_LIVENESS);
 	CHECK_EQ(c, "liveness through the mapping", v, ~0x13572468u);
 	MMIO_WR(c, d, EDU_BAR, EDU_REG_FACTORIAL, 4, 6);
 	CHECK_RC(c, conf_poll_mmio(d, EDU_BAR, EDU_REG_STATUS, 4, EDU_STATUS_COMPUTING, 0, CONF_TIMEOUT_MS, NULL), 0);
-	v = conf_map_rd32(bar, EDU_REG_FACTORIAL);
+	v = upci_read32(bar, EDU_REG_FACTORIAL);
 	CHECK_EQ(c, "factorial through the mapping", v, 720);
 out:
 	upci_close(d);

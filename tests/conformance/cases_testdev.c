@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "cases_dev.h"
 #include "testdev_regs.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -23,14 +24,7 @@
 #define R0 TESTDEV_BAR_REGS
 #define NO_DESC UINT32_MAX /* FAULT_DESC when no descriptor is to blame */
 
-/* An open, claimed testdev and what it says about itself. */
-struct td {
-	upci_dev *d;
-	unsigned nvec;     /* NVEC register */
-	uint64_t mem_size; /* MEM_SIZE register */
-};
-
-static int td_open(struct conf *c, struct td *t)
+int td_open(struct conf *c, struct td *t)
 {
 	uint64_t v;
 
@@ -45,8 +39,7 @@ out:
 	return -1;
 }
 
-/* Open, claim and enable all vectors with MSI-X. */
-static int td_open_irq(struct conf *c, struct td *t)
+int td_open_irq(struct conf *c, struct td *t)
 {
 	int n;
 
@@ -59,19 +52,7 @@ out:
 	return -1;
 }
 
-static void set_bit(uint64_t bits[UPCI_IRQ_WORDS], unsigned v)
-{
-	bits[v / 64] |= UINT64_C(1) << (v % 64);
-}
-
-static int test_bit(const uint64_t bits[UPCI_IRQ_WORDS], unsigned v)
-{
-	return !!(bits[v / 64] & (UINT64_C(1) << (v % 64)));
-}
-
-/* Wait until exactly @want has arrived, each vector once, then make sure
- * nothing else follows. */
-static int td_collect(struct conf *c, upci_dev *d, const uint64_t want[UPCI_IRQ_WORDS], const char *what)
+int td_collect(struct conf *c, upci_dev *d, const uint64_t want[UPCI_IRQ_WORDS], const char *what)
 {
 	uint64_t got[UPCI_IRQ_WORDS] = {0}, p[UPCI_IRQ_WORDS];
 	int64_t deadline = conf_now_ms() + CONF_TIMEOUT_MS;
@@ -97,7 +78,7 @@ out:
 	return -1;
 }
 
-static int td_fire(struct conf *c, upci_dev *d, unsigned v)
+int td_fire(struct conf *c, upci_dev *d, unsigned v)
 {
 	MMIO_WR(c, d, R0, TESTDEV_REG_DOORBELL, 4, v);
 	return 0;
@@ -330,7 +311,7 @@ static void td_doorbell_each(struct conf *c)
 		if (td_fire(c, t.d, v))
 			goto out;
 		n = upci_irq_wait(t.d, CONF_TIMEOUT_MS, p);
-		CHECK(c, n == 1 && test_bit(p, v), "doorbell %u: expected {%u}, got %s (%s)", v, v, conf_bits(p),
+		CHECK(c, n == 1 && conf_bit_test(p, v), "doorbell %u: expected {%u}, got %s (%s)", v, v, conf_bits(p),
 		      conf_rc(n));
 	}
 	CHECK_RC(c, upci_irq_wait(t.d, CONF_QUIET_MS, p), -ETIMEDOUT);
@@ -348,7 +329,7 @@ static void td_doorbell_burst(struct conf *c)
 	if (td_open_irq(c, &t))
 		goto out;
 	for (unsigned v = 0; v < t.nvec; v++) {
-		set_bit(want, v);
+		conf_bit_set(want, v);
 		if (td_fire(c, t.d, t.nvec - 1 - v)) /* backwards, for variety */
 			goto out;
 	}
@@ -399,7 +380,7 @@ static void td_irq_mask_half(struct conf *c)
 	if (td_open_irq(c, &t))
 		goto out;
 	for (unsigned v = 0; v < t.nvec; v++)
-		set_bit(v % 2 ? odd : even, v);
+		conf_bit_set(v % 2 ? odd : even, v);
 	for (unsigned w = 0; w < UPCI_IRQ_WORDS; w++)
 		mask[w] = UINT64_C(0x5555555555555555);
 	CHECK_RC(c, upci_irq_set_mask(t.d, mask), 0);
@@ -466,7 +447,7 @@ static void td_msix_vector_mask(struct conf *c)
 		CHECK_RC(c, upci_irq_wait(t.d, CONF_QUIET_MS, p), -ETIMEDOUT);
 		MMIO_WR(c, t.d, R0, entry, 4, 0);
 		memset(want, 0, sizeof(want));
-		set_bit(want, v);
+		conf_bit_set(want, v);
 		if (td_collect(c, t.d, want, "vector delivered on MSI-X unmask") || pba_bit(c, t.d, v, &bit))
 			goto out;
 		CHECK(c, !bit, "vector %u delivered but its PBA bit is still set", v);
@@ -498,7 +479,7 @@ static void td_msix_function_mask(struct conf *c)
 	CHECK(c, bit, "vector %u fired under the function mask: PBA bit not set", v);
 	CHECK_RC(c, upci_irq_wait(t.d, CONF_QUIET_MS, p), -ETIMEDOUT);
 	CFG_WR(c, t.d, flags, 2, ctl & ~MSIX_FLAGS_MASKALL);
-	set_bit(want, v);
+	conf_bit_set(want, v);
 	if (td_collect(c, t.d, want, "vector delivered on function unmask") || pba_bit(c, t.d, v, &bit))
 		goto out;
 	CHECK(c, !bit, "vector %u delivered but its PBA bit is still set", v);
@@ -540,7 +521,7 @@ static void td_irq_wait_other_thread(struct conf *c)
 		goto out;
 	pthread_join(th, NULL);
 	started = 0;
-	CHECK(c, w.rc == 1 && test_bit(w.pend, v), "waiting thread: expected {%u}, got %s (%s)", v, conf_bits(w.pend),
+	CHECK(c, w.rc == 1 && conf_bit_test(w.pend, v), "waiting thread: expected {%u}, got %s (%s)", v, conf_bits(w.pend),
 	      conf_rc(w.rc));
 out:
 	if (started)
@@ -561,10 +542,21 @@ static void td_bar2_mapping(struct conf *c)
 		goto out;
 	CHECK_RC(c, upci_bar_map(t.d, TESTDEV_BAR_MEM, (void **)&m, &len), 0);
 	CHECK_EQ(c, "BAR2 mapped length", len, t.mem_size);
-	/* Mapping -> upci_mmio_read. */
-	conf_map_wr32(m, 0, 0x11223344);
-	conf_map_wr64(m, 8, UINT64_C(0x8877665544332211));
-	conf_map_wr32(m, len - 4, 0xcafef00d);
+	/* Mapping -> upci_mmio_read, every accessor width. BAR2 is
+	 * prefetchable, so mapped write-combining: flush before the library
+	 * looks (upci.h, "mapped BAR access"). */
+	upci_write32(m, 0, 0x11223344);
+	upci_write64(m, 8, UINT64_C(0x8877665544332211));
+	upci_write32(m, len - 4, 0xcafef00d);
+	upci_write16(m, 40, 0xa55a);
+	upci_write8(m, 42, 0x7e);
+	upci_wc_flush();
+	MMIO_RD(c, t.d, TESTDEV_BAR_MEM, 40, 2, v);
+	CHECK_EQ(c, "BAR2[40] written by upci_write16", v, 0xa55a);
+	MMIO_RD(c, t.d, TESTDEV_BAR_MEM, 42, 1, v);
+	CHECK_EQ(c, "BAR2[42] written by upci_write8", v, 0x7e);
+	CHECK_EQ(c, "upci_read16 of BAR2[2] (little-endian)", upci_read16(m, 2), 0x1122);
+	CHECK_EQ(c, "upci_read8 of BAR2[9]", upci_read8(m, 9), 0x22);
 	MMIO_RD(c, t.d, TESTDEV_BAR_MEM, 0, 4, v);
 	CHECK_EQ(c, "BAR2[0] written through the mapping", v, 0x11223344);
 	MMIO_RD(c, t.d, TESTDEV_BAR_MEM, 8, 8, v);
@@ -580,16 +572,16 @@ static void td_bar2_mapping(struct conf *c)
 	MMIO_WR(c, t.d, TESTDEV_BAR_MEM, 24, 8, UINT64_C(0x0102030405060708));
 	MMIO_WR(c, t.d, TESTDEV_BAR_MEM, 33, 1, 0x5e);
 	MMIO_WR(c, t.d, TESTDEV_BAR_MEM, 34, 2, 0xbeef);
-	CHECK_EQ(c, "mapping after a 4-byte upci_mmio_write", conf_map_rd32(m, 16), 0xa1b2c3d4);
-	CHECK_EQ(c, "mapping after an 8-byte upci_mmio_write", conf_map_rd64(m, 24), UINT64_C(0x0102030405060708));
-	CHECK_EQ(c, "mapping after a 1-byte upci_mmio_write", ((volatile uint8_t *)m)[33], 0x5e);
-	CHECK_EQ(c, "mapping after a 2-byte upci_mmio_write", conf_map_rd32(m, 32) >> 8, 0xbeef5e);
+	CHECK_EQ(c, "mapping after a 4-byte upci_mmio_write", upci_read32(m, 16), 0xa1b2c3d4);
+	CHECK_EQ(c, "mapping after an 8-byte upci_mmio_write", upci_read64(m, 24), UINT64_C(0x0102030405060708));
+	CHECK_EQ(c, "mapping after a 1-byte upci_mmio_write", upci_read8(m, 33), 0x5e);
+	CHECK_EQ(c, "mapping after a 2-byte upci_mmio_write", upci_read32(m, 32) >> 8, 0xbeef5e);
 	/* Same mapping on a second map; contents outlive an unmap. */
 	CHECK_RC(c, upci_bar_map(t.d, TESTDEV_BAR_MEM, &again, &len), 0);
 	CHECK(c, again == m, "second upci_bar_map: %p, expected %p", again, (void *)m);
 	CHECK_RC(c, upci_bar_unmap(t.d, TESTDEV_BAR_MEM), 0);
 	CHECK_RC(c, upci_bar_map(t.d, TESTDEV_BAR_MEM, (void **)&m, &len), 0);
-	CHECK_EQ(c, "BAR2[0] after unmap and map", conf_map_rd32(m, 0), 0x11223344);
+	CHECK_EQ(c, "BAR2[0] after unmap and map", upci_read32(m, 0), 0x11223344);
 out:
 	upci_close(t.d);
 }
@@ -659,10 +651,10 @@ static void td_dma_desc_irqs(struct conf *c)
 		/* Reverse order on the destination side, so a swapped index shows. */
 		td_desc(list.vaddr, i, src.bus_addr + i * PIECE, dst.bus_addr + (NDESC - 1 - i) * PIECE, PIECE,
 			TESTDEV_DESC_F_IRQ | v << TESTDEV_DESC_F_VEC_SHIFT);
-		set_bit(want, v);
+		conf_bit_set(want, v);
 	}
 	compl = 0;
-	set_bit(want, compl);
+	conf_bit_set(want, compl);
 	MMIO_WR(c, t.d, R0, TESTDEV_REG_COMPL_VEC, 4, compl);
 	if (td_run(c, t.d, list.bus_addr, NDESC, TESTDEV_CTRL_IRQ_EN, &st))
 		goto out;
@@ -861,8 +853,8 @@ static void td_dma_hostile_addr(struct conf *c)
 	}
 	/* BAR2 bounds: the end of BAR2 keeps its contents. */
 	CHECK_RC(c, upci_bar_map(t.d, TESTDEV_BAR_MEM, (void **)&m, &len), 0);
-	conf_map_wr64(m, len - 16, UINT64_C(0x1111111111111111));
-	conf_map_wr64(m, len - 8, UINT64_C(0x2222222222222222));
+	upci_write64(m, len - 16, UINT64_C(0x1111111111111111));
+	upci_write64(m, len - 8, UINT64_C(0x2222222222222222));
 	if (hostile_one(c, &t, &h, "BAR2 destination past the end", s, t.mem_size - 8, 16, TESTDEV_DESC_F_DST_BAR2,
 			TESTDEV_FAULT_BAR2) ||
 	    hostile_one(c, &t, &h, "BAR2 destination far out", s, UINT64_C(1) << 63, 16, TESTDEV_DESC_F_DST_BAR2,
@@ -872,8 +864,8 @@ static void td_dma_hostile_addr(struct conf *c)
 	    hostile_one(c, &t, &h, "BAR2 source wrapping", UINT64_MAX - 7, d, 16, TESTDEV_DESC_F_SRC_BAR2,
 			TESTDEV_FAULT_BAR2))
 		goto out;
-	tail[0] = conf_map_rd64(m, len - 16);
-	tail[1] = conf_map_rd64(m, len - 8);
+	tail[0] = upci_read64(m, len - 16);
+	tail[1] = upci_read64(m, len - 8);
 	CHECK(c, tail[0] == UINT64_C(0x1111111111111111) && tail[1] == UINT64_C(0x2222222222222222),
 	      "a refused BAR2 run changed the end of BAR2");
 	/* A freed buffer is no longer reachable. */
@@ -978,7 +970,7 @@ static void td_dma_completion_irq(struct conf *c)
 	if (td_run(c, t.d, list.bus_addr, 1, TESTDEV_CTRL_IRQ_EN, &st))
 		goto out;
 	CHECK_EQ(c, "STATUS", st, TESTDEV_STATUS_DONE);
-	set_bit(want, v);
+	conf_bit_set(want, v);
 	if (td_collect(c, t.d, want, "completion vector"))
 		goto out;
 	/* Without IRQ_EN the same run is silent. */
@@ -1025,7 +1017,7 @@ static int td_dirty(struct conf *c, struct td *t, uint8_t *m, uint64_t len, stru
 	CHECK_RC(c, conf_bus_master(t->d, 1), 0);
 	MMIO_WR(c, t->d, R0, TESTDEV_REG_SCRATCH, 4, 0x5a5a1234);
 	memset(m, 0xc3, len / 2);
-	conf_map_wr64(m, len - 8, UINT64_MAX);
+	upci_write64(m, len - 8, UINT64_MAX);
 	/* A good copy inside BAR2 (moves BYTES), then a bad one (a fault). */
 	td_desc(list->vaddr, 0, 0, len / 2, (uint32_t)(len / 4), TESTDEV_DESC_F_SRC_BAR2 | TESTDEV_DESC_F_DST_BAR2);
 	td_desc(list->vaddr, 1, 0, 0, 0, 0);
@@ -1132,7 +1124,7 @@ static void td_reset_irq_restored(struct conf *c)
 	if (td_open_irq(c, &t))
 		goto out;
 	for (unsigned v = 0; v < t.nvec; v++)
-		set_bit(v % 2 ? odd : even, v);
+		conf_bit_set(v % 2 ? odd : even, v);
 	for (unsigned w = 0; w < UPCI_IRQ_WORDS; w++)
 		mask[w] = UINT64_C(0x5555555555555555);
 	CHECK_RC(c, upci_irq_set_mask(t.d, mask), 0);

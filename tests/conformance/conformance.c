@@ -266,26 +266,6 @@ unsigned conf_find_cap(upci_dev *d, unsigned id)
 	return 0;
 }
 
-uint32_t conf_map_rd32(const void *base, uint64_t off)
-{
-	return *(const volatile uint32_t *)((const uint8_t *)base + off);
-}
-
-uint64_t conf_map_rd64(const void *base, uint64_t off)
-{
-	return *(const volatile uint64_t *)((const uint8_t *)base + off);
-}
-
-void conf_map_wr32(void *base, uint64_t off, uint32_t v)
-{
-	*(volatile uint32_t *)((uint8_t *)base + off) = v;
-}
-
-void conf_map_wr64(void *base, uint64_t off, uint64_t v)
-{
-	*(volatile uint64_t *)((uint8_t *)base + off) = v;
-}
-
 /* ================= generic cases ================= */
 
 /* Malformed whatever backends are built in: syntax is checked first. */
@@ -944,14 +924,14 @@ static void gen_bar_map(struct conf *c)
 		/* Counted: the second user's unmap leaves the first one's
 		 * mapping alive (a read through it would fault otherwise). */
 		CHECK_RC(c, upci_bar_unmap(d, b), 0);
-		(void)conf_map_rd32(addr, 0);
+		(void)upci_read32(addr, 0);
 		if (bi.size >= 4 && !(bi.flags & UPCI_BAR_IO)) {
 			/* A read through the mapping sees what upci_mmio_read sees;
 			 * a register that changes between reads proves nothing. */
-			m1 = conf_map_rd32(addr, 0);
+			m1 = upci_read32(addr, 0);
 			MMIO_RD(c, d, b, 0, 4, v1);
 			if (m1 != (uint32_t)v1) {
-				m2 = conf_map_rd32(addr, 0);
+				m2 = upci_read32(addr, 0);
 				MMIO_RD(c, d, b, 0, 4, v2);
 				CHECK(c, m1 != m2 || v1 != v2,
 				      "BAR%u offset 0: mapping reads 0x%08x, upci_mmio_read 0x%08" PRIx64, b, m1, v1);
@@ -1507,7 +1487,7 @@ static void gen_release_drops_state(struct conf *c)
 	CHECK(c, buf.fd < 0 || fcntl(buf.fd, F_GETFD) >= 0, "buffer fd %d closed by a refused release", buf.fd);
 	memset(buf.vaddr, 0xa5, (size_t)buf.size);
 	if (mapped < UPCI_NUM_BARS) {
-		(void)conf_map_rd32(addr, 0);
+		(void)upci_read32(addr, 0);
 		CHECK_RC(c, upci_bar_unmap(d, mapped), 0);
 		CHECK_RC(c, upci_release(d), -EBUSY); /* the buffer alone */
 		CHECK(c, conf_find_not(buf.vaddr, (size_t)buf.size, 0xa5) < 0, "buffer changed by a refused release");
@@ -1516,7 +1496,7 @@ static void gen_release_drops_state(struct conf *c)
 	if (mapped < UPCI_NUM_BARS) {
 		CHECK_RC(c, upci_bar_map(d, mapped, &addr, &len), 0);
 		CHECK_RC(c, upci_release(d), -EBUSY); /* the BAR alone */
-		(void)conf_map_rd32(addr, 0);
+		(void)upci_read32(addr, 0);
 		CHECK_RC(c, upci_bar_unmap(d, mapped), 0);
 	}
 	CHECK_RC(c, upci_irq_info(d, &type, &nvec), 0);
@@ -1735,9 +1715,11 @@ struct conf_table {
 
 static const struct conf_table tables[] = {
 	{conf_generic_cases, &conf_generic_count},
+	{conf_enum_cases, &conf_enum_count},
 	{conf_edu_cases, &conf_edu_count},
 	{conf_testdev_cases, &conf_testdev_count},
 	{conf_dma_cases, &conf_dma_count},
+	{conf_eventfd_cases, &conf_eventfd_count},
 };
 
 /* "vectors=" and "mem=" of a sim: URI (the model reads them the same way). */

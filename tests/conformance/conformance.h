@@ -124,6 +124,10 @@ extern const struct conf_case conf_testdev_cases[];
 extern const size_t conf_testdev_count;
 extern const struct conf_case conf_dma_cases[];
 extern const size_t conf_dma_count;
+extern const struct conf_case conf_enum_cases[];
+extern const size_t conf_enum_count;
+extern const struct conf_case conf_eventfd_cases[];
+extern const size_t conf_eventfd_count;
 
 /* ---- reporting (conformance.c) ---- */
 
@@ -163,13 +167,16 @@ long conf_diff(const void *a, const void *b, size_t len);
 long conf_find_not(const void *buf, size_t len, uint8_t val);
 /* Number of vectors set in a bitmap. */
 int conf_popcount(const uint64_t bits[UPCI_IRQ_WORDS]);
+static inline void conf_bit_set(uint64_t bits[UPCI_IRQ_WORDS], unsigned v)
+{
+	bits[v / 64] |= UINT64_C(1) << (v % 64);
+}
+static inline int conf_bit_test(const uint64_t bits[UPCI_IRQ_WORDS], unsigned v)
+{
+	return !!(bits[v / 64] & (UINT64_C(1) << (v % 64)));
+}
 /* Config offset of the first standard capability with @id, or 0. */
 unsigned conf_find_cap(upci_dev *d, unsigned id);
-/* Volatile accesses through a BAR mapping (little-endian, as the bus). */
-uint32_t conf_map_rd32(const void *base, uint64_t off);
-uint64_t conf_map_rd64(const void *base, uint64_t off);
-void conf_map_wr32(void *base, uint64_t off, uint32_t v);
-void conf_map_wr64(void *base, uint64_t off, uint64_t v);
 
 /* ---- checks: on failure record the message and goto out ---- */
 

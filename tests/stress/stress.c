@@ -3,8 +3,9 @@
  * upci-stress [--seconds N] URI (default: $UPCI_STRESS_SECONDS, else 2): every call of upci.h from several threads
  * at once on one handle, as the header allows ("safe to call any function
  * from several threads at once"): waiters, takers and an fd poller against
- * mask changes, enable/disable, doorbells, config/MMIO, BAR maps, DMA
- * buffers, and a second handle that opens, fails to claim and closes.
+ * mask changes, enable/disable, vectors routed to eventfds and back,
+ * doorbells, config/MMIO, BAR maps, DMA buffers, and a second handle that
+ * opens, fails to claim and closes.
  *
  * Built for ThreadSanitizer by scripts/test.sh (any report fails the run);
  * in the normal build it is a short test of the same rules. Only the public
@@ -25,6 +26,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
 
 #include "edu_regs.h"
 #include "testdev_regs.h"
@@ -40,7 +44,7 @@ struct stress {
 	uint64_t page;
 	_Atomic int stop;
 	_Atomic int failed;
-	_Atomic unsigned long fired, taken, waited, canceled, enables, maps, bufs, probes;
+	_Atomic unsigned long fired, taken, waited, canceled, enables, maps, bufs, probes, routes;
 	pthread_mutex_t msg_lock;
 	char msg[512];
 };
@@ -186,6 +190,39 @@ static void *enabler(void *arg)
 		}
 		nap_us(2000 + (long)(r % 3000));
 	}
+	return NULL;
+}
+
+/* Route a random vector to one of two eventfds or back, and drain them:
+ * -EINVAL is allowed (the enabler may have just enabled fewer vectors, or
+ * none), as is -ENOTSUP (INTx). */
+static void *router(void *arg)
+{
+	struct stress *s = arg;
+#ifdef __linux__
+	int ev[2] = {eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+	uint32_t x = 31337;
+
+	if (ev[0] < 0 || ev[1] < 0)
+		fail(s, "eventfd: %s", strerror(errno));
+	while (!stopping(s)) {
+		uint32_t r = next_rand(&x);
+		uint64_t cnt;
+		int rc = upci_irq_set_eventfd(s->d, r % s->maxvec, (r >> 8) % 4 ? ev[r & 1] : -1);
+
+		if (rc && rc != -EINVAL && rc != -ENOTSUP)
+			fail(s, "upci_irq_set_eventfd: %d (%s)", rc, upci_strerror(rc));
+		for (int i = 0; i < 2; i++)
+			(void)!read(ev[i], &cnt, sizeof(cnt));
+		atomic_fetch_add(&s->routes, 1);
+		nap_us(300);
+	}
+	for (int i = 0; i < 2; i++)
+		if (ev[i] >= 0)
+			close(ev[i]);
+#else
+	(void)s; /* eventfds: Linux */
+#endif
 	return NULL;
 }
 
@@ -339,7 +376,7 @@ static int still_delivers(struct stress *s)
 int main(int argc, char **argv)
 {
 	static struct stress s;
-	void *(*const fns[])(void *) = {waiter, waiter, taker, masker, enabler, doorbell, driver, prober};
+	void *(*const fns[])(void *) = {waiter, waiter, taker, masker, enabler, doorbell, driver, prober, router};
 	pthread_t th[sizeof(fns) / sizeof(fns[0])];
 	struct upci_identity id;
 	unsigned started = 0;
@@ -402,9 +439,10 @@ int main(int argc, char **argv)
 		still_delivers(&s);
 	upci_close(s.d);
 	printf("%s: %lu doorbells, %lu vectors taken, %lu waits (%lu canceled), %lu enables, %lu BAR map pairs, "
-	       "%lu buffers, %lu second handles\n",
+	       "%lu buffers, %lu second handles, %lu routes\n",
 	       s.uri, atomic_load(&s.fired), atomic_load(&s.taken), atomic_load(&s.waited), atomic_load(&s.canceled),
-	       atomic_load(&s.enables), atomic_load(&s.maps), atomic_load(&s.bufs), atomic_load(&s.probes));
+	       atomic_load(&s.enables), atomic_load(&s.maps), atomic_load(&s.bufs), atomic_load(&s.probes),
+	       atomic_load(&s.routes));
 	if (atomic_load(&s.failed)) {
 		printf("FAIL: %s\n", s.msg);
 		return 1;

@@ -20,7 +20,9 @@
 
 #include <cmocka.h>
 
+#include "backend.h"
 #include "sysfs.h"
+#include "vfio.h"
 
 static char root[256];
 
@@ -303,6 +305,127 @@ static void test_write(void **state)
 	assert_false(sysfs_driver_present(root, "../pci"));
 }
 
+/* A file of @size zero bytes at @root/@rel (directories made). */
+static void touch(const char *base, const char *rel, size_t size)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", base, rel);
+	mkdirs("%.*s", (int)(strrchr(path, '/') - path), path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (size_t i = 0; i < size; i++)
+		fputc(0, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static const struct upci_found *entry(const struct upci_enum_sink *s, const char *uri)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].uri, uri) == 0)
+			return &s->v[i];
+	fail_msg("%s not listed", uri);
+	return NULL;
+}
+
+/*
+ * upci_enumerate("vfio") on a tree of its own (the shared one stays as
+ * the other tests expect it): identity from sysfs, and each reason a
+ * function is not ready, in the order vfio_dev_open() meets them.
+ */
+static void test_enum(void **state)
+{
+	static const char *edu[6] = {"0x1234\n", "0x11e8\n", "0x1af4\n", "0x1100\n", "0x00ff00\n", "0x10\n"};
+	static const char *nic[6] = {"0x8086\n", "0x10d3\n", "0x8086\n", "0x0000\n", "0x020000\n", "0x00\n"};
+	char saved[sizeof(root)], dev[300], cmd[700];
+	struct upci_enum_sink s = {.scheme = "vfio"};
+	const struct upci_found *f;
+
+	(void)state;
+	memcpy(saved, root, sizeof(root));
+	snprintf(root, sizeof(root), "%s/upci-enum-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(root));
+	snprintf(dev, sizeof(dev), "%s/dev", root);
+	mkdirs("%s/bus/pci/drivers/vfio-pci", root);
+	add_dev("0000:00:02.0", edu, "vfio-pci", 2);    /* cdev 7: ready */
+	mkdirs("%s/bus/pci/devices/0000:00:02.0/vfio-dev/vfio7", root);
+	put("0000:00:02.0", "vfio-dev/vfio7/dev", "511:7\n");
+	touch(root, "bus/pci/devices/0000:00:02.0/config", 4096);
+	add_dev("0000:00:03.0", edu, "vfio-pci", 3);    /* shares group 3 with a bound NIC */
+	add_dev("0000:00:04.0", nic, "e1000e", 3);
+	add_dev("0000:00:05.0", edu, "vfio-pci", 5);    /* group node only, not accessible */
+	add_dev("0000:00:06.0", edu, "vfio-pci", 6);    /* group node and container: ready */
+	add_dev("0000:00:07.0", nic, NULL, 7);          /* no driver */
+	touch(dev, "vfio/devices/vfio7", 0);
+	touch(dev, "iommu", 0);
+	touch(dev, "vfio/vfio", 0);
+	touch(dev, "vfio/6", 0);
+	touch(dev, "vfio/3", 0);
+
+	assert_int_equal(vfio_enum_at(root, dev, &s), 0);
+	assert_int_equal(s.n, 6);
+	f = entry(&s, "vfio:0000:00:02.0");
+	assert_int_equal(f->flags, UPCI_FOUND_READY | UPCI_FOUND_IDS);
+	assert_string_equal(f->why, "");
+	assert_int_equal(f->id.vendor_id, 0x1234);
+	assert_int_equal(f->id.device_id, 0x11e8);
+	assert_int_equal(f->id.subsys_vendor_id, 0x1af4);
+	assert_int_equal(f->id.subsys_id, 0x1100);
+	assert_int_equal(f->id.class_code, 0x00ff00);
+	assert_int_equal(f->id.revision, 0x10);
+	assert_int_equal(f->id.config_size, 4096);
+	assert_int_equal(f->id.device, 2);
+	assert_string_equal(f->id.backend, "vfio");
+	assert_string_equal(f->driver, "vfio-pci");
+	assert_int_equal(f->iommu_group, 2);
+	f = entry(&s, "vfio:0000:00:03.0");
+	assert_false(f->flags & UPCI_FOUND_READY);
+	assert_string_equal(f->why, "IOMMU group 3 also holds 0000:00:04.0, bound to e1000e: bind it to vfio-pci too");
+	assert_int_equal(f->id.config_size, 0); /* no config file */
+	f = entry(&s, "vfio:0000:00:04.0");
+	assert_string_equal(f->why, "bound to e1000e, not vfio-pci: run 'upci bind 0000:00:04.0'");
+	f = entry(&s, "vfio:0000:00:05.0");
+	assert_false(f->flags & UPCI_FOUND_READY);
+	assert_non_null(strstr(f->why, "no read-write access to "));
+	assert_non_null(strstr(f->why, "/dev/vfio/5"));
+	f = entry(&s, "vfio:0000:00:06.0");
+	assert_true(f->flags & UPCI_FOUND_READY);
+	f = entry(&s, "vfio:0000:00:07.0");
+	assert_string_equal(f->why, "no driver: run 'upci bind 0000:00:07.0'");
+	assert_string_equal(f->driver, "");
+	free(s.v);
+
+	/* The shared tree: bridges, no group, unreadable IDs. */
+	memset(&s, 0, sizeof(s));
+	s.scheme = "vfio";
+	assert_int_equal(vfio_enum_at(saved, dev, &s), 0);
+	assert_int_equal(s.n, 6);
+	f = entry(&s, "vfio:0000:00:04.0");
+	assert_string_equal(f->why, "a bridge: VFIO gives endpoints to user space, not bridges");
+	f = entry(&s, "vfio:0000:00:05.0");
+	assert_string_equal(f->why, "no IOMMU group: VFIO needs the IOMMU on (intel_iommu=on or amd_iommu=on)");
+	f = entry(&s, "vfio:0000:00:06.0");
+	assert_false(f->flags & UPCI_FOUND_IDS);
+	assert_int_equal(f->id.vendor_id, 0);
+	f = entry(&s, "vfio:0001:10:1f.7");
+	assert_int_equal(f->id.domain, 1);
+	assert_int_equal(f->id.bus, 0x10);
+	assert_int_equal(f->id.device, 0x1f);
+	assert_int_equal(f->id.function, 7);
+	free(s.v);
+
+	/* No PCI bus at all: nothing to list, not an error. */
+	memset(&s, 0, sizeof(s));
+	s.scheme = "vfio";
+	assert_int_equal(vfio_enum_at("/nonexistent-upci-root", dev, &s), 0);
+	assert_int_equal(s.n, 0);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+	memcpy(root, saved, sizeof(root));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_group),
 		cmocka_unit_test(test_driver_ok),
 		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_enum),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

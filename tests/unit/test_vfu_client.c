@@ -21,12 +21,15 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -928,6 +931,150 @@ static void test_set_irqs_one_fd(void **state)
 	assert_int_equal(f->set_irqs_max_fds, 1);
 	upci_close(d);
 	assert_int_equal(f->set_irqs_disables, 1); /* close turned them off */
+	fake_stop(f);
+}
+
+/* Write the eventfd the fake holds for @vec (the server firing it). */
+static void fake_fire(struct fake *f, unsigned vec)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&f->lock);
+	assert_true(f->irq_fd[vec] >= 0);
+	assert_int_equal(write(f->irq_fd[vec], &one, sizeof(one)), (ssize_t)sizeof(one));
+	pthread_mutex_unlock(&f->lock);
+}
+
+static uint64_t efd_read(int fd)
+{
+	uint64_t n = 0;
+
+	if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return 0;
+	return n;
+}
+
+/*
+ * upci_irq_set_eventfd() over vfio-user: the server is handed the
+ * caller's eventfd (one SET_IRQS for that vector), so what it signals
+ * reaches the caller with no hop through the client; masking points the
+ * server back at the client's own eventfd (latched, peek sees it), and
+ * unmasking hands the caller's fd over again and replays the latch.
+ */
+static void test_set_eventfd_server_signals(void **state)
+{
+	struct fake *f = fake_start(8, 1 << 20);
+	upci_dev *d = open_claimed(f);
+	uint64_t pend[UPCI_IRQ_WORDS], mask[UPCI_IRQ_WORDS];
+	int ev = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	unsigned msgs;
+
+	(void)state;
+	assert_true(ev >= 0);
+	assert_int_equal(upci_irq_enable(d, UPCI_IRQ_MSIX, 8), 8);
+	msgs = f->set_irqs_msgs;
+	assert_int_equal(upci_irq_set_eventfd(d, 3, ev), 0);
+	assert_int_equal(f->set_irqs_msgs, msgs + 1);
+	/* The fd the server holds for vector 3 is the caller's eventfd. */
+	fake_fire(f, 3);
+	assert_int_equal(efd_read(ev), 1);
+	assert_int_equal(upci_irq_wait(d, 50, pend), -ETIMEDOUT);
+	/* Masked: the server gets our own eventfd back; a firing latches. */
+	memset(mask, 0xff, sizeof(mask));
+	mask[0] &= ~(UINT64_C(1) << 3);
+	assert_int_equal(upci_irq_set_mask(d, mask), 0);
+	assert_int_equal(f->set_irqs_msgs, msgs + 2);
+	fake_fire(f, 3);
+	assert_int_equal(efd_read(ev), 0);
+	assert_int_equal(upci_irq_peek_pending(d, pend), 1);
+	assert_int_equal(pend[0], UINT64_C(1) << 3);
+	assert_int_equal(upci_irq_take_pending(d, pend), 0);
+	/* Unmasked: handed over again, and the latched one replayed once. */
+	memset(mask, 0xff, sizeof(mask));
+	assert_int_equal(upci_irq_set_mask(d, mask), 0);
+	assert_int_equal(f->set_irqs_msgs, msgs + 3);
+	assert_int_equal(efd_read(ev), 1);
+	assert_int_equal(upci_irq_peek_pending(d, pend), 0);
+	fake_fire(f, 3);
+	assert_int_equal(efd_read(ev), 1);
+	/* A mask change of other vectors sends nothing. */
+	mask[0] &= ~(UINT64_C(1) << 4);
+	assert_int_equal(upci_irq_set_mask(d, mask), 0);
+	assert_int_equal(f->set_irqs_msgs, msgs + 3);
+	/* Given back: our own eventfd, the bitmap. */
+	assert_int_equal(upci_irq_set_eventfd(d, 3, -1), 0);
+	assert_int_equal(f->set_irqs_msgs, msgs + 4);
+	fake_fire(f, 3);
+	assert_int_equal(upci_irq_wait(d, 2000, pend), 1);
+	assert_int_equal(pend[0], UINT64_C(1) << 3);
+	assert_int_equal(efd_read(ev), 0);
+	upci_close(d);
+	close(ev);
+	fake_stop(f);
+}
+
+struct route_race {
+	upci_dev *d;
+	int ev;
+	atomic_bool stop;
+	atomic_int err;
+};
+
+static void *route_masker(void *arg)
+{
+	struct route_race *r = arg;
+
+	for (unsigned i = 0; !atomic_load(&r->stop); i++) {
+		uint64_t mask[UPCI_IRQ_WORDS];
+		int rc;
+
+		memset(mask, 0xff, sizeof(mask));
+		mask[0] &= ~(UINT64_C(1) << (i % 4));
+		rc = upci_irq_set_mask(r->d, mask);
+		if (rc)
+			atomic_store(&r->err, rc);
+	}
+	return NULL;
+}
+
+static void *route_router(void *arg)
+{
+	struct route_race *r = arg;
+
+	for (unsigned i = 0; !atomic_load(&r->stop); i++) {
+		int rc = upci_irq_set_eventfd(r->d, i % 4, i % 2 ? r->ev : -1);
+
+		if (rc)
+			atomic_store(&r->err, rc);
+	}
+	return NULL;
+}
+
+/* Mask changes that re-point the server (the handle lock) racing route
+ * changes and MMIO from other threads: no deadlock, no error. */
+static void test_set_eventfd_races(void **state)
+{
+	struct fake *f = fake_start(8, 1 << 20);
+	struct route_race r = {.d = open_claimed(f)};
+	pthread_t th[2];
+	uint64_t v;
+
+	(void)state;
+	r.ev = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(r.ev >= 0);
+	atomic_init(&r.stop, false);
+	atomic_init(&r.err, 0);
+	assert_int_equal(upci_irq_enable(r.d, UPCI_IRQ_MSIX, 8), 8);
+	assert_int_equal(pthread_create(&th[0], NULL, route_masker, &r), 0);
+	assert_int_equal(pthread_create(&th[1], NULL, route_router, &r), 0);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(upci_mmio_read(r.d, 0, 0, 4, &v), 0);
+	atomic_store(&r.stop, true);
+	pthread_join(th[0], NULL);
+	pthread_join(th[1], NULL);
+	assert_int_equal(atomic_load(&r.err), 0);
+	upci_close(r.d);
+	close(r.ev);
 	fake_stop(f);
 }
 
@@ -1940,6 +2087,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_busy_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_irqs_chunked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_irqs_one_fd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_eventfd_server_signals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_eventfd_races, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_read_chunked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_mmio_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_msg_id, setup, teardown),

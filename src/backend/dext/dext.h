@@ -18,6 +18,7 @@
  *   dext_err.c      kern_return_t -> -errno
  *   dext_policy.c   which config writes reach the device
  *   dext_serve.c    that policy as the vfio-user server's hook
+ *   dext_enum.c     upci_enumerate("dext"): the hook (-ENOTSUP for now)
  *   dext_backend.c  the ops table
  */
 #ifndef UPCI_BACKEND_DEXT_H
@@ -153,6 +154,11 @@ struct dext_regid {
 /* The IOPCIDevice provider of driver instance @s: 0, or -ENOENT when the
  * entry has none or its properties are missing or malformed. */
 int dext_reg_identity(io_service_t s, struct dext_regid *out);
+
+/* ---- dext_enum.c ---- */
+
+struct upci_enum_sink;
+int dext_enumerate(struct upci_enum_sink *sink);
 
 /* ---- dext_policy.c: config writes the host owns ---- */
 

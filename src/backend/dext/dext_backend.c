@@ -438,6 +438,7 @@ int dext_policy_of(struct upci_dev *dev, struct dext_policy *out)
 
 const struct upci_backend_ops upci_dext_ops = {
 	.scheme = "dext",
+	.enumerate = dext_enumerate,
 	.open = dext_open,
 	.close = dext_close,
 	.claim = dext_claim_op,

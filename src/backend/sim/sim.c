@@ -66,15 +66,10 @@ static int inst_create(const char *key, const struct upci_uri *u, struct sim_ins
 	return 0;
 }
 
-static void fill_identity(struct upci_dev *dev, struct sim_inst *si)
+void sim_identity(const struct model *m, struct upci_identity *id)
 {
-	const struct cfgspace *c = &si->m->cfg;
-	struct upci_identity *id = &dev->ident;
+	const struct cfgspace *c = &m->cfg;
 
-	id->domain = 0;
-	id->bus = 0;
-	id->device = (uint8_t)(1 + si->index % 31);
-	id->function = 0;
 	id->vendor_id = (uint16_t)cfgspace_get(c, PCI_VENDOR_ID, 2);
 	id->device_id = (uint16_t)cfgspace_get(c, PCI_DEVICE_ID, 2);
 	id->subsys_vendor_id = (uint16_t)cfgspace_get(c, PCI_SUBSYSTEM_VENDOR_ID, 2);
@@ -82,7 +77,18 @@ static void fill_identity(struct upci_dev *dev, struct sim_inst *si)
 	id->revision = (uint8_t)cfgspace_get(c, PCI_REVISION_ID, 1);
 	id->class_code = cfgspace_get(c, PCI_REVISION_ID, 4) >> 8;
 	id->config_size = c->size;
-	snprintf(id->name, sizeof(id->name), "%s", si->m->ops->name);
+	snprintf(id->name, sizeof(id->name), "%s", m->ops->name);
+}
+
+static void fill_identity(struct upci_dev *dev, struct sim_inst *si)
+{
+	struct upci_identity *id = &dev->ident;
+
+	id->domain = 0;
+	id->bus = 0;
+	id->device = (uint8_t)(1 + si->index % 31);
+	id->function = 0;
+	sim_identity(si->m, id);
 	for (unsigned b = 0; b < UPCI_NUM_BARS; b++) {
 		dev->bars[b].size = si->m->bars[b].size;
 		dev->bars[b].flags = si->m->bars[b].size ? (si->m->bars[b].flags | UPCI_BAR_PRESENT) : 0;
@@ -356,6 +362,7 @@ static int sim_uri_check(const struct upci_uri *u, char *why, size_t whylen)
 
 const struct upci_backend_ops upci_sim_ops = {
 	.scheme = "sim",
+	.enumerate = sim_enumerate,
 	.uri_check = sim_uri_check,
 	.open = sim_open,
 	.close = sim_close,

@@ -87,6 +87,13 @@ int sim_dma_unmap(struct upci_dev *dev, uint64_t iova, uint64_t len, uint64_t bu
 int sim_dma_ranges(struct upci_dev *dev, struct upci_iova_range *out, unsigned max);
 int sim_space_join(struct upci_dev *dev, void **slot);
 int sim_space_leave(struct upci_dev *dev, void **slot, int last, int closing);
+/* Identity fields a model's config space holds (IDs, class, config
+ * size, name); the bus address is the caller's. */
+void sim_identity(const struct model *m, struct upci_identity *id);
+
+/* sim_enum.c: upci_enumerate("sim"). */
+struct upci_enum_sink;
+int sim_enumerate(struct upci_enum_sink *sink);
 
 /* sim_host.c: the model_host callbacks, bound to an instance. */
 void sim_host_init(struct sim_inst *si);

@@ -177,23 +177,29 @@ int vu_irq_enable(struct upci_dev *dev, enum upci_irq_type type, unsigned nvec)
 	return rc;
 }
 
+/* The server signals @fd for @vec from now on (one vector's SET_IRQS). */
+static int point(struct upci_dev *dev, unsigned vec, int fd)
+{
+	struct vu_dev *v = vu_of(dev);
+
+	return set_irqs(&v->c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_TRIGGER, (uint32_t)v->irq_index, vec, 1,
+			&fd, 1);
+}
+
 /*
- * Hand vector @vec to eventfd @fd: the server then signals it directly (a
- * chained `upci serve vfio-user:...` passes its client's eventfd through
- * without relaying). @fd -1 gives the vector back to our own eventfd.
+ * upci_irq_set_eventfd(): the server signals the caller's eventfd @fd for
+ * @vec itself (a chained `upci serve vfio-user:...` passes its client's
+ * eventfd through without relaying); @fd -1 gives the vector back to our
+ * own eventfd (core does that while the vector is masked). INTx stays
+ * with the library (-ENOTSUP): its unmask after each delivery is ours.
  */
 int vu_irq_set_eventfd(struct upci_dev *dev, unsigned vec, int fd)
 {
 	struct vu_dev *v = vu_of(dev);
-	int use = fd >= 0 ? fd : (vec < v->irq_nvec ? v->irq_fd[vec] : -1);
-	int rc;
 
-	if (v->irq_index < 0 || vec >= v->irq_nvec || use < 0)
+	if (v->irq_index < 0 || v->irq_index == VFU_PCI_INTX_IRQ_INDEX)
+		return -ENOTSUP;
+	if (vec >= v->irq_nvec || v->irq_fd[vec] < 0)
 		return -EINVAL;
-	rc = set_irqs(&v->c, VFU_IRQ_SET_DATA_EVENTFD | VFU_IRQ_SET_ACTION_TRIGGER, (uint32_t)v->irq_index, vec, 1,
-		      &use, 1);
-	if (rc)
-		return rc;
-	/* Our own eventfd is no longer signalled while the peer's is in use. */
-	return irq_state_attach_source_rearm(&dev->irq, vec, fd >= 0 ? -1 : v->irq_fd[vec], v->unmask_fd);
+	return upci__irq_repoint(dev, vec, fd, v->irq_fd[vec], v->unmask_fd, point);
 }

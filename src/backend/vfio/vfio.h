@@ -175,4 +175,10 @@ int vfio_irq_enable(struct upci_dev *dev, enum upci_irq_type type, unsigned nvec
 void vfio_irq_disable(struct upci_dev *dev);
 int vfio_irq_set_eventfd(struct upci_dev *dev, unsigned vec, int fd);
 
+/* vfio_enum.c: upci_enumerate("vfio"), from sysfs at @root (NULL: /sys)
+ * with device nodes under @devroot ("/dev"); the unit tests fake both. */
+struct upci_enum_sink;
+int vfio_enum_at(const char *root, const char *devroot, struct upci_enum_sink *sink);
+int vfio_enumerate(struct upci_enum_sink *sink);
+
 #endif /* UPCI_VFIO_H */

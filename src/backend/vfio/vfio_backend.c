@@ -81,6 +81,7 @@ static void vfio_release_op(struct upci_dev *dev)
 
 const struct upci_backend_ops upci_vfio_ops = {
 	.scheme = "vfio",
+	.enumerate = vfio_enumerate,
 	.open = vfio_open_op,
 	.close = vfio_close_op,
 	.claim = vfio_claim_op,

@@ -210,34 +210,34 @@ fail:
 }
 
 
+/* The kernel signals @fd for @vec from now on (one vector's SET_IRQS). */
+static int point(struct upci_dev *dev, unsigned vec, int fd)
+{
+	struct vfio_dev *v = vfio_of(dev);
+	int ret = set_irqs_at(v, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, (uint32_t)v->irq_index, vec,
+			      1, &fd);
+
+	if (ret)
+		LOG_ERR("%s: VFIO_DEVICE_SET_IRQS(%s, vector %u -> %s eventfd): %s", v->bdf, index_name[v->irq_index], vec,
+			fd == v->irq_fd[vec] ? "our" : "the caller's", strerror(-ret));
+	return ret;
+}
+
 /*
- * `upci serve`: the kernel signals the client's eventfd @fd for @vec itself
- * (VFIO_DEVICE_SET_IRQS on that one vector), so an MSI/MSI-X interrupt
- * reaches the VMM without passing through this process; @fd -1 gives the
- * vector back to our own eventfd. Our source is detached meanwhile, so the
- * library's bitmap and mask do not see that vector: the client masks at its
- * end (QEMU swaps the eventfd, a upci client masks in its own library).
- * INTx stays with the library (-ENOTSUP: core relays it), because its
- * unmask after each interrupt is ours to do.
+ * upci_irq_set_eventfd(): the kernel signals the caller's eventfd @fd for
+ * @vec itself, so an MSI/MSI-X interrupt reaches KVM or another process
+ * without passing through this one; @fd -1 gives the vector back to our
+ * own eventfd (core does that while the vector is masked: vfio-pci has no
+ * MSI/MSI-X mask). INTx stays with the library (-ENOTSUP: core delivers
+ * it), because its unmask after each interrupt is ours to do.
  */
 int vfio_irq_set_eventfd(struct upci_dev *dev, unsigned vec, int fd)
 {
 	struct vfio_dev *v = vfio_of(dev);
-	int use, ret;
 
 	if (v->irq_index < 0 || v->irq_index == VFIO_PCI_INTX_IRQ_INDEX)
 		return -ENOTSUP;
 	if (vec >= v->irq_nvec || v->irq_fd[vec] < 0)
 		return -EINVAL;
-	use = fd >= 0 ? fd : v->irq_fd[vec];
-	ret = set_irqs_at(v, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, (uint32_t)v->irq_index, vec, 1,
-			  &use);
-	if (ret) {
-		LOG_ERR("%s: VFIO_DEVICE_SET_IRQS(%s, vector %u -> %s eventfd): %s", v->bdf, index_name[v->irq_index],
-			vec, fd >= 0 ? "the client's" : "our", strerror(-ret));
-		return ret;
-	}
-	LOG_DBG("%s: %s vector %u signals %s eventfd", v->bdf, index_name[v->irq_index], vec,
-		fd >= 0 ? "the client's" : "our own");
-	return irq_state_attach_source(&dev->irq, vec, fd >= 0 ? -1 : v->irq_fd[vec]);
+	return upci__irq_repoint(dev, vec, fd, v->irq_fd[vec], -1, point);
 }

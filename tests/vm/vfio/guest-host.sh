@@ -62,6 +62,19 @@ expect_err "open a function not bound to vfio-pci" 1 "upci: vfio:$BR_EDU: " upci
 echo "== a whole group: bind both, hot reset (edu shares its bus)"
 check "upci bind $BR_SER" upci bind $BR_SER
 check "upci bind $BR_EDU" upci bind $BR_EDU
+# serial takes $BR_SER back behind upci's back: upci list (upci_enumerate)
+# names what now keeps $BR_EDU from opening; then as upci bind left it.
+echo "$BR_SER" >/sys/bus/pci/drivers/vfio-pci/unbind
+echo serial >/sys/bus/pci/devices/$BR_SER/driver_override
+echo "$BR_SER" >/sys/bus/pci/drivers_probe
+upci list >/tmp/list.txt 2>&1
+grep -q "^note: $BR_EDU: IOMMU group $(group_of $BR_EDU) also holds $BR_SER, bound to serial: bind it to vfio-pci too\$" \
+	/tmp/list.txt && ok "upci list names the group member that keeps $BR_EDU from opening" ||
+	{ cat /tmp/list.txt; bad "upci list: no note on $BR_EDU's group"; }
+echo "$BR_SER" >/sys/bus/pci/drivers/serial/unbind
+echo vfio-pci >/sys/bus/pci/devices/$BR_SER/driver_override
+echo "$BR_SER" >/sys/bus/pci/drivers_probe
+[ "$(driver_of $BR_SER)" = vfio-pci ] && ok "$BR_SER back on vfio-pci" || bad "$BR_SER: driver $(driver_of $BR_SER)"
 check "upci reset vfio:$BR_EDU (bus reset through VFIO_DEVICE_PCI_HOT_RESET)" upci reset "vfio:$BR_EDU"
 upci-conformance --only reset.state_kept "vfio:$BR_EDU" >/tmp/conf.txt 2>&1; st=$?
 [ $st -eq 0 ] && ok "reset.state_kept on $BR_EDU: $(grep '^ok\|^not ok' /tmp/conf.txt)" ||

@@ -20,11 +20,19 @@ upci-nvme "$U" identify >/tmp/id.txt 2>&1; st=$?
 cat /tmp/id.txt
 [ $st -eq 0 ] && grep -q "namespace 1: $NBLOCKS blocks of 512 bytes" /tmp/id.txt &&
 	ok "identify: $NBLOCKS blocks of 512 bytes" || bad "identify (exit $st)"
-# Every byte the host wrote, through interrupts; then a write of our own.
-check "verify: all $NBLOCKS blocks have pattern 1" upci-nvme "$U" verify 1
+# Every byte the host wrote, through interrupts on 4 queue pairs, a thread
+# each, each waiting on its own MSI-X vector's eventfd
+# (upci_irq_set_eventfd: the kernel signals it directly); then a write of
+# our own.
+check "4 queues: verify all $NBLOCKS blocks have pattern 1" upci-nvme --queues 4 "$U" verify 1
 check "fill: pattern 2 at LBA 1000 x 256" upci-nvme "$U" fill 2 1000 256
 check "verify: pattern 2 at LBA 1000 x 256" upci-nvme "$U" verify 2 1000 256
 check "verify by polling: LBA 0 x 1000 (pattern 1)" upci-nvme --poll "$U" verify 1 0 1000
+check "3 queues: fill pattern 2 at LBA 1000 x 256 again" upci-nvme --queues 3 "$U" fill 2 1000 256
+check "3 queues: verify pattern 2 at LBA 1000 x 256" upci-nvme --queues 3 "$U" verify 2 1000 256
+grep -q "interrupts: MSI-X, each I/O queue's vector routed to its own eventfd" /tmp/id.txt &&
+	grep -q "doorbells: upci_write32 through the mapped BAR0" /tmp/id.txt &&
+	ok "identify: doorbells through upci_write32, per-queue eventfds" || bad "identify: how doorbells and interrupts work"
 expect_err "a read past the namespace is refused" 1 "nvme $U:" upci-nvme "$U" read $NBLOCKS 1
 
 echo "== the same driver through vfio-user: upci serve $U"
@@ -37,6 +45,8 @@ check "vfio-user: verify LBA 0 x 1000 (pattern 1)" upci-nvme "$V" verify 1 0 100
 check "vfio-user: fill pattern 3 at LBA 5000 x 128" upci-nvme "$V" fill 3 5000 128
 check "vfio-user: verify pattern 3 at LBA 5000 x 128" upci-nvme "$V" verify 3 5000 128
 check "vfio-user: verify by polling LBA 1000 x 256 (pattern 2)" upci-nvme --poll "$V" verify 2 1000 256
+# Through the server, each queue's eventfd is handed on to the kernel.
+check "vfio-user: 2 queues: verify LBA 0 x 1000 (pattern 1)" upci-nvme --queues 2 "$V" verify 1 0 1000
 kill $sp; wait $sp 2>/dev/null
 cat /tmp/serve.log
 
@@ -49,6 +59,7 @@ if [ -b "$KD" ]; then
 		upci-nvme --poll --qd $qd --seconds $BENCH_S "$U" bench || bad "upci-nvme --poll bench qd $qd"
 		nvme_kbench "$KD" $qd $BENCH_S || bad "nvme_kbench qd $qd"
 	done
+	upci-nvme --queues 2 --qd 16 --seconds $BENCH_S "$U" bench || bad "upci-nvme bench: 2 queues of depth 16"
 else
 	bad "the kernel's nvme driver gave $K no block device (nvme module not loaded?)"
 fi
