@@ -115,7 +115,8 @@ struct ctx;
 struct worker {
 	struct ctx *x;
 	struct nvme_ioq q;
-	struct upci_dma_buf buf;
+	struct upci_dma_buf buf;   /* the data buffer: vaddr, iova, bus_addr */
+	bool own_mem;              /* buf is our memory mapped with upci_dma_map_any */
 	pthread_t th;
 	/* the job: fill or verify [lba, lba + count) with seed; or bench */
 	bool verify;
@@ -395,15 +396,28 @@ static int workers_create(struct ctx *x)
 		if (rc)
 			return rc;
 		/*
-		 * The data buffer. TODO(issue 14, part A): this is where the
-		 * caller's own memory belongs - an aligned buffer of the
-		 * application's, mapped for the device at an IOVA the library's
-		 * allocator chooses (any-IOVA mapping of caller memory) - in
-		 * place of a library-allocated buffer.
+		 * The data buffer: the application's own memory, mapped for the
+		 * device at an IOVA the library's allocator picks. A backend
+		 * that can only reach shareable memory (a vfio-user server in
+		 * front of a real IOMMU: the memory must go to it as an fd)
+		 * says -ENOTSUP; then a upci_dma_alloc buffer, which is a memfd.
 		 */
-		rc = upci_dma_alloc(x->c.dev, UPCI_IOVA_ANY, size, &k->buf);
+		k->buf.size = size;
+		if (posix_memalign(&k->buf.vaddr, 4096, size) != 0)
+			return -ENOMEM;
+		memset(k->buf.vaddr, 0, size);
+		rc = upci_dma_map_any(x->c.dev, k->buf.vaddr, size, UPCI_DMA_RW, &k->buf.iova, &k->buf.bus_addr);
+		if (rc == 0) {
+			k->own_mem = true;
+			continue;
+		}
+		free(k->buf.vaddr);
+		memset(&k->buf, 0, sizeof(k->buf));
+		k->buf.fd = -1;
+		if (rc == -ENOTSUP)
+			rc = upci_dma_alloc(x->c.dev, UPCI_IOVA_ANY, size, &k->buf);
 		if (rc) {
-			fprintf(stderr, "nvme %s: allocating the data buffer of queue %u: %s\n", x->c.uri, i + 1,
+			fprintf(stderr, "nvme %s: mapping the data buffer of queue %u: %s\n", x->c.uri, i + 1,
 				upci_strerror(rc));
 			return rc;
 		}
@@ -416,8 +430,12 @@ static void workers_destroy(struct ctx *x)
 	for (unsigned i = 0; i < x->nq; i++) {
 		struct worker *k = &x->w[i];
 
-		if (k->buf.vaddr)
+		if (k->own_mem) {
+			upci_dma_unmap(x->c.dev, k->buf.iova);
+			free(k->buf.vaddr);
+		} else if (k->buf.vaddr) {
 			upci_dma_free(x->c.dev, &k->buf);
+		}
 		nvme_ioq_destroy(&k->q);
 	}
 }
