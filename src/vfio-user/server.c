@@ -393,6 +393,7 @@ int vfu_session_step(struct vfu_session *ss, int timeout_ms)
 	if (ss->dead)
 		return ss->dead;
 	ss->thread = pthread_self();
+	srv_dma_sweep(ss, false); /* mmaps of files no map uses any more */
 	if (ss->q_len) {
 		struct srv_queued *q = &ss->queue[ss->q_head];
 

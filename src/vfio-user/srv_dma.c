@@ -40,7 +40,9 @@
 struct srv_map {
 	struct vfu_session *ss;
 	uint64_t iova, size;
-	void *va;      /* our mmap of the client's fd, NULL when remote */
+	void *va;      /* in our mmap of the client's fd, NULL when remote */
+	struct srv_window *win; /* the shared mmap @va lies in; NULL: @va is
+				 * an mmap of its own (or remote) */
 	uint32_t flags;
 };
 
@@ -119,6 +121,85 @@ uint32_t srv_dma_max_maps(const struct vfu_session *ss)
 	return ss->max_maps;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- windows: one mmap of a client's file, shared by its DMA maps ---- */
+
+static void window_unmap(struct vfu_session *ss, struct srv_window *w)
+{
+	munmap(w->va, w->len);
+	if (w->refs == 0)
+		ss->n_idle--;
+	memset(w, 0, sizeof(*w));
+}
+
+void srv_dma_sweep(struct vfu_session *ss, bool all)
+{
+	int64_t now;
+
+	if (ss->n_idle == 0)
+		return;
+	now = now_ms();
+	for (unsigned i = 0; i < SRV_WINDOWS; i++) {
+		struct srv_window *w = &ss->win[i];
+
+		if (w->va && w->refs == 0 && (all || now - w->idle_ms >= SRV_WINDOW_IDLE_MS))
+			window_unmap(ss, w);
+	}
+}
+
+int srv_dma_sweep_ms(const struct vfu_session *ss)
+{
+	return ss->n_idle ? SRV_WINDOW_IDLE_MS : -1;
+}
+
+static void window_put(struct vfu_session *ss, struct srv_window *w)
+{
+	if (--w->refs == 0) {
+		w->idle_ms = now_ms();
+		ss->n_idle++;
+	}
+}
+
+/* A window of the file (@st) holding [off, off + size) with @prot, or NULL. */
+static struct srv_window *window_find(struct vfu_session *ss, const struct stat *st, int prot, uint64_t off,
+				      uint64_t size)
+{
+	for (unsigned i = 0; i < SRV_WINDOWS; i++) {
+		struct srv_window *w = &ss->win[i];
+
+		if (w->va && w->dev == st->st_dev && w->ino == st->st_ino && w->prot == prot && off >= w->off &&
+		    off - w->off <= w->len && size <= w->len - (off - w->off))
+			return w;
+	}
+	return NULL;
+}
+
+/* A slot for a new window: a free one, else the longest unused (unmapped
+ * now), else NULL (the map gets an mmap of its own). */
+static struct srv_window *window_slot(struct vfu_session *ss)
+{
+	struct srv_window *idle = NULL;
+
+	for (unsigned i = 0; i < SRV_WINDOWS; i++) {
+		struct srv_window *w = &ss->win[i];
+
+		if (!w->va)
+			return w;
+		if (w->refs == 0 && (!idle || w->idle_ms < idle->idle_ms))
+			idle = w;
+	}
+	if (idle)
+		window_unmap(ss, idle);
+	return idle;
+}
+
 /* Undo one mapping: the device first, so no DMA is in flight on the
  * memory when it goes away. */
 static void map_release(struct vfu_session *ss, struct srv_map *mp)
@@ -128,7 +209,9 @@ static void map_release(struct vfu_session *ss, struct srv_map *mp)
 	if (ret)
 		LOG_WARN("vfio-user server: unmapping IOVA %#llx: %s", (unsigned long long)mp->iova,
 			 upci_strerror(ret));
-	if (mp->va)
+	if (mp->win)
+		window_put(ss, mp->win);
+	else if (mp->va)
 		munmap(mp->va, mp->size);
 	free(mp);
 }
@@ -146,19 +229,12 @@ void srv_dma_fini(struct vfu_session *ss)
 	if (!ss->maps)
 		return;
 	drop_all(ss);
+	srv_dma_sweep(ss, true);
 	dma_table_destroy(ss->maps);
 	ss->maps = NULL;
 }
 
 /* ---- in-band DMA ---- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Wait for the reply to @req. Commands that arrive meanwhile are queued;
@@ -293,31 +369,70 @@ static bool memory_fs(int fd)
 }
 #endif
 
+/* memory_fs(), asked once per file system (device number). */
+static bool memory_fs_cached(struct vfu_server *s, int fd, dev_t dev)
+{
+	bool mem;
+
+	for (unsigned i = 0; i < s->n_fs_seen; i++)
+		if (s->fs_seen[i].dev == dev)
+			return s->fs_seen[i].memory;
+	mem = memory_fs(fd);
+	if (s->n_fs_seen < sizeof(s->fs_seen) / sizeof(s->fs_seen[0])) {
+		s->fs_seen[s->n_fs_seen].dev = dev;
+		s->fs_seen[s->n_fs_seen].memory = mem;
+		s->n_fs_seen++;
+	}
+	return mem;
+}
+
 /*
  * The client's fd must be a regular file of memory (memory_fs) covering
  * the range when it is mapped. It can still shrink afterwards: every
  * device access then goes through a guarded copy (dma_guard.h).
  */
-static int check_fd(int fd, uint64_t off, uint64_t size)
+static int check_fd(struct vfu_server *s, int fd, uint64_t off, uint64_t size, struct stat *st)
 {
-	struct stat st;
-
-	if (fstat(fd, &st) != 0)
+	if (fstat(fd, st) != 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode))
+	if (!S_ISREG(st->st_mode))
 		return -ENODEV; /* nothing we would map as memory */
-	if (!memory_fs(fd)) {
+	if (!memory_fs_cached(s, fd, st->st_dev)) {
 		LOG_WARN("vfio-user server: DMA_MAP: the fd is a file outside tmpfs, hugetlbfs and ramfs; refused "
 			 "(a page fault on it could wait on its file system)");
 		return -EINVAL;
 	}
-	if (st.st_size < 0 || off > (uint64_t)st.st_size || size > (uint64_t)st.st_size - off)
+	if (st->st_size < 0 || off > (uint64_t)st->st_size || size > (uint64_t)st->st_size - off)
 		return -EINVAL;
 	return 0;
 }
 
-static int map_fd(struct srv_map *mp, int fd, uint64_t off)
+/* The whole file as a window (it then serves every later map of it), when
+ * it is not too large and a slot is free; 0 with mp->va set, or -errno for
+ * "map the range alone". */
+static int map_window(struct vfu_session *ss, struct srv_map *mp, int fd, uint64_t off, int prot,
+		      const struct stat *st)
 {
+	uint64_t len = ((uint64_t)st->st_size + PAGE_MASK) & ~PAGE_MASK;
+	struct srv_window *w;
+	void *va;
+
+	if (len > SRV_WINDOW_FILE_MAX || !(w = window_slot(ss)))
+		return -ENOSPC;
+	va = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+	if (va == MAP_FAILED)
+		return -errno;
+	*w = (struct srv_window){.dev = st->st_dev, .ino = st->st_ino, .prot = prot, .off = 0, .len = len,
+				 .va = va, .refs = 1};
+	mp->win = w;
+	mp->va = (uint8_t *)va + off;
+	return 0;
+}
+
+static int map_fd(struct vfu_session *ss, struct srv_map *mp, int fd, uint64_t off)
+{
+	struct srv_window *w;
+	struct stat st;
 	int prot = 0;
 	void *va;
 	int ret;
@@ -326,13 +441,24 @@ static int map_fd(struct srv_map *mp, int fd, uint64_t off)
 		return -EINVAL;
 	if (off + mp->size < off || off + mp->size > (uint64_t)INT64_MAX)
 		return -EOVERFLOW;
-	ret = check_fd(fd, off, mp->size);
+	ret = check_fd(ss->srv, fd, off, mp->size, &st);
 	if (ret)
 		return ret;
 	if (mp->flags & UPCI_DMA_READ)
 		prot |= PROT_READ;
 	if (mp->flags & UPCI_DMA_WRITE)
 		prot |= PROT_WRITE;
+	/* Already mapped: a window of the same file holds the range. */
+	w = window_find(ss, &st, prot, off, mp->size);
+	if (w) {
+		if (w->refs++ == 0)
+			ss->n_idle--;
+		mp->win = w;
+		mp->va = w->va + (off - w->off);
+		return 0;
+	}
+	if (map_window(ss, mp, fd, off, prot, &st) == 0)
+		return 0;
 	va = mmap(NULL, mp->size, prot, MAP_SHARED, fd, (off_t)off);
 	if (va == MAP_FAILED)
 		return -errno;
@@ -372,7 +498,7 @@ int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 	mp->flags = ((in.flags & VFU_DMA_MAP_F_READ) ? UPCI_DMA_READ : 0) |
 		    ((in.flags & VFU_DMA_MAP_F_WRITE) ? UPCI_DMA_WRITE : 0);
 	if (m->nr_fds == 1) {
-		ret = map_fd(mp, m->fds[0], in.offset);
+		ret = map_fd(ss, mp, m->fds[0], in.offset);
 		/* The mapping holds the memory; the fd is closed with the message. */
 		if (ret == 0)
 			ret = upci_dma_map(ss->srv->dev, in.addr, mp->va, in.size, mp->flags, &bus);
@@ -405,7 +531,14 @@ int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 			upci_dma_unmap(ss->srv->dev, in.addr);
 	}
 	if (ret) {
-		if (mp->va)
+		/* A refused map keeps nothing: not even an unused window. */
+		if (mp->win && mp->win->refs == 1) {
+			mp->win->refs = 0;
+			ss->n_idle++;
+			window_unmap(ss, mp->win);
+		} else if (mp->win) {
+			window_put(ss, mp->win);
+		} else if (mp->va)
 			munmap(mp->va, mp->size);
 		free(mp);
 		return ret;

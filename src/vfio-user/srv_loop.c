@@ -369,8 +369,11 @@ static int serve_blocking(struct vfu_session *ss, struct loop *l, int pfd, struc
 	 * what was queued: thousands of posted writes (NO_REPLY, so no send
 	 * fails) could keep us busy for seconds. Stop between messages. */
 	ss->stop = &w.stopped;
+	/* Wake to sweep while a mapping window of the client's memory is
+	 * unused (srv_dma.c): its pages are not held for long after the
+	 * client unmapped them, even if the client goes quiet. */
 	do
-		rc = vfu_session_step(ss, -1);
+		rc = vfu_session_step(ss, srv_dma_sweep_ms(ss));
 	while ((rc == 0 || rc == -EAGAIN) && !atomic_load(&w.stopped));
 	ss->stop = NULL;
 	if (watcher_stop(&w))

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include "caps_json.h"
@@ -36,7 +37,36 @@ struct vfu_server {
 	struct vfu_cfg_shadow shadow; /* emulated config bytes: outlive clients */
 	struct vfu_session *sess;     /* the client being served, or NULL */
 	uint32_t max_maps;            /* DMA map limit (srv_dma_init), 0 until the first client */
+	/* File systems seen in DMA_MAP fds: whether each is memory (tmpfs,
+	 * hugetlbfs, ramfs); a device number's file system never changes. */
+	struct {
+		dev_t dev;
+		bool memory;
+	} fs_seen[8];
+	unsigned n_fs_seen;
 };
+
+/*
+ * One mmap of a client's file that DMA maps of that file share (srv_dma.c):
+ * QEMU maps guest RAM, or with a vIOMMU pieces of it again and again, from
+ * one memory-backend fd; mapping the file once makes such a DMA_MAP cost
+ * no mmap and its DMA_UNMAP no munmap. Kept a short while once unused.
+ */
+struct srv_window {
+	dev_t dev;
+	ino_t ino;
+	int prot;
+	uint64_t off, len; /* the file range mapped */
+	uint8_t *va;       /* NULL: a free slot */
+	unsigned refs;     /* DMA maps inside it */
+	int64_t idle_ms;   /* when refs fell to 0 */
+};
+#define SRV_WINDOWS 16
+/* A whole file up to this size is one window; a larger one is mapped by
+ * range, map by map. */
+#define SRV_WINDOW_FILE_MAX (64ull << 30)
+/* An unused window is unmapped after this long (within one more of it). */
+#define SRV_WINDOW_IDLE_MS 100
 
 /* A command received while waiting for a DMA reply, with its recv result. */
 struct srv_queued {
@@ -68,6 +98,8 @@ struct vfu_session {
 	/* DMA: keyed by IOVA; owner = struct srv_map */
 	struct dma_table *maps;
 	uint32_t max_maps;        /* offered in VERSION: srv_dma_max_maps() */
+	struct srv_window win[SRV_WINDOWS];
+	unsigned n_idle;          /* windows with no map inside: srv_dma_sweep() */
 
 	/* IRQs: eventfds per index, action and vector (-1: none) */
 	int efd[VFU_PCI_NUM_IRQS][SRV_NR_ACTS][SRV_MAX_VECTORS];
@@ -124,6 +156,11 @@ void srv_dma_fini(struct vfu_session *ss);
 /* The most DMA maps this session accepts: opts.max_dma_maps, lowered to
  * what the process can still mmap (vm.max_map_count). */
 uint32_t srv_dma_max_maps(const struct vfu_session *ss);
+/* Unmap windows unused for SRV_WINDOW_IDLE_MS (all of them with @all). */
+void srv_dma_sweep(struct vfu_session *ss, bool all);
+/* How long the session may wait for a message before sweeping: -1 when
+ * no window is idle. */
+int srv_dma_sweep_ms(const struct vfu_session *ss);
 void srv_irq_init(struct vfu_session *ss);
 void srv_irq_fini(struct vfu_session *ss);
 /* The device's upci_irq_fd() while the client has interrupts set up, else

@@ -122,6 +122,8 @@ int vfio_enum_at(const char *root, const char *devroot, struct upci_enum_sink *s
 			f.flags |= UPCI_FOUND_IDS;
 		}
 		f.id.config_size = config_size(root, d->bdf);
+		/* What upci_identity() names an open vfio: device. */
+		snprintf(f.id.name, sizeof(f.id.name), "%s", d->bdf);
 		f.iommu_group = d->iommu_group;
 		snprintf(f.driver, sizeof(f.driver), "%s", d->driver);
 		readiness(root, devroot, d, &f);
