@@ -823,6 +823,71 @@ static void test_dma_map_edu(void **state)
 	fx_close(&fx);
 }
 
+/*
+ * DMA maps of one file share one mmap of it (a window): two maps at other
+ * offsets add no mapping, a map with other protection gets its own, the
+ * device reaches each map's range only; 100 ms after the last map of a
+ * file went, the next message unmaps the window.
+ */
+static void test_dma_map_windows(void **state)
+{
+	struct srv_fx fx;
+	int fd = test_memfd(0x40000), before, fds;
+	uint8_t *va = mmap(NULL, 0x40000, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	(void)state;
+	assert_true(va != MAP_FAILED);
+	fx_open(&fx, TESTDEV, NULL);
+	fx_negotiate(&fx);
+	before = count_memfd_maps();
+	fds = count_fds();
+	assert_int_equal(fx_dma_map(&fx, 0x100000, 0x1000, 0x0000, RW, fd), 0);
+	assert_int_equal(count_memfd_maps(), before + 1);
+	assert_int_equal(fx_dma_map(&fx, 0x200000, 0x2000, 0x10000, RW, fd), 0);
+	assert_int_equal(count_memfd_maps(), before + 1); /* the same window */
+	assert_int_equal(fx_dma_map(&fx, 0x300000, 0x1000, 0x20000, VFU_DMA_MAP_F_READ, fd), 0);
+	assert_int_equal(count_memfd_maps(), before + 2); /* read-only: its own */
+	assert_int_equal(count_fds(), fds);              /* the client's fds were closed */
+	/* Each map reaches its own part of the file, and only that: testdev
+	 * copies 4 bytes from the second map into BAR2 (the descriptor list
+	 * is in the first); a copy from the window past the first map (file
+	 * offset 0x1000: mapped by us, not for the device) faults. */
+	{
+		struct testdev_desc d = {.src = 0x200008, .dst = 0, .len = 4, .flags = TESTDEV_DESC_F_DST_BAR2};
+
+		enable_master(&fx);
+		memcpy(va, &d, sizeof(d));
+		memcpy(va + 0x10008, "\x44\x33\x22\x11", 4);
+		fx_wr32(&fx, 0, TESTDEV_REG_DESC_ADDR, 0x100000);
+		fx_wr32(&fx, 0, TESTDEV_REG_DESC_ADDR_HI, 0);
+		fx_wr32(&fx, 0, TESTDEV_REG_DESC_COUNT, 1);
+		fx_wr32(&fx, 0, TESTDEV_REG_CTRL, TESTDEV_CTRL_START);
+		assert_int_equal(fx_rd32(&fx, 0, TESTDEV_REG_STATUS), TESTDEV_STATUS_DONE);
+		assert_int_equal(fx_rd32(&fx, 2, 0), 0x11223344);
+		d.src = 0x101000;
+		memcpy(va, &d, sizeof(d));
+		fx_wr32(&fx, 0, TESTDEV_REG_STATUS, TESTDEV_STATUS_DONE | TESTDEV_STATUS_ERROR);
+		fx_wr32(&fx, 0, TESTDEV_REG_CTRL, TESTDEV_CTRL_START);
+		assert_int_equal(fx_rd32(&fx, 0, TESTDEV_REG_STATUS), TESTDEV_STATUS_DONE | TESTDEV_STATUS_ERROR);
+	}
+	/* All gone: the windows stay a while for the next map of the file... */
+	assert_int_equal(fx_dma_unmap(&fx, 0x100000, 0x1000, 0), 0);
+	assert_int_equal(fx_dma_unmap(&fx, 0x200000, 0x2000, 0), 0);
+	assert_int_equal(fx_dma_unmap(&fx, 0x300000, 0x1000, 0), 0);
+	assert_int_equal(count_memfd_maps(), before + 2);
+	assert_int_equal(fx_dma_map(&fx, 0x100000, 0x1000, 0x30000, RW, fd), 0);
+	assert_int_equal(count_memfd_maps(), before + 2); /* reused */
+	assert_int_equal(fx_dma_unmap(&fx, 0x100000, 0x1000, 0), 0);
+	/* ...then the next message after SRV_WINDOW_IDLE_MS unmaps them. */
+	usleep((SRV_WINDOW_IDLE_MS + 20) * 1000);
+	assert_int_equal(fx_rd32(&fx, 0, 0) != 0, 1);
+	assert_int_equal(count_memfd_maps(), before);
+	assert_alive(&fx);
+	fx_close(&fx);
+	munmap(va, 0x40000);
+	close(fd);
+}
+
 static void test_dma_map_rules(void **state)
 {
 	struct srv_fx fx;
@@ -1303,6 +1368,7 @@ int main(void)
 		cmocka_unit_test(test_get_info),
 		cmocka_unit_test(test_region_info_testdev),
 		cmocka_unit_test(test_region_info_qemu_argsz),
+		cmocka_unit_test(test_dma_map_windows),
 		cmocka_unit_test(test_sparse_areas),
 		cmocka_unit_test(test_region_info_no_fds),
 		cmocka_unit_test(test_region_info_edu),
