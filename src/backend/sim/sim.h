@@ -17,7 +17,7 @@ struct sim_inst {
 	unsigned refs;
 	unsigned index;            /* gives each instance its own BDF */
 	pthread_mutex_t lock;      /* serializes every call into the model */
-	struct model *m;
+	struct upci_model *m;
 	struct model_host host;
 	struct upci_dev *owner;    /* the handle holding the claim, or NULL */
 	struct dma_table *iommu;   /* keyed by bus address */
