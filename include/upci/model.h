@@ -587,7 +587,8 @@ enum upci_server_opt {
 	UPCI_SERVER_MAX_DMA_MAPS = 6,  /* per export: DMA mappings offered to a client (1..65535) */
 	UPCI_SERVER_MAX_DATA_XFER = 7, /* per export: bytes in one message (4096..1 GiB;
 					* default 1 MiB) */
-	UPCI_SERVER_MAX_MSG_FDS = 8,   /* per export: fds in one message (1..16) */
+	UPCI_SERVER_MAX_MSG_FDS = 8,   /* per export: fds in one message (1..64; default 16,
+					* QEMU refuses more) */
 	UPCI_SERVER_SIGNALS = 9,       /* server: 1 (default) stop on SIGINT, SIGTERM, SIGHUP,
 					* SIGQUIT; 0: the caller stops it */
 	UPCI_SERVER_STATUS_FD = 10,    /* server: SIGUSR1/SIGUSR2 write a status line per
@@ -625,7 +626,7 @@ UPCI_API void upci_server_free(upci_server *srv);
  *
  * Return: the export's index (>= 0), -EINVAL, -EBUSY once started,
  * -ENOSPC beyond 64 exports, -EPERM when another handle holds the claim,
- * -ENOMEM.
+ * -ENOTSUP for a device that cannot be claimed ("sysfs:"), -ENOMEM.
  */
 UPCI_API int upci_server_add(upci_server *srv, upci_dev *dev);
 
@@ -751,6 +752,18 @@ UPCI_API int upci_server_stop(upci_server *srv);
  * Return: the signal number, or 0 when no signal stopped it.
  */
 UPCI_API int upci_server_signal(const upci_server *srv);
+
+/**
+ * upci_server_status() - what the server serves, as SIGUSR1 reports it
+ * @srv: server
+ * @buf: receives a line per export, "upci: serving URI on PATH
+ *       (vfio-user), pid N" (or "on fd N"), joined by newlines, no final
+ *       newline; cut to @len
+ * @len: size of @buf
+ *
+ * Return: 0, -EINVAL for a NULL argument.
+ */
+UPCI_API int upci_server_status(const upci_server *srv, char *buf, size_t len);
 
 /**
  * upci_server_error() - why the last call on the server failed
