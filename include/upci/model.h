@@ -475,7 +475,7 @@ UPCI_API int upci_model_bus_master(const upci_model *m);
 /* ---- interrupts ---- */
 
 /**
- * upci_model_irq() - the device signals interrupt vector @vec
+ * upci_model_irq() - signal an interrupt vector
  * @m: instance
  * @vec: vector
  *

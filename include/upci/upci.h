@@ -4,7 +4,8 @@
  * stands between the process and the device: Linux VFIO, a vfio-user
  * socket, the macOS VFIOUserPCIDriver dext, or an in-process device model.
  *
- * This is the only public header of libupci.
+ * This is the driver API of libupci; upci/model.h (which includes it) is
+ * the device-author API: write a device model, serve it over vfio-user.
  *
  * Conventions
  *   - Every function that can fail returns 0 (or a documented non-negative
