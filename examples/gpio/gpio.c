@@ -31,10 +31,11 @@ static void gpio_inputs(struct gpio *g)
 	upci_model_intx(g->m, g->irq_status != 0);
 }
 
-static int gpio_read(upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
+static int gpio_read(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
 {
-	struct gpio *g = upci_model_priv(m);
+	struct gpio *g = priv;
 
+	(void)m;
 	(void)bar;
 	*val = 0xffffffffu;
 	if (width != 4)
@@ -51,9 +52,9 @@ static int gpio_read(upci_model *m, unsigned bar, uint64_t off, unsigned width, 
 	return 0;
 }
 
-static int gpio_write(upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t val)
+static int gpio_write(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width, uint64_t val)
 {
-	struct gpio *g = upci_model_priv(m);
+	struct gpio *g = priv;
 
 	(void)bar;
 	if (width != 4)

@@ -86,14 +86,18 @@ typedef struct upci_model_params upci_model_params;
 #define UPCI_MODEL_NAME_MAX 32
 
 /*
- * Register callbacks of a BAR (upci_model_bar_regs()). @width is 1, 2, 4
- * or 8, @off is aligned to it and @off + @width lies inside the BAR
- * (upci checked). Return 0, or -EINVAL for an access the device refuses
- * (the driver's upci_mmio_read/write() gets -EINVAL; a read should then
- * still store all ones, what the bus returns for a master abort).
+ * Register callbacks of a BAR (upci_model_bar_regs()). @priv is
+ * upci_model_priv(@m), handed over because these run on every register
+ * access. @width is 1, 2, 4 or 8, @off is aligned to it and @off + @width
+ * lies inside the BAR; a written @val has no bits above @width (upci
+ * checked). Return 0, or -EINVAL for an access the device refuses (the
+ * driver's upci_mmio_read/write() gets -EINVAL; a read should then still
+ * store all ones, what the bus returns for a master abort).
  */
-typedef int (*upci_model_read_fn)(upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t *val);
-typedef int (*upci_model_write_fn)(upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t val);
+typedef int (*upci_model_read_fn)(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width,
+				  uint64_t *val);
+typedef int (*upci_model_write_fn)(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width,
+				   uint64_t val);
 
 /** What a device author writes: one table per model, static and const. */
 struct upci_model_ops {
@@ -624,8 +628,8 @@ UPCI_API void upci_server_free(upci_server *srv);
  *
  * The export takes the options set with @idx -1 so far.
  *
- * Return: the export's index (>= 0), -EINVAL, -EBUSY once started,
- * -ENOSPC beyond 64 exports, -EPERM when another handle holds the claim,
+ * Return: the export's index (>= 0), -EINVAL, -EBUSY once started or
+ * when @dev is exported already, -ENOSPC beyond 64 exports, -EPERM when another handle holds the claim,
  * -ENOTSUP for a device that cannot be claimed ("sysfs:"), -ENOMEM.
  */
 UPCI_API int upci_server_add(upci_server *srv, upci_dev *dev);

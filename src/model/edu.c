@@ -294,10 +294,11 @@ static void edu_mirror_refresh(struct edu *e)
 }
 
 /* upci checked the BAR, bounds and alignment; edu's own width rules. */
-static int edu_bar_read(upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
+static int edu_bar_read(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
 {
-	struct edu *e = to_edu(m);
+	struct edu *e = priv;
 
+	(void)m;
 	(void)bar;
 	/* A rejected access still reads as all ones, like a master abort. */
 	*val = all_ones(width);
@@ -351,10 +352,11 @@ static void edu_reg_write(struct edu *e, uint64_t off, uint64_t val)
 	}
 }
 
-static int edu_bar_write(upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t val)
+static int edu_bar_write(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width, uint64_t val)
 {
-	struct edu *e = to_edu(m);
+	struct edu *e = priv;
 
+	(void)m;
 	(void)bar;
 	if (!edu_width_ok(off, width))
 		return -EINVAL;

@@ -20,6 +20,7 @@
 #ifndef UPCI_MODEL_MODEL_H
 #define UPCI_MODEL_MODEL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,7 +67,10 @@ enum model_bar_kind {
 
 struct model_bar {
 	enum model_bar_kind kind;
-	uint64_t size;
+	uint64_t size;              /* 0 for NONE and UPPER: every access refused */
+	/* [trap_lo, trap_lo + trap_len): where the MSI-X table or PBA may lie
+	 * in this BAR (0 length: nowhere); one compare on the fast path. */
+	uint64_t trap_lo, trap_len;
 	uint32_t flags;             /* UPCI_BAR_* as upci_bar_info() reports them */
 	upci_model_read_fn read;
 	upci_model_write_fn write;
@@ -89,10 +93,12 @@ struct msix_state {
 struct model_entry;
 
 struct upci_model {
+	/* What every access touches first, then config space (16 KiB). */
 	const struct upci_model_ops *ops;
 	const struct model_host *host;
-	struct model_entry *entry;  /* registry entry (counts instances) */
 	void *priv;
+	struct model_bar bars[UPCI_NUM_BARS];
+	struct model_entry *entry;  /* registry entry (counts instances) */
 	int building;               /* inside create(): shape calls allowed */
 	struct cfgspace cfg;
 	uint8_t cap_used[PCIE_CFG_SIZE / 8]; /* bit per config byte owned by a capability */
@@ -100,7 +106,6 @@ struct upci_model {
 	unsigned cap_end;           /* first free offset after the last standard cap */
 	unsigned ecap_last;         /* offset of the last extended cap, 0: none */
 	unsigned ecap_end;
-	struct model_bar bars[UPCI_NUM_BARS];
 	unsigned msi_cap;
 	struct msix_state msix;
 	unsigned pm_cap;
@@ -128,16 +133,22 @@ void model_reset(struct upci_model *m);
 int model_has_flr(const struct upci_model *m);
 /* A config access from the bus (width 1/2/4, offset in range: the core
  * checked; out-of-range reads give all ones, writes are dropped). */
-uint32_t model_cfg_read(const struct upci_model *m, unsigned off, unsigned width);
+static inline const struct cfgspace *model_cfg(const struct upci_model *m);
+static inline uint32_t model_cfg_read(const struct upci_model *m, unsigned off, unsigned width);
 void model_cfg_write(struct upci_model *m, unsigned off, unsigned width, uint32_t val);
-const struct cfgspace *model_cfg(const struct upci_model *m);
 
 /* ---- BARs (model_bar.c) ---- */
 
 /* An access from the bus: checked again (width, alignment, bounds), the
- * MSI-X table and PBA served here, the rest by the BAR's kind. */
+ * MSI-X table and PBA served by the runtime, the rest by the BAR's kind.
+ * The _inline forms below are the same for the sim backend's hot path,
+ * with @val never NULL (the core checked). */
 int model_bar_read(struct upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t *val);
 int model_bar_write(struct upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t val);
+/* Inside the trap span of a BAR: 0 or -EINVAL when the access hit the
+ * MSI-X table or PBA (served), 1 when it fell between them. */
+int model_msix_read(struct upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t *val);
+int model_msix_write(struct upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t val);
 const struct model_bar *model_bar_get(const struct upci_model *m, unsigned bar);
 void model_bars_free(struct upci_model *m);
 void model_bars_zero_ram(struct upci_model *m);
@@ -186,6 +197,117 @@ extern const struct upci_model_ops model_testdev_ops;
 static inline int model_overlaps(unsigned off, unsigned width, unsigned reg, unsigned reg_width)
 {
 	return off < reg + reg_width && reg < off + width;
+}
+
+/* A 16-bit config register at an offset the runtime placed itself (always
+ * inside config space): read on every interrupt and DMA, so no loop. */
+static inline uint16_t model_cfg16(const struct upci_model *m, unsigned off)
+{
+	return (uint16_t)(m->cfg.data[off] | (m->cfg.data[off + 1] << 8));
+}
+
+static inline const struct cfgspace *model_cfg(const struct upci_model *m)
+{
+	return &m->cfg;
+}
+
+static inline uint32_t model_cfg_read(const struct upci_model *m, unsigned off, unsigned width)
+{
+	return cfgspace_read(&m->cfg, off, width);
+}
+
+static inline uint64_t model_ones(unsigned width)
+{
+	return width >= 8 ? UINT64_MAX : (1ull << (8 * width)) - 1;
+}
+
+/* 1, 2, 4 or 8, aligned, inside a BAR that has a size (NONE and UPPER
+ * have none). */
+static inline int model_access_ok(const struct model_bar *b, uint64_t off, unsigned width)
+{
+	return width - 1 < 8 && !(width & (width - 1)) && off < b->size && width <= b->size - off &&
+	       !(off & (width - 1));
+}
+
+/* Typed loads and stores: a variable-size memcpy through a stack word
+ * would stall on store forwarding at every RAM access. */
+static inline void model_ram_load(const uint8_t *p, unsigned width, uint64_t *val)
+{
+	uint8_t b8;
+	uint16_t b16;
+	uint32_t b32;
+	uint64_t b64;
+
+	switch (width) {
+	case 1: __builtin_memcpy(&b8, p, 1); *val = b8; break;
+	case 2: __builtin_memcpy(&b16, p, 2); *val = b16; break;
+	case 4: __builtin_memcpy(&b32, p, 4); *val = b32; break;
+	default: __builtin_memcpy(&b64, p, 8); *val = b64; break;
+	}
+}
+
+static inline void model_ram_store(uint8_t *p, unsigned width, uint64_t val)
+{
+	uint8_t b8 = (uint8_t)val;
+	uint16_t b16 = (uint16_t)val;
+	uint32_t b32 = (uint32_t)val;
+
+	switch (width) {
+	case 1: __builtin_memcpy(p, &b8, 1); break;
+	case 2: __builtin_memcpy(p, &b16, 2); break;
+	case 4: __builtin_memcpy(p, &b32, 4); break;
+	default: __builtin_memcpy(p, &val, 8); break;
+	}
+}
+
+static inline int model_bar_read_inline(struct upci_model *m, unsigned bar, uint64_t off, unsigned width,
+					uint64_t *val)
+{
+	const struct model_bar *b;
+	int ret;
+
+	if (bar >= UPCI_NUM_BARS || !model_access_ok(&m->bars[bar], off, width)) {
+		*val = model_ones(width > 8 ? 8 : width); /* what a master abort reads */
+		return -EINVAL;
+	}
+	b = &m->bars[bar];
+	if (off - b->trap_lo < b->trap_len) {
+		*val = model_ones(width);
+		ret = model_msix_read(m, bar, off, width, val);
+		if (ret <= 0)
+			return ret;
+	}
+	if (b->kind == MODEL_BAR_RAM) {
+		model_ram_load((const uint8_t *)b->mem + off, width, val);
+		return 0;
+	}
+	if (b->read)
+		return b->read(m, m->priv, bar, off, width, val);
+	*val = model_ones(width);
+	return 0;
+}
+
+static inline int model_bar_write_inline(struct upci_model *m, unsigned bar, uint64_t off, unsigned width,
+					 uint64_t val)
+{
+	const struct model_bar *b;
+	int ret;
+
+	if (bar >= UPCI_NUM_BARS || !model_access_ok(&m->bars[bar], off, width))
+		return -EINVAL;
+	if (width < 8)
+		val &= model_ones(width);
+	b = &m->bars[bar];
+	if (off - b->trap_lo < b->trap_len) {
+		ret = model_msix_write(m, bar, off, width, val);
+		if (ret <= 0)
+			return ret;
+	}
+	if (b->kind == MODEL_BAR_RAM) {
+		model_ram_store((uint8_t *)b->mem + off, width, val);
+		return 0;
+	}
+	return b->write ? b->write(m, m->priv, bar, off, width, val) : 0;
 }
 
 #endif /* UPCI_MODEL_MODEL_H */

@@ -26,10 +26,6 @@
 #define MSIX_ADDR_LO_MASK 0xfffffffcu
 #define PBA_BYTES(nvec) ((((uint64_t)(nvec) + 63u) / 64u) * 8u)
 
-static uint64_t ones(unsigned width)
-{
-	return width >= 8 ? UINT64_MAX : (1ull << (8 * width)) - 1;
-}
 
 /* ---- storage ---- */
 
@@ -224,6 +220,24 @@ int upci_model_add_msix(upci_model *m, unsigned off, unsigned nvec, unsigned tab
 	cfgspace_set_wmask(&m->cfg, c + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
 	cfgspace_put(&m->cfg, c + PCI_MSIX_TABLE, 4, (uint32_t)table_off | table_bar);
 	cfgspace_put(&m->cfg, c + PCI_MSIX_PBA, 4, (uint32_t)pba_off | pba_bar);
+	/* The fast path's one compare: the span of the table and the PBA in
+	 * each BAR that holds one. */
+	for (unsigned bar = 0; bar < UPCI_NUM_BARS; bar++) {
+		uint64_t lo = UINT64_MAX, hi = 0;
+
+		if (bar == table_bar) {
+			lo = table_off;
+			hi = table_off + tlen;
+		}
+		if (bar == pba_bar) {
+			lo = pba_off < lo ? pba_off : lo;
+			hi = pba_off + plen > hi ? pba_off + plen : hi;
+		}
+		if (hi > lo) {
+			m->bars[bar].trap_lo = lo;
+			m->bars[bar].trap_len = hi - lo;
+		}
+	}
 	x->cap = c;
 	x->nvec = nvec;
 	x->table_bar = table_bar;
@@ -267,29 +281,10 @@ static void table_write32(struct upci_model *m, uint64_t off, uint32_t v)
 
 /* ---- access from the bus ---- */
 
-static int access_ok(const struct upci_model *m, unsigned bar, uint64_t off, unsigned width)
+int model_msix_read(struct upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
 {
-	const struct model_bar *b;
-
-	if (bar >= UPCI_NUM_BARS || (width != 1 && width != 2 && width != 4 && width != 8))
-		return 0;
-	b = &m->bars[bar];
-	if (b->kind != MODEL_BAR_REGS && b->kind != MODEL_BAR_RAM)
-		return 0;
-	return off <= b->size && width <= b->size - off && (off & (width - 1)) == 0;
-}
-
-int model_bar_read(struct upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
-{
-	const struct model_bar *b;
 	uint64_t v = 0;
 
-	if (!val)
-		return -EINVAL;
-	*val = ones(width > 8 ? 8 : width);
-	if (!access_ok(m, bar, off, width))
-		return -EINVAL;
-	b = &m->bars[bar];
 	if (in_table(m, bar, off)) {
 		if (width != 4 && width != 8)
 			return -EINVAL;
@@ -305,23 +300,11 @@ int model_bar_read(struct upci_model *m, unsigned bar, uint64_t off, unsigned wi
 		*val = width == 8 ? w : (uint32_t)(w >> (8 * (rel % 8)));
 		return 0;
 	}
-	if (b->kind == MODEL_BAR_RAM) {
-		memcpy(&v, (uint8_t *)b->mem + off, width);
-		*val = v;
-		return 0;
-	}
-	return b->read ? b->read(m, bar, off, width, val) : 0;
+	return 1; /* between them: the BAR's own */
 }
 
-int model_bar_write(struct upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t val)
+int model_msix_write(struct upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t val)
 {
-	const struct model_bar *b;
-
-	if (!access_ok(m, bar, off, width))
-		return -EINVAL;
-	if (width < 8)
-		val &= ones(width);
-	b = &m->bars[bar];
 	if (in_table(m, bar, off)) {
 		uint64_t rel = off - m->msix.table_off;
 
@@ -334,9 +317,15 @@ int model_bar_write(struct upci_model *m, unsigned bar, uint64_t off, unsigned w
 	}
 	if (in_pba(m, bar, off))
 		return width == 4 || width == 8 ? 0 : -EINVAL; /* read-only */
-	if (b->kind == MODEL_BAR_RAM) {
-		memcpy((uint8_t *)b->mem + off, &val, width);
-		return 0;
-	}
-	return b->write ? b->write(m, bar, off, width, val) : 0;
+	return 1;
+}
+
+int model_bar_read(struct upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
+{
+	return val ? model_bar_read_inline(m, bar, off, width, val) : -EINVAL;
+}
+
+int model_bar_write(struct upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t val)
+{
+	return model_bar_write_inline(m, bar, off, width, val);
 }

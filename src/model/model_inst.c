@@ -95,16 +95,6 @@ int model_has_flr(const struct upci_model *m)
 	return m->flr;
 }
 
-const struct cfgspace *model_cfg(const struct upci_model *m)
-{
-	return &m->cfg;
-}
-
-uint32_t model_cfg_read(const struct upci_model *m, unsigned off, unsigned width)
-{
-	return cfgspace_read(&m->cfg, off, width);
-}
-
 void model_cfg_write(struct upci_model *m, unsigned off, unsigned width, uint32_t val)
 {
 	uint16_t old_pmcsr = model_pmcsr(m);

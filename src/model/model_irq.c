@@ -21,17 +21,17 @@ static void send_msg(struct upci_model *m, unsigned vec)
 
 static int msi_enabled(const struct upci_model *m)
 {
-	return m->msi_cap && (cfgspace_get(&m->cfg, m->msi_cap + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_ENABLE);
+	return m->msi_cap && (model_cfg16(m, m->msi_cap + PCI_MSI_FLAGS) & PCI_MSI_FLAGS_ENABLE);
 }
 
 static int msix_enabled(const struct upci_model *m)
 {
-	return m->msix.cap && (cfgspace_get(&m->cfg, m->msix.cap + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_ENABLE);
+	return m->msix.cap && (model_cfg16(m, m->msix.cap + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_ENABLE);
 }
 
 int upci_model_bus_master(const upci_model *m)
 {
-	return m && (cfgspace_get(&m->cfg, PCI_COMMAND, 2) & PCI_COMMAND_MASTER) != 0;
+	return m && (model_cfg16(m, PCI_COMMAND) & PCI_COMMAND_MASTER) != 0;
 }
 
 /* ---- MSI ---- */
@@ -76,16 +76,21 @@ int model_msi_notify(struct upci_model *m, unsigned cap, unsigned vec)
 void model_msi_replay(struct upci_model *m)
 {
 	uint16_t flags;
-	unsigned mask_off, pend_off = 0;
+	unsigned mask_off, pend_off = 0, enabled;
 	uint32_t go;
 
 	if (!msi_enabled(m) || !upci_model_bus_master(m))
 		return;
-	flags = (uint16_t)cfgspace_get(&m->cfg, m->msi_cap + PCI_MSI_FLAGS, 2);
+	flags = model_cfg16(m, m->msi_cap + PCI_MSI_FLAGS);
 	mask_off = msi_mask_off(m, m->msi_cap, flags, &pend_off);
 	if (!mask_off)
 		return;
+	/* Only vectors the driver enables now go out (it may have lowered
+	 * Multiple Message Enable since they were latched). */
+	enabled = 1u << ((flags & PCI_MSI_FLAGS_QSIZE) >> PCI_MSI_FLAGS_QSIZE_SHIFT);
 	go = cfgspace_get(&m->cfg, pend_off, 4) & ~cfgspace_get(&m->cfg, mask_off, 4);
+	if (enabled < 32)
+		go &= (1u << enabled) - 1;
 	if (!go)
 		return;
 	cfgspace_put(&m->cfg, pend_off, 4, cfgspace_get(&m->cfg, pend_off, 4) & ~go);
@@ -101,7 +106,7 @@ void model_msi_replay(struct upci_model *m)
 
 static int msix_deliverable(const struct upci_model *m, unsigned vec)
 {
-	uint16_t ctl = (uint16_t)cfgspace_get(&m->cfg, m->msix.cap + PCI_MSIX_FLAGS, 2);
+	uint16_t ctl = model_cfg16(m, m->msix.cap + PCI_MSIX_FLAGS);
 	uint32_t vctl;
 
 	if (!(ctl & PCI_MSIX_FLAGS_ENABLE) || (ctl & PCI_MSIX_FLAGS_MASKALL))

@@ -219,10 +219,11 @@ static uint64_t ones(unsigned width)
 
 /* BAR0 callbacks: upci checked bounds and alignment and keeps the MSI-X
  * table and PBA (TESTDEV_MSIX_TABLE, TESTDEV_MSIX_PBA) itself. */
-static int td_bar0_read(upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
+static int td_bar0_read(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
 {
-	struct testdev *t = td_of(m);
+	struct testdev *t = priv;
 
+	(void)m;
 	(void)bar;
 	if (off < TESTDEV_REGS_END) {
 		if (width == 4)
@@ -235,10 +236,11 @@ static int td_bar0_read(upci_model *m, unsigned bar, uint64_t off, unsigned widt
 	return 0;
 }
 
-static int td_bar0_write(upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t val)
+static int td_bar0_write(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width, uint64_t val)
 {
-	struct testdev *t = td_of(m);
+	struct testdev *t = priv;
 
+	(void)m;
 	(void)bar;
 	if (off < TESTDEV_REGS_END) {
 		if (width == 4)

@@ -116,6 +116,11 @@ static int add(upci_server *srv, upci_dev *dev, bool owned)
 		return -EBUSY;
 	if (srv->n == MAX_EXPORTS)
 		return -ENOSPC;
+	/* Two sessions on one handle would undo each other's interrupt and
+	 * DMA set-up. */
+	for (unsigned i = 0; i < srv->n; i++)
+		if (srv->ex[i]->dev == dev)
+			return -EBUSY;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;

@@ -77,10 +77,12 @@ static int checked(unsigned bar, uint64_t off, unsigned width, uint64_t size)
 	       width <= size - off && bar < UPCI_NUM_BARS;
 }
 
-static int at_read(upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
+static int at_read(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
 {
-	struct at *a = upci_model_priv(m);
+	struct at *a = priv;
 
+	if (priv != upci_model_priv(m))
+		a->bad++;
 	if (!checked(bar, off, width, bar == 0 ? AT_BAR0_SIZE : 32) ||
 	    (bar == 0 && off >= AT_TABLE && off < AT_PBA + 8))
 		a->bad++;
@@ -125,10 +127,12 @@ static void at_dma(struct at *a, uint32_t cmd)
 	}
 }
 
-static int at_write(upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t val)
+static int at_write(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width, uint64_t val)
 {
-	struct at *a = upci_model_priv(m);
+	struct at *a = priv;
 
+	if (priv != upci_model_priv(m))
+		a->bad++;
 	if (!checked(bar, off, width, bar == 0 ? AT_BAR0_SIZE : 32) ||
 	    (bar == 0 && off >= AT_TABLE && off < AT_PBA + 8) || (width < 8 && (val >> (8 * width))))
 		a->bad++;
@@ -640,6 +644,15 @@ static void test_msi(void **state)
 	assert_int_equal(cfg(d, pending, 4), 0);
 	assert_int_equal(upci_irq_take_pending(d, pend), 1);
 	assert_int_equal(pend[0], 1);
+	/* A vector latched while enabled is not sent once the driver lowered
+	 * Multiple Message Enable below it. */
+	cfg_wr(d, mask, 4, 0xf);
+	wr(d, R_IRQ, 1);
+	assert_int_equal(cfg(d, pending, 4), 2);
+	cfg_wr(d, AT_MSI + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE); /* one vector */
+	cfg_wr(d, mask, 4, 0);
+	assert_int_equal(upci_irq_take_pending(d, pend), 0);
+	assert_int_equal(cfg(d, pending, 4), 2);
 	upci_close(d);
 }
 

@@ -36,10 +36,11 @@ struct tiny {
 	uint32_t id;
 };
 
-static int tiny_read(upci_model *m, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
+static int tiny_read(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
 {
-	struct tiny *t = upci_model_priv(m);
+	struct tiny *t = priv;
 
+	(void)m;
 	(void)bar;
 	(void)width;
 	*val = off == 0 ? t->id : 0;
@@ -203,7 +204,7 @@ static void test_multi_export(void **state)
 {
 	char p[3][128], why[512], status[1024], uri[160];
 	const char *const uris[3] = {"sim:tiny?id=0x1111", "sim:tiny?id=0x2222", "sim:edu"};
-	upci_dev *c[3], *busy;
+	upci_dev *c[3], *busy, *extra = NULL;
 	struct upci_dma_buf b1, b2;
 	upci_server *srv;
 	int64_t t0;
@@ -218,8 +219,19 @@ static void test_multi_export(void **state)
 		assert_int_equal(upci_server_socket(srv, -1, path_in(p[i], sizeof(p[i]), name)), 0);
 		assert_int_equal(upci_server_add_uri(srv, uris[i]), i);
 	}
-	/* The same device twice: its claim is held by the first export. */
+	/* The same device twice: its claim is held by the first export; the
+	 * same handle twice would be two sessions on one handle. */
 	assert_int_equal(upci_server_add_uri(srv, "sim:edu"), -EPERM);
+	{
+		upci_dev *h;
+
+		assert_int_equal(upci_open(&h, "sim:tiny?id=0x3333"), 0);
+		assert_int_equal(upci_server_add(srv, h), 3);
+		assert_int_equal(upci_server_add(srv, h), -EBUSY);
+		assert_int_equal(upci_server_socket(srv, 3, path_in(p[0], sizeof(p[0]), "dev3.sock")), 0);
+		snprintf(p[0], sizeof(p[0]), "%s/dev0.sock", dir);
+		extra = h;
+	}
 	/* Export 0 offers a single DMA mapping; the others the default. */
 	assert_int_equal(upci_server_set(srv, 0, UPCI_SERVER_MAX_DMA_MAPS, 1), 0);
 	assert_int_equal(upci_server_start(srv), 0);
@@ -273,6 +285,7 @@ static void test_multi_export(void **state)
 	assert_int_equal(upci_server_error(srv, why, sizeof(why)), 0);
 	assert_string_equal(why, "");
 	upci_server_free(srv);
+	upci_close(extra); /* ours: the server left it open */
 	/* The instances went with the server's handles. */
 	assert_int_equal(upci_model_unregister("tiny"), 0);
 	assert_int_equal(upci_model_register(&tiny_ops), 0);

@@ -242,7 +242,7 @@ static int sim_mmio_read(struct upci_dev *dev, unsigned bar, uint64_t off, unsig
 	int ret;
 
 	pthread_mutex_lock(&si->lock);
-	ret = model_bar_read(si->m, bar, off, width, val);
+	ret = model_bar_read_inline(si->m, bar, off, width, val);
 	pthread_mutex_unlock(&si->lock);
 	return ret;
 }
@@ -253,7 +253,7 @@ static int sim_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsi
 	int ret;
 
 	pthread_mutex_lock(&si->lock);
-	ret = model_bar_write(si->m, bar, off, width, val);
+	ret = model_bar_write_inline(si->m, bar, off, width, val);
 	pthread_mutex_unlock(&si->lock);
 	return ret;
 }
