@@ -40,7 +40,9 @@ void *upci_model_dma_translate(upci_model *m, uint64_t bus, uint64_t len, unsign
 	return h && h->dma_translate ? h->dma_translate(h->opaque, bus, len, dir) : NULL;
 }
 
-int upci_model_dma_read(upci_model *m, uint64_t bus, void *buf, uint64_t len)
+/* One region in this process: one guarded copy, no host round trip;
+ * else the host's copying callback (adjacent regions, remote memory). */
+static int dma_move(upci_model *m, uint64_t bus, void *buf, uint64_t len, unsigned dir)
 {
 	int ret = dma_allowed(m, bus, len);
 	const struct model_host *h;
@@ -51,30 +53,24 @@ int upci_model_dma_read(upci_model *m, uint64_t bus, void *buf, uint64_t len)
 	if (!buf)
 		return -EINVAL;
 	h = m->host;
-	/* One region in this process: one guarded copy, no host round trip. */
-	p = h && h->dma_translate ? h->dma_translate(h->opaque, bus, len, UPCI_DMA_READ) : NULL;
+	p = h && h->dma_translate ? h->dma_translate(h->opaque, bus, len, dir) : NULL;
 	if (p)
-		return upci_model_dma_copy(buf, p, len, NULL);
-	if (h && h->dma_read && h->dma_read(h->opaque, bus, buf, len) == 0)
+		return dir == UPCI_DMA_READ ? upci_model_dma_copy(buf, p, len, NULL)
+					    : upci_model_dma_copy(p, buf, len, NULL);
+	if (dir == UPCI_DMA_READ && h && h->dma_read && h->dma_read(h->opaque, bus, buf, len) == 0)
+		return 0;
+	if (dir == UPCI_DMA_WRITE && h && h->dma_write && h->dma_write(h->opaque, bus, buf, len) == 0)
 		return 0;
 	return -EFAULT;
 }
 
+int upci_model_dma_read(upci_model *m, uint64_t bus, void *buf, uint64_t len)
+{
+	return dma_move(m, bus, buf, len, UPCI_DMA_READ);
+}
+
 int upci_model_dma_write(upci_model *m, uint64_t bus, const void *buf, uint64_t len)
 {
-	int ret = dma_allowed(m, bus, len);
-	const struct model_host *h;
-	void *p;
-
-	if (ret)
-		return ret;
-	if (!buf)
-		return -EINVAL;
-	h = m->host;
-	p = h && h->dma_translate ? h->dma_translate(h->opaque, bus, len, UPCI_DMA_WRITE) : NULL;
-	if (p)
-		return upci_model_dma_copy(p, buf, len, NULL);
-	if (h && h->dma_write && h->dma_write(h->opaque, bus, buf, len) == 0)
-		return 0;
-	return -EFAULT;
+	/* dma_move only reads @buf for a device write. */
+	return dma_move(m, bus, (void *)buf, len, UPCI_DMA_WRITE);
 }

@@ -174,23 +174,31 @@ int upci_server_add_uri(upci_server *srv, const char *uri)
 	return ret;
 }
 
-int upci_server_socket(upci_server *srv, int idx, const char *path)
+/* The endpoint @idx names on a server that may still be changed. */
+static int editable(upci_server *srv, int idx, struct srv_endpoint **ep)
 {
-	struct srv_endpoint *ep;
-
-	if (!srv || !path)
+	if (!srv)
 		return -EINVAL;
 	if (srv->state != SRV_NEW)
 		return -EBUSY;
-	ep = endpoint(srv, idx);
-	if (!ep)
-		return -EINVAL;
-	return srv_endpoint_set_socket(ep, path);
+	*ep = endpoint(srv, idx);
+	return *ep ? 0 : -EINVAL;
+}
+
+int upci_server_socket(upci_server *srv, int idx, const char *path)
+{
+	struct srv_endpoint *ep;
+	int ret = editable(srv, idx, &ep);
+
+	if (ret)
+		return ret;
+	return path ? srv_endpoint_set_socket(ep, path) : -EINVAL;
 }
 
 int upci_server_set(upci_server *srv, int idx, enum upci_server_opt opt, int64_t value)
 {
 	struct srv_endpoint *ep;
+	int ret;
 
 	if (!srv)
 		return -EINVAL;
@@ -208,27 +216,21 @@ int upci_server_set(upci_server *srv, int idx, enum upci_server_opt opt, int64_t
 		srv->status_fd = (int)value;
 		return 0;
 	default:
-		ep = endpoint(srv, idx);
-		if (!ep)
-			return -EINVAL;
-		return srv_endpoint_set(ep, opt, value);
+		ret = editable(srv, idx, &ep);
+		return ret ? ret : srv_endpoint_set(ep, opt, value);
 	}
 }
 
 int upci_server_args(upci_server *srv, int idx, int argc, char **argv, char *why, size_t whylen)
 {
 	struct srv_endpoint *ep;
+	int ret = editable(srv, idx, &ep);
 
 	if (why && whylen)
 		why[0] = '\0';
-	if (!srv || argc < 1 || !argv)
-		return -EINVAL;
-	if (srv->state != SRV_NEW)
-		return -EBUSY;
-	ep = endpoint(srv, idx);
-	if (!ep)
-		return -EINVAL;
-	return srv_args_parse(ep, argc, argv, why, whylen);
+	if (ret)
+		return ret;
+	return argc >= 1 && argv ? srv_args_parse(ep, argc, argv, why, whylen) : -EINVAL;
 }
 
 /* ---- start ---- */
