@@ -111,6 +111,10 @@ static int gpio_create(upci_model *m, const upci_model_params *p)
 		ret = upci_model_bar_regs(m, 0, GPIO_BAR_SIZE, 0, gpio_read, gpio_write);
 	if (!ret && (ret = upci_model_add_msi(m, 0, 1, UPCI_MODEL_MSI_64BIT)) > 0)
 		ret = 0;
+	/* Power management without No_Soft_Reset: D3hot -> D0 resets the
+	 * card, which is how a host resets a function without FLR. */
+	if (!ret && (ret = upci_model_add_pm(m, 0, 0)) > 0)
+		ret = 0;
 	return ret;
 }
 

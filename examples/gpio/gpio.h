@@ -15,7 +15,8 @@
  *   0x10 IRQ_STATUS  RW1C  the enabled input pins that changed
  *   0x14 CHANGES     RO  input changes seen since reset (wraps)
  * Interrupts: MSI (one vector) or INTx (INTA#), asserted while IRQ_STATUS
- * is non-zero.
+ * is non-zero. Reset: a PM capability whose D3hot -> D0 transition resets
+ * the card (the host's reset method for a function without FLR).
  */
 #ifndef UPCI_EXAMPLE_GPIO_H
 #define UPCI_EXAMPLE_GPIO_H

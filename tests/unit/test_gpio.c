@@ -49,6 +49,7 @@ static void test_identity_and_registers(void **state)
 {
 	upci_dev *d = open_gpio("sim:gpio");
 	struct upci_identity id;
+	uint32_t cap = 0, pm = 0;
 	uint64_t v;
 
 	(void)state;
@@ -57,6 +58,23 @@ static void test_identity_and_registers(void **state)
 	assert_int_equal(id.vendor_id, GPIO_VENDOR_ID);
 	assert_int_equal(id.device_id, GPIO_DEVICE_ID);
 	assert_int_equal(id.config_size, 256);
+	/* The host's reset method: PM, D3hot -> D0 without No_Soft_Reset. */
+	wr(d, GPIO_REG_OUT, 0x00ff);
+	assert_int_equal(upci_config_read(d, 0x34, 1, &cap), 0);
+	while (cap && pm == 0) {
+		uint32_t cid = 0, nxt = 0;
+
+		assert_int_equal(upci_config_read(d, cap, 1, &cid), 0);
+		assert_int_equal(upci_config_read(d, cap + 1, 1, &nxt), 0);
+		if (cid == 0x01)
+			pm = cap;
+		cap = nxt;
+	}
+	assert_true(pm != 0);
+	assert_int_equal(upci_config_write(d, pm + 4, 2, 3), 0); /* D3hot */
+	assert_int_equal(rd(d, GPIO_REG_OUT), 0x00ff);
+	assert_int_equal(upci_config_write(d, pm + 4, 2, 0), 0); /* D0: reset */
+	assert_int_equal(rd(d, GPIO_REG_OUT), 0);
 	assert_int_equal(rd(d, GPIO_REG_ID), GPIO_ID_VALUE);
 	/* Loopback: the inputs follow the outputs; 16 pins. */
 	wr(d, GPIO_REG_OUT, 0xffff1234u);
