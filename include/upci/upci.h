@@ -148,7 +148,9 @@ enum upci_irq_type {
 /**
  * upci_open() - open a device by URI
  * @out: receives the handle
- * @uri: "sim:MODEL[?k=v,...]", "vfio:DDDD:BB:DD.F" (or a bare BDF),
+ * @uri: "sim:MODEL[?k=v,...]" (a built-in model, or one a program
+ *       registered with upci_model_register(), upci/model.h),
+ *       "vfio:DDDD:BB:DD.F" (or a bare BDF),
  *       "vfio-user:/path/to.sock", "dext:BB:DD.F", "sysfs:DDDD:BB:DD.F"
  *       (Linux: a host function read through sysfs, as lspci reads it,
  *       without VFIO: identity, config reads and BAR layout only; it
