@@ -264,7 +264,7 @@ static int match(int argc, char **argv, int *i, const char **val, char *why, siz
 
 static int apply(struct srv_endpoint *ep, char opt, const char *v, char *why, size_t whylen)
 {
-	uint64_t n;
+	uint64_t n = 0;
 	int ret;
 
 	switch (opt) {

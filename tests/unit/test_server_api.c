@@ -202,7 +202,7 @@ static void test_args(void **state)
 
 static void test_multi_export(void **state)
 {
-	char p[3][128], why[512], status[1024], uri[160];
+	char p[3][128], why[512], status[1024], uri[512];
 	const char *const uris[3] = {"sim:tiny?id=0x1111", "sim:tiny?id=0x2222", "sim:edu"};
 	upci_dev *c[3], *busy, *extra = NULL;
 	struct upci_dma_buf b1, b2;
@@ -441,7 +441,7 @@ static void *client_thread(void *p)
 static void test_inherited_fd(void **state)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char p[128], uri[160];
+	char p[128], uri[256];
 	struct client cl = {.uri = uri};
 	upci_server *srv;
 	pthread_t th;
