@@ -21,6 +21,7 @@
 #include "bench_util.h"
 #include "bench_vfu.h"
 #include "bench_vfu_proc.h"
+#include "bench_vfu_server.h"
 #include "testdev_regs.h"
 #include "vu_poll.h"
 
@@ -59,7 +60,7 @@ static double median(double *v, unsigned n)
 
 /* Open the device with polling as @mode says (the user's own setting, or
  * 0); the bench's handle is replaced. */
-static void reopen(struct bench_dev *d, int mode, const char *user_env)
+static void reopen(struct bench_dev *d, int mode, const char *user_env, pid_t server)
 {
 	bench_dev_close(d);
 	if (mode == MODE_OFF)
@@ -68,7 +69,7 @@ static void reopen(struct bench_dev *d, int mode, const char *user_env)
 		setenv(VU_POLL_ENV, user_env, 1);
 	else
 		unsetenv(VU_POLL_ENV);
-	bench_dev_open(d, d->uri);
+	vfu_dev_connect(d, d->uri, server, 10000); /* waits out the previous session's close */
 }
 
 static void read_batch(struct bench_dev *d, unsigned n, struct sample *s)
@@ -137,13 +138,13 @@ void vfu_fig_region_poll(const struct vfu_args *a)
 			for (int k = 0; k < NMODES; k++) {
 				int mode = (int)((r + (unsigned)k) % NMODES); /* alternate which goes first */
 
-				reopen(d, mode, user_env);
+				reopen(d, mode, user_env, a->server);
 				read_batch(d, batch, &s[load][mode]);
 			}
 		if (load == LOAD_HOGS)
 			hogs_stop(hog);
 	}
-	reopen(d, MODE_POLL, user_env); /* the other figures get the user's setting */
+	reopen(d, MODE_POLL, user_env, a->server); /* the other figures get the user's setting */
 	free(user_env);
 	printf("%-12s %-26s %12s %12s\n", "load", "mode", "us/request", "CPU us/req");
 	for (int load = 0; load < NLOADS; load++)

@@ -121,8 +121,9 @@ void vfu_dev_connect(struct bench_dev *d, const char *uri, pid_t server, int tim
 			fprintf(stderr, "bench: upci serve %s before it took a client\n", why);
 			exit(1);
 		}
-		/* Not there yet, or bound but not yet listening. */
-		if ((rc != -ENOENT && rc != -ECONNREFUSED) || ms_now() > deadline)
+		/* Not there yet, bound but not yet listening, or still closing
+		 * our previous connection (a figure that reopens). */
+		if ((rc != -ENOENT && rc != -ECONNREFUSED && rc != -EBUSY) || ms_now() > deadline)
 			bench_die(uri, "open", rc);
 		nanosleep(&pause, NULL);
 	}

@@ -2,20 +2,29 @@
 /*
  * libFuzzer target: a hostile driver. The input is a program of config
  * writes, MMIO writes and reads and DMA (un)mappings run through the public
- * API against sim:edu or sim:testdev. What must hold: no crash, no
- * sanitizer report, no hang, and no DMA outside the mapped window — the one
+ * API against sim:edu, sim:testdev or any other registered model. What
+ * must hold: no crash, no sanitizer report, no hang, and no DMA outside the mapped window — the one
  * page the device may reach sits between two PROT_NONE guard pages, so a
  * stray device write faults at once.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "upci/upci.h"
+#include "upci/model.h"
 
 #define WINDOW_IOVA 0x100000u /* under edu's 28-bit DMA mask */
+#define MAX_URIS 16
+
+/* A fuzz build can link more models in: -DFUZZ_MODEL_REGISTER=fn names
+ * the function that registers them (fuzz/meson.build: fuzz_models_gpio).
+ * Every registered model is then driven, as "sim:NAME". */
+#ifdef FUZZ_MODEL_REGISTER
+int FUZZ_MODEL_REGISTER(void);
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -92,9 +101,37 @@ static void run(upci_dev *dev, struct input *in, uint8_t *window, long page)
 	}
 }
 
+/* The built-in models first (the seed corpora pick them by index), then
+ * every other registered one. */
+static unsigned model_uris(const char **uris)
+{
+	static char extra[MAX_URIS][UPCI_MODEL_NAME_MAX + 4];
+	static unsigned n;
+	const char *names[MAX_URIS];
+	int total;
+
+	if (n)
+		return n;
+#ifdef FUZZ_MODEL_REGISTER
+	(void)FUZZ_MODEL_REGISTER();
+#endif
+	uris[n++] = "sim:edu";
+	uris[n++] = "sim:testdev?vectors=8,mem=4096";
+	total = upci_model_list(names, MAX_URIS);
+	for (int i = 0; i < total && i < MAX_URIS && n < MAX_URIS; i++) {
+		if (strcmp(names[i], "edu") == 0 || strcmp(names[i], "testdev") == 0)
+			continue;
+		snprintf(extra[n], sizeof(extra[n]), "sim:%s", names[i]);
+		uris[n] = extra[n];
+		n++;
+	}
+	return n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const uris[] = {"sim:edu", "sim:testdev?vectors=8,mem=4096"};
+	static const char *uris[MAX_URIS];
+	unsigned nuris = model_uris(uris);
 	struct input in = {data, size};
 	long page = sysconf(_SC_PAGESIZE);
 	uint8_t *area;
@@ -107,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (mprotect(area + page, (size_t)page, PROT_READ | PROT_WRITE) != 0)
 		goto out;
-	if (upci_open(&dev, uris[take(&in, 1) % 2]) != 0)
+	if (upci_open(&dev, uris[take(&in, 1) % nuris]) != 0)
 		goto out;
 	if (upci_claim(dev) == 0)
 		run(dev, &in, area + page, page);

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fail when docs/man/man3 differs from what gen-man.py makes of upci.h."""
+"""Fail when docs/man/man3 differs from what gen-man.py makes of the public
+headers (upci.h, model.h)."""
 import filecmp
 import os
 import subprocess

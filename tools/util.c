@@ -67,6 +67,12 @@ int op_errorf(int code, const char *uri, const char *op, const char *fmt, ...)
 	return code;
 }
 
+int line_error(int code, const char *text)
+{
+	emit_line(text);
+	return code;
+}
+
 int op_error(const char *uri, const char *op, int err)
 {
 	return op_errorf(EXIT_FAIL, uri, op, "%s", upci_strerror(err));

@@ -4,7 +4,8 @@
  * stands between the process and the device: Linux VFIO, a vfio-user
  * socket, the macOS VFIOUserPCIDriver dext, or an in-process device model.
  *
- * This is the only public header of libupci.
+ * This is the driver API of libupci; upci/model.h (which includes it) is
+ * the device-author API: write a device model, serve it over vfio-user.
  *
  * Conventions
  *   - Every function that can fail returns 0 (or a documented non-negative
@@ -152,7 +153,9 @@ enum upci_irq_type {
 /**
  * upci_open() - open a device by URI
  * @out: receives the handle
- * @uri: "sim:MODEL[?k=v,...]", "vfio:DDDD:BB:DD.F" (or a bare BDF),
+ * @uri: "sim:MODEL[?k=v,...]" (a built-in model, or one a program
+ *       registered with upci_model_register(), upci/model.h),
+ *       "vfio:DDDD:BB:DD.F" (or a bare BDF),
  *       "vfio-user:/path/to.sock", "dext:BB:DD.F", "sysfs:DDDD:BB:DD.F"
  *       (Linux: a host function read through sysfs, as lspci reads it,
  *       without VFIO: identity, config reads and BAR layout only; it

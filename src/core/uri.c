@@ -118,11 +118,11 @@ static int parse_sim(const char *rest, struct upci_uri *u, char *why, size_t why
 	while (*q) {
 		const char *end = q + strcspn(q, ",&");
 		const char *eq = memchr(q, '=', (size_t)(end - q));
-		struct model_param *p;
+		struct uri_param *p;
 		size_t klen, vlen;
 
-		if (u->params.n == MODEL_MAX_PARAMS)
-			return fail(why, whylen, "more than %d parameters", MODEL_MAX_PARAMS);
+		if (u->params.n == URI_MAX_PARAMS)
+			return fail(why, whylen, "more than %d parameters", URI_MAX_PARAMS);
 		if (!eq)
 			return fail(why, whylen, "parameter \"%.*s\" is not key=value", (int)(end - q), q);
 		klen = (size_t)(eq - q);

@@ -10,7 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
+
+/* The parameters of a sim: URI (sim:testdev?vectors=64,mem=4096), as
+ * parsed; what they mean is the model's business. */
+#define URI_MAX_PARAMS 16
+struct uri_param {
+	char key[32];
+	char val[64];
+};
+struct uri_params {
+	unsigned n;
+	struct uri_param p[URI_MAX_PARAMS];
+};
 
 enum uri_scheme {
 	URI_SIM,
@@ -25,7 +36,7 @@ enum uri_scheme {
 struct upci_uri {
 	enum uri_scheme scheme;
 	char model[32];              /* sim */
-	struct model_params params;  /* sim */
+	struct uri_params params;    /* sim */
 	char path[URI_PATH_MAX];     /* vfio-user */
 	uint32_t domain;             /* vfio, dext, sysfs */
 	uint8_t bus, dev, fn;

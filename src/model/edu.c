@@ -14,27 +14,22 @@
 #include <string.h>
 
 #include "edu_regs.h"
-#include "model.h"
-#include "pci_regs.h"
-#include "upci/upci.h"
-
-/* MSI capability layout for a 64-bit, no-mask capability (QEMU msi_init). */
-#define EDU_MSI_CAP_LEN         (PCI_MSI_DATA_64 + 2u)
+#include "upci/model.h"
 
 /* n! has 32 factors of two from n = 34 on, so it is 0 modulo 2^32. */
 #define EDU_FACT_ZERO_FROM      34u
 
-#define EDU_BAR_FLAGS (UPCI_BAR_PRESENT | UPCI_BAR_MAPPABLE | UPCI_BAR_MAP_RDONLY)
+/* Registers served by callbacks, a read-only mirror the driver may map. */
+#define EDU_BAR_FLAGS UPCI_MODEL_BAR_MIRROR
 
 struct edu {
-	struct model m; /* first: the core hands us back a struct model * */
+	upci_model *m;
 	uint32_t liveness;  /* already inverted: what a read returns */
 	uint32_t fact;
 	uint32_t status;
 	uint32_t irq_status;
 	uint64_t dma_src, dma_dst, dma_cnt, dma_cmd;
 	uint32_t dma_faults, dma_error;
-	int intx_level; /* last level told to the host */
 	uint8_t buf[EDU_DMA_SIZE];
 	/* RAM -> EDU lands here first when the host copies, so a failed
 	 * copy leaves the device buffer untouched. */
@@ -42,16 +37,14 @@ struct edu {
 };
 
 /* Layout facts the code relies on. */
-_Static_assert(EDU_MSI_CAP + EDU_MSI_CAP_LEN <= PCI_CFG_SIZE, "MSI capability inside config space");
 _Static_assert(EDU_REG_SPACE_END <= EDU_BAR_SIZE, "registers inside BAR0");
 _Static_assert(EDU_DMA_START + EDU_DMA_SIZE <= EDU_BAR_SIZE, "DMA buffer address inside BAR0");
 _Static_assert(EDU_DMA_SIZE - 1 <= EDU_DMA_MASK, "a whole buffer fits under the DMA mask");
-_Static_assert(offsetof(struct edu, m) == 0, "struct model comes first");
 
 
-static struct edu *to_edu(struct model *m)
+static struct edu *to_edu(upci_model *m)
 {
-	return (struct edu *)m;
+	return upci_model_priv(m);
 }
 
 static uint64_t all_ones(unsigned width)
@@ -61,52 +54,24 @@ static uint64_t all_ones(unsigned width)
 
 /* ---- interrupts ---- */
 
-static int edu_msi_enabled(const struct edu *e)
-{
-	return !!(cfgspace_get(&e->m.cfg, EDU_MSI_CAP + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_ENABLE);
-}
-
 /*
- * INTx is a level derived from state: asserted while an interrupt is
- * pending and MSI is off. STATUS.INTERRUPT shows it even when COMMAND's
- * INTx-disable keeps the pin quiet (PCI 3.0, 6.2.3). The host hears of
- * changes; @restate also repeats a high level, so a host that dropped its
- * copy of the level (e.g. when its interrupt setup was torn down) sees the
- * next raise.
+ * The interrupt condition is "a status bit is set"; upci derives the INTx
+ * pin and STATUS.INTERRUPT from it. As QEMU: every raise with a non-zero
+ * status sends a message under MSI (and re-asserts the pin under INTx).
  */
-static void edu_update_intx(struct edu *e, int restate)
-{
-	const struct model_host *h = e->m.host;
-	uint32_t cmd = cfgspace_get(&e->m.cfg, PCI_COMMAND, 2);
-	uint32_t sts = cfgspace_get(&e->m.cfg, PCI_STATUS, 2);
-	int pending = e->irq_status != 0 && !edu_msi_enabled(e);
-	int level = pending && !(cmd & PCI_COMMAND_INTX_DISABLE);
-
-	sts = pending ? (sts | PCI_STATUS_INTERRUPT) : (sts & ~PCI_STATUS_INTERRUPT);
-	cfgspace_put(&e->m.cfg, PCI_STATUS, 2, sts);
-	if (level == e->intx_level && !(restate && level))
-		return;
-	e->intx_level = level;
-	if (h && h->intx)
-		h->intx(h->opaque, level);
-}
-
-/* As QEMU: every raise with a non-zero status sends a message under MSI. */
 static void edu_raise(struct edu *e, uint32_t bits)
 {
 	e->irq_status |= bits;
 	if (!e->irq_status)
 		return;
-	if (edu_msi_enabled(e))
-		(void)model_msi_notify(&e->m, EDU_MSI_CAP, 0);
-	else
-		edu_update_intx(e, 1);
+	(void)upci_model_irq(e->m, 0);
+	(void)upci_model_intx(e->m, 1); /* the condition, also under MSI */
 }
 
 static void edu_lower(struct edu *e, uint32_t bits)
 {
 	e->irq_status &= ~bits;
-	edu_update_intx(e, 0);
+	(void)upci_model_intx(e->m, e->irq_status != 0);
 }
 
 /* ---- factorial ---- */
@@ -133,7 +98,7 @@ static uint32_t edu_dma_check(const struct edu *e, uint64_t *buf_off, uint64_t *
 	uint64_t ram = to_ram ? e->dma_dst : e->dma_src;
 	uint64_t cnt = e->dma_cnt;
 
-	if (!(cfgspace_get(&e->m.cfg, PCI_COMMAND, 2) & PCI_COMMAND_MASTER))
+	if (!upci_model_bus_master(e->m))
 		return EDU_DMA_ERR_MASTER;
 	if (cnt == 0 || cnt > EDU_DMA_SIZE)
 		return EDU_DMA_ERR_COUNT;
@@ -152,22 +117,22 @@ static uint32_t edu_dma_check(const struct edu *e, uint64_t *buf_off, uint64_t *
  * @need: its pointer, and its length in *got. dma_translate only answers
  * yes or no for a whole range, so the region end is found by halving.
  */
-static void *edu_dma_span(const struct model_host *h, uint64_t bus, uint64_t len, unsigned need, uint64_t *got)
+static void *edu_dma_span(upci_model *m, uint64_t bus, uint64_t len, unsigned need, uint64_t *got)
 {
-	void *p = h->dma_translate(h->opaque, bus, len, need);
+	void *p = upci_model_dma_translate(m, bus, len, need);
 	uint64_t lo = 1, hi = len; /* a prefix of lo bytes fits, hi does not */
 
 	if (p) {
 		*got = len;
 		return p;
 	}
-	p = h->dma_translate(h->opaque, bus, 1, need);
+	p = upci_model_dma_translate(m, bus, 1, need);
 	if (!p)
 		return NULL;
 	while (hi - lo > 1) {
 		uint64_t mid = lo + (hi - lo) / 2;
 
-		if (h->dma_translate(h->opaque, bus, mid, need))
+		if (upci_model_dma_translate(m, bus, mid, need))
 			lo = mid;
 		else
 			hi = mid;
@@ -183,18 +148,17 @@ static void *edu_dma_span(const struct model_host *h, uint64_t bus, uint64_t len
  */
 static uint32_t edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram, int copy)
 {
-	const struct model_host *h = e->m.host;
 	unsigned need = to_ram ? UPCI_DMA_WRITE : UPCI_DMA_READ;
 
 	while (cnt) {
 		uint64_t got = 0;
-		uint8_t *p = edu_dma_span(h, bus, cnt, need, &got);
+		uint8_t *p = edu_dma_span(e->m, bus, cnt, need, &got);
 
 		if (!p || got == 0 || got > cnt)
 			return EDU_DMA_ERR_UNMAPPED;
 		/* The client's memory can vanish under the mapping: a fault
 		 * here is a bus error, not the end of the process. */
-		if (copy && model_dma_copy(to_ram ? p : e->buf + off, to_ram ? e->buf + off : p, got, NULL) != 0)
+		if (copy && upci_model_dma_copy(to_ram ? p : e->buf + off, to_ram ? e->buf + off : p, got, NULL) != 0)
 			return EDU_DMA_ERR_BUS;
 		off += got;
 		bus += got;
@@ -214,23 +178,20 @@ static uint32_t edu_dma_walk(struct edu *e, uint64_t off, uint64_t bus, uint64_t
  */
 static uint32_t edu_dma_move(struct edu *e, uint64_t off, uint64_t bus, uint64_t cnt, int to_ram)
 {
-	const struct model_host *h = e->m.host;
 	uint32_t err;
 
-	if (!h)
-		return EDU_DMA_ERR_UNMAPPED;
 	/* A range that starts in memory translation reaches must lie in such
 	 * memory as a whole (all or nothing). One that does not start there -
 	 * memory that is not in this process, like a vfio-user client's lent
 	 * without an fd and reached in-band, or nothing mapped at all - is the
 	 * copying callbacks' to move or refuse. */
-	if (h->dma_translate && h->dma_translate(h->opaque, bus, 1, to_ram ? UPCI_DMA_WRITE : UPCI_DMA_READ)) {
+	if (upci_model_dma_translate(e->m, bus, 1, to_ram ? UPCI_DMA_WRITE : UPCI_DMA_READ)) {
 		err = edu_dma_walk(e, off, bus, cnt, to_ram, 0);
 		return err ? err : edu_dma_walk(e, off, bus, cnt, to_ram, 1);
 	}
 	if (to_ram)
-		return model_dma_write(h, bus, e->buf + off, cnt) ? EDU_DMA_ERR_UNMAPPED : EDU_DMA_ERR_NONE;
-	if (model_dma_read(h, bus, e->bounce, cnt) != 0)
+		return upci_model_dma_write(e->m, bus, e->buf + off, cnt) ? EDU_DMA_ERR_UNMAPPED : EDU_DMA_ERR_NONE;
+	if (upci_model_dma_read(e->m, bus, e->bounce, cnt) != 0)
 		return EDU_DMA_ERR_UNMAPPED;
 	memcpy(e->buf + off, e->bounce, cnt);
 	return EDU_DMA_ERR_NONE;
@@ -308,7 +269,7 @@ static void edu_mirror_dword(struct edu *e, uint8_t *mem, uint64_t off)
  * register file at create and reset. */
 static void edu_mirror_update(struct edu *e)
 {
-	uint8_t *mem = e->m.bars[EDU_BAR].mem;
+	uint8_t *mem = upci_model_bar_mem(e->m, EDU_BAR);
 
 	if (!mem)
 		return;
@@ -324,7 +285,7 @@ static void edu_mirror_refresh(struct edu *e)
 		EDU_REG_LIVENESS, EDU_REG_FACTORIAL, EDU_REG_STATUS, EDU_REG_IRQ_STATUS, EDU_REG_DMA_SRC,
 		EDU_REG_DMA_DST,  EDU_REG_DMA_COUNT, EDU_REG_DMA_CMD, EDU_REG_DMA_FAULTS, EDU_REG_DMA_ERROR,
 	};
-	uint8_t *mem = e->m.bars[EDU_BAR].mem;
+	uint8_t *mem = upci_model_bar_mem(e->m, EDU_BAR);
 
 	if (!mem)
 		return;
@@ -332,25 +293,16 @@ static void edu_mirror_refresh(struct edu *e)
 		edu_mirror_dword(e, mem, live[i]);
 }
 
-static int edu_access_ok(unsigned bar, uint64_t off, unsigned width)
+/* upci checked the BAR, bounds and alignment; edu's own width rules. */
+static int edu_bar_read(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
 {
-	if (bar != EDU_BAR || off >= EDU_BAR_SIZE || width == 0 || width > EDU_BAR_SIZE - off ||
-	    (off & (width - 1)) != 0)
-		return 0;
-	return edu_width_ok(off, width);
-}
+	struct edu *e = priv;
 
-static int edu_bar_read(struct model *m, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
-{
-	struct edu *e = to_edu(m);
-
-	if (!val)
-		return -EINVAL;
-	if (width != 1 && width != 2 && width != 4 && width != 8)
-		width = 8;
+	(void)m;
+	(void)bar;
 	/* A rejected access still reads as all ones, like a master abort. */
 	*val = all_ones(width);
-	if (!edu_access_ok(bar, off, width))
+	if (!edu_width_ok(off, width))
 		return -EINVAL;
 	*val = edu_reg_value(e, off, width);
 	return 0;
@@ -400,48 +352,20 @@ static void edu_reg_write(struct edu *e, uint64_t off, uint64_t val)
 	}
 }
 
-static int edu_bar_write(struct model *m, unsigned bar, uint64_t off, unsigned width, uint64_t val)
+static int edu_bar_write(upci_model *m, void *priv, unsigned bar, uint64_t off, unsigned width, uint64_t val)
 {
-	struct edu *e = to_edu(m);
+	struct edu *e = priv;
 
-	if (!edu_access_ok(bar, off, width))
+	(void)m;
+	(void)bar;
+	if (!edu_width_ok(off, width))
 		return -EINVAL;
-	if (width == 4)
-		val &= UINT32_MAX;
-	edu_reg_write(e, off, val);
+	edu_reg_write(e, off, val); /* upci cut @val to @width */
 	edu_mirror_refresh(e);
 	return 0;
 }
 
-/* ---- config space, reset, life cycle ---- */
-
-static void edu_cfg_written(struct model *m, uint32_t off, unsigned width, uint32_t val)
-{
-	(void)off;
-	(void)width;
-	(void)val;
-	/* COMMAND.INTX_DISABLE or MSI enable may have changed the pin. */
-	edu_update_intx(to_edu(m), 0);
-}
-
-static void edu_build_cfg(struct cfgspace *c)
-{
-	unsigned cap;
-
-	cfgspace_init(c, PCI_CFG_SIZE);
-	cfgspace_set_ids(c, EDU_VENDOR_ID, EDU_DEVICE_ID, EDU_SUBSYS_VENDOR_ID, EDU_SUBSYS_ID, EDU_REVISION,
-			 EDU_CLASS_CODE);
-	cfgspace_set_bar(c, EDU_BAR, EDU_BAR_SIZE, EDU_BAR_FLAGS);
-	cfgspace_put(c, PCI_INTERRUPT_PIN, 1, EDU_INTX_PIN);
-	cap = cfgspace_add_cap(c, PCI_CAP_ID_MSI, EDU_MSI_CAP, EDU_MSI_CAP_LEN);
-	/* One vector (QMASK 0), 64-bit address, no per-vector mask. */
-	cfgspace_put(c, cap + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_64BIT);
-	cfgspace_set_wmask(c, cap + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
-	cfgspace_set_wmask(c, cap + PCI_MSI_ADDRESS_LO, 4, PCI_MSI_ADDRESS_LO_MASK);
-	cfgspace_set_wmask(c, cap + PCI_MSI_ADDRESS_HI, 4, UINT32_MAX);
-	cfgspace_set_wmask(c, cap + PCI_MSI_DATA_64, 2, PCI_MSI_DATA_MASK);
-	cfgspace_commit_reset_image(c);
-}
+/* ---- reset, life cycle ---- */
 
 static void edu_regs_reset(struct edu *e)
 {
@@ -456,71 +380,52 @@ static void edu_regs_reset(struct edu *e)
 	memset(e->bounce, 0, sizeof(e->bounce));
 }
 
-static void edu_reset(struct model *m)
+/* upci restored config space and lowered the pin. */
+static void edu_reset(upci_model *m)
 {
 	struct edu *e = to_edu(m);
 
 	edu_regs_reset(e);
-	cfgspace_reset(&e->m.cfg);
-	edu_update_intx(e, 0); /* lowers the pin if it was up */
 	edu_mirror_update(e);
 }
 
-static void edu_destroy(struct model *m)
-{
-	struct edu *e = to_edu(m);
-
-	if (!e)
-		return;
-	model_bar_free_mem(&e->m.bars[EDU_BAR]);
-	free(e);
-}
-
-static int edu_create(const struct model_host *host, const struct model_params *params, struct model **out)
+static int edu_create(upci_model *m, const upci_model_params *params)
 {
 	static const char *const known[] = { NULL };
-	struct edu *e;
+	struct edu *e = to_edu(m);
 	int rc;
 
-	if (!out)
-		return -EINVAL;
-	*out = NULL;
-	rc = model_params_check(params, known, NULL);
+	rc = upci_model_params_check(params, known, NULL);
 	if (rc)
 		return rc;
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	e->m.ops = &model_edu_ops;
-	e->m.host = host;
-	e->m.vendor_id = EDU_VENDOR_ID;
-	e->m.device_id = EDU_DEVICE_ID;
-	for (unsigned i = 0; i < UPCI_NUM_BARS; i++)
-		e->m.bars[i].fd = -1;
-	rc = model_bar_alloc_mem(&e->m.bars[EDU_BAR], "upci-edu-bar0", EDU_BAR_SIZE);
-	if (rc) {
-		free(e);
-		return rc;
+	e->m = m;
+	rc = upci_model_set_ids(m, EDU_VENDOR_ID, EDU_DEVICE_ID, EDU_SUBSYS_VENDOR_ID, EDU_SUBSYS_ID, EDU_REVISION,
+				EDU_CLASS_CODE);
+	if (!rc)
+		rc = upci_model_set_intx(m, EDU_INTX_PIN);
+	if (!rc)
+		rc = upci_model_bar_regs(m, EDU_BAR, EDU_BAR_SIZE, EDU_BAR_FLAGS, edu_bar_read, edu_bar_write);
+	/* One vector, 64-bit address, no per-vector mask (QEMU's msi_init). */
+	if (!rc) {
+		int at = upci_model_add_msi(m, EDU_MSI_CAP, EDU_MSI_VECTORS, UPCI_MODEL_MSI_64BIT);
+
+		rc = at < 0 ? at : 0;
 	}
-	e->m.bars[EDU_BAR].flags = EDU_BAR_FLAGS;
+	if (rc)
+		return rc;
 	/* Everything but the register block reads as all ones. */
-	memset(e->m.bars[EDU_BAR].mem, 0xff, EDU_BAR_SIZE);
-	edu_build_cfg(&e->m.cfg);
+	memset(upci_model_bar_mem(m, EDU_BAR), 0xff, EDU_BAR_SIZE);
 	edu_regs_reset(e);
 	edu_mirror_update(e);
-	*out = &e->m;
 	return 0;
 }
 
-const struct model_ops model_edu_ops = {
+const struct upci_model_ops model_edu_ops = {
+	.api_version = UPCI_MODEL_API_VERSION,
 	.name = "edu",
 	.summary = "QEMU edu device: ID, liveness, factorial, IRQ raise/ack, 4 KiB DMA engine, MSI",
 	.params = "",
+	.priv_size = sizeof(struct edu),
 	.create = edu_create,
-	.destroy = edu_destroy,
-	.bar_read = edu_bar_read,
-	.bar_write = edu_bar_write,
-	.cfg_written = edu_cfg_written,
 	.reset = edu_reset,
-	.has_flr = 0,
 };

@@ -6,7 +6,7 @@
  * at (the client may change it concurrently), every address is checked for
  * wrap-around before the host sees it, and a copy touches only BAR2 (after
  * an explicit bounds check) or host-translated memory, always through
- * model_dma_copy (client memory can vanish under its mapping). One run
+ * upci_model_dma_copy (client memory can vanish under its mapping). One run
  * moves at most TESTDEV_MAX_RUN_BYTES: the work one register write buys
  * is bounded.
  */
@@ -16,14 +16,13 @@
 #include <string.h>
 
 #include "testdev_regs.h"
-#include "upci/upci.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "testdev descriptors are little-endian; add byte swapping for this host"
 #endif
 
 /* One end of a copy: a pointer when it resolved in one piece, else a bus
- * address to move in chunks through host->dma_read/dma_write. */
+ * address to move in chunks through upci_model_dma_read/write. */
 struct side {
 	uint8_t *ptr;
 	uint64_t bus;
@@ -34,7 +33,6 @@ struct side {
 static uint32_t resolve(const struct testdev_dma_ctx *c, uint64_t addr, int bar2, uint32_t len, unsigned need,
 			struct side *s)
 {
-	const struct model_host *h = c->host;
 	uint32_t bad = need == UPCI_DMA_READ ? TESTDEV_FAULT_SRC : TESTDEV_FAULT_DST;
 
 	s->bus = addr;
@@ -49,13 +47,10 @@ static uint32_t resolve(const struct testdev_dma_ctx *c, uint64_t addr, int bar2
 	/* len >= 1 here: the last byte must not wrap past 2^64. */
 	if (addr > UINT64_MAX - (len - 1))
 		return bad;
-	if (h->dma_translate)
-		s->ptr = h->dma_translate(h->opaque, addr, len, need);
+	s->ptr = upci_model_dma_translate(c->m, addr, len, need);
 	if (s->ptr)
 		return 0;
 	/* The chunked path can still succeed if the range spans regions. */
-	if (need == UPCI_DMA_READ ? !h->dma_read : !h->dma_write)
-		return bad;
 	if (!c->bounce || c->bounce_size == 0)
 		return bad;
 	return 0;
@@ -69,11 +64,10 @@ static uint32_t fault_side(const void *bad, const struct side *src, uint64_t len
 	return src->ptr && a >= s && a - s < len ? TESTDEV_FAULT_SRC : TESTDEV_FAULT_DST;
 }
 
-/* Slow path: at least one end needs host->dma_read/dma_write. */
+/* Slow path: at least one end needs upci_model_dma_read/write. */
 static uint32_t copy_chunked(const struct testdev_dma_ctx *c, const struct side *src, const struct side *dst,
 			     uint64_t len)
 {
-	const struct model_host *h = c->host;
 	/* Overlapping bus ranges with dst above src: copy from the end, as
 	 * memmove would, so the source is read before it is overwritten. */
 	int backward = !src->bar2 && !dst->bar2 && dst->bus > src->bus && dst->bus - src->bus < len;
@@ -84,11 +78,11 @@ static uint32_t copy_chunked(const struct testdev_dma_ctx *c, const struct side 
 		uint64_t n = len - done < c->bounce_size ? len - done : c->bounce_size;
 		uint64_t o = backward ? len - done - n : done;
 
-		if (src->ptr ? model_dma_copy(c->bounce, src->ptr + o, n, NULL) != 0
-			     : h->dma_read(h->opaque, src->bus + o, c->bounce, n) != 0)
+		if (src->ptr ? upci_model_dma_copy(c->bounce, src->ptr + o, n, NULL) != 0
+			     : upci_model_dma_read(c->m, src->bus + o, c->bounce, n) != 0)
 			return TESTDEV_FAULT_SRC;
-		if (dst->ptr ? model_dma_copy(dst->ptr + o, c->bounce, n, NULL) != 0
-			     : h->dma_write(h->opaque, dst->bus + o, c->bounce, n) != 0)
+		if (dst->ptr ? upci_model_dma_copy(dst->ptr + o, c->bounce, n, NULL) != 0
+			     : upci_model_dma_write(c->m, dst->bus + o, c->bounce, n) != 0)
 			return TESTDEV_FAULT_DST;
 		done += n;
 	}
@@ -122,7 +116,7 @@ static uint32_t copy_one(const struct testdev_dma_ctx *c, const struct testdev_d
 	/* The fast path: one guarded copy, overlap allowed (a client may map
 	 * the same memory at two bus addresses). A fault is memory that
 	 * vanished under its mapping (the file shrank). */
-	if (model_dma_copy(dst.ptr, src.ptr, d->len, &bad) != 0)
+	if (upci_model_dma_copy(dst.ptr, src.ptr, d->len, &bad) != 0)
 		return fault_side(bad, &src, d->len);
 	return 0;
 }
@@ -149,7 +143,7 @@ void testdev_dma_run(const struct testdev_dma_ctx *c, uint64_t list, uint32_t co
 		struct testdev_desc d;
 		uint32_t f, st;
 
-		if (model_dma_read(c->host, at, &d, sizeof(d)) != 0) {
+		if (upci_model_dma_read(c->m, at, &d, sizeof(d)) != 0) {
 			r->fault = TESTDEV_FAULT_DESC_ADDR;
 			r->fault_desc = i;
 			return;
@@ -158,14 +152,14 @@ void testdev_dma_run(const struct testdev_dma_ctx *c, uint64_t list, uint32_t co
 		if (f) {
 			/* Best effort: the list may be read-only or gone. */
 			st = TESTDEV_DESC_ST_ERROR | (f << TESTDEV_DESC_ST_FAULT_SHIFT);
-			(void)model_dma_write(c->host, at + TESTDEV_DESC_STATUS, &st, sizeof(st));
+			(void)upci_model_dma_write(c->m, at + TESTDEV_DESC_STATUS, &st, sizeof(st));
 			r->fault = f;
 			r->fault_desc = i;
 			return;
 		}
 		r->bytes += d.len;
 		st = TESTDEV_DESC_ST_DONE;
-		if (model_dma_write(c->host, at + TESTDEV_DESC_STATUS, &st, sizeof(st)) != 0) {
+		if (upci_model_dma_write(c->m, at + TESTDEV_DESC_STATUS, &st, sizeof(st)) != 0) {
 			/* The copy happened but the driver cannot learn it. */
 			r->fault = TESTDEV_FAULT_WRITEBACK;
 			r->fault_desc = i;

@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
+#include "upci/model.h"
 
 struct testdev_dma_ctx {
-	const struct model_host *host;
+	upci_model *m;
 	uint8_t *bar2;          /* BAR2 storage */
 	uint64_t bar2_size;
 	unsigned nvec;          /* descriptor vectors must be below this */
@@ -34,7 +34,7 @@ struct testdev_dma_result {
 /*
  * Run @count descriptors starting at bus address @list. Stops at the first
  * bad descriptor. The caller checked bus mastering; @count is checked here
- * too. Never touches memory outside BAR2 and what the host translates.
+ * too. Never touches memory outside BAR2 and what upci's DMA calls reach.
  */
 void testdev_dma_run(const struct testdev_dma_ctx *c, uint64_t list, uint32_t count, struct testdev_dma_result *r);
 

@@ -417,7 +417,7 @@ static void rec_msi(void *opaque, unsigned vec)
 }
 
 struct fake {
-	struct model m;
+	struct upci_model m;
 	struct model_host host;
 	struct rec rec;
 };
@@ -596,7 +596,6 @@ static void test_msi_mask32(void **state)
 
 struct fake_msix {
 	struct fake *f;
-	struct msix_state x;
 	uint8_t *table;
 	uint64_t *pba;
 };
@@ -613,11 +612,11 @@ static void msix_setup(struct fake_msix *fx, unsigned nvec)
 	memset(fx->pba, 0xff, (nvec + 63) / 64 * sizeof(uint64_t));
 	assert_int_equal(cfgspace_add_cap(&fx->f->m.cfg, PCI_CAP_ID_MSIX, MSIX_CAP, PCI_MSIX_SIZEOF), MSIX_CAP);
 	cfgspace_put(&fx->f->m.cfg, MSIX_CAP + PCI_MSIX_FLAGS, 2, (nvec - 1) & PCI_MSIX_FLAGS_QSIZE);
-	fx->x.cap = MSIX_CAP;
-	fx->x.nvec = nvec;
-	fx->x.table = fx->table;
-	fx->x.pba = fx->pba;
-	model_msix_reset(&fx->x);
+	fx->f->m.msix.cap = MSIX_CAP;
+	fx->f->m.msix.nvec = nvec;
+	fx->f->m.msix.table = fx->table;
+	fx->f->m.msix.pba = fx->pba;
+	model_msix_reset(&fx->f->m);
 }
 
 static void msix_teardown(struct fake_msix *fx)
@@ -684,13 +683,13 @@ static void test_msix_disabled(void **state)
 	(void)state;
 	msix_setup(&fx, 8);
 	entry_mask(&fx, 1, 0);
-	assert_int_equal(model_msix_notify(&fx.f->m, &fx.x, 1), 0);
-	assert_int_equal(model_msix_notify(&fx.f->m, &fx.x, 2), 0); /* masked entry too */
+	assert_int_equal(model_msix_notify(&fx.f->m, 1), 0);
+	assert_int_equal(model_msix_notify(&fx.f->m, 2), 0); /* masked entry too */
 	assert_int_equal(fx.f->rec.n, 0);
 	assert_int_equal(fx.pba[0], 0); /* dropped, not latched */
-	model_msix_replay(&fx.f->m, &fx.x);
+	model_msix_replay(&fx.f->m);
 	assert_int_equal(fx.f->rec.n, 0);
-	assert_int_equal(model_msix_notify(&fx.f->m, &fx.x, 8), -EINVAL);
+	assert_int_equal(model_msix_notify(&fx.f->m, 8), -EINVAL);
 	msix_teardown(&fx);
 }
 
@@ -702,12 +701,12 @@ static void test_msix_deliver(void **state)
 	msix_setup(&fx, 8);
 	msix_ctl(&fx, 1, 0);
 	entry_mask(&fx, 5, 0);
-	assert_int_equal(model_msix_notify(&fx.f->m, &fx.x, 5), 1);
+	assert_int_equal(model_msix_notify(&fx.f->m, 5), 1);
 	assert_int_equal(fx.f->rec.n, 1);
 	assert_int_equal(fx.f->rec.vec[0], 5);
 	assert_int_equal(fx.pba[0], 0);
-	assert_int_equal(model_msix_notify(&fx.f->m, &fx.x, 8), -EINVAL);
-	assert_int_equal(model_msix_notify(&fx.f->m, &fx.x, UINT32_MAX), -EINVAL);
+	assert_int_equal(model_msix_notify(&fx.f->m, 8), -EINVAL);
+	assert_int_equal(model_msix_notify(&fx.f->m, UINT32_MAX), -EINVAL);
 	assert_int_equal(fx.f->rec.n, 1);
 	msix_teardown(&fx);
 }
@@ -720,28 +719,28 @@ static void test_msix_entry_mask(void **state)
 	msix_setup(&fx, 8);
 	msix_ctl(&fx, 1, 0);
 	/* Entry 3 is masked (reset default): latched in the PBA. */
-	assert_int_equal(model_msix_notify(&fx.f->m, &fx.x, 3), 0);
+	assert_int_equal(model_msix_notify(&fx.f->m, 3), 0);
 	assert_int_equal(fx.f->rec.n, 0);
 	assert_int_equal(pba_bit(&fx, 3), 1);
 	assert_int_equal(fx.pba[0], 1u << 3);
 	/* Replay while still masked: nothing. */
-	model_msix_replay(&fx.f->m, &fx.x);
+	model_msix_replay(&fx.f->m);
 	assert_int_equal(fx.f->rec.n, 0);
 	assert_int_equal(pba_bit(&fx, 3), 1);
 	/* Unmask and replay: delivered once, PBA cleared. */
 	entry_mask(&fx, 3, 0);
-	model_msix_replay(&fx.f->m, &fx.x);
+	model_msix_replay(&fx.f->m);
 	assert_int_equal(fx.f->rec.n, 1);
 	assert_int_equal(fx.f->rec.vec[0], 3);
 	assert_int_equal(fx.pba[0], 0);
-	model_msix_replay(&fx.f->m, &fx.x);
+	model_msix_replay(&fx.f->m);
 	assert_int_equal(fx.f->rec.n, 1);
 	/* Firing twice while masked latches one pending message. */
 	entry_mask(&fx, 3, 1);
-	assert_int_equal(model_msix_notify(&fx.f->m, &fx.x, 3), 0);
-	assert_int_equal(model_msix_notify(&fx.f->m, &fx.x, 3), 0);
+	assert_int_equal(model_msix_notify(&fx.f->m, 3), 0);
+	assert_int_equal(model_msix_notify(&fx.f->m, 3), 0);
 	entry_mask(&fx, 3, 0);
-	model_msix_replay(&fx.f->m, &fx.x);
+	model_msix_replay(&fx.f->m);
 	assert_int_equal(fx.f->rec.n, 2);
 	assert_int_equal(fx.pba[0], 0);
 	msix_teardown(&fx);
@@ -756,27 +755,27 @@ static void test_msix_function_mask(void **state)
 	msix_ctl(&fx, 1, 1);
 	entry_mask(&fx, 4, 0);
 	entry_mask(&fx, 65, 0);
-	assert_int_equal(model_msix_notify(&fx.f->m, &fx.x, 4), 0);
-	assert_int_equal(model_msix_notify(&fx.f->m, &fx.x, 65), 0);
-	assert_int_equal(model_msix_notify(&fx.f->m, &fx.x, 66), 0); /* entry-masked too */
+	assert_int_equal(model_msix_notify(&fx.f->m, 4), 0);
+	assert_int_equal(model_msix_notify(&fx.f->m, 65), 0);
+	assert_int_equal(model_msix_notify(&fx.f->m, 66), 0); /* entry-masked too */
 	assert_int_equal(fx.f->rec.n, 0);
 	assert_int_equal(fx.pba[0], 1ull << 4);
 	assert_int_equal(fx.pba[1], (1ull << 1) | (1ull << 2));
-	model_msix_replay(&fx.f->m, &fx.x);
+	model_msix_replay(&fx.f->m);
 	assert_int_equal(fx.f->rec.n, 0);
 	/* Clear the function mask: 4 and 65 go, 66 stays latched. */
 	msix_ctl(&fx, 1, 0);
-	model_msix_replay(&fx.f->m, &fx.x);
+	model_msix_replay(&fx.f->m);
 	assert_int_equal(fx.f->rec.n, 2);
 	assert_int_equal(fx.f->rec.vec[0], 4);
 	assert_int_equal(fx.f->rec.vec[1], 65);
 	assert_int_equal(fx.pba[0], 0);
 	assert_int_equal(fx.pba[1], 1ull << 2);
 	/* Reset clears the PBA and masks every entry again. */
-	model_msix_reset(&fx.x);
+	model_msix_reset(&fx.f->m);
 	assert_int_equal(fx.pba[1], 0);
 	assert_int_equal(entry_word(&fx, 4, PCI_MSIX_ENTRY_CTRL), PCI_MSIX_ENTRY_CTRL_MASKBIT);
-	model_msix_replay(&fx.f->m, &fx.x);
+	model_msix_replay(&fx.f->m);
 	assert_int_equal(fx.f->rec.n, 2);
 	msix_teardown(&fx);
 }
@@ -790,33 +789,33 @@ static void test_msix_no_host(void **state)
 	fx.f->m.host = NULL; /* "models must check" */
 	msix_ctl(&fx, 1, 0);
 	entry_mask(&fx, 0, 0);
-	assert_true(model_msix_notify(&fx.f->m, &fx.x, 0) >= 0);
+	assert_true(model_msix_notify(&fx.f->m, 0) >= 0);
 	fx.f->host.msi = NULL;
 	fx.f->m.host = &fx.f->host;
-	assert_true(model_msix_notify(&fx.f->m, &fx.x, 0) >= 0);
+	assert_true(model_msix_notify(&fx.f->m, 0) >= 0);
 	assert_int_equal(fx.f->rec.n, 0);
 	msix_teardown(&fx);
 }
 
 /* ------------------------------------------------------ params (model.c) */
 
-static void set_params(struct model_params *p, const char *const *kv)
+static void set_params(struct upci_model_params *p, const char *const *kv)
 {
 	memset(p, 0, sizeof(*p));
 	for (unsigned i = 0; kv[2 * i]; i++) {
-		snprintf(p->p[i].key, sizeof(p->p[i].key), "%s", kv[2 * i]);
-		snprintf(p->p[i].val, sizeof(p->p[i].val), "%s", kv[2 * i + 1]);
-		p->n = i + 1;
+		snprintf(p->u.p[i].key, sizeof(p->u.p[i].key), "%s", kv[2 * i]);
+		snprintf(p->u.p[i].val, sizeof(p->u.p[i].val), "%s", kv[2 * i + 1]);
+		p->u.n = i + 1;
 	}
 }
 
 static int param_of(const char *val, uint64_t min, uint64_t max, uint64_t *out)
 {
 	const char *kv[] = {"other", "1", "n", val, NULL};
-	struct model_params p;
+	struct upci_model_params p;
 
 	set_params(&p, kv);
-	return model_param_u64(&p, "n", 99, min, max, out);
+	return upci_model_param_u64(&p, "n", 99, min, max, out);
 }
 
 static void test_param_u64(void **state)
@@ -888,24 +887,24 @@ static void test_param_u64_not_octal(void **state)
 static void test_param_missing(void **state)
 {
 	const char *kv[] = {"a", "1", NULL};
-	struct model_params p;
+	struct upci_model_params p;
 	uint64_t v = 0;
 
 	(void)state;
 	set_params(&p, kv);
-	assert_int_equal(model_param_u64(&p, "vectors", 32, 1, 256, &v), 0);
+	assert_int_equal(upci_model_param_u64(&p, "vectors", 32, 1, 256, &v), 0);
 	assert_int_equal(v, 32);
-	assert_int_equal(model_param_u64(NULL, "vectors", 16, 1, 256, &v), 0);
+	assert_int_equal(upci_model_param_u64(NULL, "vectors", 16, 1, 256, &v), 0);
 	assert_int_equal(v, 16);
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(model_param_u64(&p, "vectors", 7, 1, 256, &v), 0);
+	assert_int_equal(upci_model_param_u64(&p, "vectors", 7, 1, 256, &v), 0);
 	assert_int_equal(v, 7);
 	/* Key match is exact: "vector" is not "vectors". */
 	{
 		const char *kv2[] = {"vector", "3", "vectorsx", "4", NULL};
 
 		set_params(&p, kv2);
-		assert_int_equal(model_param_u64(&p, "vectors", 5, 1, 256, &v), 0);
+		assert_int_equal(upci_model_param_u64(&p, "vectors", 5, 1, 256, &v), 0);
 		assert_int_equal(v, 5);
 	}
 }
@@ -916,33 +915,33 @@ static void test_params_check(void **state)
 	static const char *const none[] = {NULL};
 	const char *kv_ok[] = {"vectors", "1", "mem", "4096", NULL};
 	const char *kv_bad[] = {"vectors", "1", "bogus", "2", "worse", "3", NULL};
-	struct model_params p;
+	struct upci_model_params p;
 	const char *bad = NULL;
 
 	(void)state;
 	set_params(&p, kv_ok);
-	assert_int_equal(model_params_check(&p, known, &bad), 0);
-	assert_int_equal(model_params_check(&p, known, NULL), 0);
-	assert_int_equal(model_params_check(&p, none, &bad), -EINVAL);
+	assert_int_equal(upci_model_params_check(&p, known, &bad), 0);
+	assert_int_equal(upci_model_params_check(&p, known, NULL), 0);
+	assert_int_equal(upci_model_params_check(&p, none, &bad), -EINVAL);
 	assert_non_null(bad);
 	assert_string_equal(bad, "vectors");
 
 	bad = NULL;
 	set_params(&p, kv_bad);
-	assert_int_equal(model_params_check(&p, known, &bad), -EINVAL);
+	assert_int_equal(upci_model_params_check(&p, known, &bad), -EINVAL);
 	assert_non_null(bad);
 	assert_string_equal(bad, "bogus");
-	assert_int_equal(model_params_check(&p, known, NULL), -EINVAL);
+	assert_int_equal(upci_model_params_check(&p, known, NULL), -EINVAL);
 
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(model_params_check(&p, none, &bad), 0);
-	assert_int_equal(model_params_check(&p, known, &bad), 0);
-	assert_int_equal(model_params_check(NULL, known, &bad), 0);
+	assert_int_equal(upci_model_params_check(&p, none, &bad), 0);
+	assert_int_equal(upci_model_params_check(&p, known, &bad), 0);
+	assert_int_equal(upci_model_params_check(NULL, known, &bad), 0);
 	{
 		const char *kv_case[] = {"Vectors", "1", NULL};
 
 		set_params(&p, kv_case);
-		assert_int_equal(model_params_check(&p, known, &bad), -EINVAL);
+		assert_int_equal(upci_model_params_check(&p, known, &bad), -EINVAL);
 		assert_string_equal(bad, "Vectors");
 	}
 }

@@ -134,7 +134,7 @@ static void fake_intx(void *opaque, int level)
 struct fx {
 	struct fake_host fh;
 	struct model_host host;
-	struct model *m;
+	struct upci_model *m;
 };
 
 static struct fx fx_storage;
@@ -159,7 +159,7 @@ static int setup(void **state)
 	struct fx *t = &fx_storage;
 
 	fx_host_init(t, 1);
-	if (model_edu_ops.create(&t->host, NULL, &t->m) != 0)
+	if (model_create(&model_edu_ops, NULL, &t->host, NULL, &t->m) != 0)
 		return -1;
 	*state = t;
 	return 0;
@@ -171,7 +171,7 @@ static int setup_copy_only(void **state)
 	struct fx *t = &fx_storage;
 
 	fx_host_init(t, 0);
-	if (model_edu_ops.create(&t->host, NULL, &t->m) != 0)
+	if (model_create(&model_edu_ops, NULL, &t->host, NULL, &t->m) != 0)
 		return -1;
 	*state = t;
 	return 0;
@@ -181,56 +181,55 @@ static int teardown(void **state)
 {
 	struct fx *t = *state;
 
-	model_edu_ops.destroy(t->m);
+	model_destroy(t->m);
 	return 0;
 }
 
 /* ---- helpers ---- */
 
-static uint32_t rd32(struct model *m, uint64_t off)
+static uint32_t rd32(struct upci_model *m, uint64_t off)
 {
 	uint64_t v = 0;
 
-	assert_int_equal(m->ops->bar_read(m, 0, off, 4, &v), 0);
+	assert_int_equal(model_bar_read(m, 0, off, 4, &v), 0);
 	assert_true(v <= UINT32_MAX);
 	return (uint32_t)v;
 }
 
-static uint64_t rd64(struct model *m, uint64_t off)
+static uint64_t rd64(struct upci_model *m, uint64_t off)
 {
 	uint64_t v = 0;
 
-	assert_int_equal(m->ops->bar_read(m, 0, off, 8, &v), 0);
+	assert_int_equal(model_bar_read(m, 0, off, 8, &v), 0);
 	return v;
 }
 
-static void wr32(struct model *m, uint64_t off, uint32_t v)
+static void wr32(struct upci_model *m, uint64_t off, uint32_t v)
 {
-	assert_int_equal(m->ops->bar_write(m, 0, off, 4, v), 0);
+	assert_int_equal(model_bar_write(m, 0, off, 4, v), 0);
 }
 
-static void wr64(struct model *m, uint64_t off, uint64_t v)
+static void wr64(struct upci_model *m, uint64_t off, uint64_t v)
 {
-	assert_int_equal(m->ops->bar_write(m, 0, off, 8, v), 0);
+	assert_int_equal(model_bar_write(m, 0, off, 8, v), 0);
 }
 
-static void cfg_wr(struct model *m, unsigned off, unsigned width, uint32_t v)
+static void cfg_wr(struct upci_model *m, unsigned off, unsigned width, uint32_t v)
 {
-	cfgspace_write(&m->cfg, off, width, v);
-	m->ops->cfg_written(m, off, width, v);
+	model_cfg_write(m, off, width, v);
 }
 
-static uint32_t cfg_rd(struct model *m, unsigned off, unsigned width)
+static uint32_t cfg_rd(struct upci_model *m, unsigned off, unsigned width)
 {
 	return cfgspace_read(&m->cfg, off, width);
 }
 
-static void master_on(struct model *m)
+static void master_on(struct upci_model *m)
 {
 	cfg_wr(m, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 }
 
-static void dma(struct model *m, uint64_t src, uint64_t dst, uint64_t cnt, uint64_t cmd)
+static void dma(struct upci_model *m, uint64_t src, uint64_t dst, uint64_t cnt, uint64_t cmd)
 {
 	wr64(m, EDU_REG_DMA_SRC, src);
 	wr64(m, EDU_REG_DMA_DST, dst);
@@ -258,15 +257,15 @@ static void test_ops(void **state)
 {
 	(void)state;
 	assert_string_equal(model_edu_ops.name, "edu");
-	assert_int_equal(model_edu_ops.has_flr, 0);
+	assert_int_equal(model_edu_ops.api_version, UPCI_MODEL_API_VERSION);
 	assert_non_null(model_edu_ops.reset);
-	assert_non_null(model_edu_ops.cfg_written);
+	assert_non_null(model_edu_ops.create);
 }
 
 static void test_config_identity(void **state)
 {
 	struct fx *t = *state;
-	struct model *m = t->m;
+	struct upci_model *m = t->m;
 	unsigned cap;
 
 	assert_int_equal(cfg_rd(m, PCI_VENDOR_ID, 2), 0x1234);
@@ -280,8 +279,7 @@ static void test_config_identity(void **state)
 	assert_int_equal(cfg_rd(m, PCI_HEADER_TYPE, 1), 0);
 	assert_int_equal(cfg_rd(m, PCI_INTERRUPT_PIN, 1), 1);
 	assert_int_equal(m->cfg.size, 256);
-	assert_int_equal(m->vendor_id, 0x1234);
-	assert_int_equal(m->device_id, 0x11e8);
+	assert_int_equal(model_has_flr(m), 0);
 	/* Command starts off: no memory decode, no bus mastering. */
 	assert_int_equal(cfg_rd(m, PCI_COMMAND, 2), 0);
 
@@ -313,7 +311,7 @@ static void test_config_identity(void **state)
 static void test_bar0(void **state)
 {
 	struct fx *t = *state;
-	struct model *m = t->m;
+	struct upci_model *m = t->m;
 	const struct model_bar *b = &m->bars[0];
 
 	assert_int_equal(b->size, 1u << 20);
@@ -345,20 +343,20 @@ static void test_bar0(void **state)
 static void test_params(void **state)
 {
 	struct fx *t = *state;
-	struct model_params p;
-	struct model *m = (struct model *)&p; /* must be overwritten */
+	struct upci_model_params p;
+	struct upci_model *m = (struct upci_model *)&p; /* must be overwritten */
 
 	memset(&p, 0, sizeof(p));
-	p.n = 1;
-	strcpy(p.p[0].key, "vectors");
-	strcpy(p.p[0].val, "4");
-	assert_int_equal(model_edu_ops.create(&t->host, &p, &m), -EINVAL);
+	p.u.n = 1;
+	strcpy(p.u.p[0].key, "vectors");
+	strcpy(p.u.p[0].val, "4");
+	assert_int_equal(model_create(&model_edu_ops, NULL, &t->host, &p, &m), -EINVAL);
 	assert_null(m);
 
-	p.n = 0;
-	assert_int_equal(model_edu_ops.create(&t->host, &p, &m), 0);
+	p.u.n = 0;
+	assert_int_equal(model_create(&model_edu_ops, NULL, &t->host, &p, &m), 0);
 	assert_non_null(m);
-	model_edu_ops.destroy(m);
+	model_destroy(m);
 }
 
 /* ---- simple registers ---- */
@@ -418,7 +416,7 @@ static void test_factorial(void **state)
 static void test_factorial_irq(void **state)
 {
 	struct fx *t = *state;
-	struct model *m = t->m;
+	struct upci_model *m = t->m;
 
 	/* Only the irq-on-factorial bit is writable. */
 	wr32(m, EDU_REG_STATUS, 0xffffffffu);
@@ -445,7 +443,7 @@ static void test_factorial_irq(void **state)
 static void test_raise_ack_intx(void **state)
 {
 	struct fx *t = *state;
-	struct model *m = t->m;
+	struct upci_model *m = t->m;
 
 	wr32(m, EDU_REG_IRQ_RAISE, 0x5);
 	assert_int_equal(rd32(m, EDU_REG_IRQ_STATUS), 0x5);
@@ -491,7 +489,7 @@ static void test_raise_ack_intx(void **state)
 static void test_raise_ack_msi(void **state)
 {
 	struct fx *t = *state;
-	struct model *m = t->m;
+	struct upci_model *m = t->m;
 	unsigned cap = EDU_MSI_CAP;
 
 	/* A pending INTx is withdrawn when MSI is turned on. */
@@ -543,7 +541,7 @@ static void test_raise_ack_msi(void **state)
 static void test_dma_roundtrip(void **state)
 {
 	struct fx *t = *state;
-	struct model *m = t->m;
+	struct upci_model *m = t->m;
 	uint8_t *r = ram(&t->fh);
 
 	master_on(m);
@@ -594,7 +592,7 @@ static void test_dma_roundtrip(void **state)
 static void test_dma_registers(void **state)
 {
 	struct fx *t = *state;
-	struct model *m = t->m;
+	struct upci_model *m = t->m;
 
 	wr64(m, EDU_REG_DMA_SRC, 0x1122334455667788ull);
 	assert_int_equal(rd64(m, EDU_REG_DMA_SRC), 0x1122334455667788ull);
@@ -605,7 +603,7 @@ static void test_dma_registers(void **state)
 	wr32(m, EDU_REG_DMA_SRC, 0xabcd);
 	assert_int_equal(rd64(m, EDU_REG_DMA_SRC), 0xabcd);
 	/* Bits above a 4-byte access are not part of it. */
-	assert_int_equal(m->ops->bar_write(m, 0, EDU_REG_DMA_SRC, 4, 0xdead0000beefull), 0);
+	assert_int_equal(model_bar_write(m, 0, EDU_REG_DMA_SRC, 4, 0xdead0000beefull), 0);
 	assert_int_equal(rd64(m, EDU_REG_DMA_SRC), 0xbeef);
 	wr64(m, EDU_REG_DMA_DST, 0x40000);
 	assert_int_equal(rd64(m, EDU_REG_DMA_DST), 0x40000);
@@ -655,7 +653,7 @@ static void run_hostile(struct fx *t, const struct hostile *h, int master)
 {
 	static uint8_t before[sizeof(((struct fake_host *)0)->arena)];
 	static uint8_t ro_before[PAGE], adj_before[PAGE];
-	struct model *m = t->m;
+	struct upci_model *m = t->m;
 	uint32_t faults;
 
 	print_message("hostile: %s\n", h->what);
@@ -750,7 +748,7 @@ static void test_dma_bus_master_off(void **state)
 static void test_dma_copy_only_host(void **state)
 {
 	struct fx *t = *state;
-	struct model *m = t->m;
+	struct upci_model *m = t->m;
 	uint8_t *r = ram(&t->fh);
 
 	master_on(m);
@@ -772,7 +770,7 @@ static void test_dma_copy_only_host(void **state)
 static void test_access_widths(void **state)
 {
 	struct fx *t = *state;
-	struct model *m = t->m;
+	struct upci_model *m = t->m;
 	uint64_t v;
 
 	/* Below 0x80: 4 bytes only. */
@@ -780,10 +778,10 @@ static void test_access_widths(void **state)
 		if (w == 4)
 			continue;
 		v = 0;
-		assert_int_equal(m->ops->bar_read(m, 0, EDU_REG_ID, w, &v), -EINVAL);
+		assert_int_equal(model_bar_read(m, 0, EDU_REG_ID, w, &v), -EINVAL);
 		assert_true(v == (w == 8 ? UINT64_MAX : (1ull << (8 * w)) - 1));
-		assert_int_equal(m->ops->bar_write(m, 0, EDU_REG_LIVENESS, w, 0x1234), -EINVAL);
-		assert_int_equal(m->ops->bar_write(m, 0, EDU_REG_IRQ_RAISE, w, 0x1), -EINVAL);
+		assert_int_equal(model_bar_write(m, 0, EDU_REG_LIVENESS, w, 0x1234), -EINVAL);
+		assert_int_equal(model_bar_write(m, 0, EDU_REG_IRQ_RAISE, w, 0x1), -EINVAL);
 	}
 	assert_int_equal(rd32(m, EDU_REG_LIVENESS), 0);
 	assert_int_equal(rd32(m, EDU_REG_IRQ_STATUS), 0);
@@ -791,31 +789,31 @@ static void test_access_widths(void **state)
 
 	/* From 0x80: 4 or 8 bytes. */
 	v = 0;
-	assert_int_equal(m->ops->bar_read(m, 0, EDU_REG_DMA_SRC, 2, &v), -EINVAL);
+	assert_int_equal(model_bar_read(m, 0, EDU_REG_DMA_SRC, 2, &v), -EINVAL);
 	assert_int_equal(v, 0xffff);
-	assert_int_equal(m->ops->bar_read(m, 0, EDU_REG_DMA_SRC, 1, &v), -EINVAL);
+	assert_int_equal(model_bar_read(m, 0, EDU_REG_DMA_SRC, 1, &v), -EINVAL);
 	assert_int_equal(v, 0xff);
-	assert_int_equal(m->ops->bar_write(m, 0, EDU_REG_DMA_SRC, 2, 0x4444), -EINVAL);
-	assert_int_equal(m->ops->bar_write(m, 0, EDU_REG_DMA_CMD, 1, EDU_DMA_CMD_START), -EINVAL);
+	assert_int_equal(model_bar_write(m, 0, EDU_REG_DMA_SRC, 2, 0x4444), -EINVAL);
+	assert_int_equal(model_bar_write(m, 0, EDU_REG_DMA_CMD, 1, EDU_DMA_CMD_START), -EINVAL);
 	assert_int_equal(rd64(m, EDU_REG_DMA_SRC), 0);
 	assert_int_equal(rd64(m, EDU_REG_DMA_CMD), 0);
 	assert_int_equal(rd32(m, EDU_REG_DMA_FAULTS), 0);
 
 	/* Only BAR0 exists; nothing past its end. */
-	assert_int_equal(m->ops->bar_read(m, 1, 0, 4, &v), -EINVAL);
-	assert_int_equal(m->ops->bar_write(m, 1, EDU_REG_LIVENESS, 4, 1), -EINVAL);
-	assert_int_equal(m->ops->bar_read(m, 0, EDU_BAR_SIZE, 4, &v), -EINVAL);
+	assert_int_equal(model_bar_read(m, 1, 0, 4, &v), -EINVAL);
+	assert_int_equal(model_bar_write(m, 1, EDU_REG_LIVENESS, 4, 1), -EINVAL);
+	assert_int_equal(model_bar_read(m, 0, EDU_BAR_SIZE, 4, &v), -EINVAL);
 	assert_int_equal(v, 0xffffffffu);
-	assert_int_equal(m->ops->bar_write(m, 0, EDU_BAR_SIZE, 4, 1), -EINVAL);
-	assert_int_equal(m->ops->bar_read(m, 0, UINT64_MAX - 3, 4, &v), -EINVAL);
-	assert_int_equal(m->ops->bar_read(m, 0, 0, 4, NULL), -EINVAL);
+	assert_int_equal(model_bar_write(m, 0, EDU_BAR_SIZE, 4, 1), -EINVAL);
+	assert_int_equal(model_bar_read(m, 0, UINT64_MAX - 3, 4, &v), -EINVAL);
+	assert_int_equal(model_bar_read(m, 0, 0, 4, NULL), -EINVAL);
 	assert_int_equal(rd32(m, EDU_REG_LIVENESS), 0);
 }
 
 static void test_unimplemented(void **state)
 {
 	struct fx *t = *state;
-	struct model *m = t->m;
+	struct upci_model *m = t->m;
 	static const uint64_t offs[] = {
 		0x0c, 0x10, 0x1c, 0x28, 0x5c, 0x68, 0x7c, 0x84, 0x8c, 0x94, 0x9c, 0xa8, 0xfc,
 		0x100, EDU_DMA_START, EDU_DMA_START + 0xffc, EDU_BAR_SIZE - 4,
@@ -837,7 +835,7 @@ static void test_unimplemented(void **state)
 }
 
 /* The read-only mapping shows what 4-byte reads return, all ones elsewhere. */
-static void assert_mirror(struct model *m)
+static void assert_mirror(struct upci_model *m)
 {
 	const uint8_t *mem = m->bars[0].mem;
 
@@ -855,7 +853,7 @@ static void assert_mirror(struct model *m)
 static void test_mirror(void **state)
 {
 	struct fx *t = *state;
-	struct model *m = t->m;
+	struct upci_model *m = t->m;
 	const uint8_t *mem = m->bars[0].mem;
 
 	/* Known values at known places (little-endian). */
@@ -884,7 +882,7 @@ static void test_mirror(void **state)
 	assert_int_equal(rd64(m, EDU_REG_DMA_FAULTS), ((uint64_t)EDU_DMA_ERR_MASTER << 32) | 1);
 	assert_mirror(m);
 
-	m->ops->reset(m);
+	model_reset(m);
 	assert_int_equal(mem[EDU_REG_LIVENESS], 0);
 	assert_int_equal(mem[EDU_REG_IRQ_STATUS], 0);
 	assert_mirror(m);
@@ -893,8 +891,8 @@ static void test_mirror(void **state)
 static void test_reset(void **state)
 {
 	struct fx *t = *state;
-	struct model *m = t->m;
-	struct model *fresh = NULL;
+	struct upci_model *m = t->m;
+	struct upci_model *fresh = NULL;
 	uint8_t *r = ram(&t->fh);
 
 	/* Dirty everything. */
@@ -911,7 +909,7 @@ static void test_reset(void **state)
 	assert_int_equal(t->fh.intx_level, 1);
 	cfg_wr(m, EDU_MSI_CAP + PCI_MSI_ADDRESS_LO, 4, 0xfee00000u);
 
-	m->ops->reset(m);
+	model_reset(m);
 
 	assert_int_equal(t->fh.intx_level, 0);
 	assert_int_equal(rd32(m, EDU_REG_ID), 0x010000edu);
@@ -927,9 +925,9 @@ static void test_reset(void **state)
 	assert_int_equal(rd32(m, EDU_REG_DMA_ERROR), EDU_DMA_ERR_NONE);
 
 	/* Config space equals a new instance's. */
-	assert_int_equal(model_edu_ops.create(&t->host, NULL, &fresh), 0);
+	assert_int_equal(model_create(&model_edu_ops, NULL, &t->host, NULL, &fresh), 0);
 	assert_memory_equal(m->cfg.data, fresh->cfg.data, PCI_CFG_SIZE);
-	model_edu_ops.destroy(fresh);
+	model_destroy(fresh);
 	assert_int_equal(cfg_rd(m, PCI_BAR_OFFSET(0), 4), 0);
 	assert_int_equal(cfg_rd(m, PCI_COMMAND, 2), 0);
 	assert_int_equal(cfg_rd(m, PCI_INTERRUPT_LINE, 1), 0);
@@ -945,18 +943,18 @@ static void test_reset(void **state)
 /* A model with no host callbacks at all must not crash. */
 static void test_null_host(void **state)
 {
-	struct model *m = NULL;
+	struct upci_model *m = NULL;
 
 	(void)state;
-	assert_int_equal(model_edu_ops.create(NULL, NULL, &m), 0);
+	assert_int_equal(model_create(&model_edu_ops, NULL, NULL, NULL, &m), 0);
 	master_on(m);
 	wr32(m, EDU_REG_IRQ_RAISE, 1);
 	dma(m, RAM_BUS, EDU_DMA_START, 16, FROM_RAM | EDU_DMA_CMD_IRQ);
 	assert_int_equal(rd32(m, EDU_REG_DMA_FAULTS), 1);
 	assert_int_equal(rd32(m, EDU_REG_DMA_ERROR), EDU_DMA_ERR_UNMAPPED);
 	assert_int_equal(rd32(m, EDU_REG_IRQ_STATUS), 1 | EDU_IRQ_DMA);
-	m->ops->reset(m);
-	model_edu_ops.destroy(m);
+	model_reset(m);
+	model_destroy(m);
 }
 
 int main(void)

@@ -15,7 +15,6 @@
 
 #include <cmocka.h>
 
-#include "model.h"
 #include "testdev_regs.h"
 #include "upci/upci.h"
 #include "uri.h"
@@ -165,25 +164,25 @@ static void test_sim_param_count(void **state)
 	struct upci_uri *u;
 
 	(void)state;
-	/* Exactly MODEL_MAX_PARAMS is fine. */
+	/* Exactly URI_MAX_PARAMS is fine. */
 	n = (size_t)snprintf(s, sizeof(s), "sim:testdev?");
-	for (int i = 0; i < MODEL_MAX_PARAMS; i++)
+	for (int i = 0; i < URI_MAX_PARAMS; i++)
 		n += (size_t)snprintf(s + n, sizeof(s) - n, "%sk%d=%d", i ? "," : "", i, i);
 	u = parse_ok(s);
-	assert_int_equal(u->params.n, MODEL_MAX_PARAMS);
-	assert_string_equal(u->params.p[MODEL_MAX_PARAMS - 1].key, "k15");
-	assert_string_equal(u->params.p[MODEL_MAX_PARAMS - 1].val, "15");
+	assert_int_equal(u->params.n, URI_MAX_PARAMS);
+	assert_string_equal(u->params.p[URI_MAX_PARAMS - 1].key, "k15");
+	assert_string_equal(u->params.p[URI_MAX_PARAMS - 1].val, "15");
 	free(u);
 	/* One more is too many. */
-	snprintf(s + n, sizeof(s) - n, ",k%d=1", MODEL_MAX_PARAMS);
+	snprintf(s + n, sizeof(s) - n, ",k%d=1", URI_MAX_PARAMS);
 	parse_bad(s);
 }
 
 static void test_sim_lengths(void **state)
 {
 	struct upci_uri *u;
-	size_t klen = sizeof(((struct model_param *)0)->key);
-	size_t vlen = sizeof(((struct model_param *)0)->val);
+	size_t klen = sizeof(((struct uri_param *)0)->key);
+	size_t vlen = sizeof(((struct uri_param *)0)->val);
 	size_t mlen = sizeof(u->model);
 	char *name, *s;
 

@@ -26,8 +26,7 @@ static struct sim_inst *inst_of(struct upci_dev *dev)
 
 static void inst_free(struct sim_inst *si)
 {
-	if (si->m)
-		si->m->ops->destroy(si->m);
+	model_destroy(si->m); /* gives back its registry reference */
 	sim_iommu_fini(&si->own);
 	pthread_mutex_destroy(&si->lock);
 	free(si->key);
@@ -36,29 +35,35 @@ static void inst_free(struct sim_inst *si)
 
 static int inst_create(const char *key, const struct upci_uri *u, struct sim_inst **out)
 {
-	const struct model_ops *mo = model_find(u->model);
-	struct model_params mp;
+	struct model_entry *entry;
+	const struct upci_model_ops *mo = model_get(u->model, &entry);
+	struct uri_params mp;
 	enum sim_iommu_kind kind;
 	struct sim_inst *si;
 	int ret;
 
 	if (!mo)
 		return -ENOENT;
-	if (sim_iommu_param(&u->params, &kind, &mp) != 0)
+	if (sim_iommu_param(&u->params, &kind, &mp) != 0) {
+		model_put(entry);
 		return -EINVAL;
+	}
 	si = calloc(1, sizeof(*si));
-	if (!si)
+	if (!si) {
+		model_put(entry);
 		return -ENOMEM;
+	}
 	pthread_mutex_init(&si->lock, NULL);
 	si->key = strdup(key);
 	ret = si->key ? sim_iommu_init(&si->own, kind, si) : -ENOMEM;
 	si->iommu = &si->own;
 	if (ret == 0) {
 		sim_host_init(si);
-		ret = mo->create(&si->host, &mp, &si->m);
+		ret = model_create(mo, entry, &si->host, (const struct upci_model_params *)&mp, &si->m);
 	}
 	if (ret) {
 		si->m = NULL;
+		model_put(entry);
 		inst_free(si);
 		return ret;
 	}
@@ -66,9 +71,9 @@ static int inst_create(const char *key, const struct upci_uri *u, struct sim_ins
 	return 0;
 }
 
-void sim_identity(const struct model *m, struct upci_identity *id)
+void sim_identity(const struct upci_model *m, struct upci_identity *id)
 {
-	const struct cfgspace *c = &m->cfg;
+	const struct cfgspace *c = model_cfg(m);
 
 	id->vendor_id = (uint16_t)cfgspace_get(c, PCI_VENDOR_ID, 2);
 	id->device_id = (uint16_t)cfgspace_get(c, PCI_DEVICE_ID, 2);
@@ -90,8 +95,10 @@ static void fill_identity(struct upci_dev *dev, struct sim_inst *si)
 	id->function = 0;
 	sim_identity(si->m, id);
 	for (unsigned b = 0; b < UPCI_NUM_BARS; b++) {
-		dev->bars[b].size = si->m->bars[b].size;
-		dev->bars[b].flags = si->m->bars[b].size ? (si->m->bars[b].flags | UPCI_BAR_PRESENT) : 0;
+		const struct model_bar *mb = model_bar_get(si->m, b);
+
+		dev->bars[b].size = mb->size;
+		dev->bars[b].flags = mb->size ? (mb->flags | UPCI_BAR_PRESENT) : 0;
 	}
 }
 
@@ -171,7 +178,7 @@ static int sim_config_read(struct upci_dev *dev, uint32_t off, unsigned width, u
 	struct sim_inst *si = inst_of(dev);
 
 	pthread_mutex_lock(&si->lock);
-	*val = cfgspace_read(&si->m->cfg, off, width);
+	*val = model_cfg_read(si->m, off, width);
 	pthread_mutex_unlock(&si->lock);
 	return 0;
 }
@@ -181,7 +188,7 @@ static int sim_config_read_block(struct upci_dev *dev, uint32_t off, void *buf, 
 	struct sim_inst *si = inst_of(dev);
 
 	pthread_mutex_lock(&si->lock);
-	memcpy(buf, si->m->cfg.data + off, len);
+	memcpy(buf, model_cfg(si->m)->data + off, len);
 	pthread_mutex_unlock(&si->lock);
 	return 0;
 }
@@ -199,7 +206,7 @@ static int sim_config_write(struct upci_dev *dev, uint32_t off, unsigned width, 
 static int sim_bar_map(struct upci_dev *dev, unsigned bar, void **addr)
 {
 	struct sim_inst *si = inst_of(dev);
-	const struct model_bar *b = &si->m->bars[bar];
+	const struct model_bar *b = model_bar_get(si->m, bar);
 	int prot = PROT_READ;
 	void *p;
 
@@ -223,14 +230,16 @@ static void sim_bar_unmap(struct upci_dev *dev, unsigned bar, void *addr)
 {
 	struct sim_inst *si = inst_of(dev);
 
-	if (si->m->bars[bar].fd >= 0)
-		munmap(addr, si->m->bars[bar].size);
+	const struct model_bar *b = model_bar_get(si->m, bar);
+
+	if (b->fd >= 0)
+		munmap(addr, b->size);
 }
 
 static int sim_bar_fd(struct upci_dev *dev, unsigned bar, int *fd, uint64_t *offset)
 {
 	struct sim_inst *si = inst_of(dev);
-	const struct model_bar *b = &si->m->bars[bar];
+	const struct model_bar *b = model_bar_get(si->m, bar);
 
 	if (b->fd < 0)
 		return -ENOTSUP;
@@ -245,7 +254,7 @@ static int sim_mmio_read(struct upci_dev *dev, unsigned bar, uint64_t off, unsig
 	int ret;
 
 	pthread_mutex_lock(&si->lock);
-	ret = si->m->ops->bar_read(si->m, bar, off, width, val);
+	ret = model_bar_read_inline(si->m, bar, off, width, val);
 	pthread_mutex_unlock(&si->lock);
 	return ret;
 }
@@ -256,7 +265,7 @@ static int sim_mmio_write(struct upci_dev *dev, unsigned bar, uint64_t off, unsi
 	int ret;
 
 	pthread_mutex_lock(&si->lock);
-	ret = si->m->ops->bar_write(si->m, bar, off, width, val);
+	ret = model_bar_write_inline(si->m, bar, off, width, val);
 	pthread_mutex_unlock(&si->lock);
 	return ret;
 }
@@ -299,22 +308,22 @@ static int sim_reset(struct upci_dev *dev)
 	unsigned exp;
 
 	pthread_mutex_lock(&si->lock);
-	c.data = si->m->cfg.data;
-	c.size = si->m->cfg.size;
+	c.data = model_cfg(si->m)->data;
+	c.size = model_cfg(si->m)->size;
 	exp = caps_find(&c, PCI_CAP_ID_EXP);
 	si->irq_type = UPCI_IRQ_NONE;
 	si->irq_nvec = 0;
 	si->intx_level = 0;
-	if (si->m->ops->has_flr && exp) {
+	if (model_has_flr(si->m) && exp) {
 		/* Function-level reset through PCIe DevCtl, as a host would. */
-		uint32_t ctl = cfgspace_get(&si->m->cfg, exp + PCI_EXP_DEVCTL, 2);
+		uint32_t ctl = cfgspace_get(model_cfg(si->m), exp + PCI_EXP_DEVCTL, 2);
 
 		sim_cfg_write(si, exp + PCI_EXP_DEVCTL, 2, ctl | PCI_EXP_DEVCTL_BCR_FLR);
 	} else {
-		si->m->ops->reset(si->m);
+		model_reset(si->m);
 	}
 	pthread_mutex_unlock(&si->lock);
-	LOG_DBG("%s: reset (%s)", dev->uri, si->m->ops->has_flr && exp ? "FLR" : "model reset");
+	LOG_DBG("%s: reset (%s)", dev->uri, model_has_flr(si->m) && exp ? "FLR" : "model reset");
 	return 0;
 }
 
@@ -322,41 +331,39 @@ static int sim_reset(struct upci_dev *dev)
  * device: name the models or the accepted parameters. */
 static int sim_uri_check(const struct upci_uri *u, char *why, size_t whylen)
 {
-	const struct model_ops *mo = model_find(u->model);
-	struct model_host host = {0};
-	struct model_params mp;
+	struct model_entry *entry;
+	const struct upci_model_ops *mo = model_get(u->model, &entry);
+	struct uri_params mp;
 	enum sim_iommu_kind kind;
-	struct model *m = NULL;
+	struct upci_model *m = NULL;
 	int ret;
 
 	if (!mo) {
-		char names[128] = "";
+		char names[256];
 
-		for (const struct model_ops *const *p = model_list(); *p; p++)
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", names[0] ? ", " : "",
-				 (*p)->name);
+		model_names(names, sizeof(names));
 		if (why && whylen)
-			snprintf(why, whylen, "no model \"%s\" (built in: %s)", u->model, names);
+			snprintf(why, whylen, "no model \"%s\" (known: %s)", u->model, names);
 		return -ENOENT;
 	}
 	if (sim_iommu_param(&u->params, &kind, &mp) != 0) {
 		if (why && whylen)
 			snprintf(why, whylen, "bad value for \"iommu\" (accepted: flat, x86, dart)");
+		model_put(entry);
 		return -EINVAL;
 	}
 	/* A trial instance validates the parameters exactly as open will. */
-	ret = mo->create(&host, &mp, &m);
-	if (ret == 0) {
-		mo->destroy(m);
-		return 0;
-	}
-	if (why && whylen) {
+	ret = model_create(mo, NULL, NULL, (const struct upci_model_params *)&mp, &m);
+	model_destroy(m);
+	if (ret && why && whylen) {
 		if (ret == -EINVAL)
 			snprintf(why, whylen, "bad parameters for model \"%s\" (accepted: %s%siommu=flat|x86|dart)",
-				 u->model, mo->params, mo->params[0] ? ", " : "");
+				 u->model, mo->params && mo->params[0] ? mo->params : "",
+				 mo->params && mo->params[0] ? ", " : "");
 		else
 			snprintf(why, whylen, "cannot create model \"%s\": %s", u->model, upci_strerror(ret));
 	}
+	model_put(entry);
 	return ret;
 }
 

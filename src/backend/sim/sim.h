@@ -57,7 +57,7 @@ struct sim_inst {
 	unsigned refs;
 	unsigned index;            /* gives each instance its own BDF */
 	pthread_mutex_t lock;      /* serializes every call into the model */
-	struct model *m;
+	struct upci_model *m;
 	struct model_host host;
 	struct upci_dev *owner;    /* the handle holding the claim, or NULL */
 	struct sim_iommu own;      /* its IOMMU when in no DMA space */
@@ -73,7 +73,7 @@ int sim_iommu_init(struct sim_iommu *io, enum sim_iommu_kind kind, struct sim_in
 void sim_iommu_fini(struct sim_iommu *io);
 /* "iommu=" of a sim: URI: 0 with *kind (flat when absent), -EINVAL. The
  * model's parameters are copied to *model without it. */
-int sim_iommu_param(const struct model_params *p, enum sim_iommu_kind *kind, struct model_params *model);
+int sim_iommu_param(const struct uri_params *p, enum sim_iommu_kind *kind, struct uri_params *model);
 /* A copy of the region holding bus address @bus of @si's IOMMU: 0 or
  * -EFAULT. A copy, because another device sharing the IOMMU may remove the
  * region meanwhile; the memory it names stays valid until the caller drops
@@ -89,7 +89,7 @@ int sim_space_join(struct upci_dev *dev, void **slot);
 int sim_space_leave(struct upci_dev *dev, void **slot, int last, int closing);
 /* Identity fields a model's config space holds (IDs, class, config
  * size, name); the bus address is the caller's. */
-void sim_identity(const struct model *m, struct upci_identity *id);
+void sim_identity(const struct upci_model *m, struct upci_identity *id);
 
 /* sim_enum.c: upci_enumerate("sim"). */
 struct upci_enum_sink;

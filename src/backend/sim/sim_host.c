@@ -100,7 +100,5 @@ void sim_host_init(struct sim_inst *si)
 
 void sim_cfg_write(struct sim_inst *si, unsigned off, unsigned width, uint32_t val)
 {
-	cfgspace_write(&si->m->cfg, off, width, val);
-	if (si->m->ops->cfg_written)
-		si->m->ops->cfg_written(si->m, off, width, val);
+	model_cfg_write(si->m, off, width, val);
 }

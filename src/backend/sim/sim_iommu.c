@@ -41,7 +41,7 @@ void sim_iommu_fini(struct sim_iommu *io)
 	io->map = NULL;
 }
 
-int sim_iommu_param(const struct model_params *p, enum sim_iommu_kind *kind, struct model_params *model)
+int sim_iommu_param(const struct uri_params *p, enum sim_iommu_kind *kind, struct uri_params *model)
 {
 	static const char *const names[] = {"flat", "x86", "dart"};
 

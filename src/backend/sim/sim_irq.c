@@ -13,7 +13,8 @@
 
 static struct cfg_snapshot snap(struct sim_inst *si)
 {
-	struct cfg_snapshot c = {si->m->cfg.data, si->m->cfg.size};
+	const struct cfgspace *cs = model_cfg(si->m);
+	struct cfg_snapshot c = {cs->data, cs->size};
 
 	return c;
 }
@@ -42,34 +43,34 @@ static int msix_program(struct sim_inst *si, unsigned nvec)
 	struct msix_decode x;
 	uint16_t ctl;
 
-	if (msix_decode(&c, &x) || !si->m->ops->bar_write)
+	if (msix_decode(&c, &x))
 		return -ENOTSUP;
 	/* The table writes below bypass core's MMIO checks: the capability
 	 * must place the table inside a BAR the model implements. */
-	if (x.table_bar >= UPCI_NUM_BARS || si->m->bars[x.table_bar].size == 0 ||
-	    x.table_offset > si->m->bars[x.table_bar].size ||
-	    (uint64_t)x.table_size * PCI_MSIX_ENTRY_SIZE > si->m->bars[x.table_bar].size - x.table_offset)
+	if (x.table_bar >= UPCI_NUM_BARS || model_bar_get(si->m, x.table_bar)->size == 0 ||
+	    x.table_offset > model_bar_get(si->m, x.table_bar)->size ||
+	    (uint64_t)x.table_size * PCI_MSIX_ENTRY_SIZE > model_bar_get(si->m, x.table_bar)->size - x.table_offset)
 		return -ENOTSUP;
 	for (unsigned v = 0; v < x.table_size; v++) {
 		uint64_t e = (uint64_t)x.table_offset + (uint64_t)v * PCI_MSIX_ENTRY_SIZE;
 		int ret;
 
 		if (v >= nvec) { /* vectors not asked for stay masked */
-			ret = si->m->ops->bar_write(si->m, x.table_bar, e + PCI_MSIX_ENTRY_CTRL, 4,
+			ret = model_bar_write(si->m, x.table_bar, e + PCI_MSIX_ENTRY_CTRL, 4,
 						    PCI_MSIX_ENTRY_CTRL_MASKBIT);
 		} else {
-			ret = si->m->ops->bar_write(si->m, x.table_bar, e + PCI_MSIX_ENTRY_ADDR_LO, 4, SIM_MSI_ADDR);
+			ret = model_bar_write(si->m, x.table_bar, e + PCI_MSIX_ENTRY_ADDR_LO, 4, SIM_MSI_ADDR);
 			if (!ret)
-				ret = si->m->ops->bar_write(si->m, x.table_bar, e + PCI_MSIX_ENTRY_ADDR_HI, 4, 0);
+				ret = model_bar_write(si->m, x.table_bar, e + PCI_MSIX_ENTRY_ADDR_HI, 4, 0);
 			if (!ret)
-				ret = si->m->ops->bar_write(si->m, x.table_bar, e + PCI_MSIX_ENTRY_DATA, 4, v);
+				ret = model_bar_write(si->m, x.table_bar, e + PCI_MSIX_ENTRY_DATA, 4, v);
 			if (!ret)
-				ret = si->m->ops->bar_write(si->m, x.table_bar, e + PCI_MSIX_ENTRY_CTRL, 4, 0);
+				ret = model_bar_write(si->m, x.table_bar, e + PCI_MSIX_ENTRY_CTRL, 4, 0);
 		}
 		if (ret)
 			return ret;
 	}
-	ctl = (uint16_t)cfgspace_get(&si->m->cfg, x.offset + PCI_MSIX_FLAGS, 2);
+	ctl = (uint16_t)cfgspace_get(model_cfg(si->m), x.offset + PCI_MSIX_FLAGS, 2);
 	ctl = (uint16_t)((ctl | PCI_MSIX_FLAGS_ENABLE) & ~PCI_MSIX_FLAGS_MASKALL);
 	sim_cfg_write(si, x.offset + PCI_MSIX_FLAGS, 2, ctl);
 	return 0;
@@ -93,7 +94,7 @@ static int msi_program(struct sim_inst *si, unsigned nvec)
 	} else {
 		sim_cfg_write(si, m.offset + PCI_MSI_DATA_32, 2, 0);
 	}
-	flags = (uint16_t)cfgspace_get(&si->m->cfg, m.offset + PCI_MSI_FLAGS, 2);
+	flags = (uint16_t)cfgspace_get(model_cfg(si->m), m.offset + PCI_MSI_FLAGS, 2);
 	flags = (uint16_t)(flags & ~PCI_MSI_FLAGS_QSIZE);
 	flags = (uint16_t)(flags | (log2n << PCI_MSI_FLAGS_QSIZE_SHIFT) | PCI_MSI_FLAGS_ENABLE);
 	sim_cfg_write(si, m.offset + PCI_MSI_FLAGS, 2, flags);
@@ -102,7 +103,7 @@ static int msi_program(struct sim_inst *si, unsigned nvec)
 
 static void set_intx_disable(struct sim_inst *si, int disable)
 {
-	uint16_t cmd = (uint16_t)cfgspace_get(&si->m->cfg, PCI_COMMAND, 2);
+	uint16_t cmd = (uint16_t)cfgspace_get(model_cfg(si->m), PCI_COMMAND, 2);
 
 	cmd = disable ? (uint16_t)(cmd | PCI_COMMAND_INTX_DISABLE) : (uint16_t)(cmd & ~PCI_COMMAND_INTX_DISABLE);
 	sim_cfg_write(si, PCI_COMMAND, 2, cmd);
@@ -148,9 +149,9 @@ void sim_irq_unprogram(struct sim_inst *si)
 	si->irq_nvec = 0;
 	if (msix_decode(&c, &x) == 0 && x.enabled)
 		sim_cfg_write(si, x.offset + PCI_MSIX_FLAGS, 2,
-			      cfgspace_get(&si->m->cfg, x.offset + PCI_MSIX_FLAGS, 2) & ~PCI_MSIX_FLAGS_ENABLE);
+			      cfgspace_get(model_cfg(si->m), x.offset + PCI_MSIX_FLAGS, 2) & ~PCI_MSIX_FLAGS_ENABLE);
 	if (msi_decode(&c, &m) == 0 && m.enabled)
 		sim_cfg_write(si, m.offset + PCI_MSI_FLAGS, 2,
-			      cfgspace_get(&si->m->cfg, m.offset + PCI_MSI_FLAGS, 2) & ~PCI_MSI_FLAGS_ENABLE);
+			      cfgspace_get(model_cfg(si->m), m.offset + PCI_MSI_FLAGS, 2) & ~PCI_MSI_FLAGS_ENABLE);
 	si->intx_level = 0;
 }

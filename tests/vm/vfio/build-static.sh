@@ -16,7 +16,8 @@ exec 9>"$B.lock"
 flock 9
 
 TARGETS=(tools/upci tests/conformance/upci-conformance tests/vm/vfio/vfio_api tests/vm/vfio/nvme_msix
-	tests/vm/vfio/nvme_kbench examples/upci-nvme tests/stress/upci-stress bench/bench-vfio)
+	tests/vm/vfio/nvme_kbench examples/upci-nvme tests/stress/upci-stress bench/bench-vfio
+	tests/vm/vfio/gpio_guest examples/upci-gpio)
 if [ ! -f "$B/build.ninja" ]; then
 	say "configuring a static build in $B"
 	if ! meson setup "$B" "$SRC" --buildtype=release -Db_sanitize=none -Dprefer_static=true \

@@ -34,6 +34,10 @@
 #                    runs conformance with vfio: (needs 'upci serve')
 #   vfio-user-testdev  the same with upci serve 'sim:testdev?vectors=256'
 #                    (a BAR offered by fd, 256 MSI-X vectors; 4 guest CPUs)
+#   vfio-user-gpio   the example GPIO card (examples/gpio, written against
+#                    upci/model.h alone) served by its own program on the
+#                    host; the guest finds 1af4:10f1 in sysfs and gpio_guest
+#                    drives it through kernel VFIO (registers, MSI, INTx)
 #   lspci            upci info / upci config compared with the build host's
 #                    lspci / setpci (pciutils and its libraries packed in)
 #                    on edu and pci-serial, read through sysfs; a third
@@ -57,7 +61,7 @@ TIMEOUT=${UPCI_VM_TIMEOUT:-300}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--static) STATIC=${2:?}; shift 2 ;;
-	-h | --help) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) break ;;
 	esac
 done
@@ -67,7 +71,7 @@ skip() { say "SKIP: $*"; exit 77; }
 die() { say "FAIL: $*"; exit 1; }
 
 case "$CASE" in
-edu | nvme | nvme-driver | host | iommufd | bench | vfio-user-guest | vfio-user-host | vfio-user-testdev | lspci) ;;
+edu | nvme | nvme-driver | host | iommufd | bench | vfio-user-guest | vfio-user-host | vfio-user-testdev | vfio-user-gpio | lspci) ;;
 *) echo "run.sh: unknown case '$CASE' (see --help)" >&2; exit 2 ;;
 esac
 
@@ -280,6 +284,25 @@ vfio-user-host | vfio-user-testdev)
 	boot 11 vuh --memfd --smp "$SMP" --bind "$IDS" -- \
 		-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$SOCK\",\"type\":\"unix\"}}" || st=$?
 	kill -0 "$SERVER_PID" 2>/dev/null || { cat "$W/serve.log" >&2; say "upci serve exited during the test"; }
+	[ $st -eq 77 ] && skip "QEMU 11 (vfio-user-pci) is not available"
+	account $st 11
+	result
+	;;
+vfio-user-gpio)
+	# The device's own program on the host, as a device author ships it.
+	GPIO=${UPCI_GPIO_BIN:-$B/examples/upci-gpio}
+	[ -x "$GPIO" ] || skip "examples/upci-gpio is not built in this tree"
+	SOCK=$W/gpio.sock
+	"$GPIO" --socket "$SOCK" >"$W/serve.log" 2>&1 &
+	SERVER_PID=$!
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	[ -S "$SOCK" ] || { cat "$W/serve.log" >&2; die "upci-gpio did not create $SOCK"; }
+	EXTRA_FILES=("$B/tests/vm/vfio/gpio_guest=/bin/gpio_guest")
+	initrd vug guest-vfio-user-gpio.sh
+	st=0
+	boot 11 vug --memfd --bind 1af4:10f1 -- \
+		-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$SOCK\",\"type\":\"unix\"}}" || st=$?
+	kill -0 "$SERVER_PID" 2>/dev/null || { cat "$W/serve.log" >&2; say "upci-gpio exited during the test"; }
 	[ $st -eq 77 ] && skip "QEMU 11 (vfio-user-pci) is not available"
 	account $st 11
 	result

@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Fail when a layer includes what it must not:
+- src/core includes nothing from the model layer (src/model);
+- the built-in models (edu, testdev) and examples/gpio are written against
+  the public device-author API: besides system headers they include only
+  upci/model.h, upci/upci.h and their own register maps."""
+import glob
+import os
+import re
+import sys
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+inc = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
+bad = []
+
+
+def includes(path):
+    return inc.findall(open(path).read())
+
+
+model_headers = {os.path.basename(p) for p in glob.glob(os.path.join(root, "src", "model", "*.h"))}
+for p in glob.glob(os.path.join(root, "src", "core", "*.[ch]")):
+    for h in includes(p):
+        if os.path.basename(h) in model_headers:
+            bad.append(f"{os.path.relpath(p, root)} includes {h} (src/model)")
+
+public = {"upci/model.h", "upci/upci.h"}
+authors = {
+    "src/model/edu.c": {"edu_regs.h"},
+    "src/model/testdev.c": {"testdev_regs.h", "testdev_dma.h"},
+    "src/model/testdev_dma.c": {"testdev_regs.h", "testdev_dma.h"},
+    "src/model/testdev_dma.h": set(),
+    "examples/gpio/gpio.c": {"gpio.h"},
+    "examples/gpio/main.c": {"gpio.h"},
+}
+system = re.compile(r"^(sys/)?[a-z_]+\.h$")
+for rel, own in authors.items():
+    for h in includes(os.path.join(root, rel)):
+        if h in public or h in own:
+            continue
+        if system.match(h) and not os.path.exists(os.path.join(root, "src", "core", h)) \
+                and not os.path.exists(os.path.join(root, "src", "model", h)):
+            continue
+        bad.append(f"{rel} includes {h}: not the public device API")
+
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
+print("layers: src/core includes nothing from src/model; edu, testdev and the GPIO example use upci/model.h only")
