@@ -263,7 +263,7 @@ static int run_workers(struct ctx *x, void *(*fn)(void *))
 static int cmd_pattern_io(struct ctx *x, bool verify, int argc, char **argv)
 {
 	uint64_t seed, lba, count, bs = UINT64_C(1) << x->c.lba_shift, done = 0, share;
-	int r, rc;
+	int r = 0, rc;
 
 	if (argc < 2 || num(argv[1], &seed) || (r = range(x, argc, argv, 2, &lba, &count)) || (!verify && argc != 4))
 		return argc >= 2 && r == -2 ? 1 : usage(stderr, 2);
