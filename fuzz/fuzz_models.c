@@ -6,9 +6,23 @@
  * sanitizer report, no hang, and no DMA outside the mapped window — the one
  * page the device may reach sits between two PROT_NONE guard pages, so a
  * stray device write faults at once.
+ *
+ * Input: byte 0 picks the device (even: edu, odd: testdev); the rest is
+ * the program (run() below), at most 256 steps.
+ *
+ * Both devices are opened once and given back between inputs by what a
+ * driver that leaves would do (unmap, interrupts off, reset), not closed:
+ * opening costs a 1 MiB BAR memfd for edu, and its page faults and
+ * teardown were most of the time per input. So that an input cannot leave
+ * anything to the next one, the state after that reset is compared with
+ * the state right after open (config space, the registers a driver reads,
+ * BAR memory): a difference aborts, as a reset that does not restore
+ * power-on state is a model bug.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,6 +30,14 @@
 #include "upci/upci.h"
 
 #define WINDOW_IOVA 0x100000u /* under edu's 28-bit DMA mask */
+#define NR_DEVS 2
+#define CFG_BYTES 4096u
+/* Registers compared after each reset: BAR0 below this, 4 bytes apart
+ * (edu's register file, testdev's control registers). */
+#define REGS_CHECKED 0x100u
+/* Of a mappable BAR, the first bytes are compared (edu's mirror of its
+ * registers, testdev's whole 4 KiB BAR2). */
+#define BAR_CHECKED 4096u
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,6 +45,22 @@ struct input {
 	const uint8_t *p;
 	size_t left;
 };
+
+/* What a device looks like right after open, to compare with after each reset. */
+struct dev_state {
+	uint8_t cfg[CFG_BYTES];
+	uint32_t regs[REGS_CHECKED / 4];
+	uint8_t bar[UPCI_NUM_BARS][BAR_CHECKED]; /* mappable BARs' memory */
+};
+
+static const char *const uris[NR_DEVS] = {"sim:edu", "sim:testdev?vectors=8,mem=4096"};
+static upci_dev *devs[NR_DEVS];
+static struct dev_state fresh[NR_DEVS];
+/* Mappable BARs, mapped once (NULL: not mappable) and their checked length. */
+static const uint8_t *bars[NR_DEVS][UPCI_NUM_BARS];
+static size_t bar_len[NR_DEVS][UPCI_NUM_BARS];
+static uint8_t *window; /* the page the device may reach */
+static long page;
 
 static uint64_t take(struct input *in, unsigned bytes)
 {
@@ -35,11 +73,10 @@ static uint64_t take(struct input *in, unsigned bytes)
 
 static const unsigned widths[4] = {1, 2, 4, 8};
 
-static void run(upci_dev *dev, struct input *in, uint8_t *window, long page)
+static void run(upci_dev *dev, struct input *in, int *mapped)
 {
 	uint64_t pending[UPCI_IRQ_WORDS], bus, v;
 	uint32_t cv;
-	int mapped = 0;
 
 	/* At most 256 steps: a long input must not turn into a slow one. */
 	for (int step = 0; step < 256 && in->left; step++) {
@@ -72,11 +109,11 @@ static void run(upci_dev *dev, struct input *in, uint8_t *window, long page)
 			break;
 		}
 		case 4: /* map or unmap the one window */
-			if (mapped)
-				mapped = upci_dma_unmap(dev, WINDOW_IOVA) != 0;
+			if (*mapped)
+				*mapped = upci_dma_unmap(dev, WINDOW_IOVA) != 0;
 			else
-				mapped = upci_dma_map(dev, WINDOW_IOVA, window, (uint64_t)page,
-						      (unsigned)take(in, 1) % 4, &bus) == 0;
+				*mapped = upci_dma_map(dev, WINDOW_IOVA, window, (uint64_t)page,
+						       (unsigned)take(in, 1) % 4, &bus) == 0;
 			break;
 		case 5:
 			upci_irq_enable(dev, UPCI_IRQ_AUTO, (unsigned)take(in, 1) % 8);
@@ -92,27 +129,95 @@ static void run(upci_dev *dev, struct input *in, uint8_t *window, long page)
 	}
 }
 
+static void die(const char *what, unsigned dev)
+{
+	fprintf(stderr, "fuzz_models: %s: %s\n", uris[dev], what);
+	abort();
+}
+
+static void snapshot(unsigned i, struct dev_state *st)
+{
+	upci_dev *dev = devs[i];
+	uint64_t v;
+
+	memset(st, 0, sizeof(*st));
+	if (upci_config_read_block(dev, 0, st->cfg, sizeof(st->cfg)) != 0 &&
+	    upci_config_read_block(dev, 0, st->cfg, 256) != 0)
+		die("config space cannot be read", i);
+	for (unsigned off = 0; off < REGS_CHECKED; off += 4)
+		st->regs[off / 4] = upci_mmio_read(dev, 0, off, 4, &v) == 0 ? (uint32_t)v : UINT32_MAX;
+	for (unsigned b = 0; b < UPCI_NUM_BARS; b++)
+		if (bars[i][b])
+			memcpy(st->bar[b], bars[i][b], bar_len[i][b]);
+}
+
+/* Map the mappable BARs for good: the checks read them after every input. */
+static void map_bars(unsigned i)
+{
+	for (unsigned b = 0; b < UPCI_NUM_BARS; b++) {
+		struct upci_bar_info bi;
+		uint64_t len;
+		void *p;
+
+		if (upci_bar_info(devs[i], b, &bi) != 0 || !(bi.flags & UPCI_BAR_MAPPABLE))
+			continue;
+		if (upci_bar_map(devs[i], b, &p, &len) != 0)
+			die("a mappable BAR does not map", i);
+		bars[i][b] = p;
+		bar_len[i][b] = len < BAR_CHECKED ? (size_t)len : BAR_CHECKED;
+	}
+}
+
+static void setup_once(void)
+{
+	uint8_t *area;
+
+	if (window)
+		return;
+	page = sysconf(_SC_PAGESIZE);
+	area = mmap(NULL, (size_t)page * 3, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED || mprotect(area + page, (size_t)page, PROT_READ | PROT_WRITE) != 0)
+		abort();
+	for (unsigned i = 0; i < NR_DEVS; i++) {
+		if (upci_open(&devs[i], uris[i]) != 0 || upci_claim(devs[i]) != 0)
+			die("cannot open", i);
+		map_bars(i);
+		snapshot(i, &fresh[i]);
+	}
+	window = area + page;
+}
+
+/* What a driver leaving does; then the device must be as when opened. */
+static void give_back(unsigned i, int mapped)
+{
+	struct dev_state now;
+
+	if (mapped && upci_dma_unmap(devs[i], WINDOW_IOVA) != 0)
+		die("the window does not unmap", i);
+	upci_irq_disable(devs[i]);
+	if (upci_reset(devs[i]) != 0)
+		die("reset failed", i);
+	snapshot(i, &now);
+	if (memcmp(now.cfg, fresh[i].cfg, sizeof(now.cfg)) != 0)
+		die("config space after reset differs from power-on", i);
+	if (memcmp(now.regs, fresh[i].regs, sizeof(now.regs)) != 0)
+		die("registers after reset differ from power-on", i);
+	if (memcmp(now.bar, fresh[i].bar, sizeof(now.bar)) != 0)
+		die("BAR memory after reset differs from power-on", i);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const uris[] = {"sim:edu", "sim:testdev?vectors=8,mem=4096"};
 	struct input in = {data, size};
-	long page = sysconf(_SC_PAGESIZE);
-	uint8_t *area;
-	upci_dev *dev;
+	unsigned dev;
+	int mapped = 0;
 
 	if (size < 1)
 		return 0;
-	area = mmap(NULL, (size_t)page * 3, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED)
-		return 0;
-	if (mprotect(area + page, (size_t)page, PROT_READ | PROT_WRITE) != 0)
-		goto out;
-	if (upci_open(&dev, uris[take(&in, 1) % 2]) != 0)
-		goto out;
-	if (upci_claim(dev) == 0)
-		run(dev, &in, area + page, page);
-	upci_close(dev); /* drops the mapping before the window goes away */
-out:
-	munmap(area, (size_t)page * 3);
+	setup_once();
+	dev = (unsigned)take(&in, 1) % NR_DEVS;
+	memset(window, 0, (size_t)page);
+	run(devs[dev], &in, &mapped);
+	give_back(dev, mapped);
 	return 0;
 }
