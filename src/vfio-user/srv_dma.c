@@ -25,7 +25,6 @@
 #include <linux/magic.h>
 #include <sys/vfs.h>
 #endif
-#include <time.h>
 #include <unistd.h>
 
 #include "device.h"
@@ -152,13 +151,6 @@ void srv_dma_fini(struct vfu_session *ss)
 
 /* ---- in-band DMA ---- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Wait for the reply to @req. Commands that arrive meanwhile are queued;
@@ -168,10 +160,10 @@ static int64_t now_ms(void)
  */
 static int wait_reply(struct vfu_session *ss, const struct vfu_hdr *req, struct vfu_msg *rep)
 {
-	int64_t deadline = now_ms() + ss->srv->opts.dma_timeout_ms;
+	int64_t deadline = vfu_tran_now_ms() + ss->srv->opts.dma_timeout_ms;
 
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - vfu_tran_now_ms();
 		int rc;
 
 		if (left <= 0)
