@@ -35,8 +35,9 @@ class Conv:
 
     def raw(self, data, fds=(), conn=0):
         """One sendmsg of connection @conn with fds of the kinds @fds."""
-        assert len(fds) <= 15 and conn < 8
-        self.out += struct.pack('<BH', len(fds) | conn << 4, len(fds) + len(data)) + bytes(fds) + data
+        assert (len(fds) < 15 or len(fds) == 20) and conn < 8
+        nibble = 15 if len(fds) == 20 else len(fds)  # 15 stands for 20 (NFDS_MANY)
+        self.out += struct.pack('<BH', nibble | conn << 4, len(fds) + len(data)) + bytes(fds) + data
 
     def pause(self, ms):
         self.out += struct.pack('<BH', OP_PAUSE, ms)
@@ -311,11 +312,104 @@ def seeds():
     return out
 
 
+# the socket fuzzer's own actions (fuzz_sock.c)
+S_STOP, S_CLOSE, S_SHUT_WR, S_DRAIN = 8, 9, 10, 11
+
+
+def sock_seeds():
+    """Conversations only the socket fuzzer can have: newcomers, stops,
+    hang-ups, fds that ride across message boundaries."""
+    out = {}
+
+    # newcomers while a client is served: one speaks (EBUSY), one waits
+    # silently and is served after the client leaves, one trickles half a
+    # header, one more than the server holds
+    c = Conv(0)
+    c.version()
+    hdr = struct.pack('<HHIII', 0, VERSION, 16 + 4 + len(CAPS), 0, 0) + struct.pack('<HH', 0, 0) + CAPS
+    c.raw(hdr, conn=1)
+    c.raw(b'', conn=2)
+    c.raw(hdr[:7], conn=3)
+    c.raw(hdr, conn=4)
+    c.pause(500)
+    c.read(CFG, 0, 4)
+    c.act(S_CLOSE, 0)
+    c.raw(hdr, conn=2)
+    c.pause(1500)
+    c.act(S_DRAIN, 2)
+    out['sock_newcomers'] = c
+
+    # a stop while a write to a full blocking eventfd holds the session
+    c = Conv(IN_DRAIN)
+    c.version()
+    c.master()
+    c.set_irqs(0x24, 2, 0, 2, fds=[EVENT_FULL, EVENT_FULL])
+    c.w32(0, 0x18, 0)
+    c.w32(0, 0x18, 1)
+    c.pause(1)  # the server took it all and waits
+    c.act(S_STOP)
+    c.read(CFG, 0, 4)
+    out['sock_stop_busy'] = c
+
+    # the same, but time passes first: the watcher's 50 ms look interrupts
+    # the write, later writes are guarded
+    c = Conv(0)
+    c.version()
+    c.master()
+    c.set_irqs(0x24, 2, 0, 2, fds=[EVENT_FULL, EVENT_FULL])
+    c.w32(0, 0x18, 0)
+    c.pause(60)
+    c.w32(0, 0x18, 1)
+    c.w32(0, 0x18, 1)
+    c.pause(60)
+    c.read(CFG, 0, 4)
+    out['sock_full_eventfd'] = c
+
+    # interrupts the watcher relays: vector 0 has an eventfd, 3 does not
+    c = Conv(0)
+    c.version()
+    c.master()
+    c.set_irqs(0x24, 2, 0, 1, fds=[EVENT])
+    c.w32(0, 0x18, 3)
+    c.w32(0, 0x18, 0)
+    c.pause(10)
+    c.set_irqs(0x24, 2, 3, 1, fds=[EVENT])
+    c.w32(0, 0x18, 3)
+    out['sock_relay'] = c
+
+    # fds on a sendmsg that holds the end of one message and the start of
+    # the next (read-ahead gives them to the later one); too many fds; a
+    # client that reads nothing and then shuts its side
+    c = Conv(0)
+    c.version()
+    m1 = struct.pack('<HHIII', 1, DMA_MAP, 48, 0, 0) + struct.pack('<IIQQQ', 32, 3, 0, iova_s, 0x10000)
+    m2 = struct.pack('<HHIII', 2, DMA_MAP, 48, 0, 0) + struct.pack('<IIQQQ', 32, 3, 0, iova_s + 0x10000, 0x10000)
+    c.raw(m1[:20])
+    c.raw(m1[20:] + m2[:10], fds=[MEM64K])
+    c.raw(m2[10:])
+    c.raw(m1[:16], fds=[MEM64K] * 16 + [EVENT] * 4)
+    c.raw(m1[16:])
+    for i in range(40):
+        c.read(CFG, 0, 256)
+    c.act(S_SHUT_WR, 0)
+    out['sock_fds_split'] = c
+    return out
+
+
+iova_s = 0x10000
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     d = os.path.join(here, 'corpus', 'server')
     os.makedirs(d, exist_ok=True)
     for name, conv in seeds().items():
+        with open(os.path.join(d, name), 'wb') as f:
+            f.write(conv.out)
+    # the socket fuzzer starts from both
+    d = os.path.join(here, 'corpus', 'sock')
+    os.makedirs(d, exist_ok=True)
+    for name, conv in list(seeds().items()) + list(sock_seeds().items()):
         with open(os.path.join(d, name), 'wb') as f:
             f.write(conv.out)
     return 0

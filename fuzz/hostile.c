@@ -33,7 +33,7 @@ static int next_fed;
 /* The DMA hook (action 1): in the device's Nth guarded copy from now, the
  * object shrinks. The server's thread runs it (fuzz_sock). */
 static atomic_int hook_left;
-static atomic_int hook_obj, hook_size;
+static atomic_int hook_fd, hook_size; /* the object's own fd: open until hostile_end */
 
 static const uint64_t sizes[8] = {0, 4096, 8192, 12288, 32768, 61440, 65536, 2u << 20};
 
@@ -296,8 +296,11 @@ void hostile_act(const uint8_t a[4])
 		shrink(a[1], a[2]);
 		break;
 	case 1:
-		atomic_store(&hook_obj, a[1]);
-		atomic_store(&hook_size, a[2]);
+		if (!o)
+			break;
+		atomic_store(&hook_left, 0);
+		atomic_store(&hook_fd, o->own);
+		atomic_store(&hook_size, a[2] % 8);
 		atomic_store(&hook_left, a[3] % 8 + 1);
 		break;
 	case 2:
@@ -339,7 +342,9 @@ void hostile_act(const uint8_t a[4])
 
 /* The device's copies to and from client memory (linked with
  * --wrap=dma_guard_copy): the armed shrink happens in the middle of the
- * device's work, between two of its copies or in the copy itself. */
+ * device's work, between two of its copies or in the copy itself. It may
+ * run on the server's thread (fuzz_sock), so it touches no object state:
+ * only the fd noted when it was armed. */
 int __real_dma_guard_copy(void *dst, const void *src, size_t len, const void **fault);
 int __wrap_dma_guard_copy(void *dst, const void *src, size_t len, const void **fault);
 
@@ -350,7 +355,7 @@ int __wrap_dma_guard_copy(void *dst, const void *src, size_t len, const void **f
 	while (left > 0 && !atomic_compare_exchange_weak(&hook_left, &left, left - 1))
 		;
 	if (left == 1)
-		shrink((unsigned)atomic_load(&hook_obj), (unsigned)atomic_load(&hook_size));
+		(void)!ftruncate(atomic_load(&hook_fd), (off_t)sizes[atomic_load(&hook_size)]);
 	return __real_dma_guard_copy(dst, src, len, fault);
 }
 
