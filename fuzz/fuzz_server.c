@@ -17,10 +17,13 @@
  * process opens nothing else: one still open there after the input is a
  * leak, as is any other fd more than before (both abort). The process's
  * own fds stay below HOSTILE_LOW_FDS, where the server's own leaks would
- * land (the lowest free numbers).
+ * land (the lowest free numbers). Also checked: what the server sent
+ * parses as vfio-user, and the device keeps nothing of the client.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,11 +67,12 @@ static void setup_once(void)
 	    hostile_count_fds(HOSTILE_LOW_FDS) > HOSTILE_LOW_FDS / 2)
 		abort(); /* no room to tell leaks apart */
 	fed_base = (int)(rl.rlim_cur > 4096 ? 4096 : rl.rlim_cur) - FED_SPAN;
-	vfu_server_opts_default(&o); /* the real timeouts: time is virtual */
-	for (int i = 0; i < NR_DEVS; i++)
+	for (int i = 0; i < NR_DEVS; i++) {
+		hostile_server_opts(i, &o);
 		if (upci_open(&devs[i], uris[i]) != 0 || upci_claim(devs[i]) != 0 ||
 		    vfu_server_new(devs[i], &o, &servers[i]) != 0)
 			abort();
+	}
 }
 
 static void run_acts(void *arg)
@@ -111,6 +115,47 @@ static void feed(struct vfu_tran *t, const uint8_t *p, size_t left)
 	}
 }
 
+/*
+ * What the server sent must be well-formed vfio-user: replies (an error
+ * one carrying an errno) and its own DMA_READ/WRITE commands, every
+ * header valid, nothing cut short.
+ */
+static void check_output(struct vfu_tran *t)
+{
+	struct vfu_tran *rx;
+	uint8_t *buf = NULL;
+	int *fds = NULL;
+	size_t len = 0, nfds = 0;
+	struct vfu_msg m;
+	int rc;
+
+	if (vfu_tran_mem_take_sent(t, &buf, &len, &fds, &nfds) != 0 || vfu_tran_mem_new(&rx) != 0 ||
+	    vfu_tran_set_limits(rx, VFU_TRAN_MAX_MSG_SIZE_LIMIT, VFU_MSG_MAX_FDS, 1) != 0)
+		abort();
+	/* The server sends at most one fd per message, so one chunk is enough. */
+	(void)vfu_tran_mem_feed(rx, buf, len, fds, len ? nfds : 0);
+	free(buf);
+	free(fds);
+	while ((rc = vfu_tran_recv(rx, &m, 0)) == 0) {
+		uint32_t type = m.hdr.flags & VFU_HDR_F_TYPE_MASK;
+		bool err = m.hdr.flags & VFU_HDR_F_ERROR;
+
+		if (type == VFU_HDR_F_TYPE_COMMAND ? m.hdr.cmd != VFU_CMD_DMA_READ && m.hdr.cmd != VFU_CMD_DMA_WRITE
+						   : err && (m.hdr.error == 0 || m.hdr.error > 4095 || m.len != 0)) {
+			fprintf(stderr, "the server sent a bad message: cmd %u flags %#x error %u, %zu bytes\n",
+				m.hdr.cmd, m.hdr.flags, m.hdr.error, m.len);
+			abort();
+		}
+		vfu_msg_release(&m);
+	}
+	vfu_msg_release(&m);
+	if (rc != -ENOTCONN) {
+		fprintf(stderr, "the server's output does not parse: %s\n", upci_strerror(rc));
+		abort();
+	}
+	vfu_tran_close(rx);
+}
+
 static void check_leaks(int before)
 {
 	int low = hostile_count_fds(HOSTILE_LOW_FDS), fed = hostile_fed_open();
@@ -149,6 +194,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = vfu_session_step(ss, -1);
 	while (rc == 0);
 	vfu_session_close(ss);
+	hostile_check_dropped(devs[dev], uris[dev]);
+	check_output(t);
 	vfu_tran_close(t);
 	/* Same device state for the next input. */
 	(void)upci_reset(devs[dev]);

@@ -10,7 +10,7 @@
  * writes) are fuzzed too, not only the message handling.
  *
  * Input: hostile.h's format. Chunks are sendmsgs on connection 0 (the
- * client, connected first) or 1-4 (newcomers, connected when they first
+ * client, connected first) or 1-6 (newcomers, connected when they first
  * send); the socket's own actions (hostile_act's 8 and up):
  *    8 stop the server (its stop fd, as SIGTERM does)
  *    9 close connection a[1]
@@ -29,7 +29,8 @@
  *
  * What must hold, besides the sanitizers: the server finishes every
  * session whose client stopped sending, a stop ends vfu_server_run (with
- * 0) within STOP_LIMIT_MS of real time, and no fd is left behind.
+ * 0) within STOP_LIMIT_MS of real time, the device keeps nothing of the
+ * clients, and no fd is left behind.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -56,12 +57,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NR_DEVS 2
-#define NR_CONNS 5
+#define NR_CONNS 7 /* the client and 6 newcomers: more than the server holds (4) */
 #define STOP_LIMIT_MS 2000   /* a stop ends the server within this (real time) */
 #define FINISH_LIMIT_MS 3000 /* closed sessions end within this (real time) */
 #define IDLE_US 200          /* nothing moved for this long (real time): idle */
 #define IDLE_SKIP_MS 100     /* virtual time passing per idle period */
 #define SLICE_US 200         /* the server's timed polls look at the clock this often */
+#define QUIESCE_MS 20        /* the most a pause waits for the server to settle (real time) */
 #define MAX_WAITERS 8        /* server threads in a timed poll at once */
 
 static const char *const uris[NR_DEVS] = {"sim:testdev?vectors=16,mem=65536", "sim:edu"};
@@ -192,15 +194,16 @@ static bool others_sleep(void)
 }
 
 /*
- * Before the client falls silent: let the server take every byte sent
- * (nothing left in the connections) and get to where it waits, so the
- * silence is measured from there, as it would be in real time. At most a
- * few milliseconds: a server busy for longer gets its time anyway.
+ * Before the client falls silent: let the server take what it will of
+ * the bytes sent (what is left in the connections no longer moves) and
+ * get to where it waits, so the silence is measured from there, as it
+ * would be in real time. At most QUIESCE_MS: a server busy for longer
+ * gets its time anyway.
  */
 static void quiesce(const int *fds, int n)
 {
-	int64_t until = real_ms() + 5;
-	int calm = 0;
+	int64_t until = real_ms() + QUIESCE_MS;
+	int calm = 0, last = -1;
 
 	while (calm < 2 && real_ms() < until) {
 		int queued = 0;
@@ -211,7 +214,8 @@ static void quiesce(const int *fds, int n)
 			if (fds[i] >= 0 && ioctl(fds[i], SIOCOUTQ, &q) == 0)
 				queued += q;
 		}
-		calm = queued == 0 && others_sleep() ? calm + 1 : 0;
+		calm = queued == last && others_sleep() ? calm + 1 : 0;
+		last = queued;
 		usleep(20);
 	}
 }
@@ -243,11 +247,12 @@ static void setup_once(void)
 		return;
 	signal(SIGPIPE, SIG_IGN); /* as upci serve */
 	fuzzer_thread = pthread_self();
-	vfu_server_opts_default(&o); /* the real timeouts: time is virtual */
-	for (int i = 0; i < NR_DEVS; i++)
+	for (int i = 0; i < NR_DEVS; i++) {
+		hostile_server_opts(i, &o);
 		if (upci_open(&devs[i], uris[i]) != 0 || upci_claim(devs[i]) != 0 ||
 		    vfu_server_new(devs[i], &o, &servers[i]) != 0)
 			abort();
+	}
 	/* An abstract address: nothing in the file system, one per process. */
 	memset(&addr, 0, sizeof(addr));
 	addr.sun_family = AF_UNIX;
@@ -525,6 +530,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	finish(&cl);
 	stop_server(&cl);
 	empty_backlog();
+	hostile_check_dropped(devs[(data[0] & IN_EDU) ? 1 : 0], uris[(data[0] & IN_EDU) ? 1 : 0]);
 	close(stop[0]);
 	close(stop[1]);
 	(void)upci_reset(devs[(data[0] & IN_EDU) ? 1 : 0]);

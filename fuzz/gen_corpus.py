@@ -309,6 +309,35 @@ def seeds():
     c.pause(6000)
     c.raw(hdr[8:] + struct.pack('<QII', 0, 0, 4))
     out['td_time'] = c
+
+    # a reset while eventfds are assigned: the server points the device at
+    # them again
+    c = Conv(0)
+    c.version()
+    c.master()
+    c.set_irqs(0x24, 2, 0, 2, fds=[EVENT, EVENT_BLOCK])
+    c.msg(RESET)
+    c.master()
+    c.w32(0, 0x18, 1)
+    c.set_irqs(0x24, 0, 0, 1, fds=[EVENT])
+    c.msg(RESET)
+    out['td_reset_irqs'] = c
+
+    # the edu server's small limits: 4 KiB transfers (in-band DMA in
+    # chunks, oversized messages skipped), 8 maps, 4 fds a message
+    c = Conv(1)
+    c.version()
+    c.master()
+    for i in range(9):
+        c.dma_map(0x100000 + i * 0x10000, 0x10000)
+    c.w64(0, 0x80, 0x100000)
+    c.w64(0, 0x88, 0x40000)
+    c.w64(0, 0x90, 4096)
+    c.w64(0, 0x98, 1)
+    c.reply(DMA_READ, 0, struct.pack('<QQ', 0x100000, 4096) + bytes(4096))
+    c.write(0, 0x0, bytes(5000))
+    c.set_irqs(0x24, 1, 0, 1, fds=[EVENT] * 5)
+    out['edu_limits'] = c
     return out
 
 
@@ -393,6 +422,25 @@ def sock_seeds():
         c.read(CFG, 0, 256)
     c.act(S_SHUT_WR, 0)
     out['sock_fds_split'] = c
+
+    # a client that does not read its replies: the server's sends block,
+    # then time out
+    c = Conv(0)
+    c.version()
+    for i in range(8):
+        c.read(2, 0, 0x10000)
+    c.pause(6000)
+    out['sock_no_reader'] = c
+
+    # a stop in the middle of a long REGION_WRITE_MULTI
+    c = Conv(0)
+    c.version()
+    multi = struct.pack('<Q', 200)
+    for i in range(200):
+        multi += struct.pack('<QII', 0x0c, 0, 4) + struct.pack('<Q', i)
+    c.msg(WRITE_MULTI, multi)
+    c.act(S_STOP)
+    out['sock_multi_stop'] = c
     return out
 
 

@@ -15,6 +15,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "device.h"
+#include "dma_table.h"
+#include "server.h"
+
 #define FED_MAX 256 /* fds given to the server in one input, with a fed base */
 #define BIG_COUNT UINT64_C(0xfffffffffffffffe) /* an eventfd's maximum */
 
@@ -431,4 +435,36 @@ int hostile_count_fds(int limit)
 	for (int i = 0; i < limit; i++)
 		n += !(p[i].revents & POLLNVAL);
 	return n;
+}
+
+void hostile_check_dropped(struct upci_dev *dev, const char *who)
+{
+	enum upci_irq_type type = UPCI_IRQ_NONE;
+	unsigned nvec = 0;
+	const char *left = NULL;
+
+	if (dma_table_count(dev->dma) != 0)
+		left = "DMA mappings";
+	else if (upci_irq_info(dev, &type, &nvec) != 0 || type != UPCI_IRQ_NONE)
+		left = "interrupts enabled";
+	for (unsigned b = 0; !left && b < UPCI_NUM_BARS; b++)
+		if (dev->bar_refs[b])
+			left = "a BAR mapping";
+	if (left) {
+		fprintf(stderr, "%s: the client left, the device keeps its %s\n", who, left);
+		abort();
+	}
+}
+
+void hostile_server_opts(int i, struct vfu_server_opts *o)
+{
+	vfu_server_opts_default(o);
+	if (i == 1) {
+		o->max_data_xfer_size = 4096;
+		o->max_dma_maps = 8;
+		o->max_msg_fds = 4;
+	} else {
+		o->n_allow_uids = 1;
+		o->allow_uids[0] = 65534; /* nobody */
+	}
 }

@@ -20,7 +20,7 @@
  *                    takes), their kinds (enum hostile_kind, modulo) are the
  *                    first bytes of the chunk, the rest are its bytes (no
  *                    bytes: nothing is sent). bits 4-6: the connection
- *                    (0 the client; 1-4 newcomers, socket only)
+ *                    (0 the client; 1-6 newcomers, socket only)
  *     op 0x80..0xbf  a pause: the client is silent for len ms (virtual
  *                    time, nobody sleeps); no bytes follow
  *     op 0xc0..0xff  actions: len bytes, 4 per action (hostile_act)
@@ -125,5 +125,27 @@ int hostile_count_fds(int limit);
 /* How many of the fds given to the server since hostile_begin (with a
  * fed base) are still open. */
 int hostile_fed_open(void);
+
+/* ---- the servers ---- */
+
+struct vfu_server_opts;
+/*
+ * The options of the fuzzers' server @i (0: testdev, 1: edu): the real
+ * timeouts (time is virtual); the edu server with the smallest limits
+ * (4 KiB transfers, so in-band DMA goes in chunks and messages are often
+ * oversized; 8 DMA maps), the testdev one with an allow list (the peer's
+ * user id is looked up; ours is always let in).
+ */
+void hostile_server_opts(int i, struct vfu_server_opts *o);
+
+/* ---- what the server must hold to, checked after an input ---- */
+
+struct upci_dev;
+/*
+ * After the session on @dev ended: nothing of the client is left in the
+ * device (no DMA mapping, interrupts off, no BAR mapping held), as
+ * docs/vfio-user.md promises. Aborts with a message naming @who otherwise.
+ */
+void hostile_check_dropped(struct upci_dev *dev, const char *who);
 
 #endif /* UPCI_FUZZ_HOSTILE_H */
