@@ -29,8 +29,10 @@
  *
  * What must hold, besides the sanitizers: the server finishes every
  * session whose client stopped sending, a stop ends vfu_server_run (with
- * 0) within STOP_LIMIT_MS of real time, the device keeps nothing of the
- * clients, and no fd is left behind.
+ * 0) within STOP_LIMIT_MS of real time, what each connection receives
+ * parses as vfio-user (replies, error replies with an errno, the server's
+ * DMA requests to the client), the device keeps nothing of the clients,
+ * and no fd is left behind.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -51,6 +53,7 @@
 #include <unistd.h>
 
 #include "hostile.h"
+#include "msg.h"
 #include "server.h"
 #include "tran.h"
 
@@ -60,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NR_CONNS 7 /* the client and 6 newcomers: more than the server holds (4) */
 #define STOP_LIMIT_MS 2000   /* a stop ends the server within this (real time) */
 #define FINISH_LIMIT_MS 3000 /* closed sessions end within this (real time) */
+#define STALL_LIMIT_MS 2000  /* a message the server started comes whole within this */
 #define IDLE_US 200          /* nothing moved for this long (real time): idle */
 #define IDLE_SKIP_MS 100     /* virtual time passing per idle period */
 #define SLICE_US 200         /* the server's timed polls look at the clock this often */
@@ -267,7 +271,8 @@ static void setup_once(void)
 /* ---- the client's connections ---- */
 
 struct client {
-	int fd[NR_CONNS];
+	int fd[NR_CONNS];              /* sent to raw (sendmsg), */
+	struct vfu_tran *rx[NR_CONNS]; /* received from as vfio-user (owns fd) */
 	bool eof[NR_CONNS];
 	bool drain; /* read replies after each record */
 	bool stopped;
@@ -275,47 +280,69 @@ struct client {
 	struct srv_run *srv;
 };
 
-static int conn_new(void)
+/* Connection @c to the server: 0 when connected. */
+static int conn_open(struct client *cl, int c)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, addr_len) != 0) {
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&addr, addr_len) != 0 || vfu_tran_sock_new(fd, &cl->rx[c]) != 0) {
 		close(fd);
-		fd = -1;
+		return -1;
 	}
-	return fd;
+	/* A message the server started must come whole while we read. */
+	vfu_tran_set_io_timeout(cl->rx[c], STALL_LIMIT_MS);
+	if (vfu_tran_set_limits(cl->rx[c], VFU_TRAN_MAX_MSG_SIZE_LIMIT, VFU_MSG_MAX_FDS, 1) != 0 ||
+	    vfu_tran_set_readahead(cl->rx[c], true) != 0)
+		abort();
+	cl->fd[c] = fd;
+	return 0;
 }
 
-/* Read what connection @c has (no wait), closing any fds it carries. */
+static void conn_close(struct client *cl, int c)
+{
+	vfu_tran_close(cl->rx[c]);
+	cl->rx[c] = NULL;
+	cl->fd[c] = -1;
+}
+
+/* A message from the server: a reply (an error one with an errno and
+ * nothing else) or its own DMA_READ/WRITE. */
+static void check_msg(const struct vfu_msg *m, int c)
+{
+	uint32_t type = m->hdr.flags & VFU_HDR_F_TYPE_MASK;
+	bool err = m->hdr.flags & VFU_HDR_F_ERROR;
+
+	if (type == VFU_HDR_F_TYPE_COMMAND ? (m->hdr.cmd == VFU_CMD_DMA_READ || m->hdr.cmd == VFU_CMD_DMA_WRITE) && c == 0
+					   : !err || (m->hdr.error > 0 && m->hdr.error < 4096 && m->len == 0))
+		return;
+	fprintf(stderr, "fuzz_sock: connection %d got a bad message: cmd %u flags %#x error %u, %zu bytes\n", c,
+		m->hdr.cmd, m->hdr.flags, m->hdr.error, m->len);
+	abort();
+}
+
+/* Read the messages connection @c has (no wait for a first byte). What
+ * does not parse as vfio-user is a finding; so is a message the server
+ * started and does not finish within STALL_LIMIT_MS while we read. */
 static void drain_one(struct client *cl, int c)
 {
-	uint8_t buf[65536];
-	union {
-		struct cmsghdr align;
-		char b[CMSG_SPACE(sizeof(int) * 64)];
-	} ctl;
+	while (cl->rx[c] && !cl->eof[c]) {
+		struct vfu_msg m;
+		int rc = vfu_tran_recv(cl->rx[c], &m, 0);
 
-	while (cl->fd[c] >= 0 && !cl->eof[c]) {
-		struct iovec iov = {buf, sizeof(buf)};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-				    .msg_controllen = sizeof(ctl.b)};
-		ssize_t n = recvmsg(cl->fd[c], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-
-		for (struct cmsghdr *h = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; h; h = CMSG_NXTHDR(&mh, h))
-			if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
-				for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-					int fd;
-
-					memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(fd));
-					close(fd);
-				}
-		if (n > 0)
+		if (rc == 0)
+			check_msg(&m, c);
+		vfu_msg_release(&m);
+		if (rc == 0)
 			continue;
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			cl->eof[c] = true;
-		if (n < 0 && errno == EINTR)
-			continue;
-		return;
+		if (rc == -EAGAIN)
+			return;
+		if (rc != -ENOTCONN && rc != -ECONNRESET && rc != -EPIPE) {
+			fprintf(stderr, "fuzz_sock: what connection %d got does not parse: %s\n", c, upci_strerror(rc));
+			abort();
+		}
+		cl->eof[c] = true; /* the server hung up, maybe in the middle of a message it gave up on */
 	}
 }
 
@@ -351,7 +378,7 @@ static void send_chunk(struct client *cl, int c, const struct hostile_rec *r)
 	int64_t give_up = real_ms() + FINISH_LIMIT_MS;
 
 	if (cl->fd[c] < 0 && c > 0 && !cl->eof[c])
-		cl->fd[c] = conn_new();
+		(void)conn_open(cl, c);
 	if (cl->fd[c] < 0 || r->len == 0)
 		return;
 	for (unsigned i = 0; i < r->nfds; i++) {
@@ -408,8 +435,7 @@ static void conn_act(struct client *cl, const uint8_t a[4])
 		break;
 	case 9:
 		if (cl->fd[c] >= 0)
-			close(cl->fd[c]);
-		cl->fd[c] = -1;
+			conn_close(cl, c);
 		cl->eof[c] = true; /* gone for good: no reconnect */
 		break;
 	case 10:
@@ -455,7 +481,7 @@ static void finish(struct client *cl)
 	}
 	for (int c = 0; c < NR_CONNS; c++)
 		if (cl->fd[c] >= 0)
-			close(cl->fd[c]);
+			conn_close(cl, c);
 }
 
 /* Stop the server and wait for it (real time: the promise is about it). */
@@ -511,8 +537,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	srv.s = servers[(data[0] & IN_EDU) ? 1 : 0];
 	srv.stop_r = stop[0];
 	atomic_init(&srv.done, false);
-	cl.fd[0] = conn_new(); /* the first in the backlog: the client */
-	if (cl.fd[0] < 0 || pthread_create(&srv.th, NULL, serve_main, &srv) != 0)
+	/* the first in the backlog: the client */
+	if (conn_open(&cl, 0) != 0 || pthread_create(&srv.th, NULL, serve_main, &srv) != 0)
 		abort();
 	while (hostile_next(&p, &left, &r)) {
 		if ((r.op & OP_CONTROL) && !(r.op & OP_ACTIONS)) {
