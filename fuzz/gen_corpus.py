@@ -82,6 +82,24 @@ class Conv:
         self.raw(struct.pack('<HHIII', msg_id, cmd, 16 + len(payload), REPLY, 0) + payload)
 
 
+# The DMA_READ reply with testdev's one descriptor at 0x100000: 16 bytes
+# of client memory at 0x100100 into BAR2.
+INBAND_DESC = struct.pack('<QQ', 0x100000, 32) + struct.pack('<QQIIII', 0x100100, 0, 16, 2, 0, 0)
+
+
+def inband_start():
+    """testdev with memory lent without an fd (in-band DMA) at 0x100000,
+    started on a one-descriptor list there."""
+    c = Conv(0)
+    c.version()
+    c.master()
+    c.dma_map(0x100000, 0x10000)
+    c.w64(0, 0x20, 0x100000)
+    c.w32(0, 0x28, 1)
+    c.w32(0, 0x2c, 1)
+    return c
+
+
 def seeds():
     out = {}
 
@@ -134,17 +152,10 @@ def seeds():
     c.dma_unmap(0, 0, flags=2)
     out['td_dma_fd'] = c
 
-    c = Conv(0)
-    c.version()
-    c.master()
-    c.dma_map(0x100000, 0x10000)
-    c.w64(0, 0x20, 0x100000)
-    c.w32(0, 0x28, 1)
     # the device asks for the descriptor (DMA_READ id 0), copies 16 bytes
     # of client memory into BAR2 (DMA_READ id 1), writes the status (DMA_WRITE id 2)
-    c.w32(0, 0x2c, 1)
-    desc = struct.pack('<QQIIII', 0x100100, 0, 16, 2, 0, 0)
-    c.reply(DMA_READ, 0, struct.pack('<QQ', 0x100000, 32) + desc)
+    c = inband_start()
+    c.reply(DMA_READ, 0, INBAND_DESC)
     c.reply(DMA_READ, 1, struct.pack('<QQ', 0x100100, 16) + bytes(range(16)))
     c.reply(DMA_WRITE, 2, struct.pack('<QQ', 0x100018, 4))
     c.read(2, 0, 16)
@@ -211,6 +222,13 @@ def seeds():
     # ---- hostile fds and time (hostile.h) ----
     iova = 0x10000  # HOSTILE_IOVA: the memfds start with 3 descriptors for it
 
+    def memfd_mapped(dev):
+        c = Conv(dev)
+        c.version()
+        c.master()
+        c.dma_map(iova, 0x10000, fds=[MEM64K])
+        return c
+
     def td_run(c, count=3):
         c.w64(0, 0x20, iova)
         c.w32(0, 0x28, count)
@@ -219,10 +237,7 @@ def seeds():
         c.read(0, 0x4c, 4)
 
     # the memfd shrinks after DMA_MAP, before the device's DMA
-    c = Conv(0)
-    c.version()
-    c.master()
-    c.dma_map(iova, 0x10000, fds=[MEM64K])
+    c = memfd_mapped(0)
     td_run(c)
     c.act(A_SHRINK, MEM64K, SZ_0)
     td_run(c)
@@ -232,20 +247,14 @@ def seeds():
 
     # ... and in the middle of it: in the device's 2nd copy, to a size
     # that cuts a copy in two
-    c = Conv(0)
-    c.version()
-    c.master()
-    c.dma_map(iova, 0x10000, fds=[MEM64K])
+    c = memfd_mapped(0)
     c.act(A_SHRINK_IN_DMA, MEM64K, SZ_2PAGES, 1)
     td_run(c)
     c.act(A_SHRINK_IN_DMA, MEM64K, SZ_0, 0)
     td_run(c)
     out['td_shrunk_in_dma'] = c
 
-    c = Conv(1)
-    c.version()
-    c.master()
-    c.dma_map(iova, 0x10000, fds=[MEM64K])
+    c = memfd_mapped(1)
     c.w64(0, 0x80, iova + 0x800)
     c.w64(0, 0x88, 0x40000)
     c.w64(0, 0x90, 4096)
@@ -292,16 +301,9 @@ def seeds():
 
     # time: the client does not answer the device's DMA_READ for 6 s (the
     # timeout is 5 s), answers late, then stalls 6 s inside a message
-    c = Conv(0)
-    c.version()
-    c.master()
-    c.dma_map(0x100000, 0x10000)
-    c.w64(0, 0x20, 0x100000)
-    c.w32(0, 0x28, 1)
-    c.w32(0, 0x2c, 1)
+    c = inband_start()
     c.pause(6000)
-    desc = struct.pack('<QQIIII', 0x100100, 0, 16, 2, 0, 0)
-    c.reply(DMA_READ, 0, struct.pack('<QQ', 0x100000, 32) + desc)
+    c.reply(DMA_READ, 0, INBAND_DESC)
     c.pause(3000)
     c.read(0, 0x4c, 4)
     hdr = struct.pack('<HHIII', 99, REGION_READ, 32, 0, 0)
