@@ -75,12 +75,21 @@ static void setup_once(void)
 	}
 }
 
+static void take_output(struct vfu_tran *t, off_t resize);
+
+/* The transport of the input being run (for action 12). */
+static struct vfu_tran *cur_tran;
+
 static void run_acts(void *arg)
 {
 	const struct acts *a = arg;
 
-	for (size_t i = 0; i + 4 <= a->len; i += 4)
-		hostile_act(a->p + i);
+	for (size_t i = 0; i + 4 <= a->len; i += 4) {
+		if (a->p[i] % 16 == HOSTILE_ACT_RESIZE_SERVER_FDS)
+			take_output(cur_tran, hostile_resize_size(a->p[i + 2]));
+		else
+			hostile_act(a->p + i);
+	}
 }
 
 static void feed(struct vfu_tran *t, const uint8_t *p, size_t left)
@@ -116,11 +125,13 @@ static void feed(struct vfu_tran *t, const uint8_t *p, size_t left)
 }
 
 /*
- * What the server sent must be well-formed vfio-user: replies (an error
- * one carrying an errno) and its own DMA_READ/WRITE commands, every
- * header valid, nothing cut short.
+ * What the server sent so far must be well-formed vfio-user: replies (an
+ * error one carrying an errno) and its own DMA_READ/WRITE commands, every
+ * header valid, nothing cut short. The fds it sent (BAR memfds) are tried
+ * as a client would, resized to @resize bytes unless it is negative (they
+ * are sealed: that must fail, and the BAR keep working), then closed.
  */
-static void check_output(struct vfu_tran *t)
+static void take_output(struct vfu_tran *t, off_t resize)
 {
 	struct vfu_tran *rx;
 	uint8_t *buf = NULL;
@@ -132,10 +143,15 @@ static void check_output(struct vfu_tran *t)
 	if (vfu_tran_mem_take_sent(t, &buf, &len, &fds, &nfds) != 0 || vfu_tran_mem_new(&rx) != 0 ||
 	    vfu_tran_set_limits(rx, VFU_TRAN_MAX_MSG_SIZE_LIMIT, VFU_MSG_MAX_FDS, 1) != 0)
 		abort();
-	/* The server sends at most one fd per message, so one chunk is enough. */
-	(void)vfu_tran_mem_feed(rx, buf, len, fds, len ? nfds : 0);
-	free(buf);
+	for (size_t i = 0; i < nfds; i++) {
+		if (resize >= 0)
+			(void)!ftruncate(fds[i], resize);
+		close(fds[i]);
+	}
 	free(fds);
+	/* The bytes only: which message an fd came with is not kept. */
+	(void)vfu_tran_mem_feed(rx, buf, len, NULL, 0);
+	free(buf);
 	while ((rc = vfu_tran_recv(rx, &m, 0)) == 0) {
 		uint32_t type = m.hdr.flags & VFU_HDR_F_TYPE_MASK;
 		bool err = m.hdr.flags & VFU_HDR_F_ERROR;
@@ -185,6 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if ((data[0] & IN_READAHEAD) && vfu_tran_set_readahead(t, true) != 0)
 		abort();
+	cur_tran = t;
 	feed(t, data + 1, size - 1);
 	if (vfu_session_open(servers[dev], t, &ss) != 0)
 		abort();
@@ -195,7 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (rc == 0);
 	vfu_session_close(ss);
 	hostile_check_dropped(devs[dev], uris[dev]);
-	check_output(t);
+	take_output(t, -1);
 	vfu_tran_close(t);
 	/* Same device state for the next input. */
 	(void)upci_reset(devs[dev]);

@@ -16,6 +16,7 @@
  *    9 close connection a[1]
  *   10 shut connection a[1] down for writing
  *   11 read what connection a[1] was sent
+ *   12 resize the fds the server sends (hostile.h)
  * At the end every connection is shut down for writing and read to its
  * end (the server must finish each session), closed, and the server is
  * stopped.
@@ -275,6 +276,7 @@ struct client {
 	struct vfu_tran *rx[NR_CONNS]; /* received from as vfio-user (owns fd) */
 	bool eof[NR_CONNS];
 	bool drain; /* read replies after each record */
+	long long resize; /* action 12: resize the fds the server sends to this; -1: no */
 	bool stopped;
 	int stop_w;
 	struct srv_run *srv;
@@ -333,6 +335,8 @@ static void drain_one(struct client *cl, int c)
 
 		if (rc == 0)
 			check_msg(&m, c);
+		for (size_t i = 0; rc == 0 && cl->resize >= 0 && i < m.nr_fds; i++)
+			(void)!ftruncate(m.fds[i], (off_t)cl->resize); /* sealed: must fail */
 		vfu_msg_release(&m);
 		if (rc == 0)
 			continue;
@@ -445,6 +449,11 @@ static void conn_act(struct client *cl, const uint8_t a[4])
 	case 11:
 		drain_one(cl, c);
 		break;
+	case HOSTILE_ACT_RESIZE_SERVER_FDS: /* what was answered so far, and from now on */
+		cl->resize = hostile_resize_size(a[2]);
+		quiesce(cl->fd, NR_CONNS);
+		drain_all(cl);
+		break;
 	default:
 		hostile_act(a);
 		break;
@@ -530,6 +539,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int c = 0; c < NR_CONNS; c++)
 		cl.fd[c] = -1;
 	cl.drain = data[0] & IN_DRAIN;
+	cl.resize = -1;
 	if (pipe2(stop, O_CLOEXEC | O_NONBLOCK) != 0)
 		abort();
 	cl.stop_w = stop[1];

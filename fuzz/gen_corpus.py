@@ -22,6 +22,7 @@ IN_EDU, IN_READAHEAD, IN_DRAIN = 1, 2, 4
 OP_PAUSE, OP_ACTIONS = 0x80, 0xc0
 # hostile_act
 A_SHRINK, A_SHRINK_IN_DMA, A_FILL_EVENT, A_DRAIN_EVENT, A_TOGGLE_NONBLOCK, A_FILL, A_CHANGE_KIND, A_REGROW = range(8)
+A_RESIZE_SERVER_FDS = 12
 # sizes[] of hostile.c
 SZ_0, SZ_PAGE, SZ_2PAGES, SZ_3PAGES, SZ_32K, SZ_60K, SZ_64K, SZ_2M = range(8)
 CFG = 7
@@ -340,6 +341,18 @@ def seeds():
     c.write(0, 0x0, bytes(5000))
     c.set_irqs(0x24, 1, 0, 1, fds=[EVENT] * 5)
     out['edu_limits'] = c
+
+    # the BAR fd the server hands out, shrunk and grown by the client (it
+    # is sealed), then BAR2 used
+    c = Conv(0)
+    c.version()
+    c.msg(REGION_INFO, struct.pack('<IIIIQQ', 256, 0, 2, 0, 0, 0))
+    c.act(A_RESIZE_SERVER_FDS, 0, 0)
+    c.read(2, 0x100, 64)
+    c.msg(REGION_INFO, struct.pack('<IIIIQQ', 256, 0, 2, 0, 0, 0))
+    c.act(A_RESIZE_SERVER_FDS, 0, 1)
+    c.write(2, 0xff00, bytes(range(64)))
+    out['td_bar_fd_resized'] = c
     return out
 
 

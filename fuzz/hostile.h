@@ -97,9 +97,18 @@ int hostile_peer_fd(unsigned kind);
  *   6 put an object of another kind at the number of an fd the server was
  *     given and still holds (a fed base is needed)
  *   7 give a memory object its size back (its pages are new zeros)
+ *  12 (run by the fuzzers themselves) resize every fd the server has
+ *     handed out so far (BAR memfds) to 0 or 1 TiB (hostile_resize_size)
  * Other values do nothing here (the socket fuzzer's own actions).
  */
 void hostile_act(const uint8_t a[4]);
+
+#define HOSTILE_ACT_RESIZE_SERVER_FDS 12
+/* Action 12's size from its second argument: 0, or 1 TiB. */
+static inline long long hostile_resize_size(uint8_t arg)
+{
+	return arg & 1 ? 1ll << 40 : 0;
+}
 
 /* Chunk decoding shared by the two fuzzers. */
 struct hostile_rec {
