@@ -23,10 +23,11 @@
  *
  * Time is virtual (vfu_tran_clock_skip): a pause record moves the clock
  * on once the server has taken what was sent and waits (quiesce), and so
- * does waiting for the server at the end, 100 ms per idle millisecond. The server's timed polls (linked with --wrap=poll) wait in
- * slices of at most 1 ms and end when the virtual time is up, so its
- * timeouts (in-band DMA replies, newcomers, a message cut short, the 50
- * ms look at eventfd writes) expire without real waiting.
+ * does waiting for the server, IDLE_SKIP_MS per IDLE_US of nothing. The
+ * server's timed polls (linked with --wrap=poll) wait in slices of
+ * SLICE_US and end when the virtual time is up, so its timeouts (in-band
+ * DMA replies, newcomers, a message cut short, a send nobody reads, the
+ * 50 ms look at eventfd writes) expire without real waiting.
  *
  * What must hold, besides the sanitizers: the server finishes every
  * session whose client stopped sending, a stop ends vfu_server_run (with
