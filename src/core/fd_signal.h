@@ -36,7 +36,9 @@
 #include <stdint.h>
 
 #define FD_SIGNAL_GUARD_SIG SIGURG  /* ignored by default; Go uses it alike */
+#ifndef FD_SIGNAL_BOUND_NS          /* the fuzz build shortens it: a real wait */
 #define FD_SIGNAL_BOUND_NS 1000000L /* a guarded write: 1 ms */
+#endif
 #define FD_SIGNAL_WATCH_MS 50       /* a watched write: 50 to 100 ms, once */
 
 struct fd_signal_mark {

@@ -25,7 +25,6 @@
 #include <linux/magic.h>
 #include <sys/vfs.h>
 #endif
-#include <time.h>
 #include <unistd.h>
 
 #include "device.h"
@@ -121,14 +120,6 @@ uint32_t srv_dma_max_maps(const struct vfu_session *ss)
 	return ss->max_maps;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- windows: one mmap of a client's file, shared by its DMA maps ---- */
 
 static void window_unmap(struct vfu_session *ss, struct srv_window *w)
@@ -145,7 +136,7 @@ void srv_dma_sweep(struct vfu_session *ss, bool all)
 
 	if (ss->n_idle == 0)
 		return;
-	now = now_ms();
+	now = vfu_tran_now_ms();
 	for (unsigned i = 0; i < SRV_WINDOWS; i++) {
 		struct srv_window *w = &ss->win[i];
 
@@ -162,7 +153,7 @@ int srv_dma_sweep_ms(const struct vfu_session *ss)
 static void window_put(struct vfu_session *ss, struct srv_window *w)
 {
 	if (--w->refs == 0) {
-		w->idle_ms = now_ms();
+		w->idle_ms = vfu_tran_now_ms();
 		ss->n_idle++;
 	}
 }
@@ -244,10 +235,10 @@ void srv_dma_fini(struct vfu_session *ss)
  */
 static int wait_reply(struct vfu_session *ss, const struct vfu_hdr *req, struct vfu_msg *rep)
 {
-	int64_t deadline = now_ms() + ss->srv->opts.dma_timeout_ms;
+	int64_t deadline = vfu_tran_now_ms() + ss->srv->opts.dma_timeout_ms;
 
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - vfu_tran_now_ms();
 		int rc;
 
 		if (left <= 0)

@@ -28,7 +28,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fd_signal.h"
@@ -61,13 +60,6 @@ struct loop {
 	unsigned nrj;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool stop_requested(int stop_fd)
 {
@@ -115,7 +107,7 @@ static void reject_hold(struct loop *l, int fd, int err)
 		return;
 	}
 	l->rj[l->nrj].fd = fd;
-	l->rj[l->nrj].deadline = now_ms() + REJECT_WAIT_MS;
+	l->rj[l->nrj].deadline = vfu_tran_now_ms() + REJECT_WAIT_MS;
 	l->rj[l->nrj].err = err;
 	l->nrj++;
 }
@@ -161,7 +153,7 @@ static void reject_answer(struct loop *l, unsigned i)
  */
 static unsigned reject_poll_fill(struct loop *l, bool none, struct pollfd *p, int *to)
 {
-	int64_t now = now_ms();
+	int64_t now = vfu_tran_now_ms();
 
 	if (none)
 		return 0; /* and nobody expires: they are the next clients */
@@ -254,7 +246,7 @@ static void *watch(void *arg)
 			LOG_WARN("vfio-user server: poll: %s", upci_strerror(-errno));
 			usleep(10 * 1000); /* never spin */
 		}
-		fd_signal_watch(w->mark, now_ms(), stopped);
+		fd_signal_watch(w->mark, vfu_tran_now_ms(), stopped);
 		if (n <= 0)
 			continue;
 		if (p[SLOT_KICK].revents) {
@@ -269,7 +261,7 @@ static void *watch(void *arg)
 			stopped = true;
 			atomic_store(&w->stopped, true);
 			shutdown(w->client_fd, SHUT_RDWR);
-			fd_signal_watch(w->mark, now_ms(), true);
+			fd_signal_watch(w->mark, vfu_tran_now_ms(), true);
 			continue;
 		}
 		if (p[SLOT_IRQ].revents)

@@ -120,12 +120,22 @@ static void sink_move(struct vfu_fd_sink *dst, struct vfu_fd_sink *src)
 	src->rejected = false;
 }
 
+/* Time skipped by vfu_tran_clock_skip (0 outside tests and fuzzers). */
+static _Atomic int64_t clock_skipped_ms;
+
 int64_t vfu_tran_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	       atomic_load_explicit(&clock_skipped_ms, memory_order_relaxed);
+}
+
+void vfu_tran_clock_skip(int64_t ms)
+{
+	if (ms > 0)
+		atomic_fetch_add_explicit(&clock_skipped_ms, ms, memory_order_relaxed);
 }
 
 /* @timeout_ms (-1: forever), cut to what is left before the deadline. */

@@ -218,8 +218,21 @@ void vfu_tran_set_io_timeout(struct vfu_tran *t, int timeout_ms);
  */
 void vfu_tran_set_deadline(struct vfu_tran *t, int64_t deadline_ms);
 
-/* CLOCK_MONOTONIC in milliseconds: the clock of vfu_tran_set_deadline. */
+/*
+ * CLOCK_MONOTONIC in milliseconds, plus what vfu_tran_clock_skip added:
+ * the clock of vfu_tran_set_deadline and of every timeout of the server
+ * (DMA replies, newcomers, the watcher's look at eventfd writes).
+ */
 int64_t vfu_tran_now_ms(void);
+
+/*
+ * Move vfu_tran_now_ms forward by @ms (> 0) for the whole process: time
+ * that passes without waiting for it. For tests and fuzzers only (the
+ * memory transport's pauses, vfu_tran_mem_feed_pause); nothing else calls
+ * it, so elsewhere the clock is CLOCK_MONOTONIC. A wait already under way
+ * in poll() is not shortened: it sees the new time when it wakes.
+ */
+void vfu_tran_clock_skip(int64_t ms);
 
 /*
  * Turn read-ahead mode on or off (see the top of this file; off by
@@ -395,6 +408,17 @@ int vfu_tran_mem_new(struct vfu_tran **out);
  */
 int vfu_tran_mem_feed(struct vfu_tran *t, const void *buf, size_t len,
 		      const int *fds, size_t nr_fds);
+/*
+ * Queue a pause of the peer after what was fed so far: once the server
+ * has taken every byte before it, @act (may be NULL) runs with @arg (the
+ * peer does something: shrinks a file, fills an eventfd), then the peer
+ * is silent for @ms of virtual time: a read allowed to wait that long
+ * moves the clock on by @ms (vfu_tran_clock_skip) and goes on; a read
+ * allowed to wait less moves it by what it may wait and returns -EAGAIN
+ * (the rest of the pause stays for the next read). Nothing sleeps.
+ * Return: 0; -EINVAL if @t is not a memory transport; -ENOMEM.
+ */
+int vfu_tran_mem_feed_pause(struct vfu_tran *t, unsigned ms, void (*act)(void *arg), void *arg);
 /* What was sent so far (bytes and number of fds, still owned by @t). */
 void vfu_tran_mem_sent(struct vfu_tran *t, const uint8_t **buf, size_t *len, size_t *nr_fds);
 /*

@@ -10,6 +10,16 @@
  * is read), so the framing in tran.c, read-ahead included, sees exactly
  * what a socket would give it.
  *
+ * Between two chunks the peer may act and fall silent: a pause chunk
+ * (vfu_tran_mem_feed_pause) holds no bytes; a read that reaches it with
+ * bytes in hand returns them (what was sent before is taken before the
+ * peer acts), else it runs the pause's callback once (the peer shrinks a
+ * file, fills an eventfd) and waits through the silence in virtual time
+ * (vfu_tran_clock_skip): a read allowed to wait longer skips the clock by
+ * the rest of the silence and reads on, one allowed less skips what it
+ * may wait, keeps the rest and returns -EAGAIN. So a test or a fuzzer
+ * makes the server's timeouts expire without sleeping.
+ *
  * Output is captured in one growing buffer; sent fds are duplicated, as
  * the kernel would, so the sender may close its own copies.
  */
@@ -31,6 +41,10 @@ struct mem_chunk {
 	size_t len, off;
 	int *fds; /* NULL once handed to a reader */
 	size_t nr_fds;
+	/* A pause (len 0): silence left, and the peer's action (NULL once run). */
+	int64_t pause_ms;
+	void (*act)(void *arg);
+	void *act_arg;
 	uint8_t data[];
 };
 
@@ -73,6 +87,66 @@ static void free_chunk(struct mem_chunk *c)
 	free(c);
 }
 
+static void append(struct tran_mem *m, struct mem_chunk *c)
+{
+	if (m->tail)
+		m->tail->next = c;
+	else
+		m->head = c;
+	m->tail = c;
+}
+
+static void pop_head(struct tran_mem *m)
+{
+	struct mem_chunk *c = m->head;
+
+	m->head = c->next;
+	if (m->head == NULL)
+		m->tail = NULL;
+	free_chunk(c);
+}
+
+int vfu_tran_mem_feed_pause(struct vfu_tran *t, unsigned ms, void (*act)(void *arg), void *arg)
+{
+	struct mem_chunk *c;
+
+	if (!is_mem(t))
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	c->pause_ms = ms;
+	c->act = act;
+	c->act_arg = arg;
+	append(to_mem(t), c);
+	return 0;
+}
+
+/*
+ * The pause at the head, reached by a read that may wait @timeout_ms
+ * (-1: forever): 0 when it is over (dropped), -EAGAIN when the read's
+ * wait ends first.
+ */
+static int pass_pause(struct tran_mem *m, int timeout_ms)
+{
+	struct mem_chunk *c = m->head;
+
+	if (c->act) {
+		void (*act)(void *) = c->act;
+
+		c->act = NULL; /* once, even when the read gives up below */
+		act(c->act_arg);
+	}
+	if (timeout_ms >= 0 && timeout_ms < c->pause_ms) {
+		vfu_tran_clock_skip(timeout_ms);
+		c->pause_ms -= timeout_ms;
+		return -EAGAIN;
+	}
+	vfu_tran_clock_skip(c->pause_ms);
+	pop_head(m);
+	return 0;
+}
+
 int vfu_tran_mem_feed(struct vfu_tran *t, const void *buf, size_t len,
 		      const int *fds, size_t nr_fds)
 {
@@ -101,10 +175,8 @@ int vfu_tran_mem_feed(struct vfu_tran *t, const void *buf, size_t len,
 	c = malloc(sizeof(*c) + len);
 	if (c == NULL)
 		goto fail;
-	c->next = NULL;
+	memset(c, 0, sizeof(*c));
 	c->len = len;
-	c->off = 0;
-	c->fds = NULL;
 	c->nr_fds = nr_fds;
 	memcpy(c->data, buf, len);
 	if (nr_fds > 0) {
@@ -113,11 +185,7 @@ int vfu_tran_mem_feed(struct vfu_tran *t, const void *buf, size_t len,
 			goto fail;
 		memcpy(c->fds, fds, nr_fds * sizeof(int));
 	}
-	if (m->tail)
-		m->tail->next = c;
-	else
-		m->head = c;
-	m->tail = c;
+	append(m, c);
 	return 0;
 
 fail:
@@ -134,12 +202,22 @@ static ssize_t mem_read(struct vfu_tran *t, void *buf, size_t len,
 	struct tran_mem *m = to_mem(t);
 	size_t got = 0;
 
-	(void)timeout_ms; /* data is either here or never comes: EOF */
+	/* Data is either here, behind a pause, or never comes (EOF). */
 	while (got < len && m->head) {
 		struct mem_chunk *c = m->head;
 		bool had_fds = false;
 		size_t n;
 
+		if (c->len == 0) { /* a pause: the peer acts after what it sent */
+			int rc;
+
+			if (got)
+				break;
+			rc = pass_pause(m, timeout_ms);
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (c->off == 0 && c->fds) {
 			for (size_t i = 0; i < c->nr_fds; i++)
 				vfu_fd_sink_put(sink, c->fds[i]);
@@ -151,12 +229,8 @@ static ssize_t mem_read(struct vfu_tran *t, void *buf, size_t len,
 		memcpy((uint8_t *)buf + got, c->data + c->off, n);
 		c->off += n;
 		got += n;
-		if (c->off == c->len) {
-			m->head = c->next;
-			if (m->head == NULL)
-				m->tail = NULL;
-			free_chunk(c);
-		}
+		if (c->off == c->len)
+			pop_head(m);
 		if (had_fds)
 			break; /* Linux stops after the skb whose fds it passed */
 	}

@@ -67,13 +67,6 @@ static struct tran_sock *to_sock(struct vfu_tran *t)
 	return (struct tran_sock *)t;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Wait for @events until @deadline (ms, CLOCK_MONOTONIC; <0: forever). */
 static int wait_fd(int fd, short events, int64_t deadline)
@@ -83,7 +76,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 		int to = -1, n;
 
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - vfu_tran_now_ms();
 
 			to = left <= 0 ? 0 : (left > 1000000 ? 1000000 : (int)left);
 		}
@@ -99,7 +92,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 
 static int64_t deadline_of(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : vfu_tran_now_ms() + timeout_ms;
 }
 
 static void set_cloexec(int fd)

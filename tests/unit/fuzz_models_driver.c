@@ -57,8 +57,10 @@ int main(void)
 	}
 	n = upci_model_list(names, 8);
 	printf("fuzz driver: %d models, probe created %u times\n", n, probes);
-	if (n != 4 || probes == 0)
+	/* The harness opens each device once and gives it back after every
+	 * input (reset, compared with power-on): one instance each, kept, so
+	 * a registered model cannot be taken away under it. */
+	if (n != 4 || probes != 1)
 		return 1;
-	/* Every instance was closed again. */
-	return upci_model_unregister("fuzzprobe") == 0 && upci_model_unregister("gpio") == 0 ? 0 : 1;
+	return upci_model_unregister("fuzzprobe") == -EBUSY ? 0 : 1;
 }

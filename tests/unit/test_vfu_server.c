@@ -3,7 +3,7 @@
  * vfio-user server, driven with raw messages over the in-memory transport
  * against sim:testdev?vectors=64 and sim:edu: negotiation, device and
  * region info, region access, DMA mapping (memfd and the exact-match unmap
- * rules), interrupts through eventfds, reset, the config-write policy,
+ * rules, an in-band DMA timing out in virtual time), interrupts through eventfds, reset, the config-write policy,
  * every kind of bad input (each answered with an errno, and the next good
  * request still works), and cleanup when the client goes away.
  */
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -888,6 +889,64 @@ static void test_dma_map_windows(void **state)
 	close(fd);
 }
 
+/*
+ * Memory lent without an fd, and a client silent for longer than the DMA
+ * timeout (a pause of the memory transport: virtual time): the device's
+ * descriptor fetch fails as a DMA error after the full default 5 s, the
+ * late answer is dropped, the session goes on - and nothing slept.
+ */
+static void test_inband_dma_timeout_virtual(void **state)
+{
+	struct srv_fx fx;
+	struct vfu_hdr req = {.msg_id = 0, .cmd = VFU_CMD_DMA_READ}, rep;
+	struct vfu_dma_access late = {.addr = 0x100000, .count = 32};
+	uint8_t buf[sizeof(rep) + sizeof(late) + 32] = {0};
+	struct timespec t0, t1;
+	struct vfu_msg m;
+	int64_t v0 = vfu_tran_now_ms();
+	uint32_t ctrl = TESTDEV_CTRL_START;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fx_open(&fx, TESTDEV, NULL);
+	fx_negotiate(&fx);
+	enable_master(&fx);
+	assert_int_equal(fx_dma_map(&fx, 0x100000, 0x10000, 0, RW, -1), 0);
+	fx_wr64(&fx, 0, TESTDEV_REG_DESC_ADDR, 0x100000);
+	fx_wr32(&fx, 0, TESTDEV_REG_DESC_COUNT, 1);
+	/* START, then nothing for 6 s, then the answer to the server's first DMA_READ */
+	fx_feed_cmd(&fx, fx.id++, VFU_CMD_REGION_WRITE, 0,
+		    &(struct {
+			    struct vfu_region_access a;
+			    uint32_t v;
+		    } __attribute__((packed))){{.offset = TESTDEV_REG_CTRL, .region = 0, .count = 4}, ctrl},
+		    sizeof(struct vfu_region_access) + 4, NULL, 0);
+	assert_int_equal(vfu_tran_mem_feed_pause(fx.t, 6000, NULL, NULL), 0);
+	vfu_hdr_reply(&rep, &req, 0);
+	rep.msg_size = sizeof(buf);
+	memcpy(buf, &rep, sizeof(rep));
+	memcpy(buf + sizeof(rep), &late, sizeof(late));
+	fx_feed(&fx, buf, sizeof(buf), NULL, 0);
+	assert_int_equal(fx_step(&fx), 0); /* the START, its DMA_READ unanswered */
+	assert_true(vfu_tran_now_ms() - v0 >= VFU_SRV_DMA_TIMEOUT_MS);
+	fx_recv(&fx, &m);
+	assert_int_equal(m.hdr.cmd, VFU_CMD_DMA_READ);
+	vfu_msg_release(&m);
+	fx_recv(&fx, &m);
+	assert_int_equal(m.hdr.cmd, VFU_CMD_REGION_WRITE);
+	assert_int_equal(m.hdr.flags & VFU_HDR_F_ERROR, 0);
+	vfu_msg_release(&m);
+	assert_int_equal(fx_step(&fx), -EAGAIN); /* 1 s of silence left */
+	assert_int_equal(vfu_session_step(fx.ss, -1), 0); /* the late answer: dropped */
+	assert_int_equal(fx_pending_output(&fx), 0);
+	assert_int_equal(fx_rd32(&fx, 0, TESTDEV_REG_STATUS), TESTDEV_STATUS_DONE | TESTDEV_STATUS_ERROR);
+	assert_int_equal(fx_rd32(&fx, 0, TESTDEV_REG_LAST_FAULT), TESTDEV_FAULT_DESC_ADDR);
+	assert_alive(&fx);
+	fx_close(&fx);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2); /* virtual time: no 5 s wait */
+}
+
 static void test_dma_map_rules(void **state)
 {
 	struct srv_fx fx;
@@ -1380,6 +1439,7 @@ int main(void)
 		cmocka_unit_test(test_no_reply_and_pipelining),
 		cmocka_unit_test(test_broken_stream),
 		cmocka_unit_test(test_dma_map_edu),
+		cmocka_unit_test(test_inband_dma_timeout_virtual),
 		cmocka_unit_test(test_dma_map_rules),
 		cmocka_unit_test(test_irq_info),
 		cmocka_unit_test(test_set_irqs_msix),

@@ -6,7 +6,7 @@
  * mid-message), fd attribution with pipelined and split writes, the
  * reusable receive buffer (lent to one message at a time, released on any
  * thread), waiting for the first byte, the in-memory transport the
- * fuzzer uses, and read-ahead mode on both (several messages per read,
+ * fuzzer uses (its pauses in virtual time), and read-ahead mode on both (several messages per read,
  * every split, fds placed by the last byte of their read, the error
  * paths, one recvmsg per small message, and the same results as without).
  *
@@ -1387,6 +1387,68 @@ static void test_mem_chunk_attribution(void **state)
 	assert_int_equal(count_fds(), base - 3);
 }
 
+/* The peer's action in a pause: counts its runs. */
+static void count_act(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/*
+ * A pause: taken only after every byte before it (also in read-ahead
+ * mode, whose reads would glue chunks), its action run once, its silence
+ * waited through in virtual time - a read allowed to wait less gives up
+ * (-EAGAIN) and leaves the rest; a silence inside a message longer than
+ * the I/O timeout loses the stream - and no real time spent on it.
+ */
+static void pause_in_stream(bool readahead)
+{
+	uint8_t a[24] = { 0 }, b[20] = { 0 };
+	int64_t t0 = now_ms(), v0 = vfu_tran_now_ms();
+	struct vfu_tran *t;
+	struct vfu_msg m;
+	int acts = 0;
+
+	raw_hdr(a, 1, VFU_CMD_DEVICE_FEATURE, sizeof(a), 0);
+	raw_hdr(b, 2, VFU_CMD_DEVICE_FEATURE, sizeof(b), 0);
+	assert_int_equal(vfu_tran_mem_new(&t), 0);
+	assert_int_equal(vfu_tran_set_limits(t, 4096, 4, 4), 0);
+	assert_int_equal(vfu_tran_set_readahead(t, readahead), 0);
+	vfu_tran_set_io_timeout(t, 5000);
+	assert_int_equal(vfu_tran_mem_feed(t, a, sizeof(a), NULL, 0), 0);
+	assert_int_equal(vfu_tran_mem_feed_pause(t, 3000, count_act, &acts), 0);
+	assert_int_equal(vfu_tran_mem_feed(t, b, sizeof(b), NULL, 0), 0);
+	/* a message split by a silence longer than the I/O timeout */
+	assert_int_equal(vfu_tran_mem_feed(t, a, 10, NULL, 0), 0);
+	assert_int_equal(vfu_tran_mem_feed_pause(t, 6000, NULL, NULL), 0);
+	assert_int_equal(vfu_tran_mem_feed(t, a + 10, sizeof(a) - 10, NULL, 0), 0);
+
+	assert_int_equal(vfu_tran_recv(t, &m, -1), 0);
+	assert_int_equal(m.hdr.msg_id, 1);
+	vfu_msg_release(&m);
+	assert_int_equal(acts, 0); /* not before the server took message 1 */
+	assert_int_equal(vfu_tran_recv(t, &m, 0), -EAGAIN);
+	assert_int_equal(acts, 1);
+	assert_int_equal(vfu_tran_recv(t, &m, 1000), -EAGAIN);
+	assert_true(vfu_tran_now_ms() - v0 >= 1000);
+	assert_int_equal(vfu_tran_recv(t, &m, -1), 0);
+	assert_int_equal(m.hdr.msg_id, 2);
+	vfu_msg_release(&m);
+	assert_int_equal(acts, 1);
+	assert_true(vfu_tran_now_ms() - v0 >= 3000);
+	assert_int_equal(vfu_tran_recv(t, &m, -1), -ETIMEDOUT);
+	vfu_msg_release(&m);
+	assert_true(vfu_tran_now_ms() - v0 >= 8000);
+	assert_true(now_ms() - t0 < 1000); /* virtual: nobody slept */
+	vfu_tran_close(t);
+}
+
+static void test_mem_pause(void **state)
+{
+	(void)state;
+	pause_in_stream(false);
+	pause_in_stream(true);
+}
+
 static void test_mem_hostile(void **state)
 {
 	struct vfu_tran *t;
@@ -2251,7 +2313,7 @@ static void test_sock_deadline(void **state)
 		tr.fd = sv[0];
 		assert_int_equal(pthread_create(&tr.th, NULL, trickle_main, &tr), 0);
 		t0 = now_ms();
-		vfu_tran_set_deadline(t, t0 + 200);
+		vfu_tran_set_deadline(t, vfu_tran_now_ms() + 200); /* its clock (tests skip it) */
 		assert_int_equal(vfu_tran_recv(t, &m, 1000), -ETIMEDOUT);
 		dt = now_ms() - t0;
 		assert_true(dt >= 190 && dt < 700); /* the whole message: ~1 s */
@@ -2507,6 +2569,7 @@ int main(void)
 		cmocka_unit_test(test_mem_roundtrip),
 		cmocka_unit_test(test_mem_chunk_attribution),
 		cmocka_unit_test(test_mem_hostile),
+		cmocka_unit_test(test_mem_pause),
 		cmocka_unit_test(test_mem_oversized),
 		cmocka_unit_test(test_mem_write_failure),
 		cmocka_unit_test(test_ra_mem_batch),
