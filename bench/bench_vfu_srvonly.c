@@ -158,7 +158,9 @@ static void build(struct msgs *m)
 		bench_die("bench", "memfd", -errno);
 }
 
-static int upci_connect(const char *path)
+/* One connection and VERSION: the fd, or -EBUSY (the server is still
+ * closing the previous client's session: retry), or dies. */
+static int upci_connect_once(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	static const char json[] = "{\"capabilities\":{\"max_msg_fds\":8}}";
@@ -175,11 +177,29 @@ static int upci_connect(const char *path)
 	memcpy(v, &h, sizeof(h));
 	memcpy(v + sizeof(h), &ver, sizeof(ver));
 	memcpy(v + sizeof(h) + sizeof(ver), json, sizeof(json));
-	if (send_fd(fd, v, sizeof(v), -1) || recv_n(fd, &h, sizeof(h)) || (h.flags & VFU_HDR_F_ERROR) ||
-	    h.msg_size < sizeof(h) || h.msg_size - sizeof(h) > sizeof(rep) ||
+	if (send_fd(fd, v, sizeof(v), -1) || recv_n(fd, &h, sizeof(h)))
+		bench_die(path, "VERSION from the raw client", -EPROTO);
+	if ((h.flags & VFU_HDR_F_ERROR) && h.error == EBUSY) {
+		close(fd);
+		return -EBUSY;
+	}
+	if ((h.flags & VFU_HDR_F_ERROR) || h.msg_size < sizeof(h) || h.msg_size - sizeof(h) > sizeof(rep) ||
 	    recv_n(fd, rep, h.msg_size - sizeof(h)))
 		bench_die(path, "VERSION from the raw client", -EPROTO);
 	return fd;
+}
+
+static int upci_connect(const char *path)
+{
+	for (int i = 0; i < 1000; i++) {
+		int fd = upci_connect_once(path);
+
+		if (fd >= 0)
+			return fd;
+		usleep(10000);
+	}
+	bench_die(path, "VERSION from the raw client: the server stayed busy", -EBUSY);
+	return -1;
 }
 
 /* @n ops of @row against the server on @fd. */
