@@ -355,8 +355,10 @@ static int serve_blocking(struct vfu_session *ss, struct loop *l, int pfd, struc
 		LOG_WARN("vfio-user server: no watcher thread for the client (%s): hanging up", upci_strerror(rc));
 		return rc;
 	}
-	/* One recvmsg per message where the byte source allows it. */
+	/* One recvmsg per message where the byte source allows it, also
+	 * while a step waits with a sweep's timeout (no poll around it). */
 	(void)vfu_tran_set_readahead(t, true);
+	vfu_tran_set_kernel_waits(t, true);
 	/* After a stop the socket is shut down, but AF_UNIX still delivers
 	 * what was queued: thousands of posted writes (NO_REPLY, so no send
 	 * fails) could keep us busy for seconds. Stop between messages. */

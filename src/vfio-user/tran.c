@@ -320,6 +320,7 @@ void vfu_tran_init(struct vfu_tran *t, const struct vfu_tran_ops *ops)
 	t->send_err = 0;
 	t->rxbuf = NULL;
 	t->ra = NULL;
+	t->kernel_waits = false;
 }
 
 void vfu_tran_fini(struct vfu_tran *t)
@@ -345,6 +346,11 @@ int vfu_tran_set_limits(struct vfu_tran *t, size_t max_msg_size,
 void vfu_tran_set_io_timeout(struct vfu_tran *t, int timeout_ms)
 {
 	t->io_timeout_ms = timeout_ms < 0 ? -1 : timeout_ms;
+}
+
+void vfu_tran_set_kernel_waits(struct vfu_tran *t, bool on)
+{
+	t->kernel_waits = on;
 }
 
 void vfu_tran_set_deadline(struct vfu_tran *t, int64_t deadline_ms)

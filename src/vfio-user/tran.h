@@ -185,6 +185,7 @@ struct vfu_tran {
 	int send_err;        /* first fatal send error */
 	struct vfu_rxbuf *rxbuf; /* reusable payload buffer; NULL until needed */
 	struct vfu_readahead *ra; /* read-ahead buffer and fds; NULL: off */
+	bool kernel_waits;   /* vfu_tran_set_kernel_waits */
 };
 
 /* Set defaults (1 MiB + overhead, 1 fd each way, 5 s). For implementations. */
@@ -243,6 +244,19 @@ void vfu_tran_clock_skip(int64_t ms);
  * while bytes are buffered (receive them first); -ENOMEM.
  */
 int vfu_tran_set_readahead(struct vfu_tran *t, bool on);
+
+/*
+ * Where a bounded read waits (off by default): off, in poll() with a
+ * deadline (a read that finds nothing costs recvmsg, poll and recvmsg);
+ * on, in recvmsg itself under a receive timeout the byte source keeps
+ * between reads (SO_RCVTIMEO on a socket, set again only when the timeout
+ * asked changes, cleared once a read that may wait forever sees it fire):
+ * one system call per message for a receiver that asks the same timeout
+ * each time, as the server does while a DMA window waits to be swept.
+ * For the only reader of the source; a source without such a timeout
+ * ignores it.
+ */
+void vfu_tran_set_kernel_waits(struct vfu_tran *t, bool on);
 
 /*
  * Bytes received from the byte source but not yet returned as messages

@@ -12,7 +12,10 @@
  * and a second recvmsg would cost two more system calls per message);
  * a read that may wait forever blocks in recvmsg itself, falling back to
  * poll when the socket is non-blocking or someone set SO_RCVTIMEO on it.
- * EINTR restarts with the time left.
+ * EINTR restarts with the time left. With kernel waits on (the server's
+ * session, tran.h), a bounded read blocks in recvmsg under SO_RCVTIMEO
+ * instead, kept between reads: one system call, not three, when the
+ * client's next message is not there yet.
  */
 #define _GNU_SOURCE /* accept4, MSG_CMSG_CLOEXEC */
 #include <errno.h>
@@ -24,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +64,7 @@
 struct tran_sock {
 	struct vfu_tran base;
 	int fd;
+	int rcvtimeo_ms; /* SO_RCVTIMEO we left on fd (kernel waits); 0: none */
 };
 
 static struct tran_sock *to_sock(struct vfu_tran *t)
@@ -128,18 +133,39 @@ void vfu_sock_collect_fds(struct msghdr *mh, struct vfu_fd_sink *sink)
 		sink->rejected = true; /* the kernel dropped fds: message is incomplete */
 }
 
+/* Kernel waits: leave SO_RCVTIMEO at @ms (0: none); false if it cannot be. */
+static bool keep_rcvtimeo(struct tran_sock *s, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	if (s->rcvtimeo_ms == ms)
+		return true;
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+		return false;
+	s->rcvtimeo_ms = ms;
+	return true;
+}
+
 static ssize_t sock_read(struct vfu_tran *t, void *buf, size_t len,
 			 struct vfu_fd_sink *sink, int timeout_ms)
 {
-	int fd = to_sock(t)->fd;
-	int flags = RECV_FLAGS | (timeout_ms < 0 ? 0 : MSG_DONTWAIT);
+	struct tran_sock *s = to_sock(t);
+	int fd = s->fd;
 	int64_t deadline = 0;
 	bool waited = false;
+	/* Waiting in recvmsg under the kept SO_RCVTIMEO (tran.h); after a
+	 * signal or a non-blocking socket, the rest of the wait is poll's. */
+	bool in_kernel = timeout_ms > 0 && t->kernel_waits && keep_rcvtimeo(s, timeout_ms);
+	int flags = RECV_FLAGS | (timeout_ms < 0 || in_kernel ? 0 : MSG_DONTWAIT);
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int) * SOCK_CMSG_FDS)];
 	} ctl;
 
+	if (in_kernel) {
+		deadline = deadline_of(timeout_ms);
+		waited = true;
+	}
 	for (;;) {
 		struct iovec iov = { .iov_base = buf, .iov_len = len };
 		struct msghdr mh = {
@@ -155,10 +181,20 @@ static ssize_t sock_read(struct vfu_tran *t, void *buf, size_t len,
 			vfu_sock_collect_fds(&mh, sink);
 			return n;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
+		if (in_kernel) {
+			in_kernel = false;
+			flags |= MSG_DONTWAIT;
+			if (errno == EINTR)
+				continue;
+			if (vfu_tran_now_ms() >= deadline)
+				return -EAGAIN;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (timeout_ms < 0 && s->rcvtimeo_ms && keep_rcvtimeo(s, 0)) {
+			continue; /* the timeout we kept fired: block for good now */
+		}
 		if (timeout_ms == 0)
 			return -EAGAIN; /* no second look: poll(0) would say the same */
 		if (!waited) {

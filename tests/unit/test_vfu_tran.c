@@ -1195,6 +1195,63 @@ static void test_sock_forever_nonblocking(void **state)
 	writer_join(&w);
 }
 
+/* The receive timeout a socket keeps, in ms (0: none). */
+static int rcvtimeo_ms(int fd)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len), 0);
+	return (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+}
+
+/* Kernel waits (the server's session): a bounded read waits in recvmsg
+ * under SO_RCVTIMEO, kept between reads, and still ends on time; a read
+ * that may wait forever outlives the kept timeout, which then goes. */
+static void test_sock_kernel_waits(void **state)
+{
+	struct pair *p = *state;
+	int fd = vfu_tran_pollfd(p->b);
+	uint8_t msg[16 + 4], msg2[16 + 4];
+	struct writer w = { .close_after = false };
+	struct vfu_msg m;
+	int64_t t0;
+
+	assert_int_equal(vfu_tran_set_readahead(p->b, true), 0);
+	vfu_tran_set_kernel_waits(p->b, true);
+	/* nothing comes: -EAGAIN after the timeout, which stays set */
+	t0 = now_ms();
+	assert_int_equal(vfu_tran_recv(p->b, &m, 60), -EAGAIN);
+	assert_true(now_ms() - t0 >= 50);
+	assert_true(now_ms() - t0 < 2000);
+	assert_int_equal(rcvtimeo_ms(fd), 60);
+	/* a message within the timeout; the same timeout again: kept */
+	raw_msg(msg, 31, 4, 0x31);
+	writer_start(&w, p->raw_a, 20, msg, sizeof(msg));
+	assert_int_equal(vfu_tran_recv(p->b, &m, 60), 0);
+	assert_int_equal(m.hdr.msg_id, 31);
+	vfu_msg_release(&m);
+	writer_join(&w);
+	assert_int_equal(rcvtimeo_ms(fd), 60);
+	/* forever: the kept 60 ms fire long before the message comes */
+	raw_msg(msg2, 32, 4, 0x32);
+	t0 = now_ms();
+	writer_start(&w, p->raw_a, 300, msg2, sizeof(msg2));
+	assert_int_equal(vfu_tran_recv(p->b, &m, -1), 0);
+	assert_true(now_ms() - t0 >= 250);
+	assert_int_equal(m.hdr.msg_id, 32);
+	vfu_msg_release(&m);
+	writer_join(&w);
+	assert_int_equal(rcvtimeo_ms(fd), 0);
+	/* a non-blocking socket: the wait is poll's, and still bounded */
+	assert_int_equal(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+	t0 = now_ms();
+	assert_int_equal(vfu_tran_recv(p->b, &m, 50), -EAGAIN);
+	assert_true(now_ms() - t0 >= 40);
+	assert_true(now_ms() - t0 < 2000);
+	vfu_msg_release(&m);
+}
+
 /* Waiting forever is for the first byte only: a header that stops half
  * way is bounded by io_timeout_ms. */
 static void test_sock_stall_mid_header(void **state)
@@ -2564,6 +2621,7 @@ int main(void)
 		PAIR_TEST(test_rxbuf_release_elsewhere),
 		PAIR_TEST(test_sock_forever_with_rcvtimeo),
 		PAIR_TEST(test_sock_forever_nonblocking),
+		PAIR_TEST(test_sock_kernel_waits),
 		PAIR_TEST(test_sock_stall_mid_header),
 		cmocka_unit_test(test_sock_listen_connect),
 		cmocka_unit_test(test_mem_roundtrip),
