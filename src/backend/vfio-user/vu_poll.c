@@ -152,11 +152,11 @@ void vu_poll_slept(struct vu_poll *p, int64_t t0)
 	int64_t now, waited;
 
 	p->sleeps++;
-	if (p->max_ns == 0)
-		return; /* off: no clock to read */
+	if (p->max_ns == 0 || p->busy)
+		return; /* off, or not polled on a busy machine: no clock to read */
 	now = vu_poll_now_ns();
 	waited = now - t0;
-	if (now < p->backoff_end || p->busy)
+	if (now < p->backoff_end)
 		return; /* not polled: the wait says nothing about the window */
 	if (waited <= (int64_t)p->max_ns) {
 		/* A longer window would have caught it. */
