@@ -29,7 +29,7 @@ static const struct figure figures[] = {
 	{"bar", "mapped BAR2 reads next to in-band REGION_READs", vfu_fig_bar},
 	{"dma", "DMA_MAP+DMA_UNMAP pairs per second (alloc/free with fd, map/unmap in-band)", vfu_fig_dma},
 	{"irq", "device IRQ -> client wake-up latency next to a raw eventfd ping-pong", vfu_fig_irq},
-	{"server", "the server alone: a raw client against upci serve and an echo server, server CPU per op",
+	{"server", "the server alone: a raw client against upci serve and an echo server, server CPU per op;\n           pinned to two CPUs, to one, and unpinned",
 	 vfu_fig_server},
 };
 #define NFIG (sizeof(figures) / sizeof(figures[0]))
