@@ -346,6 +346,19 @@ const struct dma_region *dma_table_find_exact(const struct dma_table *t, uint64_
 	return &n->r;
 }
 
+const struct dma_region *dma_table_find_from(const struct dma_table *t, uint64_t addr)
+{
+	const struct dma_node *n;
+
+	if (!t)
+		return NULL;
+	n = floor_node(t, addr);
+	if (n && n->r.start == addr)
+		return &n->r;
+	n = higher_node(t, addr);
+	return n ? &n->r : NULL;
+}
+
 int dma_table_set_other(struct dma_table *t, uint64_t start, uint64_t other)
 {
 	/* The table owns its nodes: the const is only find_exact's promise. */

@@ -51,6 +51,10 @@ const struct dma_region *dma_table_find(const struct dma_table *t, uint64_t addr
 /* The range that starts exactly at @start, or NULL. */
 const struct dma_region *dma_table_find_exact(const struct dma_table *t, uint64_t start);
 
+/* The range with the lowest start >= @addr, or NULL (walking ranges in
+ * order while removing them). */
+const struct dma_region *dma_table_find_from(const struct dma_table *t, uint64_t addr);
+
 /* Set ->other of the range that starts exactly at @start. 0 or -ENOENT. */
 int dma_table_set_other(struct dma_table *t, uint64_t start, uint64_t other);
 

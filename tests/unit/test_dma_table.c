@@ -180,6 +180,29 @@ static void check_big_region(struct dma_table *t, uint32_t i, bool present, bool
 		assert_null(dma_table_find_exact(t, start + 1));
 }
 
+/* find_from: the first range at or after an address, in order. */
+static void test_find_from(void **state)
+{
+	struct dma_table *t = *state;
+	struct dma_region r;
+
+	assert_null(dma_table_find_from(t, 0));
+	r = mk(0x1000, 0x1000, 0);
+	assert_int_equal(dma_table_insert(t, &r), 0);
+	r = mk(0x5000, 0x2000, 0);
+	assert_int_equal(dma_table_insert(t, &r), 0);
+	r = mk(UINT64_MAX - 0xfff, 0x1000, 0);
+	assert_int_equal(dma_table_insert(t, &r), 0);
+	assert_int_equal(dma_table_find_from(t, 0)->start, 0x1000);
+	assert_int_equal(dma_table_find_from(t, 0x1000)->start, 0x1000);
+	assert_int_equal(dma_table_find_from(t, 0x1001)->start, 0x5000); /* inside one: the next */
+	assert_int_equal(dma_table_find_from(t, 0x5000)->start, 0x5000);
+	assert_int_equal(dma_table_find_from(t, 0x7000)->start, UINT64_MAX - 0xfff);
+	assert_int_equal(dma_table_find_from(t, UINT64_MAX - 0xfff)->start, UINT64_MAX - 0xfff);
+	assert_null(dma_table_find_from(t, UINT64_MAX - 0xffe));
+	assert_null(dma_table_find_from(NULL, 0));
+}
+
 static void test_many_random(void **state)
 {
 	struct dma_table *t = *state;
@@ -567,6 +590,7 @@ int main(void)
 		T(test_invalid_ranges),
 		T(test_overlap_every_shape),
 		T(test_many_random),
+		T(test_find_from),
 		T(test_edges),
 		T(test_translate),
 		T(test_find_gap),

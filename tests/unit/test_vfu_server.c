@@ -947,6 +947,15 @@ static void test_inband_dma_timeout_virtual(void **state)
 	assert_true(t1.tv_sec - t0.tv_sec < 2); /* virtual time: no 5 s wait */
 }
 
+/* Whether the device (what the server gave it) reaches @iova through a
+ * mapping of the client's memory. */
+static bool dev_mapped(struct srv_fx *fx, uint64_t iova)
+{
+	void *va;
+
+	return upci_dma_bus_to_vaddr(fx->dev, iova, 1, &va) == 0;
+}
+
 static void test_dma_map_rules(void **state)
 {
 	struct srv_fx fx;
@@ -996,17 +1005,40 @@ static void test_dma_map_rules(void **state)
 	assert_int_equal(fx_dma_map(&fx, 0x40000, 0x1000, 0, RW, fd), 0);
 	assert_int_equal(fx_dma_map(&fx, 0x41000, 0x1000, 0, RW, fd), -ENOSPC);
 
-	/* DMA_UNMAP must match a mapping exactly */
-	assert_int_equal(fx_dma_unmap(&fx, 0x10000, 0x1000, 0), -EINVAL);
-	assert_int_equal(fx_dma_unmap(&fx, 0x11000, 0x1000, 0), -ENOENT);
-	assert_int_equal(fx_dma_unmap(&fx, 0x10000, 0x20000, 0), -EINVAL);
-	assert_int_equal(fx_dma_unmap(&fx, 0x30000, 0x1000, 0), -ENOENT);
+	/* DMA_UNMAP: one mapping exactly, or a range of whole mappings (as
+	 * VFIO type1; QEMU passes a vIOMMU's invalidations on so); never a
+	 * split. Maps now: 0xf000, 0x10000 (64 KiB), 0x20000, 0x40000. */
+	assert_int_equal(fx_dma_unmap(&fx, 0x10000, 0x1000, 0), -EINVAL);  /* its head */
+	assert_int_equal(fx_dma_unmap(&fx, 0x11000, 0x1000, 0), -EINVAL);  /* its middle */
+	assert_int_equal(fx_dma_unmap(&fx, 0x10000, 0x10800, 0), -EINVAL); /* and half of 0x20000 */
+	assert_int_equal(fx_dma_unmap(&fx, 0xf800, 0x1000, 0), -EINVAL);   /* across two ends */
+	assert_int_equal(fx_dma_unmap(&fx, 0, 0, 0), -EINVAL);             /* empty */
+	assert_int_equal(fx_dma_unmap(&fx, UINT64_MAX, 2, 0), -EINVAL);    /* wraps */
 	assert_int_equal(fx_dma_unmap(&fx, 0x10000, 0x10000, 1), -EINVAL); /* unknown flag */
+	assert_int_equal(fx_dma_unmap(&fx, 0x30000, 0x1000, 0), 0);        /* nothing there: nothing to do */
+	/* none of those took anything */
+	assert_true(dev_mapped(&fx, 0x10000));
+	assert_true(dev_mapped(&fx, 0x1f000));
+	assert_true(dev_mapped(&fx, 0x20000));
 	assert_int_equal(fx_dma_unmap(&fx, 0x10000, 0x10000, 0), 0);
-	assert_int_equal(fx_dma_unmap(&fx, 0x10000, 0x10000, 0), -ENOENT);
+	assert_int_equal(fx_dma_unmap(&fx, 0x10000, 0x10000, 0), 0);        /* gone already */
 	assert_int_equal(upci_dma_unmap(fx.dev, 0x10000), -ENOENT); /* gone from the device too */
 	/* the slot is free again */
 	assert_int_equal(fx_dma_map(&fx, 0x10000, 0x10000, 0, RW, fd), 0);
+	/* a range holding three whole mappings takes them, not the fourth */
+	assert_int_equal(fx_dma_unmap(&fx, 0, 0x40000, 0), 0);
+	assert_int_equal(upci_dma_unmap(fx.dev, 0xf000), -ENOENT);
+	assert_int_equal(upci_dma_unmap(fx.dev, 0x10000), -ENOENT);
+	assert_int_equal(upci_dma_unmap(fx.dev, 0x20000), -ENOENT);
+	assert_true(dev_mapped(&fx, 0x40000));
+	/* the top of the address space, as QEMU's last chunk: no wrap */
+	assert_int_equal(fx_dma_map(&fx, UINT64_MAX - 0xfff, 0x1000, 0, RW, -1), 0);
+	assert_int_equal(fx_dma_unmap(&fx, 1ull << 63, 1ull << 63, 0), 0);
+	assert_int_equal(upci_dma_unmap(fx.dev, UINT64_MAX - 0xfff), -ENOENT);
+	/* back as they were, for VFIO_DMA_UNMAP_FLAG_ALL below */
+	assert_int_equal(fx_dma_map(&fx, 0x10000, 0x10000, 0, RW, fd), 0);
+	assert_int_equal(fx_dma_map(&fx, 0x20000, 0x1000, 0x10000, VFU_DMA_MAP_F_READ, fd), 0);
+	assert_int_equal(fx_dma_map(&fx, 0xf000, 0x1000, 0, RW, -1), 0);
 	/* VFIO_DMA_UNMAP_FLAG_ALL (what QEMU sends): addr and size 0 */
 	assert_int_equal(fx_dma_unmap(&fx, 0x10000, 0, 2), -EINVAL);
 	assert_int_equal(fx_dma_unmap(&fx, 0, 0, 2), 0);
