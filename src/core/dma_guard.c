@@ -11,7 +11,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 
@@ -146,28 +145,6 @@ int dma_guard_arm(void)
 	if (ret == 0)
 		atomic_store(&armed, true);
 	pthread_mutex_unlock(&arm_lock);
-	return ret;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int dma_guard_rearm(void)
-{
-	static _Atomic int64_t next_ms;
-	int64_t now = mono_ms();
-	int ret;
-
-	if (atomic_load(&armed) && now < atomic_load(&next_ms))
-		return 0;
-	ret = dma_guard_arm();
-	if (ret == 0)
-		atomic_store(&next_ms, now + DMA_GUARD_RECHECK_MS);
 	return ret;
 }
 

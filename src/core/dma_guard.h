@@ -37,13 +37,4 @@ int dma_guard_copy(void *dst, const void *src, size_t len, const void **fault);
  */
 int dma_guard_arm(void);
 
-/*
- * dma_guard_arm() for a hot path (each DMA map of the sim backend): the
- * handler is looked at again at most every DMA_GUARD_RECHECK_MS (one
- * sigaction call each time; a server mapping client memory in a loop
- * would pay one per map). Installs at once while never armed.
- */
-#define DMA_GUARD_RECHECK_MS 100
-int dma_guard_rearm(void);
-
 #endif /* UPCI_CORE_DMA_GUARD_H */

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -177,43 +176,6 @@ static void test_chain_to_handler(void **state)
 	mine_done(&s, &old);
 }
 
-/* The hot-path arm looks again within DMA_GUARD_RECHECK_MS, not each time. */
-static void test_rearm_rate(void **state)
-{
-	struct sigaction old, now;
-	struct shrunk s;
-	int64_t t0 = 0;
-	struct timespec ts;
-	bool back = false;
-
-	(void)state;
-	mine_then_guard(&s, &old);
-	assert_int_equal(dma_guard_rearm(), 0);
-	/* put the program's handler back over ours, as signal() would */
-	assert_int_equal(sigaction(SIGBUS, NULL, &now), 0);
-	assert_true(signal(SIGBUS, now.sa_handler) != SIG_ERR);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t0 = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	/* right after a look: no second one (unless this thread stalled) */
-	assert_int_equal(dma_guard_rearm(), 0);
-	assert_int_equal(sigaction(SIGBUS, NULL, &now), 0);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0 < DMA_GUARD_RECHECK_MS / 2)
-		assert_false(now.sa_flags & SA_SIGINFO);
-	for (int i = 0; i < 400 && !back; i++) {
-		assert_int_equal(dma_guard_rearm(), 0);
-		assert_int_equal(sigaction(SIGBUS, NULL, &now), 0);
-		back = (now.sa_flags & SA_SIGINFO) != 0;
-		if (!back)
-			usleep(5000);
-	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	/* repaired, within a few rechecks' time */
-	assert_true(back);
-	assert_true((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0 <= 4 * DMA_GUARD_RECHECK_MS + 500);
-	mine_done(&s, &old);
-}
-
 static void test_repair_after_signal(void **state)
 {
 	struct sigaction old, now;
@@ -361,7 +323,6 @@ int main(void)
 		cmocka_unit_test(test_copy_shrunk),
 		cmocka_unit_test(test_chain_to_handler),
 		cmocka_unit_test(test_repair_after_signal),
-		cmocka_unit_test(test_rearm_rate),
 		cmocka_unit_test(test_chain_to_default),
 		cmocka_unit_test(test_chain_loop),
 		cmocka_unit_test(test_threads),

@@ -133,9 +133,8 @@ int sim_dma_map(struct upci_dev *dev, uint64_t iova, void *vaddr, uint64_t len, 
 	(void)fd_off;
 	/* The memory may be a peer's file that shrinks under the mapping:
 	 * make sure a fault in the model's copies is a DMA error (again, in
-	 * case someone replaced the SIGBUS handler since; looked at every
-	 * DMA_GUARD_RECHECK_MS, not each map). */
-	ret = dma_guard_rearm();
+	 * case someone replaced the SIGBUS handler since). */
+	ret = dma_guard_arm();
 	if (ret)
 		return ret;
 	return iommu_insert(dev, &r, bus);
