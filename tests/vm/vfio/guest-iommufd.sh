@@ -42,13 +42,14 @@ p=$(path_of iommufd)
 p=$(path_of group)
 [ "$p" = group ] && ok "UPCI_VFIO_PATH=group: opened through group" || bad "UPCI_VFIO_PATH=group: '$p'"
 
-# The kernel's side: while 'upci irq' waits (its interrupts enabled, so its
-# eventfds exist and opening is over), which device files does it hold?
+# The kernel's side: while 'upci irq' waits (it said so, after enabling its
+# interrupts: opening is over), which device files does it hold? (An
+# eventfd alone is no sign: the handle has one from its first steps.)
 fds_of() { # fds_of MODE: the /dev files of an open handle, sorted
 	UPCI_VFIO_PATH=$1 upci irq "$U" --timeout 5000 >/tmp/fds-$1.txt 2>&1 &
 	pid=$!
 	i=0
-	while [ $i -lt 50 ] && ! ls -l /proc/$pid/fd 2>/dev/null | grep -q eventfd; do
+	while [ $i -lt 50 ] && ! grep -q 'waiting' /tmp/fds-$1.txt 2>/dev/null; do
 		sleep 0.1
 		i=$((i + 1))
 	done
