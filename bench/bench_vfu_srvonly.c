@@ -42,7 +42,6 @@
 #include "msg.h"
 #include "proto.h"
 #include "testdev_regs.h"
-#include "vu_poll.h" /* vu_poll_cpus */
 
 #define MAP_IOVA 0x100000u
 #define MAP_LEN 4096u
@@ -171,51 +170,63 @@ static void build(struct msgs *m)
 }
 
 enum { PL_TWO, PL_ONE, PL_FREE, NPL };
-static const char *const pl_name[NPL] = {"two CPUs (client 0, server 1)", "one CPU (both on 0)",
+static const char *const pl_name[NPL] = {"two CPUs (client on one, servers on another)", "one CPU (all on it)",
 					  "as the scheduler places them"};
 
-/* Pin @tid to @cpu, or to every CPU with -1. */
-static void pin(pid_t tid, int cpu)
+/* Where the figure may run: this process's CPUs, taken once. */
+static cpu_set_t allowed;
+
+/* Pin @tid to @cpu, or back to every allowed CPU with -1. 0 or -errno. */
+static int pin(pid_t tid, int cpu)
 {
 	cpu_set_t set;
 
-	CPU_ZERO(&set);
 	if (cpu < 0) {
-		for (int i = 0; i < CPU_SETSIZE; i++)
-			CPU_SET(i, &set);
+		set = allowed;
 	} else {
+		CPU_ZERO(&set);
 		CPU_SET(cpu, &set);
 	}
-	(void)sched_setaffinity(tid, sizeof(set), &set); /* unpinned rows say it if this failed: no effect */
+	return sched_setaffinity(tid, sizeof(set), &set) == 0 ? 0 : -errno;
 }
 
 /* Pin every thread of @pid (the server's session thread is there once
- * the client connected). */
-static void pin_proc(pid_t pid, int cpu)
+ * the client connected). 0 or the first -errno. */
+static int pin_proc(pid_t pid, int cpu)
 {
 	char path[64];
 	struct dirent *e;
 	DIR *d;
+	int ret = 0;
 
 	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
 	d = opendir(path);
 	if (!d)
-		return;
+		return -errno;
 	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			pin((pid_t)atol(e->d_name), cpu);
+		if (e->d_name[0] != '.') {
+			int rc = pin((pid_t)atol(e->d_name), cpu);
+
+			if (rc && !ret)
+				ret = rc;
+		}
 	closedir(d);
+	return ret;
 }
 
-/* The client (this thread) and the servers where @pl says. */
-static void place(int pl, pid_t upci, const struct raw_sock *echo)
+/* The client (this thread) and the servers where @pl says, on the first
+ * two allowed CPUs @cpu. 0, or -errno when a thread could not be pinned
+ * (the rows of that placement are then not measured). */
+static int place(int pl, pid_t upci, const struct raw_sock *echo, const int cpu[2])
 {
-	int cli = pl == PL_FREE ? -1 : 0, srv = pl == PL_FREE ? -1 : (pl == PL_TWO ? 1 : 0);
+	int cli = pl == PL_FREE ? -1 : cpu[0], srv = pl == PL_FREE ? -1 : (pl == PL_TWO ? cpu[1] : cpu[0]);
+	int ret = pin(0, cli);
 
-	pin(0, cli);
-	pin_proc(upci, srv);
-	for (int row = 0; row < NROWS; row++)
-		pin_proc(echo[row].peer, srv);
+	if (!ret)
+		ret = pin_proc(upci, srv);
+	for (int row = 0; row < NROWS && !ret; row++)
+		ret = pin_proc(echo[row].peer, srv);
+	return ret;
 }
 
 /* One connection and VERSION: the fd, or -EBUSY (the server is still
@@ -296,7 +307,7 @@ int vfu_fig_server(const struct vfu_args *a)
 {
 	struct bench_dev *d = a->dev;
 	unsigned rounds = a->quick ? 2 : 9, n = a->quick ? 300 : 3000;
-	int npl = vu_poll_cpus() >= 2 ? NPL : 1; /* one CPU: only the scheduler's rows */
+	int cpu[2] = {-1, -1}, placed[NPL];
 	static double t[NPL][2][NROWS][16], c[NPL][2][NROWS][16];
 	struct raw_sock echo[NROWS];
 	struct msgs m;
@@ -309,6 +320,13 @@ int vfu_fig_server(const struct vfu_args *a)
 		printf("note: needs a server this benchmark started, exporting testdev: no rows\n");
 		return 0;
 	}
+	/* The first two CPUs this process may use; with one, no rows for
+	 * two. */
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+		bench_die("bench", "sched_getaffinity", -errno);
+	for (int i = 0, k = 0; i < CPU_SETSIZE && k < 2; i++)
+		if (CPU_ISSET(i, &allowed))
+			cpu[k++] = i;
 	build(&m);
 	{
 		size_t rq = sizeof(m.read), rp = READ_REP;
@@ -320,8 +338,10 @@ int vfu_fig_server(const struct vfu_args *a)
 	}
 	bench_dev_close(d); /* the server serves one client at a time */
 	fd = upci_connect(d->uri + 10);
-	for (int pl = npl == NPL ? 0 : PL_FREE; pl < NPL; pl++) {
-		place(pl, a->server, echo);
+	for (int pl = 0; pl < NPL; pl++) {
+		placed[pl] = pl == PL_TWO && cpu[1] < 0 ? -ENODEV : place(pl, a->server, echo, cpu);
+		if (placed[pl])
+			continue;
 		for (unsigned r = 0; r < rounds; r++)
 			for (int row = 0; row < NROWS; row++)
 				for (int side = 0; side < 2; side++) {
@@ -338,7 +358,7 @@ int vfu_fig_server(const struct vfu_args *a)
 					c[pl][s][row][r] = (double)(proc_cpu_ns(pid) - c0) / n;
 				}
 	}
-	place(PL_FREE, a->server, echo);
+	(void)place(PL_FREE, a->server, echo, cpu);
 	close(fd);
 	close(m.memfd);
 	for (int row = 0; row < NROWS; row++)
@@ -348,8 +368,18 @@ int vfu_fig_server(const struct vfu_args *a)
 	printf("medians of %u interleaved batches of %u ops\n", rounds, n);
 	printf("%-24s %12s %12s %12s %12s %8s\n", "op", "upci us/op", "echo us/op", "upci CPU us", "echo CPU us",
 	       "x echo");
-	for (int pl = npl == NPL ? 0 : PL_FREE; pl < NPL; pl++) {
-		printf("%s:\n", pl_name[pl]);
+	for (int pl = 0; pl < NPL; pl++) {
+		if (pl == PL_FREE || placed[pl])
+			printf("%s:\n", pl_name[pl]);
+		else if (pl == PL_TWO)
+			printf("%s, CPUs %d and %d:\n", pl_name[pl], cpu[0], cpu[1]);
+		else
+			printf("%s, CPU %d:\n", pl_name[pl], cpu[0]);
+		if (placed[pl]) {
+			printf("  not measured: %s\n", placed[pl] == -ENODEV ? "this process may use one CPU only"
+									  : upci_strerror(placed[pl]));
+			continue;
+		}
 		for (int row = 0; row < NROWS; row++) {
 			double tu = median(t[pl][0][row], rounds), te = median(t[pl][1][row], rounds);
 

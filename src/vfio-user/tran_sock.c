@@ -224,7 +224,6 @@ static int sock_write(struct vfu_tran *t, const struct iovec *iov, size_t iovcnt
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int) * VFU_MSG_MAX_FDS)];
 	} ctl;
-
 	uint8_t small[SOCK_GATHER_MAX];
 	size_t total = 0;
 
