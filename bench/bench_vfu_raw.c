@@ -103,6 +103,37 @@ static int recv_polled(int fd, uint8_t *p, size_t len, struct vu_poll *poll)
 	return 0;
 }
 
+/* recv_all by recvmsg with a control buffer; fds that come are closed. */
+static int recv_all_fds(int fd, uint8_t *p, size_t len)
+{
+	while (len) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * 8)];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = {.iov_base = p, .iov_len = len};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+				    .msg_controllen = sizeof(ctl.buf)};
+		ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? -ECONNRESET : -errno;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+				for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+					int f;
+
+					memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(f));
+					close(f);
+				}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /* One message of @len bytes, read the way @mode says. */
 static int recv_msg(int fd, enum raw_mode mode, uint8_t *p, size_t len)
 {
@@ -110,6 +141,8 @@ static int recv_msg(int fd, enum raw_mode mode, uint8_t *p, size_t len)
 
 	if (mode == RAW_PLAIN)
 		return recv_all(fd, p, len);
+	if (mode == RAW_FDS)
+		return recv_all_fds(fd, p, len);
 	/* No timeout: a benchmark that is gone reads as EOF, and the peer
 	 * dies with it anyway. */
 	rc = bench_poll_in(fd, -1);

@@ -30,6 +30,9 @@ enum raw_mode {
 	RAW_SPLIT, /* poll(), then the 16-byte header and the payload in two
 		    * recv()s: what a poll-driven server that frames by header
 		    * pays, with nothing else in it */
+	RAW_FDS,   /* blocking recvmsg() with room for fds (closed when they
+		    * come), reply by send(): the floor of a server that takes
+		    * fds at all, which a plain recv() would drop */
 };
 
 struct raw_sock {

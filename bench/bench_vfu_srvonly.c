@@ -170,6 +170,10 @@ static void build(struct msgs *m)
 }
 
 enum { PL_TWO, PL_ONE, PL_FREE, NPL };
+/* The two echo servers: recv() (the issue's floor) and recvmsg() with room
+ * for fds, as any server that takes fds must read (RAW_FDS). */
+enum { ECHO_PLAIN, ECHO_FDS, NECHO };
+static const enum raw_mode echo_mode[NECHO] = {RAW_PLAIN, RAW_FDS};
 static const char *const pl_name[NPL] = {"two CPUs (client on one, servers on another)", "one CPU (all on it)",
 					  "as the scheduler places them"};
 
@@ -217,15 +221,16 @@ static int pin_proc(pid_t pid, int cpu)
 /* The client (this thread) and the servers where @pl says, on the first
  * two allowed CPUs @cpu. 0, or -errno when a thread could not be pinned
  * (the rows of that placement are then not measured). */
-static int place(int pl, pid_t upci, const struct raw_sock *echo, const int cpu[2])
+static int place(int pl, pid_t upci, struct raw_sock echo[][NROWS], const int cpu[2])
 {
 	int cli = pl == PL_FREE ? -1 : cpu[0], srv = pl == PL_FREE ? -1 : (pl == PL_TWO ? cpu[1] : cpu[0]);
 	int ret = pin(0, cli);
 
 	if (!ret)
 		ret = pin_proc(upci, srv);
-	for (int row = 0; row < NROWS && !ret; row++)
-		ret = pin_proc(echo[row].peer, srv);
+	for (int k = 0; k < NECHO && !ret; k++)
+		for (int row = 0; row < NROWS && !ret; row++)
+			ret = pin_proc(echo[k][row].peer, srv);
 	return ret;
 }
 
@@ -308,14 +313,16 @@ int vfu_fig_server(const struct vfu_args *a)
 	struct bench_dev *d = a->dev;
 	unsigned rounds = a->quick ? 2 : 9, n = a->quick ? 300 : 3000;
 	int cpu[2] = {-1, -1}, placed[NPL];
-	static double t[NPL][2][NROWS][16], c[NPL][2][NROWS][16];
-	struct raw_sock echo[NROWS];
+	static double t[NPL][1 + NECHO][NROWS][16], c[NPL][1 + NECHO][NROWS][16];
+	struct raw_sock echo[NECHO][NROWS];
 	struct msgs m;
 	int fd;
 
 	bench_title("upci bench-vfio-user: the server alone",
 		    "one raw client (blocking send/recv, prebuilt messages) against `upci serve` and, interleaved,\n"
-		    "against an echo server answering the same bytes; server CPU = its threads' run time per op.");
+		    "against echo servers answering the same bytes: `echo` reads with recv() (the floor of the goals),\n"
+		    "`fd-echo` with recvmsg() and room for fds, as a server that takes fds must; server CPU = its\n"
+		    "threads' run time per op.");
 	if (a->server <= 0 || d->kind != BENCH_TESTDEV || strncmp(d->uri, "vfio-user:", 10) != 0) {
 		printf("note: needs a server this benchmark started, exporting testdev: no rows\n");
 		return 0;
@@ -328,13 +335,13 @@ int vfu_fig_server(const struct vfu_args *a)
 		if (CPU_ISSET(i, &allowed))
 			cpu[k++] = i;
 	build(&m);
-	{
+	for (int k = 0; k < NECHO; k++) {
 		size_t rq = sizeof(m.read), rp = READ_REP;
 		size_t mq[2] = {sizeof(m.map), sizeof(m.unmap)}, mp[2] = {MAP_REP, UNMAP_REP};
 
-		bench_ok(raw_sock_start(&echo[ROW_READ], RAW_PLAIN, &rq, &rp, 1, -1), "floor", "echo server");
-		bench_ok(raw_sock_start(&echo[ROW_MAP], RAW_PLAIN, mq, mp, 2, -1), "floor", "echo server");
-		bench_ok(raw_sock_start(&echo[ROW_MAPFD], RAW_PLAIN, mq, mp, 2, -1), "floor", "echo server");
+		bench_ok(raw_sock_start(&echo[k][ROW_READ], echo_mode[k], &rq, &rp, 1, -1), "floor", "echo server");
+		bench_ok(raw_sock_start(&echo[k][ROW_MAP], echo_mode[k], mq, mp, 2, -1), "floor", "echo server");
+		bench_ok(raw_sock_start(&echo[k][ROW_MAPFD], echo_mode[k], mq, mp, 2, -1), "floor", "echo server");
 	}
 	bench_dev_close(d); /* the server serves one client at a time */
 	fd = upci_connect(d->uri + 10);
@@ -344,16 +351,18 @@ int vfu_fig_server(const struct vfu_args *a)
 			continue;
 		for (unsigned r = 0; r < rounds; r++)
 			for (int row = 0; row < NROWS; row++)
-				for (int side = 0; side < 2; side++) {
-					int s = (int)((r + (unsigned)side) % 2); /* 0: upci, 1: echo; alternate the first */
-					pid_t pid = s == 0 ? a->server : echo[row].peer;
+				for (int side = 0; side < 1 + NECHO; side++) {
+					/* 0: upci, 1 + k: echo k; rotate which goes first */
+					int s = (int)((r + (unsigned)side) % (1 + NECHO));
+					struct raw_sock *e = s ? &echo[s - 1][row] : NULL;
+					pid_t pid = e ? e->peer : a->server;
 					int64_t t0, c0 = proc_cpu_ns(pid);
 
 					t0 = bench_now_ns();
-					if (s == 0)
+					if (!e)
 						run_upci(fd, &m, row, n);
 					else
-						bench_ok(raw_sock_loop(&echo[row], n), "floor", "echo round trips");
+						bench_ok(raw_sock_loop(e, n), "floor", "echo round trips");
 					t[pl][s][row][r] = (double)(bench_now_ns() - t0) / n;
 					c[pl][s][row][r] = (double)(proc_cpu_ns(pid) - c0) / n;
 				}
@@ -361,13 +370,14 @@ int vfu_fig_server(const struct vfu_args *a)
 	(void)place(PL_FREE, a->server, echo, cpu);
 	close(fd);
 	close(m.memfd);
-	for (int row = 0; row < NROWS; row++)
-		bench_ok(raw_sock_stop(&echo[row]), "floor", "echo server");
+	for (int k = 0; k < NECHO; k++)
+		for (int row = 0; row < NROWS; row++)
+			bench_ok(raw_sock_stop(&echo[k][row]), "floor", "echo server");
 	vfu_dev_connect(d, d->uri, a->server, 10000);
 
-	printf("medians of %u interleaved batches of %u ops\n", rounds, n);
-	printf("%-24s %12s %12s %12s %12s %8s\n", "op", "upci us/op", "echo us/op", "upci CPU us", "echo CPU us",
-	       "x echo");
+	printf("medians of %u interleaved batches of %u ops; time and server CPU in us per op\n", rounds, n);
+	printf("%-24s %8s %8s %8s  %8s %8s %8s  %7s %9s\n", "op", "upci", "echo", "fd-echo", "upci CPU", "echo CPU",
+	       "fd CPU", "x echo", "x fd-echo");
 	for (int pl = 0; pl < NPL; pl++) {
 		if (pl == PL_FREE || placed[pl])
 			printf("%s:\n", pl_name[pl]);
@@ -381,14 +391,18 @@ int vfu_fig_server(const struct vfu_args *a)
 			continue;
 		}
 		for (int row = 0; row < NROWS; row++) {
-			double tu = median(t[pl][0][row], rounds), te = median(t[pl][1][row], rounds);
+			double tm[1 + NECHO], cm[1 + NECHO];
 
-			printf("  %-22s %12.2f %12.2f %12.2f %12.2f %8.2f\n", row_name[row], tu / 1e3, te / 1e3,
-			       median(c[pl][0][row], rounds) / 1e3, median(c[pl][1][row], rounds) / 1e3, tu / te);
+			for (int k = 0; k < 1 + NECHO; k++) {
+				tm[k] = median(t[pl][k][row], rounds) / 1e3;
+				cm[k] = median(c[pl][k][row], rounds) / 1e3;
+			}
+			printf("  %-22s %8.2f %8.2f %8.2f  %8.2f %8.2f %8.2f  %7.2f %9.2f\n", row_name[row], tm[0], tm[1],
+			       tm[2], cm[0], cm[1], cm[2], tm[0] / tm[1], tm[0] / tm[2]);
 			if (pl != PL_FREE)
 				printf("  goal: %s at most %.2fx the echo server's time, %s: %s (%.2fx)\n", row_name[row],
-				       goal[row], pl == PL_TWO ? "two CPUs" : "one CPU", bench_verdict(tu <= goal[row] * te),
-				       tu / te);
+				       goal[row], pl == PL_TWO ? "two CPUs" : "one CPU",
+				       bench_verdict(tm[0] <= goal[row] * tm[1]), tm[0] / tm[1]);
 		}
 	}
 	return 0;
