@@ -8,9 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int fail(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t whylen, const char *fmt, ...)
+int uri_fail(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -102,19 +100,19 @@ static int parse_sim(const char *rest, struct upci_uri *u, char *why, size_t why
 	size_t mlen = q ? (size_t)(q - rest) : strlen(rest);
 
 	if (mlen == 0)
-		return fail(why, whylen, "no model after \"sim:\" (try sim:edu or sim:testdev)");
+		return uri_fail(why, whylen, "no model after \"sim:\" (try sim:edu or sim:testdev)");
 	if (mlen >= sizeof(u->model))
-		return fail(why, whylen, "model name too long");
+		return uri_fail(why, whylen, "model name too long");
 	for (size_t i = 0; i < mlen; i++)
 		if (!isalnum((unsigned char)rest[i]) && rest[i] != '-' && rest[i] != '_')
-			return fail(why, whylen, "bad character '%c' in model name", rest[i]);
+			return uri_fail(why, whylen, "bad character '%c' in model name", rest[i]);
 	memcpy(u->model, rest, mlen);
 	u->model[mlen] = '\0';
 	if (!q)
 		return 0;
 	q++;
 	if (*q == '\0')
-		return fail(why, whylen, "empty parameter list after '?'");
+		return uri_fail(why, whylen, "empty parameter list after '?'");
 	while (*q) {
 		const char *end = q + strcspn(q, ",&");
 		const char *eq = memchr(q, '=', (size_t)(end - q));
@@ -122,27 +120,27 @@ static int parse_sim(const char *rest, struct upci_uri *u, char *why, size_t why
 		size_t klen, vlen;
 
 		if (u->params.n == URI_MAX_PARAMS)
-			return fail(why, whylen, "more than %d parameters", URI_MAX_PARAMS);
+			return uri_fail(why, whylen, "more than %d parameters", URI_MAX_PARAMS);
 		if (!eq)
-			return fail(why, whylen, "parameter \"%.*s\" is not key=value", (int)(end - q), q);
+			return uri_fail(why, whylen, "parameter \"%.*s\" is not key=value", (int)(end - q), q);
 		klen = (size_t)(eq - q);
 		vlen = (size_t)(end - eq - 1);
 		p = &u->params.p[u->params.n];
 		if (klen == 0 || klen >= sizeof(p->key))
-			return fail(why, whylen, "bad parameter name in \"%.*s\"", (int)(end - q), q);
+			return uri_fail(why, whylen, "bad parameter name in \"%.*s\"", (int)(end - q), q);
 		if (vlen == 0 || vlen >= sizeof(p->val))
-			return fail(why, whylen, "bad value for parameter \"%.*s\"", (int)klen, q);
+			return uri_fail(why, whylen, "bad value for parameter \"%.*s\"", (int)klen, q);
 		memcpy(p->key, q, klen);
 		p->key[klen] = '\0';
 		memcpy(p->val, eq + 1, vlen);
 		p->val[vlen] = '\0';
 		for (unsigned i = 0; i < u->params.n; i++)
 			if (strcmp(u->params.p[i].key, p->key) == 0)
-				return fail(why, whylen, "parameter \"%s\" given twice", p->key);
+				return uri_fail(why, whylen, "parameter \"%s\" given twice", p->key);
 		u->params.n++;
 		q = *end ? end + 1 : end;
 		if (*end && *q == '\0')
-			return fail(why, whylen, "trailing separator in parameters");
+			return uri_fail(why, whylen, "trailing separator in parameters");
 	}
 	return 0;
 }
@@ -154,10 +152,10 @@ int uri_parse(const char *s, struct upci_uri *u, char *why, size_t whylen)
 	if (why && whylen)
 		why[0] = '\0';
 	if (!s || !u)
-		return fail(why, whylen, "no URI given");
+		return uri_fail(why, whylen, "no URI given");
 	memset(u, 0, sizeof(*u));
 	if (*s == '\0')
-		return fail(why, whylen, "empty URI");
+		return uri_fail(why, whylen, "empty URI");
 	if (strncmp(s, "sim:", 4) == 0) {
 		u->scheme = URI_SIM;
 		return parse_sim(s + 4, u, why, whylen);
@@ -166,9 +164,9 @@ int uri_parse(const char *s, struct upci_uri *u, char *why, size_t whylen)
 		rest = s + 10;
 		u->scheme = URI_VFIO_USER;
 		if (*rest == '\0')
-			return fail(why, whylen, "no socket path after \"vfio-user:\"");
+			return uri_fail(why, whylen, "no socket path after \"vfio-user:\"");
 		if (strlen(rest) >= sizeof(u->path))
-			return fail(why, whylen, "socket path too long");
+			return uri_fail(why, whylen, "socket path too long");
 		strcpy(u->path, rest);
 		return 0;
 	}
@@ -178,7 +176,7 @@ int uri_parse(const char *s, struct upci_uri *u, char *why, size_t whylen)
 
 		u->scheme = dext ? URI_DEXT : s[0] == 's' ? URI_SYSFS : URI_VFIO;
 		if (uri_parse_bdf(s + skip, &u->domain, &u->bus, &u->dev, &u->fn, !dext) != 0)
-			return fail(why, whylen, "\"%s\" is not a PCI address (%s)", s + skip,
+			return uri_fail(why, whylen, "\"%s\" is not a PCI address (%s)", s + skip,
 				    dext ? "expected BB:DD.F" : "expected DDDD:BB:DD.F or BB:DD.F");
 		return 0;
 	}
@@ -187,6 +185,6 @@ int uri_parse(const char *s, struct upci_uri *u, char *why, size_t whylen)
 		return 0;
 	}
 	if (strchr(s, ':'))
-		return fail(why, whylen, "unknown scheme in \"%s\" (known: sim:, vfio:, vfio-user:, dext:, sysfs:, or a bare BDF)", s);
-	return fail(why, whylen, "\"%s\" is neither a URI nor a PCI address", s);
+		return uri_fail(why, whylen, "unknown scheme in \"%s\" (known: sim:, vfio:, vfio-user:, dext:, sysfs:, or a bare BDF)", s);
+	return uri_fail(why, whylen, "\"%s\" is neither a URI nor a PCI address", s);
 }

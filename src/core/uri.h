@@ -51,6 +51,10 @@ int uri_parse(const char *s, struct upci_uri *u, char *why, size_t whylen);
 /* "sim", "vfio", "vfio-user", "dext", "sysfs". */
 const char *uri_scheme_name(enum uri_scheme s);
 
+/* Write the sentence @fmt into @why (when given) and return -EINVAL: how
+ * every parser of user text here says what is wrong. */
+int uri_fail(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Parse "[DDDD:]BB:DD.F" strictly (hex, dev <= 0x1f, fn <= 7). 0 or -EINVAL. */
 int uri_parse_bdf(const char *s, uint32_t *domain, uint8_t *bus, uint8_t *dev, uint8_t *fn, int allow_domain);
 

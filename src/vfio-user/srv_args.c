@@ -6,7 +6,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 
 #include "caps_json.h"
 #include "tran.h"
+#include "uri.h"
 
 const char srv_args_help[] =
 	"  -s, --socket PATH     listen on a new UNIX socket at PATH. It appears only\n"
@@ -135,24 +135,12 @@ int srv_endpoint_set(struct srv_endpoint *ep, enum upci_server_opt opt, int64_t 
 	}
 }
 
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 int srv_endpoint_check(const struct srv_endpoint *ep, char *why, size_t whylen)
 {
 	if (!ep->socket_path == (ep->fd < 0))
-		return fail(why, whylen, "give exactly one of --socket PATH and --fd N");
+		return uri_fail(why, whylen, "give exactly one of --socket PATH and --fd N");
 	if (!ep->socket_path && (ep->mode >= 0 || ep->gid != (gid_t)-1))
-		return fail(why, whylen, "--socket-mode and --socket-group need --socket (an inherited fd's file is "
+		return uri_fail(why, whylen, "--socket-mode and --socket-group need --socket (an inherited fd's file is "
 				       "not ours to change)");
 	return 0;
 }
@@ -203,18 +191,18 @@ static int parse_id(const char *s, int group, uint64_t *out, char *why, size_t w
 
 	if (s[0] >= '0' && s[0] <= '9') {
 		if (parse_dec(s, UINT32_MAX - 1, out)) /* (uid_t)-1 means "none" */
-			return fail(why, whylen, "bad %s \"%s\" (expected a %s name or number)", opt, s, what);
+			return uri_fail(why, whylen, "bad %s \"%s\" (expected a %s name or number)", opt, s, what);
 	} else if (group) {
 		struct group *g = getgrnam(s);
 
 		if (!g)
-			return fail(why, whylen, "bad %s \"%s\" (no such %s)", opt, s, what);
+			return uri_fail(why, whylen, "bad %s \"%s\" (no such %s)", opt, s, what);
 		*out = g->gr_gid;
 	} else {
 		struct passwd *pw = getpwnam(s);
 
 		if (!pw)
-			return fail(why, whylen, "bad %s \"%s\" (no such %s)", opt, s, what);
+			return uri_fail(why, whylen, "bad %s \"%s\" (no such %s)", opt, s, what);
 		*out = pw->pw_uid;
 	}
 	return 0;
@@ -253,8 +241,8 @@ static int match(int argc, char **argv, int *i, const char **val, char *why, siz
 		} else if (*i + 1 < argc) {
 			*val = argv[++*i];
 		} else {
-			*err = is_long ? fail(why, whylen, "option \"%s\" needs a value", a)
-				       : fail(why, whylen, "option -%c needs a value", opt_defs[k].short_name);
+			*err = is_long ? uri_fail(why, whylen, "option \"%s\" needs a value", a)
+				       : uri_fail(why, whylen, "option -%c needs a value", opt_defs[k].short_name);
 			return -1;
 		}
 		return (int)k;
@@ -270,25 +258,25 @@ static int apply(struct srv_endpoint *ep, char opt, const char *v, char *why, si
 	switch (opt) {
 	case 's':
 		if (!v[0])
-			return fail(why, whylen, "empty --socket path");
+			return uri_fail(why, whylen, "empty --socket path");
 		ret = srv_endpoint_set_socket(ep, v);
 		if (ret == -EINVAL)
-			return fail(why, whylen, "--socket path too long (at most %zu bytes)",
+			return uri_fail(why, whylen, "--socket path too long (at most %zu bytes)",
 				    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		return ret;
 	case 'f':
 		if (parse_dec(v, INT_MAX, &n))
-			return fail(why, whylen, "bad --fd \"%s\" (expected a file descriptor number)", v);
+			return uri_fail(why, whylen, "bad --fd \"%s\" (expected a file descriptor number)", v);
 		ep->fd = (int)n;
 		return 0;
 	case 'T':
 		if (parse_dec(v, INT_MAX, &n) || n == 0)
-			return fail(why, whylen, "bad --dma-timeout \"%s\" (expected 1..%d milliseconds)", v, INT_MAX);
+			return uri_fail(why, whylen, "bad --dma-timeout \"%s\" (expected 1..%d milliseconds)", v, INT_MAX);
 		ep->so.dma_timeout_ms = (int)n;
 		return 0;
 	case 'm':
 		if (parse_mode(v, &ep->mode))
-			return fail(why, whylen, "bad --socket-mode \"%s\" (expected octal permission bits, 0..777)", v);
+			return uri_fail(why, whylen, "bad --socket-mode \"%s\" (expected octal permission bits, 0..777)", v);
 		return 0;
 	case 'g':
 		ret = parse_id(v, 1, &n, why, whylen);
@@ -300,7 +288,7 @@ static int apply(struct srv_endpoint *ep, char opt, const char *v, char *why, si
 		if (ret)
 			return ret;
 		if (ep->so.n_allow_uids == VFU_SRV_MAX_ALLOW_UIDS)
-			return fail(why, whylen, "more than %u --allow-uid", VFU_SRV_MAX_ALLOW_UIDS);
+			return uri_fail(why, whylen, "more than %u --allow-uid", VFU_SRV_MAX_ALLOW_UIDS);
 		ep->so.allow_uids[ep->so.n_allow_uids++] = (uid_t)n;
 		return 0;
 	}
