@@ -53,19 +53,6 @@ static int64_t cpu_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n ? v[n / 2] : 0;
-}
-
 /* Open the device with polling as @mode says (the user's own setting, or
  * 0); the bench's handle is replaced. */
 static void reopen(struct bench_dev *d, int mode, const char *user_env, pid_t server)
@@ -154,7 +141,7 @@ static double ratio_median(const struct sample *a, const struct sample *b)
 
 	for (unsigned i = 0; i < n; i++)
 		r[i] = a->wall_ns[i] / b->wall_ns[i];
-	return median(r, n);
+	return bench_median(r, n);
 }
 
 void vfu_fig_region_poll(const struct vfu_args *a)
@@ -196,8 +183,8 @@ void vfu_fig_region_poll(const struct vfu_args *a)
 		for (int m = 0; m < NMODES; m++) {
 			struct sample *x = &s[load][m];
 
-			wall[load][m] = median(x->wall_ns, x->n);
-			cpu[load][m] = median(x->cpu_ns, x->n);
+			wall[load][m] = bench_median(x->wall_ns, x->n);
+			cpu[load][m] = bench_median(x->cpu_ns, x->n);
 			printf("%-12s %-26s %12.2f %12.2f %7.1f%% %7.1f%%\n", load_name[load], mode_name[m],
 			       wall[load][m] / 1e3, cpu[load][m] / 1e3, pct(x->hits, x->reqs), pct(x->busy, x->reqs));
 		}

@@ -50,35 +50,58 @@ enum { ROW_READ, ROW_MAP, ROW_MAPFD, NROWS };
 static const double goal[NROWS] = {1.05, 1.05, 1.2};
 static const char *const row_name[NROWS] = {"REGION_READ 4 B", "DMA_MAP+UNMAP in-band", "DMA_MAP+UNMAP memfd"};
 
-/* The run time of every thread of @pid so far, in ns (schedstat's first
- * field); -1 when it cannot be read. */
-static int64_t proc_cpu_ns(pid_t pid)
+/* Call @fn for each thread of @pid; 0, -errno when the task list cannot
+ * be read, or the first error @fn returned (the walk goes on). */
+static int each_task(pid_t pid, int (*fn)(pid_t tid, void *arg), void *arg)
 {
 	char path[64];
 	struct dirent *e;
-	int64_t sum = 0;
 	DIR *d;
+	int ret = 0;
 
 	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
 	d = opendir(path);
 	if (!d)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		char f[320];
-		long long ns;
-		FILE *fp;
+		return -errno;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.') {
+			int rc = fn((pid_t)atol(e->d_name), arg);
 
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(f, sizeof(f), "/proc/%ld/task/%s/schedstat", (long)pid, e->d_name);
-		fp = fopen(f, "r");
-		if (fp && fscanf(fp, "%lld", &ns) == 1)
-			sum += ns;
-		if (fp)
-			fclose(fp);
-	}
+			if (rc && !ret)
+				ret = rc;
+		}
 	closedir(d);
-	return sum;
+	return ret;
+}
+
+struct run_time {
+	pid_t pid;
+	int64_t sum;
+};
+
+static int add_run_time(pid_t tid, void *arg)
+{
+	struct run_time *rt = arg;
+	char f[96];
+	long long ns;
+	FILE *fp;
+
+	snprintf(f, sizeof(f), "/proc/%ld/task/%ld/schedstat", (long)rt->pid, (long)tid);
+	fp = fopen(f, "r");
+	if (fp && fscanf(fp, "%lld", &ns) == 1)
+		rt->sum += ns;
+	if (fp)
+		fclose(fp);
+	return 0;
+}
+
+/* The run time of every thread of @pid so far, in ns (schedstat's first
+ * field); -1 when it cannot be read. */
+static int64_t proc_cpu_ns(pid_t pid)
+{
+	struct run_time rt = {.pid = pid, .sum = 0};
+
+	return each_task(pid, add_run_time, &rt) ? -1 : rt.sum;
 }
 
 static int send_fd(int fd, const void *p, size_t len, int pass)
@@ -194,28 +217,16 @@ static int pin(pid_t tid, int cpu)
 	return sched_setaffinity(tid, sizeof(set), &set) == 0 ? 0 : -errno;
 }
 
+static int pin_one(pid_t tid, void *arg)
+{
+	return pin(tid, *(const int *)arg);
+}
+
 /* Pin every thread of @pid (the server's session thread is there once
  * the client connected). 0 or the first -errno. */
 static int pin_proc(pid_t pid, int cpu)
 {
-	char path[64];
-	struct dirent *e;
-	DIR *d;
-	int ret = 0;
-
-	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.') {
-			int rc = pin((pid_t)atol(e->d_name), cpu);
-
-			if (rc && !ret)
-				ret = rc;
-		}
-	closedir(d);
-	return ret;
+	return each_task(pid, pin_one, &cpu);
 }
 
 /* The client (this thread) and the servers where @pl says, on the first
@@ -292,20 +303,6 @@ static void run_upci(int fd, const struct msgs *m, int row, unsigned n)
 		if (rc)
 			bench_die("upci serve", row_name[row], rc);
 	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median of @n samples (sorted in place). */
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(double), cmp_double);
-	return v[n / 2];
 }
 
 int vfu_fig_server(const struct vfu_args *a)
@@ -394,8 +391,8 @@ int vfu_fig_server(const struct vfu_args *a)
 			double tm[1 + NECHO], cm[1 + NECHO];
 
 			for (int k = 0; k < 1 + NECHO; k++) {
-				tm[k] = median(t[pl][k][row], rounds) / 1e3;
-				cm[k] = median(c[pl][k][row], rounds) / 1e3;
+				tm[k] = bench_median(t[pl][k][row], rounds) / 1e3;
+				cm[k] = bench_median(c[pl][k][row], rounds) / 1e3;
 			}
 			printf("  %-22s %8.2f %8.2f %8.2f  %8.2f %8.2f %8.2f  %7.2f %9.2f\n", row_name[row], tm[0], tm[1],
 			       tm[2], cm[0], cm[1], cm[2], tm[0] / tm[1], tm[0] / tm[2]);
