@@ -53,9 +53,10 @@ int parse_hex(const char *s, uint64_t max, uint64_t *out);
 /* "upci: <cmd>: <message>" on stderr; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* "upci: <uri>: <op>: <upci_strerror(err)>" on stderr; returns EXIT_FAIL. */
 /* @text as one error line ("upci: TEXT"); returns @code. */
 int line_error(int code, const char *text);
+
+/* "upci: <uri>: <op>: <upci_strerror(err)>" on stderr; returns EXIT_FAIL. */
 int op_error(const char *uri, const char *op, int err);
 
 /* "upci: <uri>: <op>: <message>" on stderr; returns @code. */

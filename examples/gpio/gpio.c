@@ -37,7 +37,7 @@ static int gpio_read(upci_model *m, void *priv, unsigned bar, uint64_t off, unsi
 
 	(void)m;
 	(void)bar;
-	*val = 0xffffffffu;
+	*val = UINT64_MAX; /* a refused read still reads all ones (model.h) */
 	if (width != 4)
 		return -EINVAL;
 	switch (off) {

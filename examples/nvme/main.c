@@ -382,17 +382,31 @@ static int cmd_bench(struct ctx *x)
 }
 
 /* Queue pair i + 1 for worker i, and its data buffer. */
+/* Room for @qd commands in flight (one slot stays empty), at least 64
+ * for the latency loop, and never more than the controller's CAP.MQES. */
+static unsigned ioq_depth(const struct nvme_ctrl *c, unsigned qd)
+{
+	unsigned want = qd + 1 > 64 ? qd + 1 : 64, max = (unsigned)NVME_CAP_MQES(c->cap) + 1u;
+
+	return want < max ? want : max;
+}
+
 static int workers_create(struct ctx *x)
 {
 	uint64_t size = x->qd * 4096u > XFER_MAX ? x->qd * 4096u : XFER_MAX;
 
+	if (x->qd + 1 > ioq_depth(&x->c, x->qd)) {
+		fprintf(stderr, "nvme %s: --qd %u: the controller's queues hold at most %u commands (CAP.MQES)\n",
+			x->c.uri, x->qd, ioq_depth(&x->c, x->qd) - 1u);
+		return -EINVAL;
+	}
 	for (unsigned i = 0; i < x->nq; i++) {
 		struct worker *k = &x->w[i];
 		int rc;
 
 		k->x = x;
 		k->buf.fd = -1;
-		rc = nvme_ioq_create(&x->c, &k->q, i + 1, x->qd + 1 > 64 ? x->qd + 1 : 64, x->irq);
+		rc = nvme_ioq_create(&x->c, &k->q, i + 1, ioq_depth(&x->c, x->qd), x->irq);
 		if (rc)
 			return rc;
 		/*
@@ -430,13 +444,16 @@ static void workers_destroy(struct ctx *x)
 	for (unsigned i = 0; i < x->nq; i++) {
 		struct worker *k = &x->w[i];
 
+		/* The queue first: commands still in flight (a timed-out one)
+		 * end with it, before their buffer goes. */
+		nvme_ioq_destroy(&k->q);
 		if (k->own_mem) {
-			upci_dma_unmap(x->c.dev, k->buf.iova);
-			free(k->buf.vaddr);
+			/* Freed only once the device can no longer reach it. */
+			if (upci_dma_unmap(x->c.dev, k->buf.iova) == 0)
+				free(k->buf.vaddr);
 		} else if (k->buf.vaddr) {
 			upci_dma_free(x->c.dev, &k->buf);
 		}
-		nvme_ioq_destroy(&k->q);
 	}
 }
 

@@ -96,13 +96,18 @@ static int ring_alloc(struct nvme_ctrl *c, struct nvme_ring *r, unsigned qid, bo
 	r->mem.fd = -1;
 	r->depth = depth;
 	r->phase = 1;
-	rc = upci_dma_alloc(c->dev, UPCI_IOVA_ANY, (uint64_t)depth * entry, &r->mem);
-	if (rc) {
-		say(c, "allocating a %u-entry %s ring: %s", depth, cq ? "completion" : "submission", upci_strerror(rc));
-		return rc;
-	}
 	r->db = db_offset(c, qid, cq);
-	return 0;
+	/* The stride is the device's word (CAP.DSTRD): a doorbell past
+	 * BAR0 would be a store past the mapping. */
+	if ((uint64_t)r->db + 4u > c->bar0_len) {
+		say(c, "queue %u %s doorbell at 0x%x lies past BAR0 (%" PRIu64 " bytes; CAP.DSTRD %u)", qid,
+		    cq ? "completion" : "submission", r->db, c->bar0_len, c->dstrd);
+		return -ERANGE;
+	}
+	rc = upci_dma_alloc(c->dev, UPCI_IOVA_ANY, (uint64_t)depth * entry, &r->mem);
+	if (rc)
+		say(c, "allocating a %u-entry %s ring: %s", depth, cq ? "completion" : "submission", upci_strerror(rc));
+	return rc;
 }
 
 static void ring_free(struct nvme_ctrl *c, struct nvme_ring *r)
@@ -279,6 +284,7 @@ int nvme_open(struct nvme_ctrl *c, const char *uri, unsigned nvec)
 	if ((bi.flags & UPCI_BAR_MAPPABLE) && !(bi.flags & UPCI_BAR_MAP_RDONLY) &&
 	    upci_bar_map(c->dev, 0, &map, &len) == 0 && len >= NVME_REG_DBS + 4096u)
 		c->bar0 = map;
+	c->bar0_len = c->bar0 ? len : bi.size;
 	if ((rc = reg_rd(c, NVME_REG_CAP, 8, &c->cap)))
 		goto fail;
 	c->dstrd = NVME_CAP_DSTRD(c->cap);

@@ -53,6 +53,7 @@ struct nvme_ctrl {
 	upci_dev *dev;
 	char uri[256];
 	void *bar0;                  /* BAR0 mapped, or NULL: upci_mmio_write */
+	uint64_t bar0_len;           /* what of BAR0 the doorbells may use */
 	uint64_t cap;
 	unsigned dstrd, timeout_ms, nvec;
 	struct nvme_ring asq, acq;
