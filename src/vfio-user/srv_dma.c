@@ -360,42 +360,34 @@ static bool memory_fs(int fd)
 }
 #endif
 
-/* memory_fs(), asked once per file system (device number). */
-static bool memory_fs_cached(struct vfu_server *s, int fd, dev_t dev)
-{
-	bool mem;
-
-	for (unsigned i = 0; i < s->n_fs_seen; i++)
-		if (s->fs_seen[i].dev == dev)
-			return s->fs_seen[i].memory;
-	mem = memory_fs(fd);
-	if (s->n_fs_seen < sizeof(s->fs_seen) / sizeof(s->fs_seen[0])) {
-		s->fs_seen[s->n_fs_seen].dev = dev;
-		s->fs_seen[s->n_fs_seen].memory = mem;
-		s->n_fs_seen++;
-	}
-	return mem;
-}
-
 /*
- * The client's fd must be a regular file of memory (memory_fs) covering
- * the range when it is mapped. It can still shrink afterwards: every
- * device access then goes through a guarded copy (dma_guard.h).
+ * The client's fd must be a regular file covering the range when it is
+ * mapped. It can still shrink afterwards: every device access then goes
+ * through a guarded copy (dma_guard.h).
  */
-static int check_fd(struct vfu_server *s, int fd, uint64_t off, uint64_t size, struct stat *st)
+static int check_fd(int fd, uint64_t off, uint64_t size, struct stat *st)
 {
 	if (fstat(fd, st) != 0)
 		return -errno;
 	if (!S_ISREG(st->st_mode))
 		return -ENODEV; /* nothing we would map as memory */
-	if (!memory_fs_cached(s, fd, st->st_dev)) {
-		LOG_WARN("vfio-user server: DMA_MAP: the fd is a file outside tmpfs, hugetlbfs and ramfs; refused "
-			 "(a page fault on it could wait on its file system)");
-		return -EINVAL;
-	}
 	if (st->st_size < 0 || off > (uint64_t)st->st_size || size > (uint64_t)st->st_size - off)
 		return -EINVAL;
 	return 0;
+}
+
+/* Before a new mmap of the client's file: it must be memory (tmpfs,
+ * hugetlbfs, ramfs). Asked for each file, not cached by device number:
+ * those numbers are reused after an unmount, a FUSE mount among them. A
+ * window already holding the file pins its file system, so a map served
+ * from one needs no second look. */
+static int check_memory_fs(int fd)
+{
+	if (memory_fs(fd))
+		return 0;
+	LOG_WARN("vfio-user server: DMA_MAP: the fd is a file outside tmpfs, hugetlbfs and ramfs; refused "
+		 "(a page fault on it could wait on its file system)");
+	return -EINVAL;
 }
 
 /* The whole file as a window (it then serves every later map of it), when
@@ -432,7 +424,7 @@ static int map_fd(struct vfu_session *ss, struct srv_map *mp, int fd, uint64_t o
 		return -EINVAL;
 	if (off + mp->size < off || off + mp->size > (uint64_t)INT64_MAX)
 		return -EOVERFLOW;
-	ret = check_fd(ss->srv, fd, off, mp->size, &st);
+	ret = check_fd(fd, off, mp->size, &st);
 	if (ret)
 		return ret;
 	if (mp->flags & UPCI_DMA_READ)
@@ -448,6 +440,9 @@ static int map_fd(struct vfu_session *ss, struct srv_map *mp, int fd, uint64_t o
 		mp->va = w->va + (off - w->off);
 		return 0;
 	}
+	ret = check_memory_fs(fd);
+	if (ret)
+		return ret;
 	if (map_window(ss, mp, fd, off, prot, &st) == 0)
 		return 0;
 	va = mmap(NULL, mp->size, prot, MAP_SHARED, fd, (off_t)off);

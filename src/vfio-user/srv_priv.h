@@ -37,13 +37,6 @@ struct vfu_server {
 	struct vfu_cfg_shadow shadow; /* emulated config bytes: outlive clients */
 	struct vfu_session *sess;     /* the client being served, or NULL */
 	uint32_t max_maps;            /* DMA map limit (srv_dma_init), 0 until the first client */
-	/* File systems seen in DMA_MAP fds: whether each is memory (tmpfs,
-	 * hugetlbfs, ramfs); a device number's file system never changes. */
-	struct {
-		dev_t dev;
-		bool memory;
-	} fs_seen[8];
-	unsigned n_fs_seen;
 };
 
 /*
