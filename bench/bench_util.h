@@ -65,8 +65,9 @@ void bench_percentiles(int64_t *v, size_t n, struct bench_pct *out);
 /* "PASS" when @ok, else "MISS". */
 const char *bench_verdict(int ok);
 
-/* The median of @n samples (sorted in place); 0 when @n is 0. */
-double bench_median(double *v, unsigned n);
+/* The median of @n samples (at most 256; left in their order); 0 when
+ * there are none or too many. */
+double bench_median(const double *v, unsigned n);
 
 /* Width of a table column that must hold @s: max(@w, strlen(@s)). */
 int bench_col_width(int w, const char *s);

@@ -23,6 +23,31 @@
 
 /* ---- socket ping-pong ---- */
 
+/* The first piece of a request with @pass attached (SCM_RIGHTS), as a
+ * DMA_MAP passes its memfd; then send_all does the rest. */
+static ssize_t send_with_fd(int fd, const uint8_t *p, size_t len, int pass)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = (void *)p, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	memset(&u, 0, sizeof(u));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pass, sizeof(int));
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
 static int send_all(int fd, const uint8_t *p, size_t len)
 {
 	while (len) {
@@ -191,6 +216,8 @@ int raw_sock_start(struct raw_sock *r, enum raw_mode mode, const size_t *req, co
 		return -EINVAL;
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
+	for (unsigned i = 0; i < RAW_MAX_SHAPES; i++)
+		r->pass_fd[i] = -1;
 	r->mode = mode;
 	r->notify_fd = notify_fd;
 	r->nshape = n;
@@ -235,7 +262,17 @@ int raw_sock_loop(void *ctx, uint64_t iters)
 
 	for (uint64_t k = 0; k < iters; k++) {
 		for (unsigned i = 0; i < r->nshape; i++) {
-			int rc = send_all(r->fd, r->buf, r->req[i]);
+			size_t sent = 0;
+			int rc = 0;
+
+			if (r->pass_fd[i] >= 0) {
+				ssize_t n = send_with_fd(r->fd, r->buf, r->req[i], r->pass_fd[i]);
+
+				rc = n < 0 ? (int)n : 0;
+				sent = n < 0 ? 0 : (size_t)n;
+			}
+			if (rc == 0)
+				rc = send_all(r->fd, r->buf + sent, r->req[i] - sent);
 
 			if (rc == 0 && r->poll)
 				rc = recv_polled(r->fd, r->buf, r->rep[i], r->poll);

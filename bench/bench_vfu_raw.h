@@ -46,6 +46,8 @@ struct raw_sock {
 	uint8_t *buf;     /* the largest message */
 	struct vu_poll *poll; /* set after start: our side polls for replies as
 			       * upci's client does (vu_poll.h); NULL: it sleeps */
+	int pass_fd[RAW_MAX_SHAPES]; /* set after start: an fd each request of
+				      * that shape carries (SCM_RIGHTS); -1: none */
 };
 
 /*

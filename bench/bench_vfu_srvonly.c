@@ -339,6 +339,7 @@ int vfu_fig_server(const struct vfu_args *a)
 		bench_ok(raw_sock_start(&echo[k][ROW_READ], echo_mode[k], &rq, &rp, 1, -1), "floor", "echo server");
 		bench_ok(raw_sock_start(&echo[k][ROW_MAP], echo_mode[k], mq, mp, 2, -1), "floor", "echo server");
 		bench_ok(raw_sock_start(&echo[k][ROW_MAPFD], echo_mode[k], mq, mp, 2, -1), "floor", "echo server");
+		echo[k][ROW_MAPFD].pass_fd[0] = m.memfd; /* the DMA_MAP carries it, as to upci */
 	}
 	bench_dev_close(d); /* the server serves one client at a time */
 	fd = upci_connect(d->uri + 10);
