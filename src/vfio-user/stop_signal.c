@@ -126,23 +126,26 @@ int stop_signal_open_fd(int wfd, int ignore_sigpipe)
 
 int stop_signal_open(int ignore_sigpipe)
 {
-	int ret;
+	int p[2], ret;
 
-	/* pipe + fcntl rather than pipe2: the tool also builds on macOS */
-	if (pipe(own_pipe) < 0)
+	/* pipe + fcntl rather than pipe2: the tool also builds on macOS. A
+	 * pipe of our own until ownership is ours: a second caller must not
+	 * overwrite the owner's. */
+	if (pipe(p) < 0)
 		return -errno;
-	ret = set_nonblock_cloexec(own_pipe[0]);
+	ret = set_nonblock_cloexec(p[0]);
 	if (!ret)
-		ret = set_nonblock_cloexec(own_pipe[1]);
+		ret = set_nonblock_cloexec(p[1]);
 	if (!ret)
-		ret = stop_signal_open_fd(own_pipe[1], ignore_sigpipe);
+		ret = stop_signal_open_fd(p[1], ignore_sigpipe);
 	if (ret) {
-		close(own_pipe[0]);
-		close(own_pipe[1]);
-		own_pipe[0] = own_pipe[1] = -1;
+		close(p[0]);
+		close(p[1]);
 		return ret;
 	}
-	return own_pipe[0];
+	own_pipe[0] = p[0];
+	own_pipe[1] = p[1];
+	return p[0];
 }
 
 int stop_signal_caught(void)
