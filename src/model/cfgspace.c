@@ -123,7 +123,7 @@ unsigned cfgspace_add_ext_cap(struct cfgspace *c, uint16_t id, uint8_t version, 
 	unsigned guard = 0;
 	uint32_t hdr = (uint32_t)id | ((uint32_t)(version & 0xf) << 16);
 
-	if (c->size < PCIE_CFG_SIZE || off < PCI_EXT_CAP_START || off + 4 > PCIE_CFG_SIZE || (off & 3))
+	if (c->size < PCIE_CFG_SIZE || off < PCI_EXT_CAP_START || off > PCIE_CFG_SIZE - 4 || (off & 3))
 		return 0;
 	if (off != PCI_EXT_CAP_START) {
 		if (cfgspace_get(c, PCI_EXT_CAP_START, 4) == 0)

@@ -87,10 +87,10 @@ int upci_model_add_cap(upci_model *m, uint8_t id, unsigned off, unsigned len)
 		return -EINVAL;
 	if (off == 0) {
 		off = m->cap_end;
-		if (off + len > PCI_CFG_SIZE)
+		if (off > PCI_CFG_SIZE - len)
 			return -ENOSPC;
 	}
-	if (off < PCI_STD_HEADER_SIZE || (off & 3) || off + len > PCI_CFG_SIZE || used(m, off, len))
+	if (off < PCI_STD_HEADER_SIZE || (off & 3) || off > PCI_CFG_SIZE - len || used(m, off, len))
 		return -EINVAL;
 	if (cfgspace_add_cap(&m->cfg, id, off, len) != off)
 		return -EINVAL;
@@ -111,10 +111,10 @@ int upci_model_add_ext_cap(upci_model *m, uint16_t id, unsigned version, unsigne
 		return -EINVAL;
 	if (off == 0) {
 		off = m->ecap_end;
-		if (off + len > PCIE_CFG_SIZE)
+		if (off > PCIE_CFG_SIZE - len)
 			return -ENOSPC;
 	}
-	if (off < PCI_EXT_CAP_START || (off & 3) || off + len > PCIE_CFG_SIZE || used(m, off, len))
+	if (off < PCI_EXT_CAP_START || (off & 3) || off > PCIE_CFG_SIZE - len || used(m, off, len))
 		return -EINVAL;
 	if (m->ecap_last == 0 && off != PCI_EXT_CAP_START)
 		return -EINVAL; /* the chain starts at 0x100 */

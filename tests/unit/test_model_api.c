@@ -488,6 +488,8 @@ static int shape_errs_create(upci_model *m, const upci_model_params *p)
 	ok &= upci_model_add_ext_cap(m, 1, 1, 0x104, 8) == -EINVAL;          /* overlaps */
 	ok &= upci_model_add_ext_cap(m, 1, 1, 0, 8) == 0x108;
 	ok &= upci_model_add_ext_cap(m, 1, 1, 0xffc, 8) == -EINVAL;
+	ok &= upci_model_add_ext_cap(m, 1, 1, 0xfffffffcu, 8) == -EINVAL;    /* off + len wraps */
+	ok &= upci_model_add_cap(m, 9, 0xfffffffcu, 8) == -EINVAL;
 	/* The author may not store the header's IDs or a capability header. */
 	ok &= upci_model_config_set(m, PCI_VENDOR_ID, 2, 1) == -EINVAL;
 	ok &= upci_model_config_set(m, PCI_BAR_OFFSET(0), 4, 1) == -EINVAL;
