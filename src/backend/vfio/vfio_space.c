@@ -26,13 +26,15 @@
 #include "log.h"
 #include "vfio.h"
 
-static struct vfio_dma_ctx *ctx_new(struct vfio_dev *v)
+/* A DMA context for a space: 0 with *out set, or -errno (why the IOMMU
+ * could not be opened, not always "out of memory"). */
+static int ctx_new(struct vfio_dev *v, struct vfio_dma_ctx **out)
 {
 	struct vfio_dma_ctx *c = calloc(1, sizeof(*c));
-	int fd;
+	int fd, type;
 
 	if (!c)
-		return NULL;
+		return -ENOMEM;
 	c->path = v->path;
 	c->container = c->iommufd = -1;
 	c->dma_avail = -1;
@@ -42,26 +44,31 @@ static struct vfio_dma_ctx *ctx_new(struct vfio_dev *v)
 		fd = vfio_iommufd_get(v->bdf);
 		if (fd < 0) {
 			free(c);
-			return NULL;
+			return fd;
 		}
 		c->iommufd = fd;
 		if (ioctl(fd, IOMMU_IOAS_ALLOC, &a) != 0) {
+			int err = -errno;
+
 			LOG_ERR("%s: IOMMU_IOAS_ALLOC for a DMA space: %s", v->bdf, strerror(errno));
 			vfio_iommufd_put();
 			free(c);
-			return NULL;
+			return err;
 		}
 		c->ioas = a.out_ioas_id;
 		c->has_ioas = 1;
 	} else {
-		c->container = vfio_container_open(v->bdf, &c->iommu_type);
+		c->container = vfio_container_open(v->bdf, &type);
 		if (c->container < 0) {
+			int err = c->container;
+
 			free(c);
-			return NULL;
+			return err;
 		}
 		c->iommu_type = v->own.iommu_type; /* as the device's own */
 	}
-	return c;
+	*out = c;
+	return 0;
 }
 
 static void ctx_free(struct vfio_dma_ctx *c, const char *bdf)
@@ -179,9 +186,9 @@ int vfio_space_join(struct upci_dev *dev, void **slot)
 	if (c && c->path != v->path)
 		return 0; /* opened the other way: its own context, core fans out */
 	if (!c) {
-		c = ctx_new(v);
-		if (!c)
-			return -ENOMEM;
+		ret = ctx_new(v, &c);
+		if (ret)
+			return ret;
 		created = 1;
 	}
 	ret = v->path == VFIO_PATH_IOMMUFD ? attach_ioas(v, c) : move_group(v, c);
