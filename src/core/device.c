@@ -315,8 +315,10 @@ UPCI_API int upci_reset(upci_dev *dev)
 				r = core_irq_routes_reapply_locked(dev);
 			if (r < 0) {
 				LOG_ERR("%s: re-enabling interrupts after reset: %s", dev->uri, upci_strerror(r));
-				/* Half a set-up helps nobody: none, as after a disable. */
+				/* Half a set-up helps nobody: none, as after a disable,
+				 * and bus mastering off again as a reset leaves it. */
 				core_irq_disable_locked(dev);
+				(void)bus_master_off_locked(dev);
 				ret = r;
 			}
 		}

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The public interrupt calls. Set-up takes the handle lock; the pending,
- * mask and wait calls work on the lock-free irq_state only. */
+/* The public interrupt calls. Set-up takes the handle lock; the pending
+ * and wait calls work on irq_state alone (its own lock), and the mask
+ * call lives in irqroute.c (route_lock, and the handle lock when a
+ * device-signalled vector changes, upci.h). */
 #include <errno.h>
 
 #include "backend.h"
