@@ -145,7 +145,7 @@ static void take_output(struct vfu_tran *t, off_t resize)
 		abort();
 	for (size_t i = 0; i < nfds; i++) {
 		if (resize >= 0)
-			(void)!ftruncate(fds[i], resize);
+			hostile_resize_sealed(fds[i], resize);
 		close(fds[i]);
 	}
 	free(fds);

@@ -337,7 +337,7 @@ static void drain_one(struct client *cl, int c)
 		if (rc == 0)
 			check_msg(&m, c);
 		for (size_t i = 0; rc == 0 && cl->resize >= 0 && i < m.nr_fds; i++)
-			(void)!ftruncate(m.fds[i], (off_t)cl->resize); /* sealed: must fail */
+			hostile_resize_sealed(m.fds[i], cl->resize);
 		vfu_msg_release(&m);
 		if (rc == 0)
 			continue;

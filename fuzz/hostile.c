@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "device.h"
@@ -466,5 +467,18 @@ void hostile_server_opts(int i, struct vfu_server_opts *o)
 	} else {
 		o->n_allow_uids = 1;
 		o->allow_uids[0] = 65534; /* nobody */
+	}
+}
+
+void hostile_resize_sealed(int fd, long long size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == size)
+		return; /* not a file, or no change to make */
+	if (ftruncate(fd, (off_t)size) == 0) {
+		fprintf(stderr, "hostile: a file the server handed out changed size (%lld -> %lld): not sealed\n",
+			(long long)st.st_size, size);
+		abort();
 	}
 }

@@ -110,6 +110,10 @@ static inline long long hostile_resize_size(uint8_t arg)
 	return arg & 1 ? 1ll << 40 : 0;
 }
 
+/* Try to resize @fd, a file the server handed out, to @size: those are
+ * sealed against it (SHRINK|GROW), so a size that changes aborts. */
+void hostile_resize_sealed(int fd, long long size);
+
 /* Chunk decoding shared by the two fuzzers. */
 struct hostile_rec {
 	uint8_t op;
