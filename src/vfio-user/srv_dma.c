@@ -165,8 +165,8 @@ static struct srv_window *window_find(struct vfu_session *ss, const struct stat 
 	for (unsigned i = 0; i < SRV_WINDOWS; i++) {
 		struct srv_window *w = &ss->win[i];
 
-		if (w->va && w->dev == st->st_dev && w->ino == st->st_ino && w->prot == prot && off >= w->off &&
-		    off - w->off <= w->len && size <= w->len - (off - w->off))
+		if (w->va && w->dev == st->st_dev && w->ino == st->st_ino && w->prot == prot && off <= w->len &&
+		    size <= w->len - off)
 			return w;
 	}
 	return NULL;
@@ -405,7 +405,7 @@ static int map_window(struct vfu_session *ss, struct srv_map *mp, int fd, uint64
 	va = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
 	if (va == MAP_FAILED)
 		return -errno;
-	*w = (struct srv_window){.dev = st->st_dev, .ino = st->st_ino, .prot = prot, .off = 0, .len = len,
+	*w = (struct srv_window){.dev = st->st_dev, .ino = st->st_ino, .prot = prot, .len = len,
 				 .va = va, .refs = 1};
 	mp->win = w;
 	mp->va = (uint8_t *)va + off;
@@ -437,7 +437,7 @@ static int map_fd(struct vfu_session *ss, struct srv_map *mp, int fd, uint64_t o
 		if (w->refs++ == 0)
 			ss->n_idle--;
 		mp->win = w;
-		mp->va = w->va + (off - w->off);
+		mp->va = w->va + off;
 		return 0;
 	}
 	ret = check_memory_fs(fd);
@@ -518,12 +518,12 @@ int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 	}
 	if (ret) {
 		/* A refused map keeps nothing: not even an unused window. */
-		if (mp->win && mp->win->refs == 1) {
-			mp->win->refs = 0;
-			ss->n_idle++;
-			window_unmap(ss, mp->win);
-		} else if (mp->win) {
-			window_put(ss, mp->win);
+		if (mp->win) {
+			struct srv_window *w = mp->win;
+
+			window_put(ss, w);
+			if (w->refs == 0)
+				window_unmap(ss, w);
 		} else if (mp->va)
 			munmap(mp->va, mp->size);
 		free(mp);
@@ -538,8 +538,8 @@ int srv_dma_map(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 }
 
 /*
- * DMA_UNMAP of [addr, addr + size) that is not one mapping: every mapping
- * inside goes, as VFIO type1 does; none is split. The spec asks for an
+ * DMA_UNMAP of [addr, addr + size): the one mapping it names, or every
+ * mapping inside, as VFIO type1 does; none is split. The spec asks for an
  * exact match, but QEMU with a vIOMMU passes the guest's invalidations on
  * as they come - whole power-of-two ranges holding many mappings, or none
  * - and a server that refused them would keep memory the guest revoked.
@@ -570,8 +570,6 @@ static int unmap_range(struct vfu_session *ss, uint64_t addr, uint64_t size)
 int srv_dma_unmap(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r)
 {
 	struct vfu_dma_unmap in;
-	const struct dma_region *found;
-	struct dma_region reg;
 
 	memcpy(&in, m->payload, sizeof(in));
 	if (m->nr_fds != 0 || in.argsz < sizeof(in))
@@ -585,15 +583,9 @@ int srv_dma_unmap(struct vfu_session *ss, struct vfu_msg *m, struct srv_reply *r
 
 		if (in.flags != 0)
 			return -EINVAL;
-		found = dma_table_find_exact(ss->maps, in.addr);
-		if (found && found->len == in.size) {
-			dma_table_remove(ss->maps, in.addr, &reg);
-			map_release(ss, reg.owner);
-		} else {
-			ret = unmap_range(ss, in.addr, in.size);
-			if (ret)
-				return ret;
-		}
+		ret = unmap_range(ss, in.addr, in.size);
+		if (ret)
+			return ret;
 	}
 	/* The reply echoes the request's entry. */
 	SRV_REPLY_FIXED(ss, r, in);

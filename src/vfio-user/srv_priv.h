@@ -49,7 +49,7 @@ struct srv_window {
 	dev_t dev;
 	ino_t ino;
 	int prot;
-	uint64_t off, len; /* the file range mapped */
+	uint64_t len;      /* the file mapped from offset 0 */
 	uint8_t *va;       /* NULL: a free slot */
 	unsigned refs;     /* DMA maps inside it */
 	int64_t idle_ms;   /* when refs fell to 0 */
