@@ -690,7 +690,7 @@ UPCI_API int upci_server_set(upci_server *srv, int idx, enum upci_server_opt opt
  * program's own options) are left to the caller.
  *
  * Return: the number of arguments left (>= 0), -EINVAL with @why, -EBUSY
- * once started, -ENOMEM.
+ * once started, -ENOMEM. On error nothing of @argv was applied.
  */
 UPCI_API int upci_server_args(upci_server *srv, int idx, int argc, char **argv, char *why, size_t whylen);
 

@@ -230,7 +230,25 @@ int upci_server_args(upci_server *srv, int idx, int argc, char **argv, char *why
 		why[0] = '\0';
 	if (ret)
 		return ret;
-	return argc >= 1 && argv ? srv_args_parse(ep, argc, argv, why, whylen) : -EINVAL;
+	if (argc < 1 || !argv)
+		return -EINVAL;
+	/* All or nothing: parsed into a copy, kept only when every option
+	 * was good (a refused call must not leave half its options set). */
+	{
+		struct srv_endpoint tmp;
+
+		ret = srv_endpoint_copy(&tmp, ep);
+		if (ret)
+			return ret;
+		ret = srv_args_parse(&tmp, argc, argv, why, whylen);
+		if (ret < 0) {
+			srv_endpoint_free(&tmp);
+			return ret;
+		}
+		srv_endpoint_free(ep);
+		*ep = tmp;
+		return ret;
+	}
 }
 
 /* ---- start ---- */

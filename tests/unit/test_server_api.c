@@ -170,6 +170,14 @@ static void test_args(void **state)
 	BAD("option \"--socket\" needs a value", "--socket");
 	BAD("option -f needs a value", "-f");
 #undef BAD
+	/* A refused call changes nothing: its good options are not kept
+	 * (else 20 refused calls would fill the allow list). */
+	assert_int_equal(upci_server_new(&srv), 0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(parse(srv, why, sizeof(why), "-s", "/tmp/x", "--allow-uid", "1", "-m", "888", NULL),
+				 -EINVAL);
+	assert_int_equal(parse(srv, why, sizeof(why), "-s", "/tmp/x", "--allow-uid", "2", NULL), 0);
+	upci_server_free(srv);
 	/* 16 allowed users is the limit, the 17th is refused (by the setter). */
 	assert_int_equal(upci_server_new(&srv), 0);
 	for (int i = 0; i < 16; i++)
