@@ -32,7 +32,7 @@
 #include "vu.h" /* the client's polling counters */
 #include "vu_poll.h"
 
-#define HOGS 2
+#define HOGS VFU_PROC_HOGS
 #define GOAL_LOADED_RATE 1.0 /* polling's rate / off's, with the hogs */
 #define GOAL_LOADED_CPU 1.2  /* polling's CPU per request / off's */
 
@@ -106,28 +106,6 @@ static void read_batch(struct bench_dev *d, unsigned n, struct sample *s)
 	s->busy += p1.busy_waits - p0.busy_waits;
 }
 
-static void hogs_start(pid_t *pids)
-{
-	for (int i = 0; i < HOGS; i++) {
-		pids[i] = vfu_proc_fork();
-		if (pids[i] < 0)
-			bench_die("bench", "starting a CPU hog", (int)pids[i]);
-		if (pids[i] == 0) {
-			volatile unsigned long x = 0;
-
-			vfu_proc_close_fds(NULL, 0);
-			for (;;)
-				x++;
-		}
-	}
-}
-
-static void hogs_stop(const pid_t *pids)
-{
-	for (int i = 0; i < HOGS; i++)
-		(void)vfu_proc_stop(pids[i]);
-}
-
 static int cmp_ratio(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;
@@ -181,7 +159,7 @@ void vfu_fig_region_poll(const struct vfu_args *a)
 	       HOGS, vu_poll_cpus(), rounds, batch);
 	for (int load = 0; load < NLOADS; load++) {
 		if (load == LOAD_HOGS)
-			hogs_start(hog);
+			vfu_proc_hogs_start(hog);
 		for (unsigned r = 0; r < rounds; r++)
 			for (int k = 0; k < NMODES; k++) {
 				int mode = (int)((r + (unsigned)k) % NMODES); /* rotate which goes first */
@@ -190,7 +168,7 @@ void vfu_fig_region_poll(const struct vfu_args *a)
 				read_batch(d, batch, &s[load][mode]);
 			}
 		if (load == LOAD_HOGS)
-			hogs_stop(hog);
+			vfu_proc_hogs_stop(hog);
 	}
 	reopen(d, MODE_POLL, user_env, a->server); /* the other figures get the user's setting */
 	free(user_env);

@@ -12,11 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
 
-#define MAX_CHILDREN 8
+#define MAX_CHILDREN 16 /* the server, six echo peers, two hogs, and room */
 /* How long a child gets to honour SIGTERM before SIGKILL. */
 #define GRACE_MS 3000
 
@@ -228,4 +230,26 @@ void vfu_proc_remove_paths(void)
 		(void)unlink(own_sock);
 	if (own_dir[0])
 		(void)rmdir(own_dir);
+}
+
+void vfu_proc_hogs_start(pid_t pids[VFU_PROC_HOGS])
+{
+	for (int i = 0; i < VFU_PROC_HOGS; i++) {
+		pids[i] = vfu_proc_fork();
+		if (pids[i] < 0)
+			bench_die("bench", "starting a CPU hog", (int)pids[i]);
+		if (pids[i] == 0) {
+			volatile unsigned long x = 0;
+
+			vfu_proc_close_fds(NULL, 0);
+			for (;;)
+				x++;
+		}
+	}
+}
+
+void vfu_proc_hogs_stop(const pid_t pids[VFU_PROC_HOGS])
+{
+	for (int i = 0; i < VFU_PROC_HOGS; i++)
+		(void)vfu_proc_stop(pids[i]);
 }

@@ -35,6 +35,12 @@ void vfu_proc_close_fds(const int *keep, unsigned n);
  */
 int vfu_proc_stop(pid_t pid);
 
+/* The load of the figures "with two CPU hogs": that many processes
+ * spinning until stopped (dies when one cannot be started). */
+#define VFU_PROC_HOGS 2
+void vfu_proc_hogs_start(pid_t pids[VFU_PROC_HOGS]);
+void vfu_proc_hogs_stop(const pid_t pids[VFU_PROC_HOGS]);
+
 /* Wait for @pid to end by itself and untrack it: its wait status, or a
  * negative errno. For children whose every wait has a timeout. */
 int vfu_proc_wait(pid_t pid);

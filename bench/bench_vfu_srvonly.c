@@ -19,14 +19,16 @@
  * sticky for the batch and a toss-up between batches (select_idle_sibling
  * keeps or leaves the waker's CPU by how busy the LLC looks). Unpinned,
  * upci and echo rows then compare a toss with a toss. So the rows come
- * three times: client and server pinned to two CPUs, both pinned to one,
- * and as the scheduler places them; the goals are judged on the pinned
- * rows, where both servers get the same placement.
+ * four times: client and server pinned to two CPUs, both pinned to one,
+ * as the scheduler places them, and the same with two CPU hogs; the
+ * goals are judged on the pinned rows, where both servers get the same
+ * placement.
  */
 #define _GNU_SOURCE /* sched_setaffinity */
 #include <dirent.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,7 @@
 
 #include "bench_util.h"
 #include "bench_vfu.h"
+#include "bench_vfu_proc.h"
 #include "bench_vfu_raw.h"
 #include "bench_vfu_server.h"
 #include "msg.h"
@@ -192,13 +195,14 @@ static void build(struct msgs *m)
 		bench_die("bench", "memfd", -errno);
 }
 
-enum { PL_TWO, PL_ONE, PL_FREE, NPL };
+enum { PL_TWO, PL_ONE, PL_FREE, PL_HOGS, NPL };
 /* The two echo servers: recv() (the issue's floor) and recvmsg() with room
  * for fds, as any server that takes fds must read (RAW_FDS). */
 enum { ECHO_PLAIN, ECHO_FDS, NECHO };
 static const enum raw_mode echo_mode[NECHO] = {RAW_PLAIN, RAW_FDS};
 static const char *const pl_name[NPL] = {"two CPUs (client on one, servers on another)", "one CPU (all on it)",
-					  "as the scheduler places them"};
+					  "as the scheduler places them",
+					  "with two CPU hogs, as the scheduler places them"};
 
 /* Where the figure may run: this process's CPUs, taken once. */
 static cpu_set_t allowed;
@@ -234,7 +238,8 @@ static int pin_proc(pid_t pid, int cpu)
  * (the rows of that placement are then not measured). */
 static int place(int pl, pid_t upci, struct raw_sock echo[][NROWS], const int cpu[2])
 {
-	int cli = pl == PL_FREE ? -1 : cpu[0], srv = pl == PL_FREE ? -1 : (pl == PL_TWO ? cpu[1] : cpu[0]);
+	bool free_ = pl == PL_FREE || pl == PL_HOGS;
+	int cli = free_ ? -1 : cpu[0], srv = free_ ? -1 : (pl == PL_TWO ? cpu[1] : cpu[0]);
 	int ret = pin(0, cli);
 
 	if (!ret)
@@ -310,6 +315,7 @@ int vfu_fig_server(const struct vfu_args *a)
 	struct bench_dev *d = a->dev;
 	unsigned rounds = a->quick ? 2 : 9, n = a->quick ? 300 : 3000;
 	int cpu[2] = {-1, -1}, placed[NPL];
+	pid_t hog[VFU_PROC_HOGS] = {0};
 	static double t[NPL][1 + NECHO][NROWS][16], c[NPL][1 + NECHO][NROWS][16];
 	struct raw_sock echo[NECHO][NROWS];
 	struct msgs m;
@@ -347,6 +353,8 @@ int vfu_fig_server(const struct vfu_args *a)
 		placed[pl] = pl == PL_TWO && cpu[1] < 0 ? -ENODEV : place(pl, a->server, echo, cpu);
 		if (placed[pl])
 			continue;
+		if (pl == PL_HOGS)
+			vfu_proc_hogs_start(hog);
 		for (unsigned r = 0; r < rounds; r++)
 			for (int row = 0; row < NROWS; row++)
 				for (int side = 0; side < 1 + NECHO; side++) {
@@ -364,6 +372,8 @@ int vfu_fig_server(const struct vfu_args *a)
 					t[pl][s][row][r] = (double)(bench_now_ns() - t0) / n;
 					c[pl][s][row][r] = (double)(proc_cpu_ns(pid) - c0) / n;
 				}
+		if (pl == PL_HOGS)
+			vfu_proc_hogs_stop(hog);
 	}
 	(void)place(PL_FREE, a->server, echo, cpu);
 	close(fd);
@@ -377,7 +387,7 @@ int vfu_fig_server(const struct vfu_args *a)
 	printf("%-24s %8s %8s %8s  %8s %8s %8s  %7s %9s\n", "op", "upci", "echo", "fd-echo", "upci CPU", "echo CPU",
 	       "fd CPU", "x echo", "x fd-echo");
 	for (int pl = 0; pl < NPL; pl++) {
-		if (pl == PL_FREE || placed[pl])
+		if (pl == PL_FREE || pl == PL_HOGS || placed[pl])
 			printf("%s:\n", pl_name[pl]);
 		else if (pl == PL_TWO)
 			printf("%s, CPUs %d and %d:\n", pl_name[pl], cpu[0], cpu[1]);
@@ -397,7 +407,7 @@ int vfu_fig_server(const struct vfu_args *a)
 			}
 			printf("  %-22s %8.2f %8.2f %8.2f  %8.2f %8.2f %8.2f  %7.2f %9.2f\n", row_name[row], tm[0], tm[1],
 			       tm[2], cm[0], cm[1], cm[2], tm[0] / tm[1], tm[0] / tm[2]);
-			if (pl != PL_FREE)
+			if (pl == PL_TWO || pl == PL_ONE)
 				printf("  goal: %s at most %.2fx the echo server's time, %s: %s (%.2fx)\n", row_name[row],
 				       goal[row], pl == PL_TWO ? "two CPUs" : "one CPU",
 				       bench_verdict(tm[0] <= goal[row] * tm[1]), tm[0] / tm[1]);
