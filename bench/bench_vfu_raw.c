@@ -82,6 +82,25 @@ static int recv_all(int fd, uint8_t *p, size_t len)
 	return 0;
 }
 
+int raw_send(int fd, const void *p, size_t len, int pass)
+{
+	size_t sent = 0;
+
+	if (pass >= 0) {
+		ssize_t n = send_with_fd(fd, p, len, pass);
+
+		if (n < 0)
+			return (int)n;
+		sent = (size_t)n;
+	}
+	return send_all(fd, (const uint8_t *)p + sent, len - sent);
+}
+
+int raw_recv(int fd, void *p, size_t len)
+{
+	return recv_all(fd, p, len);
+}
+
 struct try_recv {
 	int fd;
 	uint8_t *p;
@@ -262,17 +281,7 @@ int raw_sock_loop(void *ctx, uint64_t iters)
 
 	for (uint64_t k = 0; k < iters; k++) {
 		for (unsigned i = 0; i < r->nshape; i++) {
-			size_t sent = 0;
-			int rc = 0;
-
-			if (r->pass_fd[i] >= 0) {
-				ssize_t n = send_with_fd(r->fd, r->buf, r->req[i], r->pass_fd[i]);
-
-				rc = n < 0 ? (int)n : 0;
-				sent = n < 0 ? 0 : (size_t)n;
-			}
-			if (rc == 0)
-				rc = send_all(r->fd, r->buf + sent, r->req[i] - sent);
+			int rc = raw_send(r->fd, r->buf, r->req[i], r->pass_fd[i]);
 
 			if (rc == 0 && r->poll)
 				rc = recv_polled(r->fd, r->buf, r->rep[i], r->poll);

@@ -58,6 +58,11 @@ struct raw_sock {
  */
 int raw_sock_start(struct raw_sock *r, enum raw_mode mode, const size_t *req, const size_t *rep, unsigned n,
 		   int notify_fd);
+/* One whole message of @len bytes, @pass attached (SCM_RIGHTS) unless it
+ * is -1; and one whole read of @len bytes. 0 or -errno (-ECONNRESET: EOF). */
+int raw_send(int fd, const void *p, size_t len, int pass);
+int raw_recv(int fd, void *p, size_t len);
+
 /* bench_op loop: @iters ops. 0 or a negative errno (-ECONNRESET: peer gone). */
 int raw_sock_loop(void *ctx, uint64_t iters);
 /* Close our end (the peer exits on EOF) and reap it: 0, or -EIO when the

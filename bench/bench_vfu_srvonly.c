@@ -107,45 +107,6 @@ static int64_t proc_cpu_ns(pid_t pid)
 	return each_task(pid, add_run_time, &rt) ? -1 : rt.sum;
 }
 
-static int send_fd(int fd, const void *p, size_t len, int pass)
-{
-	struct iovec iov = {.iov_base = (void *)p, .iov_len = len};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (pass >= 0) {
-		struct cmsghdr *c;
-
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass, sizeof(int));
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -EIO;
-}
-
-static int recv_n(int fd, void *p, size_t len)
-{
-	uint8_t *b = p;
-
-	while (len) {
-		ssize_t n = recv(fd, b, len, 0);
-
-		if (n <= 0)
-			return n == 0 ? -ECONNRESET : -errno;
-		b += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One request (with @pass as its fd, or -1) and its reply of @rep bytes,
  * which must not be an error. */
 static int call(int fd, const void *req, size_t len, int pass, size_t rep)
@@ -153,7 +114,7 @@ static int call(int fd, const void *req, size_t len, int pass, size_t rep)
 	uint8_t buf[64];
 	struct vfu_hdr h;
 
-	if (send_fd(fd, req, len, pass) || rep > sizeof(buf) || recv_n(fd, buf, rep))
+	if (raw_send(fd, req, len, pass) || rep > sizeof(buf) || raw_recv(fd, buf, rep))
 		return -EIO;
 	memcpy(&h, buf, sizeof(h));
 	return (h.flags & VFU_HDR_F_ERROR) ? -(int)h.error : 0;
@@ -269,14 +230,14 @@ static int upci_connect_once(const char *path)
 	memcpy(v, &h, sizeof(h));
 	memcpy(v + sizeof(h), &ver, sizeof(ver));
 	memcpy(v + sizeof(h) + sizeof(ver), json, sizeof(json));
-	if (send_fd(fd, v, sizeof(v), -1) || recv_n(fd, &h, sizeof(h)))
+	if (raw_send(fd, v, sizeof(v), -1) || raw_recv(fd, &h, sizeof(h)))
 		bench_die(path, "VERSION from the raw client", -EPROTO);
 	if ((h.flags & VFU_HDR_F_ERROR) && h.error == EBUSY) {
 		close(fd);
 		return -EBUSY;
 	}
 	if ((h.flags & VFU_HDR_F_ERROR) || h.msg_size < sizeof(h) || h.msg_size - sizeof(h) > sizeof(rep) ||
-	    recv_n(fd, rep, h.msg_size - sizeof(h)))
+	    raw_recv(fd, rep, h.msg_size - sizeof(h)))
 		bench_die(path, "VERSION from the raw client", -EPROTO);
 	return fd;
 }
