@@ -491,6 +491,23 @@ static void test_inherited_fd(void **state)
 	assert_int_equal(cl.ret, 0);
 	assert_int_equal(cl.id, 6);
 	upci_server_free(srv);
+
+	/* The same through upci_server_run (start, then wait). */
+	cl.ret = -1;
+	cl.id = 0;
+	assert_int_equal(upci_server_new(&srv), 0);
+	assert_int_equal(upci_server_set(srv, -1, UPCI_SERVER_SIGNALS, 0), 0);
+	assert_int_equal(upci_server_add_uri(srv, "sim:tiny?id=7"), 0);
+	assert_int_equal(pthread_create(&th, NULL, client_thread, &cl), 0);
+	cfd = accept(lfd, NULL, NULL);
+	assert_true(cfd >= 0);
+	assert_int_equal(upci_server_set(srv, 0, UPCI_SERVER_FD, cfd), 0);
+	assert_int_equal(upci_server_run(srv), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(cl.ret, 0);
+	assert_int_equal(cl.id, 7);
+	assert_int_equal(upci_server_run(srv), -EBUSY); /* ran: not again */
+	upci_server_free(srv);
 	close(lfd);
 	unlink(p);
 }
