@@ -81,13 +81,17 @@ struct model_bar {
 };
 
 /* MSI-X state: table and PBA kept by upci, in a register BAR. */
+/* The MSI-X PBA of @nvec vectors: 64-bit words, and bytes in the BAR. */
+#define MODEL_PBA_WORDS(nvec) (((size_t)(nvec) + 63u) / 64u)
+#define MODEL_PBA_BYTES(nvec) ((uint64_t)MODEL_PBA_WORDS(nvec) * 8u)
+
 struct msix_state {
 	unsigned cap;        /* config offset of the capability, 0: none */
 	unsigned nvec;
 	unsigned table_bar, pba_bar;
 	uint64_t table_off, pba_off;
 	uint8_t *table;      /* nvec * 16 bytes */
-	uint64_t *pba;       /* (nvec + 63) / 64 words */
+	uint64_t *pba;       /* MODEL_PBA_WORDS(nvec) words */
 };
 
 struct model_entry;

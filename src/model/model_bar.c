@@ -24,7 +24,6 @@
 #define BAR_MIN_MAPPED  4096u
 /* MSI-X message address bits 1:0 are zero (dword aligned). */
 #define MSIX_ADDR_LO_MASK 0xfffffffcu
-#define PBA_BYTES(nvec) ((((uint64_t)(nvec) + 63u) / 64u) * 8u)
 
 
 /* ---- storage ---- */
@@ -181,7 +180,7 @@ static int range_in_bar(const struct upci_model *m, unsigned bar, uint64_t off, 
 int upci_model_add_msix(upci_model *m, unsigned off, unsigned nvec, unsigned table_bar, uint64_t table_off,
 			unsigned pba_bar, uint64_t pba_off)
 {
-	uint64_t tlen = (uint64_t)nvec * PCI_MSIX_ENTRY_SIZE, plen = PBA_BYTES(nvec);
+	uint64_t tlen = (uint64_t)nvec * PCI_MSIX_ENTRY_SIZE, plen = MODEL_PBA_BYTES(nvec);
 	struct msix_state *x;
 	unsigned c;
 	int at;
@@ -260,7 +259,7 @@ static int in_pba(const struct upci_model *m, unsigned bar, uint64_t off)
 {
 	const struct msix_state *x = &m->msix;
 
-	return x->cap && bar == x->pba_bar && off >= x->pba_off && off - x->pba_off < PBA_BYTES(x->nvec);
+	return x->cap && bar == x->pba_bar && off >= x->pba_off && off - x->pba_off < MODEL_PBA_BYTES(x->nvec);
 }
 
 static void table_write32(struct upci_model *m, uint64_t off, uint32_t v)

@@ -145,7 +145,7 @@ void model_msix_replay(struct upci_model *m)
 	 * check that once, then visit only the latched vectors. */
 	if (!(ctl & PCI_MSIX_FLAGS_ENABLE) || (ctl & PCI_MSIX_FLAGS_MASKALL) || !upci_model_bus_master(m))
 		return;
-	for (unsigned w = 0; w < (x->nvec + 63) / 64; w++) {
+	for (unsigned w = 0; w < MODEL_PBA_WORDS(x->nvec); w++) {
 		uint64_t latched = x->pba[w];
 
 		while (latched) {
@@ -171,7 +171,7 @@ void model_msix_reset(struct upci_model *m)
 	memset(x->table, 0, (size_t)x->nvec * PCI_MSIX_ENTRY_SIZE);
 	for (unsigned v = 0; v < x->nvec; v++)
 		memcpy(x->table + (size_t)v * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_CTRL, &masked, 4);
-	memset(x->pba, 0, ((size_t)x->nvec + 63) / 64 * sizeof(uint64_t));
+	memset(x->pba, 0, MODEL_PBA_WORDS(x->nvec) * sizeof(uint64_t));
 }
 
 /* ---- INTx ---- */
